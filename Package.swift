@@ -1,0 +1,81 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Strict settings applied to every Swift target (STYLE.md).
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "crm-pipeline",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "crm-pipeline", targets: ["CRMPipelineCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries, reached only through the thin Swift module above each.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+
+        // Core value types shared by every stage.
+        .target(name: "PipelineCore", swiftSettings: strictSettings),
+        // A small PostgreSQL client over libpq: the only module that sees libpq.
+        .target(
+            name: "PostgresClient",
+            dependencies: ["CLibPQ", "PipelineCore"],
+            swiftSettings: strictSettings
+        ),
+        // Versioned SQL migrations shipped as resources, and the runner that applies them.
+        .target(
+            name: "Migrate",
+            dependencies: [
+                "PostgresClient", "PipelineCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Migrations")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "CRMPipelineCLI",
+            dependencies: [
+                "PipelineCore", "PostgresClient", "Migrate",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Test helpers: fresh databases on the private cluster, running the real binary.
+        .target(
+            name: "TestSupport",
+            dependencies: ["PostgresClient", "Migrate", "PipelineCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+
+        .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "PostgresClientTests",
+            dependencies: ["PostgresClient", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MigrateTests",
+            dependencies: ["Migrate", "PostgresClient", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SchemaTests",
+            dependencies: ["PostgresClient", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["PostgresClient", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import PipelineCore
+
+/// Runs a command's work and turns any error into a message on standard error and a sysexits code.
+///
+/// This is the one place where errors become exit codes.
+func runReportingErrors(_ work: () throws -> Void) throws {
+    do {
+        try work()
+    } catch let error as any UserFacingError {
+        FileHandle.standardError.write(Data("crm-pipeline: error: \(error)\n".utf8))
+        throw ExitCode(error.exitStatus.rawValue)
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data("crm-pipeline: internal error: \(error)\n".utf8))
+        throw ExitCode(ExitStatus.software.rawValue)
+    }
+}
+
+/// A subcommand that is specified but not built yet.
+struct NotImplementedError: UserFacingError {
+    let command: String
+    var exitStatus: ExitStatus { .software }
+    var description: String { "`crm-pipeline \(command)` is not implemented yet" }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// Options every subcommand takes: where the database is, and how much to log.
+struct GlobalOptions: ParsableArguments {
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp(
+            "PostgreSQL URL or connection string (default: $DATABASE_URL, else libpq's PG* variables).",
+            valueName: "url"))
+    var databaseURL: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    /// The connection string to use: the option, else `DATABASE_URL`, else `nil` for libpq's defaults.
+    var resolvedDatabaseURL: String? {
+        databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Sets up logging for the process; called once, by the command that runs.
+    func bootstrapLogging() -> Logger {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "crm-pipeline")
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

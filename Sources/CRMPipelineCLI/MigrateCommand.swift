@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Migrate
+import PostgresClient
+
+/// `crm-pipeline migrate`: applies, lists or prints the schema migrations.
+struct MigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply pending schema migrations.",
+        discussion: """
+            Each migration runs in its own transaction and is recorded with its sha256 in
+            crm_schema_migrations; an applied migration whose file changed is an error.
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Flag(help: "List every migration with its state instead of applying.")
+    var status = false
+
+    @Flag(name: .customLong("print"), help: "Write the SQL of the pending migrations to standard output instead of applying.")
+    var printSQL = false
+
+    @Flag(help: "With --print: write every migration, without connecting to a database.")
+    var all = false
+
+    func validate() throws {
+        if status && printSQL { throw ValidationError("--status and --print cannot be combined") }
+        if all && !printSQL { throw ValidationError("--all is only valid with --print") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let logger = options.bootstrapLogging()
+            let migrations = try MigrationCatalog.shipped()
+            let migrator = Migrator(migrations: migrations, logger: logger)
+            if printSQL && all {
+                print(Migrator.script(for: migrations), terminator: "")
+                return
+            }
+            let connection = try PostgresConnection(url: options.resolvedDatabaseURL)
+            if status {
+                printStatus(try migrator.status(on: connection))
+            } else if printSQL {
+                let pending = try migrator.status(on: connection).filter { $0.state == .pending }.map(\.migration)
+                print(Migrator.script(for: pending), terminator: "")
+            } else {
+                let applied = try migrator.migrate(connection)
+                print(applied.isEmpty
+                    ? "The database is up to date (\(migrations.count) migrations)."
+                    : "Applied \(applied.count) migration(s): \(applied.map(\.name).joined(separator: ", ")).")
+            }
+        }
+    }
+
+    private func printStatus(_ statuses: [Migrator.Status]) {
+        let width = statuses.map(\.migration.name.count).max() ?? 10
+        print("MIGRATION".padding(toLength: width, withPad: " ", startingAt: 0) + "  STATE    APPLIED AT")
+        for status in statuses {
+            let name = status.migration.name.padding(toLength: width, withPad: " ", startingAt: 0)
+            switch status.state {
+            case .applied(let at): print("\(name)  applied  \(at)")
+            case .pending: print("\(name)  pending")
+            }
+        }
+        let pending = statuses.filter { $0.state == .pending }.count
+        print(pending == 0 ? "Up to date." : "\(pending) pending: run `crm-pipeline migrate` to apply.")
+    }
+}

@@ -1,0 +1,44 @@
+import PipelineCore
+import PostgresClient
+
+/// Why migrations could not be listed or applied.
+public enum MigrationError: UserFacingError {
+    /// The migration files were not found next to the executable.
+    case resourcesMissing
+    /// A shipped file is not named `NNNN_words.sql`.
+    case badFileName(String)
+    /// Two shipped files have the same version number.
+    case duplicateVersion(String, String)
+    /// An applied migration's file changed after it was applied.
+    case edited(name: String, recorded: String, shipped: String)
+    /// The database has a migration this build does not know (it was migrated by a newer build).
+    case unknownApplied(name: String)
+    /// A migration's SQL failed; nothing of it was applied.
+    case failed(name: String, error: PostgresError)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .failed(_, let error): error.isConnectionProblem ? .unavailable : .software
+        default: .software
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .resourcesMissing:
+            "the migration files are missing: install the crm-pipeline_Migrate.resources folder next to the binary"
+        case .badFileName(let name):
+            "migration file \(name) is not named NNNN_description.sql"
+        case .duplicateVersion(let first, let second):
+            "migration files \(first) and \(second) have the same version number"
+        case .edited(let name, let recorded, let shipped):
+            "migration \(name) was changed after it was applied (applied sha256 \(recorded.prefix(12))…,"
+                + " file sha256 \(shipped.prefix(12))…): never edit an applied migration, add a new one"
+        case .unknownApplied(let name):
+            "the database has migration \(name) applied, which this build of crm-pipeline does not ship:"
+                + " use the newer build that applied it"
+        case .failed(let name, let error):
+            "migration \(name) failed, nothing of it was applied: \(error)"
+        }
+    }
+}

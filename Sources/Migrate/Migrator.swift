@@ -1,0 +1,109 @@
+import Logging
+import PostgresClient
+
+/// Applies the shipped migrations to a database, each in its own transaction, and records them
+/// (with their SHA-256) in `crm_schema_migrations`.
+public struct Migrator {
+    /// The state of one migration in a database.
+    public enum State: Equatable, Sendable {
+        /// Applied at the given time (PostgreSQL's text form).
+        case applied(at: String)
+        /// Not applied yet.
+        case pending
+    }
+
+    /// A migration and its state.
+    public struct Status: Equatable, Sendable {
+        public let migration: Migration
+        public let state: State
+    }
+
+    /// Serializes concurrent `migrate` runs against one database.
+    static let lockKey: Int64 = 0x4352_4D5F_4D49_4752  // "CRM_MIGR"
+
+    /// The statement that creates the bookkeeping table; part of `--print` output too.
+    static let bookkeepingSQL = """
+        CREATE TABLE IF NOT EXISTS crm_schema_migrations (
+            version    integer PRIMARY KEY,
+            name       text NOT NULL,
+            checksum   text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        );
+        ALTER TABLE crm_schema_migrations ENABLE ROW LEVEL SECURITY;
+        """
+
+    static let recordSQL = "INSERT INTO crm_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)"
+
+    private let migrations: [Migration]
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - migrations: The migrations to manage, in version order (normally ``MigrationCatalog/shipped()``).
+    ///   - logger: Where progress is logged.
+    public init(migrations: [Migration], logger: Logger) {
+        self.migrations = migrations
+        self.logger = logger
+    }
+
+    /// Each shipped migration with its state in the database.
+    ///
+    /// - Throws: ``MigrationError/edited(name:recorded:shipped:)`` when an applied file changed.
+    public func status(on connection: PostgresConnection) throws -> [Status] {
+        try connection.executeScript(Self.bookkeepingSQL)
+        let rows = try connection.query(
+            "SELECT version, name, checksum, applied_at::text FROM crm_schema_migrations ORDER BY version"
+        ).rows
+        var applied: [Int: (checksum: String, at: String)] = [:]
+        for row in rows {
+            guard let version = row[0].flatMap({ Int($0) }), let name = row[1], let checksum = row[2] else { continue }
+            guard let migration = migrations.first(where: { $0.version == version }) else {
+                throw MigrationError.unknownApplied(name: name)
+            }
+            guard migration.checksum == checksum else {
+                throw MigrationError.edited(name: migration.name, recorded: checksum, shipped: migration.checksum)
+            }
+            applied[version] = (checksum, row[3] ?? "")
+        }
+        return migrations.map { migration in
+            Status(migration: migration, state: applied[migration.version].map { .applied(at: $0.at) } ?? .pending)
+        }
+    }
+
+    /// Applies every pending migration in version order, each in one transaction.
+    ///
+    /// - Returns: The migrations that were applied now (empty when the database was up to date).
+    /// - Throws: ``MigrationError``; a failed migration leaves the ones before it applied and itself not.
+    @discardableResult
+    public func migrate(_ connection: PostgresConnection) throws -> [Migration] {
+        // Wait for a concurrent migrate to finish rather than fail: it is usually a deploy race.
+        try connection.query("SELECT pg_advisory_lock($1)", [Self.lockKey])
+        defer { _ = try? connection.advisoryUnlock(Self.lockKey) }
+
+        let pending = try status(on: connection).filter { $0.state == .pending }.map(\.migration)
+        for migration in pending {
+            logger.info("applying migration", metadata: ["migration": "\(migration.name)"])
+            do {
+                try connection.transaction { connection in
+                    try connection.executeScript(migration.sql)
+                    try connection.query(Self.recordSQL, [migration.version, migration.name, migration.checksum])
+                }
+            } catch let error as PostgresError {
+                throw MigrationError.failed(name: migration.name, error: error)
+            }
+        }
+        return pending
+    }
+
+    /// The SQL that applies `migrations` by hand (`psql -v ON_ERROR_STOP=1 -f …`), recording them exactly as
+    /// ``migrate(_:)`` does, so that a later `crm-pipeline migrate` sees them as applied.
+    public static func script(for migrations: [Migration]) -> String {
+        var script = "-- crm-pipeline migrations: \(migrations.count) to apply, each in its own transaction.\n"
+        script += bookkeepingSQL + "\n"
+        for migration in migrations {
+            script += "\n-- \(migration.name)\nBEGIN;\n\(migration.sql)\n"
+            script += "INSERT INTO crm_schema_migrations (version, name, checksum) VALUES ("
+                + "\(migration.version), '\(migration.name.replacing("'", with: "''"))', '\(migration.checksum)');\nCOMMIT;\n"
+        }
+        return script
+    }
+}

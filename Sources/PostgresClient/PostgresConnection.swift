@@ -1,0 +1,169 @@
+import CLibPQ
+import Foundation
+
+/// One session with PostgreSQL over libpq. It closes itself when released.
+///
+/// Every statement with values goes through ``query(_:_:)`` with parameters (`PQexecParams`); only
+/// migration scripts, which have no values, use ``executeScript(_:)``.
+public final class PostgresConnection {
+    let handle: OpaquePointer
+    private let redactor: Redactor
+
+    /// Where this connection goes, as `host=… port=… database=… user=…` (never a password).
+    public let target: String
+
+    /// Opens a connection.
+    ///
+    /// - Parameters:
+    ///   - url: A `postgresql://` URL or a `key=value` connection string. When `nil`, libpq's own defaults
+    ///     apply: `PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER`, `PGPASSWORD`, `PGSERVICE`, `~/.pgpass`, `PGSSLMODE`.
+    ///   - applicationName: Shown in `pg_stat_activity`, unless the URL names another.
+    /// - Throws: ``PostgresError`` with code `connectionFailed`, naming host, port and database, or
+    ///   `invalidParameter` when the URL cannot be parsed.
+    public init(url: String?, applicationName: String = "crm-pipeline") throws {
+        // Parsed first, so that a syntax error is reported without quoting the URL (or its password).
+        let parsed = try url.map { try ConnectionString($0) }
+        var settings: [(String, String)] = [("application_name", applicationName)]
+        if ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] == nil {
+            settings.append(("connect_timeout", "10"))
+        }
+        // Values expanded from the URL override the defaults before them.
+        if let url { settings.append(("dbname", url)) }
+        let connection = withCStringArrays(settings) { keywords, values in
+            PQconnectdbParams(keywords, values, 1)
+        }
+        guard let connection else {
+            throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
+        }
+        handle = connection
+        redactor = Redactor(password: parsed?.password, connection: connection)
+        target = Self.describeTarget(of: connection)
+        guard PQstatus(connection) == CONNECTION_OK else {
+            // Every property is set, so deinit frees the failed connection.
+            let message = redactor.redact(Self.trimmed(String(cString: PQerrorMessage(connection))))
+            throw PostgresError(code: .connectionFailed, message: message, target: target)
+        }
+        // Notices (such as "relation already exists, skipping") are not for the operator.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+    }
+
+    deinit {
+        PQfinish(handle)
+    }
+
+    /// Opens a connection, lends it to `body`, and closes it afterwards.
+    @discardableResult
+    public static func withConnection<T>(
+        url: String?, _ body: (PostgresConnection) throws -> T
+    ) throws -> T {
+        let connection = try PostgresConnection(url: url)
+        return try body(connection)
+    }
+
+    /// Runs one statement with its values sent as parameters.
+    ///
+    /// - Parameters:
+    ///   - sql: One SQL statement with `$1`, `$2`, … placeholders.
+    ///   - parameters: The values, in text format; `nil` is SQL `NULL`.
+    /// - Returns: The rows and the affected-row count.
+    /// - Throws: ``PostgresError`` with the server's SQLSTATE, message, detail and hint.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any SQLParameter)?] = []) throws -> QueryResult {
+        let texts = try parameters.map { parameter -> String? in
+            guard let text = parameter?.sqlText else { return nil }
+            guard !text.utf8.contains(0) else {
+                throw PostgresError(
+                    code: .invalidParameter, message: "a text value contains a NUL byte, which PostgreSQL cannot store")
+            }
+            return text
+        }
+        let result = withOptionalCStrings(texts) { values in
+            PQexecParams(handle, sql, Int32(texts.count), nil, values, nil, nil, 0)
+        }
+        return try consume(result)
+    }
+
+    /// Runs a script of several statements that carries no values (a migration file).
+    ///
+    /// - Throws: ``PostgresError`` for the first statement that fails; the rest do not run.
+    public func executeScript(_ sql: String) throws {
+        try consume(PQexec(handle, sql))
+    }
+
+    /// Turns a libpq result into a ``QueryResult`` or an error, and frees it.
+    @discardableResult
+    func consume(_ result: OpaquePointer?) throws -> QueryResult {
+        guard let result else { throw lastError() }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return QueryResult(result)
+        case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
+            throw error(from: result)
+        default:
+            throw PostgresError(
+                code: .protocolViolation,
+                message: "unexpected result status \(String(cString: PQresStatus(PQresultStatus(result))))")
+        }
+    }
+
+    /// The error described by a failed result.
+    func error(from result: OpaquePointer) -> PostgresError {
+        func field(_ code: Int32) -> String? {
+            guard let value = PQresultErrorField(result, code) else { return nil }
+            return redactor.redact(String(cString: value))
+        }
+        let sqlState = field(CLIBPQ_DIAG_SQLSTATE)
+        let primary = field(CLIBPQ_DIAG_MESSAGE_PRIMARY)
+            ?? Self.trimmed(redactor.redact(String(cString: PQresultErrorMessage(result))))
+        let lost = PQstatus(handle) != CONNECTION_OK
+        return PostgresError(
+            code: lost ? .connectionLost : .server, sqlState: sqlState, message: primary,
+            detail: field(CLIBPQ_DIAG_MESSAGE_DETAIL), hint: field(CLIBPQ_DIAG_MESSAGE_HINT),
+            constraint: field(CLIBPQ_DIAG_CONSTRAINT_NAME), target: target)
+    }
+
+    /// The error libpq holds for the connection itself (no result was returned).
+    func lastError() -> PostgresError {
+        let message = redactor.redact(Self.trimmed(String(cString: PQerrorMessage(handle))))
+        let lost = PQstatus(handle) != CONNECTION_OK
+        return PostgresError(
+            code: lost ? .connectionLost : .protocolViolation,
+            message: message.isEmpty ? "no response from the server" : message, target: target)
+    }
+
+    private static func describeTarget(of connection: OpaquePointer) -> String {
+        func value(_ pointer: UnsafeMutablePointer<CChar>?) -> String {
+            pointer.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+        }
+        return "host=\(value(PQhost(connection))) port=\(value(PQport(connection)))"
+            + " database=\(value(PQdb(connection))) user=\(value(PQuser(connection)))"
+    }
+
+    static func trimmed(_ message: String) -> String {
+        message.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// Calls `body` with two NULL-terminated C string arrays built from key/value pairs.
+private func withCStringArrays<T>(
+    _ pairs: [(String, String)],
+    _ body: (UnsafePointer<UnsafePointer<CChar>?>, UnsafePointer<UnsafePointer<CChar>?>) -> T
+) -> T {
+    let keys = pairs.map { strdup($0.0) }
+    let values = pairs.map { strdup($0.1) }
+    defer { (keys + values).forEach { free($0) } }
+    let keyPointers = keys.map { UnsafePointer($0) } + [nil]
+    let valuePointers = values.map { UnsafePointer($0) } + [nil]
+    return body(keyPointers, valuePointers)
+}
+
+/// Calls `body` with a C array of optional C strings (NULL for SQL NULL).
+private func withOptionalCStrings<T>(
+    _ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> T
+) -> T {
+    let copies = strings.map { $0.map { strdup($0) } ?? nil }
+    defer { copies.forEach { free($0) } }
+    let pointers = copies.map { UnsafePointer($0) }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}

@@ -1,0 +1,92 @@
+import PipelineCore
+
+/// An error from PostgreSQL or from libpq, with the server's fields kept apart.
+///
+/// `description` is a sentence for the operator: the server's message and hint, and where a connection
+/// failed, the host, port and database. It never contains a password, and it leaves out the server's
+/// `detail` (which often quotes row values, such as an email); `detail` stays available to callers.
+public struct PostgresError: UserFacingError, CustomDebugStringConvertible {
+    /// What kind of failure this is. New codes can be added without breaking callers.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case connectionFailed = "connection failed"
+            case connectionLost = "connection lost"
+            case server = "server error"
+            case invalidParameter = "invalid parameter"
+            case protocolViolation = "unexpected response"
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The connection could not be established.
+        public static let connectionFailed = Code(.connectionFailed)
+        /// An established connection broke (server restart, terminated backend, network).
+        public static let connectionLost = Code(.connectionLost)
+        /// The server rejected a statement; `sqlState` says why.
+        public static let server = Code(.server)
+        /// A parameter value cannot be sent (a text value containing NUL).
+        public static let invalidParameter = Code(.invalidParameter)
+        /// libpq returned something this client did not expect.
+        public static let protocolViolation = Code(.protocolViolation)
+
+        public var description: String { base.rawValue }
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// The five-character SQLSTATE the server sent, when there is one (`23505`, `40P01`, …).
+    public var sqlState: String?
+    /// The primary message (the server's, or libpq's).
+    public var message: String
+    /// The server's detail line; may contain row values, so it is not part of `description`.
+    public var detail: String?
+    /// The server's hint, if any.
+    public var hint: String?
+    /// The name of the violated constraint, if any.
+    public var constraint: String?
+    /// Where the connection was going: `host=… port=… database=…` (never a password).
+    public var target: String?
+
+    public init(
+        code: Code, sqlState: String? = nil, message: String, detail: String? = nil, hint: String? = nil,
+        constraint: String? = nil, target: String? = nil
+    ) {
+        self.code = code
+        self.sqlState = sqlState
+        self.message = message
+        self.detail = detail
+        self.hint = hint
+        self.constraint = constraint
+        self.target = target
+    }
+
+    /// Whether the error means the database went away, rather than that a statement was wrong.
+    public var isConnectionProblem: Bool {
+        if code == .connectionFailed || code == .connectionLost { return true }
+        guard let sqlState else { return false }
+        // Class 08: connection exception; 57P01..57P03: admin shutdown, crash shutdown, cannot connect now.
+        return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(sqlState)
+    }
+
+    public var exitStatus: ExitStatus {
+        isConnectionProblem ? .unavailable : .software
+    }
+
+    public var description: String {
+        var text: String
+        switch code {
+        case .connectionFailed:
+            text = "cannot connect to PostgreSQL" + (target.map { " (\($0))" } ?? "") + ": " + message
+        default:
+            text = message
+            if let sqlState { text += " (SQLSTATE \(sqlState))" }
+        }
+        if let hint { text += "\nhint: \(hint)" }
+        return text
+    }
+
+    public var debugDescription: String {
+        description + (detail.map { "\ndetail: \($0)" } ?? "")
+    }
+}

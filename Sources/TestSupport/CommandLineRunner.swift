@@ -1,0 +1,84 @@
+import Foundation
+
+/// Runs the real `crm-pipeline` binary, as cron or an operator would.
+public enum CommandLineRunner {
+    /// What a finished run left behind.
+    public struct Outcome: Sendable {
+        public let status: Int32
+        public let standardOutput: String
+        public let standardError: String
+    }
+
+    /// The binary: `CRM_PIPELINE_BIN` (set by `make test`), else the debug build in `.build`.
+    public static var binaryPath: String {
+        if let path = ProcessInfo.processInfo.environment["CRM_PIPELINE_BIN"], !path.isEmpty { return path }
+        return FileManager.default.currentDirectoryPath + "/.build/debug/crm-pipeline"
+    }
+
+    /// Runs `crm-pipeline` with `arguments` and waits for it.
+    ///
+    /// - Parameters:
+    ///   - arguments: The command line after the program name.
+    ///   - environment: Variables to set or (with `nil`) remove, on top of this process's environment.
+    ///   - standardInput: Bytes to send on standard input.
+    public static func run(
+        _ arguments: [String], environment: [String: String?] = [:], standardInput: String? = nil
+    ) throws -> Outcome {
+        try run(executable: binaryPath, arguments, environment: environment, standardInput: standardInput)
+    }
+
+    /// Runs any executable (such as `psql`) found on `PATH` or by absolute path, and waits for it.
+    public static func run(
+        executable: String, _ arguments: [String], environment: [String: String?] = [:], standardInput: String? = nil
+    ) throws -> Outcome {
+        let process = Process()
+        if executable.hasPrefix("/") {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [executable] + arguments
+        }
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        let output = Pipe()
+        let errors = Pipe()
+        let input = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = input
+        try process.run()
+        // Read both pipes while the process runs, so that a full pipe never blocks it.
+        let collected = CollectedOutput()
+        let group = DispatchGroup()
+        for (pipe, keyPath) in [(output, \CollectedOutput.stdout), (errors, \CollectedOutput.stderr)] {
+            group.enter()
+            DispatchQueue.global().async {
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                collected.set(keyPath, data)
+                group.leave()
+            }
+        }
+        if let standardInput { input.fileHandleForWriting.write(Data(standardInput.utf8)) }
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        group.wait()
+        return Outcome(
+            status: process.terminationStatus,
+            standardOutput: String(decoding: collected.stdout, as: UTF8.self),
+            standardError: String(decoding: collected.stderr, as: UTF8.self))
+    }
+}
+
+private final class CollectedOutput: @unchecked Sendable {
+    private let lock = NSLock()
+    var stdout = Data()
+    var stderr = Data()
+
+    func set(_ keyPath: ReferenceWritableKeyPath<CollectedOutput, Data>, _ data: Data) {
+        lock.lock()
+        defer { lock.unlock() }
+        self[keyPath: keyPath] = data
+    }
+}

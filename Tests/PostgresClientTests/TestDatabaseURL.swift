@@ -1,0 +1,5 @@
+import TestSupport
+
+enum TestDatabaseURL {
+    static func admin() throws -> String { try TestDatabase.adminURL() }
+}
