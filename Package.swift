@@ -59,22 +59,22 @@ let package = Package(
         .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "PostgresClientTests",
-            dependencies: ["PostgresClient", "TestSupport"],
+            dependencies: ["PostgresClient", "PipelineCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "MigrateTests",
-            dependencies: ["Migrate", "PostgresClient", "TestSupport"],
+            dependencies: ["Migrate", "PostgresClient", "PipelineCore", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SchemaTests",
-            dependencies: ["PostgresClient", "TestSupport"],
+            dependencies: ["PostgresClient", "PipelineCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["PostgresClient", "TestSupport"],
+            dependencies: ["PostgresClient", "PipelineCore", "TestSupport", "Migrate"],
             swiftSettings: strictSettings
         ),
     ]

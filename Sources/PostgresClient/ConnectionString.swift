@@ -10,7 +10,7 @@ public struct ConnectionString: Sendable, Equatable {
 
     /// Parses a `postgresql://` URL or a `key=value` string with libpq's own parser.
     ///
-    /// - Throws: ``PostgresError`` with code `invalidParameter` when libpq cannot parse it; the message
+    /// - Throws: ``PostgresError`` with code `invalidConnectionString` when libpq cannot parse it; the message
     ///   never quotes the text.
     public init(_ text: String) throws {
         var errorMessage: UnsafeMutablePointer<CChar>?
@@ -18,7 +18,7 @@ public struct ConnectionString: Sendable, Equatable {
             // libpq's reason quotes the offending token, which may be the password: it is not shown.
             if let errorMessage { PQfreemem(errorMessage) }
             throw PostgresError(
-                code: .invalidParameter,
+                code: .invalidConnectionString,
                 message: "the database URL or connection string cannot be parsed: check its syntax,"
                     + " and percent-encode special characters of the password in a URL")
         }

@@ -19,7 +19,7 @@ public final class PostgresConnection {
     ///     apply: `PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER`, `PGPASSWORD`, `PGSERVICE`, `~/.pgpass`, `PGSSLMODE`.
     ///   - applicationName: Shown in `pg_stat_activity`, unless the URL names another.
     /// - Throws: ``PostgresError`` with code `connectionFailed`, naming host, port and database, or
-    ///   `invalidParameter` when the URL cannot be parsed.
+    ///   `invalidConnectionString` when the URL cannot be parsed.
     public init(url: String?, applicationName: String = "crm-pipeline") throws {
         // Parsed first, so that a syntax error is reported without quoting the URL (or its password).
         let parsed = try url.map { try ConnectionString($0) }

@@ -13,6 +13,7 @@ public struct PostgresError: UserFacingError, CustomDebugStringConvertible {
             case connectionLost = "connection lost"
             case server = "server error"
             case invalidParameter = "invalid parameter"
+            case invalidConnectionString = "invalid connection string"
             case protocolViolation = "unexpected response"
         }
 
@@ -27,6 +28,8 @@ public struct PostgresError: UserFacingError, CustomDebugStringConvertible {
         public static let server = Code(.server)
         /// A parameter value cannot be sent (a text value containing NUL).
         public static let invalidParameter = Code(.invalidParameter)
+        /// The database URL or connection string cannot be parsed.
+        public static let invalidConnectionString = Code(.invalidConnectionString)
         /// libpq returned something this client did not expect.
         public static let protocolViolation = Code(.protocolViolation)
 
@@ -70,7 +73,8 @@ public struct PostgresError: UserFacingError, CustomDebugStringConvertible {
     }
 
     public var exitStatus: ExitStatus {
-        isConnectionProblem ? .unavailable : .software
+        if code == .invalidConnectionString { return .usage }
+        return isConnectionProblem ? .unavailable : .software
     }
 
     public var description: String {

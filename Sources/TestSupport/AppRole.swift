@@ -33,6 +33,7 @@ extension PostgresConnection {
     /// transaction), then rolls everything back, so each check starts from the same data.
     ///
     /// - Returns: What `body` returns.
+    @discardableResult
     public func asRole<T>(_ role: AppRole, _ body: (PostgresConnection) throws -> T) throws -> T {
         try query("BEGIN")
         defer { _ = try? query("ROLLBACK") }

@@ -24,8 +24,10 @@ struct ConnectTests {
     @Test("a malformed connection string is rejected before connecting, without echoing it")
     func malformedConnectionString() throws {
         let error = try #require(throws: PostgresError.self) {
-            try ConnectionString("postgresql://u:\(Self.password)@host:notaport/db?bogus_option=1")
+            try ConnectionString("postgresql://u:\(Self.password)@host/db?bogus_option=1")
         }
+        #expect(error.code == .invalidConnectionString)
+        #expect(error.exitStatus == .usage)
         #expect(!error.description.contains("s3cr3t"))
     }
 

@@ -163,6 +163,20 @@ BEGIN
 END
 $$;
 
+-- A child row inserted without user_id (by a service or a script) belongs to its CRM user's account.
+CREATE FUNCTION crm_fill_child_user_id() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+BEGIN
+    IF current_setting('crm.bulk_load', true) = 'on' AND crm_is_bulk_loader() THEN
+        RETURN NEW;
+    END IF;
+    SELECT u.user_id INTO NEW.user_id FROM "digital_resume_by_CRM" u WHERE u.email = NEW.email;
+    RETURN NEW;
+END
+$$;
+
 CREATE FUNCTION crm_on_user_inserted() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
@@ -266,6 +280,16 @@ CREATE TRIGGER crm_users_link_accounts
     AFTER UPDATE OF user_id ON "digital_resume_by_CRM"
     FOR EACH ROW WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id) EXECUTE FUNCTION crm_on_user_account_changed();
 
+CREATE TRIGGER crm_job_requests_fill_user_id
+    BEFORE INSERT ON crm_job_requests
+    FOR EACH ROW WHEN (NEW.user_id IS NULL) EXECUTE FUNCTION crm_fill_child_user_id();
+CREATE TRIGGER crm_recordings_fill_user_id
+    BEFORE INSERT ON crm_recordings
+    FOR EACH ROW WHEN (NEW.user_id IS NULL) EXECUTE FUNCTION crm_fill_child_user_id();
+CREATE TRIGGER crm_resumes_fill_user_id
+    BEFORE INSERT ON crm_resumes
+    FOR EACH ROW WHEN (NEW.user_id IS NULL) EXECUTE FUNCTION crm_fill_child_user_id();
+
 CREATE TRIGGER crm_job_requests_count
     AFTER INSERT OR DELETE ON crm_job_requests
     FOR EACH ROW EXECUTE FUNCTION crm_on_child_row_changed('applications');
@@ -312,6 +336,6 @@ CREATE TRIGGER crm_link_crm_user
 REVOKE ALL ON FUNCTION
     crm_is_bulk_loader(), crm_users_created(text[]), crm_adjust_stats(text[], integer[], integer[], integer[]),
     crm_book_credits(text[], integer[], text[], text[]), crm_link_accounts(text[]),
-    crm_fill_user_id(), crm_on_user_inserted(), crm_on_user_account_changed(), crm_on_child_row_changed(),
+    crm_fill_user_id(), crm_fill_child_user_id(), crm_on_user_inserted(), crm_on_user_account_changed(), crm_on_child_row_changed(),
     crm_on_credit_event(), crm_forbid_email_change(), crm_on_auth_user_changed()
 FROM PUBLIC, anon, authenticated;

@@ -1,0 +1,75 @@
+import Foundation
+import Migrate
+import PipelineCore
+import PostgresClient
+import TestSupport
+import Testing
+
+@Suite("crm-pipeline migrate, through the binary")
+struct MigrateCommandTests {
+    @Test("migrate applies everything once, then reports the database up to date")
+    func migrateTwice() throws {
+        try TestDatabase.withFresh(migrated: false) { database in
+            let first = try CommandLineRunner.run(["migrate", "--database-url", database.url])
+            #expect(first.status == 0, "\(first.standardError)")
+            #expect(first.standardOutput.contains("Applied \(try MigrationCatalog.shipped().count) migration(s)"))
+            let second = try CommandLineRunner.run(["migrate"], environment: ["DATABASE_URL": database.url])
+            #expect(second.status == 0)
+            #expect(second.standardOutput.contains("up to date"))
+        }
+    }
+
+    @Test("migrate --status lists every migration with its state")
+    func status() throws {
+        try TestDatabase.withFresh(migrated: false) { database in
+            let pending = try CommandLineRunner.run(["migrate", "--status", "--database-url", database.url])
+            #expect(pending.status == 0)
+            #expect(pending.standardOutput.contains("0002_add_digital_resume_crm_table.sql  pending"))
+            _ = try CommandLineRunner.run(["migrate", "--database-url", database.url])
+            let applied = try CommandLineRunner.run(["migrate", "--status", "--database-url", database.url])
+            #expect(applied.standardOutput.contains("0003_add_crm_separate_tables.sql       applied"))
+            #expect(applied.standardOutput.contains("Up to date."))
+        }
+    }
+
+    @Test("the SQL of migrate --print applies cleanly with psql, and migrate then has nothing to do")
+    func printedSQLAppliesWithPsql() throws {
+        try TestDatabase.withFresh(migrated: false) { database in
+            let printed = try CommandLineRunner.run(["migrate", "--print", "--database-url", database.url])
+            #expect(printed.status == 0)
+            #expect(printed.standardOutput.contains("CREATE TABLE \"digital_resume_by_CRM\""))
+            let psql = try CommandLineRunner.run(
+                executable: "psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database.url],
+                standardInput: printed.standardOutput)
+            #expect(psql.status == 0, "\(psql.standardError)")
+            let after = try CommandLineRunner.run(["migrate", "--database-url", database.url])
+            #expect(after.status == 0)
+            #expect(after.standardOutput.contains("up to date"))
+            // And the schema works: a CRM user gets an account.
+            let connection = try database.connect()
+            try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('psql@example.com')"#)
+            #expect(try connection.query("SELECT credits FROM profiles").scalar == "4")
+        }
+    }
+
+    @Test("migrate --print --all needs no database")
+    func printAllOffline() throws {
+        let outcome = try CommandLineRunner.run(
+            ["migrate", "--print", "--all"], environment: ["DATABASE_URL": "host=/nonexistent port=1"])
+        #expect(outcome.status == 0)
+        #expect(outcome.standardOutput.contains("0001_supabase_shim.sql"))
+        #expect(outcome.standardOutput.contains("COMMIT;"))
+    }
+
+    @Test("an edited applied migration stops migrate with its name")
+    func editedMigration() throws {
+        try TestDatabase.withFresh { database in
+            try database.connect().query(
+                "UPDATE crm_schema_migrations SET checksum = 'deadbeef' WHERE name = '0004_credits_and_payments.sql'")
+            let outcome = try CommandLineRunner.run(["migrate", "--database-url", database.url])
+            #expect(outcome.status == ExitStatus.software.rawValue)
+            #expect(outcome.standardError.contains("0004_credits_and_payments.sql"))
+            #expect(outcome.standardError.contains("changed after it was applied"))
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import PostgresClient
+import TestSupport
+import Testing
+
+@Suite("Set-based upkeep for bulk loads")
+struct BulkUpkeepTests {
+    static let emails = ["a1@example.com", "a2@example.com", "a3@example.com"]
+
+    /// Inserts the same data set: per user i (1…3): i job requests, 2i recordings (i charged), i resumes, i payments.
+    static func insertDataSet(_ connection: PostgresConnection) throws {
+        for (index, email) in emails.enumerated() {
+            let n = index + 1
+            try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ($1)"#, [email])
+            try connection.query(
+                "INSERT INTO crm_job_requests (email, job_title) SELECT $1, 'Job' FROM generate_series(1, $2)", [email, n])
+            try connection.query(
+                "INSERT INTO crm_payments (email, amount_cents, paid_at) SELECT $1, 500, now() FROM generate_series(1, $2)",
+                [email, n])
+            try connection.query("""
+                INSERT INTO crm_recordings (email, video_url, credit_charged)
+                SELECT $1, 'https://v.example.com/' || k, k <= $2 FROM generate_series(1, 2 * $2) k
+                """, [email, n])
+            try connection.query(
+                "INSERT INTO crm_resumes (email, file_url) SELECT $1, 'https://f.example.com/cv' FROM generate_series(1, $2)",
+                [email, n])
+        }
+    }
+
+    static func summary(_ connection: PostgresConnection) throws -> [[String?]] {
+        try connection.query("""
+            SELECT s.email, s.total_applications, s.total_recordings, s.total_resumes, p.credits,
+                   (SELECT sum(delta) FROM crm_credit_ledger l WHERE l.email = s.email)
+            FROM crm_dashboard_stats s JOIN profiles p USING (email) ORDER BY s.email
+            """).rows
+    }
+
+    @Test("triggers stand aside for the loader, and the set-based functions give the same end state as the triggers")
+    func sameEndStateAsTriggers() throws {
+        let viaTriggers = try TestDatabase.withFresh { database in
+            let connection = try database.connect()
+            try Self.insertDataSet(connection)
+            return try Self.summary(connection)
+        }
+        let viaBulk = try TestDatabase.withFresh { database in
+            let connection = try database.connect()
+            try connection.transaction { connection in
+                try connection.setLocal("crm.bulk_load", to: "on")
+                try Self.insertDataSet(connection)
+                // Nothing was kept up by the triggers.
+                #expect(try connection.query("SELECT count(*) FROM crm_dashboard_stats").scalar == "0")
+                #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").scalar == "0")
+                // One statement each, for every touched email, as an import does it.
+                try connection.query("SELECT crm_users_created($1::text[])", ["{" + Self.emails.joined(separator: ",") + "}"])
+                try connection.query("""
+                    SELECT crm_adjust_stats(array_agg(email), array_agg(applications), array_agg(recordings), array_agg(resumes))
+                    FROM (SELECT u.email,
+                                 (SELECT count(*)::int FROM crm_job_requests j WHERE j.email = u.email) AS applications,
+                                 (SELECT count(*)::int FROM crm_recordings r WHERE r.email = u.email) AS recordings,
+                                 (SELECT count(*)::int FROM crm_resumes x WHERE x.email = u.email) AS resumes
+                          FROM "digital_resume_by_CRM" u) counts
+                    """)
+                // One ledger row per user and import for each kind of movement.
+                try connection.query("""
+                    SELECT crm_book_credits(array_agg(email), array_agg(delta), array_agg(reason), array_agg('import-run-1'::text))
+                    FROM (SELECT email, 3 * count(*)::int AS delta, 'payment' AS reason FROM crm_payments GROUP BY email
+                          UNION ALL
+                          SELECT email, -count(*)::int, 'recording' FROM crm_recordings WHERE credit_charged GROUP BY email) movements
+                    """)
+            }
+            #expect(try Fixture(connection: connection).invariantViolations().isEmpty)
+            return try Self.summary(connection)
+        }
+        #expect(viaBulk == viaTriggers)
+        #expect(viaTriggers.count == 3)
+        #expect(viaTriggers.first == ["a1@example.com", "1", "2", "1", "6", "6"])
+    }
+
+    @Test("a bulk booking that would overdraw an account refuses the whole call")
+    func bulkOverdraw() throws {
+        try TestDatabase.withFresh { database in
+            let fixture = Fixture(connection: try database.connect())
+            try fixture.crmUser("big@example.com")
+            try fixture.crmUser("small@example.com")
+            expectSQLState("23514") {
+                try fixture.connection.query(
+                    "SELECT crm_book_credits('{big@example.com,small@example.com}', '{-4,-5}', '{recording,recording}', '{r,r}')")
+            }
+            #expect(try fixture.credits("big@example.com") == 4)
+            #expect(try fixture.invariantViolations().isEmpty)
+        }
+    }
+
+    @Test("the stand-aside switch is ignored for an authenticated user: still charged, still counted")
+    func switchIgnoredForAuthenticated() throws {
+        try TestDatabase.withFresh { database in
+            let connection = try database.connect()
+            let fixture = Fixture(connection: connection)
+            let id = try fixture.authUser("zoe@example.com")
+            try fixture.crmUser("zoe@example.com")
+            try connection.asRole(.authenticated(userID: id)) { connection in
+                try connection.setLocal("crm.bulk_load", to: "on")
+                try connection.query(
+                    "INSERT INTO crm_recordings (email, user_id, video_url) VALUES ('zoe@example.com', $1, 'https://v.example.com/1')",
+                    [id])
+                #expect(try connection.query("SELECT credits FROM profiles").scalar == "3")
+                #expect(try connection.query("SELECT total_recordings FROM crm_dashboard_stats").scalar == "1")
+            }
+        }
+    }
+
+    @Test("the stand-aside switch is honoured for service_role, which bypasses RLS anyway")
+    func switchHonouredForServiceRole() throws {
+        try TestDatabase.withFresh { database in
+            let connection = try database.connect()
+            try connection.asRole(.serviceRole) { connection in
+                try connection.setLocal("crm.bulk_load", to: "on")
+                try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('svc@example.com')"#)
+                #expect(try connection.query("SELECT count(*) FROM crm_dashboard_stats").scalar == "0")
+            }
+        }
+    }
+
+    @Test("nobody but the owner can call the upkeep functions", arguments: [
+        "SELECT crm_book_credits('{x@example.com}', '{100}', '{adjustment}', '{gift}')",
+        "SELECT crm_adjust_stats('{x@example.com}', '{5}', '{5}', '{5}')",
+        "SELECT crm_users_created('{x@example.com}')",
+        "SELECT crm_link_accounts('{x@example.com}')",
+    ])
+    func upkeepNotCallable(call: String) throws {
+        try TestDatabase.withFresh { database in
+            let connection = try database.connect()
+            let id = try Fixture(connection: connection).authUser("x@example.com")
+            for role in [AppRole.anon, .authenticated(userID: id)] {
+                expectSQLState("42501") { try connection.asRole(role) { try $0.query(call) } }
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import PostgresClient
+import Testing
+
+/// Small helpers that put rows into a migrated test database through plain SQL, as the app would.
+struct Fixture {
+    let connection: PostgresConnection
+
+    /// Adds an app account and returns its id.
+    @discardableResult
+    func authUser(_ email: String) throws -> String {
+        try #require(try connection.query("INSERT INTO auth.users (email) VALUES ($1) RETURNING id", [email]).scalar)
+    }
+
+    func crmUser(_ email: String, firstName: String = "Test") throws {
+        try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email, first_name) VALUES ($1, $2)"#, [email, firstName])
+    }
+
+    /// Adds a job request and returns its id.
+    @discardableResult
+    func jobRequest(_ email: String, externalID: String? = nil, userID: String? = nil) throws -> String {
+        try #require(try connection.query(
+            "INSERT INTO crm_job_requests (email, external_id, job_title, user_id) VALUES ($1, $2, 'Engineer', $3) RETURNING id",
+            [email, externalID, userID]).scalar)
+    }
+
+    func recording(_ email: String, charged: Bool = true, jobRequestID: String? = nil) throws {
+        try connection.query(
+            "INSERT INTO crm_recordings (email, video_url, credit_charged, job_request_id) VALUES ($1, 'https://cdn.example.com/v.mp4', $2, $3)",
+            [email, charged, jobRequestID])
+    }
+
+    func resume(_ email: String) throws {
+        try connection.query("INSERT INTO crm_resumes (email, file_url) VALUES ($1, 'https://cdn.example.com/cv.pdf')", [email])
+    }
+
+    func payment(_ email: String, count: Int = 1) throws {
+        try connection.query(
+            "INSERT INTO crm_payments (email, amount_cents, paid_at) SELECT $1, 999, now() FROM generate_series(1, $2)",
+            [email, count])
+    }
+
+    /// The stats row of `email` as `[applications, recordings, resumes]`.
+    func stats(_ email: String) throws -> [String?] {
+        try connection.query(
+            "SELECT total_applications, total_recordings, total_resumes FROM crm_dashboard_stats WHERE email = $1",
+            [email]).rows.first ?? []
+    }
+
+    func credits(_ email: String) throws -> Int? {
+        try connection.query("SELECT credits FROM profiles WHERE email = $1", [email]).scalar.flatMap { Int($0) }
+    }
+
+    func count(_ table: String, email: String) throws -> Int {
+        Int(try connection.query("SELECT count(*) FROM \(quoteIdentifier(table)) WHERE email = $1", [email]).scalar ?? "") ?? -1
+    }
+
+    /// Every broken invariant of SPEC §2, one line each; empty when the data is consistent.
+    func invariantViolations() throws -> [String] {
+        try connection.query("""
+            SELECT u.email || ': stats ' || coalesce(s.total_applications || '/' || s.total_recordings || '/' || s.total_resumes, 'missing')
+                   || ' rows ' || (SELECT count(*) FROM crm_job_requests j WHERE j.email = u.email)
+                   || '/' || (SELECT count(*) FROM crm_recordings r WHERE r.email = u.email)
+                   || '/' || (SELECT count(*) FROM crm_resumes x WHERE x.email = u.email)
+            FROM "digital_resume_by_CRM" u LEFT JOIN crm_dashboard_stats s USING (email)
+            WHERE (s.total_applications, s.total_recordings, s.total_resumes) IS DISTINCT FROM (
+                (SELECT count(*)::int FROM crm_job_requests j WHERE j.email = u.email),
+                (SELECT count(*)::int FROM crm_recordings r WHERE r.email = u.email),
+                (SELECT count(*)::int FROM crm_resumes x WHERE x.email = u.email))
+            UNION ALL
+            SELECT u.email || ': credits ' || coalesce(p.credits::text, 'no profile') || ' ledger '
+                   || coalesce((SELECT sum(delta) FROM crm_credit_ledger l WHERE l.email = u.email)::text, '0')
+            FROM "digital_resume_by_CRM" u LEFT JOIN profiles p USING (email)
+            WHERE p.credits IS DISTINCT FROM (SELECT coalesce(sum(delta), 0)::int FROM crm_credit_ledger l WHERE l.email = u.email)
+            """).rows.compactMap { $0.first ?? nil }
+    }
+}
+
+/// Runs `body` and checks that PostgreSQL refused it with `sqlState`.
+func expectSQLState<T>(
+    _ sqlState: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> T
+) {
+    do {
+        _ = try body()
+        Issue.record("expected SQLSTATE \(sqlState), but the statement succeeded", sourceLocation: sourceLocation)
+    } catch let error as PostgresError {
+        #expect(error.sqlState == sqlState, "\(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected SQLSTATE \(sqlState), got \(error)", sourceLocation: sourceLocation)
+    }
+}

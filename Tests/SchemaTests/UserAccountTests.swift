@@ -1,0 +1,129 @@
+import PostgresClient
+import TestSupport
+import Testing
+
+@Suite("CRM users and their accounts")
+struct UserAccountTests {
+    @Test("a new CRM user gets a stats row, a profile with 4 credits and an initial ledger row")
+    func newUser() throws {
+        try TestDatabase.withFresh { database in
+            let fixture = Fixture(connection: try database.connect())
+            try fixture.crmUser("ann@example.com")
+            #expect(try fixture.stats("ann@example.com") == ["0", "0", "0"])
+            #expect(try fixture.credits("ann@example.com") == 4)
+            #expect(try fixture.connection.query(
+                "SELECT delta, reason FROM crm_credit_ledger WHERE email = $1", ["ann@example.com"]).rows == [["4", "initial"]])
+            #expect(try fixture.invariantViolations().isEmpty)
+        }
+    }
+
+    @Test("a multi-row insert of users opens one account each")
+    func manyUsers() throws {
+        try TestDatabase.withFresh { database in
+            let fixture = Fixture(connection: try database.connect())
+            try fixture.connection.query(
+                #"INSERT INTO "digital_resume_by_CRM" (email) SELECT 'user' || n || '@example.com' FROM generate_series(1, 500) n"#)
+            let totals = try fixture.connection.query(
+                "SELECT (SELECT count(*) FROM crm_dashboard_stats), (SELECT count(*) FROM profiles), (SELECT sum(credits) FROM profiles)")
+            #expect(totals.rows == [["500", "500", "2000"]])
+            #expect(try fixture.invariantViolations().isEmpty)
+        }
+    }
+
+    @Test("an account that existed before the CRM row keeps its balance, booked as an opening adjustment")
+    func existingProfile() throws {
+        try TestDatabase.withFresh { database in
+            let fixture = Fixture(connection: try database.connect())
+            try fixture.connection.query("INSERT INTO profiles (email, credits) VALUES ('bea@example.com', 10)")
+            try fixture.crmUser("bea@example.com")
+            #expect(try fixture.credits("bea@example.com") == 10)
+            #expect(try fixture.connection.query(
+                "SELECT delta, reason FROM crm_credit_ledger WHERE email = $1", ["bea@example.com"]).rows == [["10", "adjustment"]])
+            #expect(try fixture.invariantViolations().isEmpty)
+        }
+    }
+
+    @Test("user_id comes from auth.users by email, case-insensitively")
+    func userIDFromAuthUsers() throws {
+        try TestDatabase.withFresh { database in
+            let fixture = Fixture(connection: try database.connect())
+            let id = try fixture.authUser("Cid@Example.COM")
+            try fixture.crmUser("cid@example.com")
+            #expect(try fixture.connection.query(
+                #"SELECT user_id FROM "digital_resume_by_CRM" WHERE email = 'cid@example.com'"#).scalar == id)
+            #expect(try fixture.connection.query("SELECT user_id FROM profiles WHERE email = 'cid@example.com'").scalar == id)
+        }
+    }
+
+    @Test("a later sign-up links the CRM user, their rows and their credit account")
+    func signUpLinks() throws {
+        try TestDatabase.withFresh { database in
+            let fixture = Fixture(connection: try database.connect())
+            try fixture.crmUser("dee@example.com")
+            try fixture.jobRequest("dee@example.com")
+            try fixture.recording("dee@example.com")
+            try fixture.resume("dee@example.com")
+            let id = try fixture.authUser(" DEE@example.com")
+            let linked = try fixture.connection.query("""
+                SELECT (SELECT user_id FROM "digital_resume_by_CRM" WHERE email = $1),
+                       (SELECT user_id FROM crm_job_requests WHERE email = $1),
+                       (SELECT user_id FROM crm_recordings WHERE email = $1),
+                       (SELECT user_id FROM crm_resumes WHERE email = $1),
+                       (SELECT user_id FROM profiles WHERE email = $1)
+                """, ["dee@example.com"])
+            #expect(linked.rows == [[id, id, id, id, id]])
+        }
+    }
+
+    @Test("deleting a CRM user deletes all their data and keeps their profile")
+    func cascadeDelete() throws {
+        try TestDatabase.withFresh { database in
+            let fixture = Fixture(connection: try database.connect())
+            try fixture.crmUser("eve@example.com")
+            try fixture.crmUser("other@example.com")
+            let job = try fixture.jobRequest("eve@example.com", externalID: "J1")
+            try fixture.recording("eve@example.com", jobRequestID: job)
+            try fixture.resume("eve@example.com")
+            try fixture.payment("eve@example.com")
+            try fixture.recording("other@example.com")
+            try fixture.connection.query(#"DELETE FROM "digital_resume_by_CRM" WHERE email = 'eve@example.com'"#)
+            for table in DistributableKeysTests.crmTables {
+                #expect(try fixture.count(table, email: "eve@example.com") == 0, "\(table) still has rows")
+            }
+            #expect(try fixture.credits("eve@example.com") == 6)
+            #expect(try fixture.stats("other@example.com") == ["0", "1", "0"])
+            #expect(try fixture.invariantViolations().isEmpty)
+        }
+    }
+
+    @Test("a CRM user deleted and imported again keeps the balance of their account")
+    func reCreatedUser() throws {
+        try TestDatabase.withFresh { database in
+            let fixture = Fixture(connection: try database.connect())
+            try fixture.crmUser("fay@example.com")
+            try fixture.recording("fay@example.com")
+            try fixture.connection.query(#"DELETE FROM "digital_resume_by_CRM" WHERE email = 'fay@example.com'"#)
+            try fixture.crmUser("fay@example.com")
+            #expect(try fixture.credits("fay@example.com") == 3)
+            #expect(try fixture.invariantViolations().isEmpty)
+        }
+    }
+
+    @Test("emails are stored normalized, and never change afterwards")
+    func emailRules() throws {
+        try TestDatabase.withFresh { database in
+            let fixture = Fixture(connection: try database.connect())
+            expectSQLState("23514") { try fixture.crmUser("Upper@Example.com") }
+            expectSQLState("23514") { try fixture.crmUser(" padded@example.com") }
+            try fixture.crmUser("gus@example.com")
+            try fixture.jobRequest("gus@example.com")
+            expectSQLState("23000") {
+                try fixture.connection.query(#"UPDATE "digital_resume_by_CRM" SET email = 'new@example.com'"#)
+            }
+            try fixture.crmUser("hal@example.com")
+            expectSQLState("23000") {
+                try fixture.connection.query("UPDATE crm_job_requests SET email = 'hal@example.com'")
+            }
+        }
+    }
+}
