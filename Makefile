@@ -1,0 +1,32 @@
+# crm-pipeline: the two commands a newcomer runs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help deps build run test stop psql clean
+
+help:
+	@echo "make run    install what is missing, build, start the private PostgreSQL, migrate, show the status"
+	@echo "make test   the same set-up on a throw-away cluster, then the whole test suite"
+	@echo "make stop   stop the cluster that make run started"
+	@echo "make psql   open psql on that cluster"
+	@echo "make clean  stop it and delete the build and the cluster"
+
+deps:
+	@scripts/ensure-deps.sh
+
+build: deps
+	swift build
+
+run: build
+	@scripts/run-demo.sh
+
+test: deps
+	@scripts/run-tests.sh
+
+stop:
+	@scripts/pg-cluster.sh stop run
+
+psql:
+	@psql "$$(scripts/pg-cluster.sh url run)"
+
+clean: stop
+	rm -rf .build .pgcluster
