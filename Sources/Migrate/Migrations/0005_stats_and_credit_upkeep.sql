@@ -1,10 +1,11 @@
 -- Stats and credits upkeep.
 --
--- The set-based functions below are the only code that moves stats, credits and the ledger. The row
--- triggers call them with one-element arrays (the app's single-row inserts); a bulk loader calls them
--- once per import with every touched email, after letting the triggers stand aside (crm.bulk_load).
--- Row-level triggers with static SQL only: statement-level triggers with transition tables do not
--- work on Citus, and dynamic SQL is planned on every call.
+-- Two granularities of the same rules. The row triggers keep stats and credits for the app's
+-- single-row inserts with static single-row statements (row-level triggers with static SQL were
+-- measured fastest; statement-level transition tables do not work on Citus, and dynamic SQL is
+-- planned on every call). A bulk loader lets the triggers stand aside (crm.bulk_load) and calls the
+-- set-based functions once per import with every touched email. BulkUpkeepTests checks that both
+-- paths end in the same state.
 
 -- Whether the triggers stand aside in this transaction: `SET LOCAL crm.bulk_load = 'on'` is honoured
 -- only for a role that bypasses RLS anyway (superuser or BYPASSRLS, such as service_role), never for
@@ -79,6 +80,23 @@ BEGIN
 END
 $$;
 
+-- Raises the error of a refused credit movement; the email goes to DETAIL only (it is personal data).
+CREATE FUNCTION crm_refuse_credit_movement(p_email text, p_credits integer, p_delta integer) RETURNS void
+LANGUAGE plpgsql
+SET search_path = public, pg_temp
+AS $$
+BEGIN
+    IF p_credits IS NULL THEN
+        RAISE EXCEPTION 'this CRM user has no credit account (no profiles row)'
+            USING ERRCODE = 'foreign_key_violation', DETAIL = format('email: %s', p_email),
+                  HINT = 'Run crm-pipeline verify --fix to open the missing accounts.';
+    END IF;
+    RAISE EXCEPTION 'insufficient credits: the user has % credit(s) and this needs %', p_credits, -p_delta
+        USING ERRCODE = 'check_violation', DETAIL = format('email: %s', p_email),
+              HINT = 'A payment grants 3 credits; a charged recording uses 1.';
+END
+$$;
+
 -- Books ledger entries (one per array element) and moves each user's balance by their sum.
 -- A balance that would go below zero refuses the whole call with a clear error (SQLSTATE 23514).
 CREATE FUNCTION crm_book_credits(
@@ -90,7 +108,7 @@ AS $$
 DECLARE
     short record;
 BEGIN
-    SELECT d.email, p.email IS NULL AS no_account, coalesce(p.credits, 0) AS credits, d.delta
+    SELECT d.email, p.credits, d.delta
     INTO short
     FROM (SELECT t.email, sum(t.delta)::integer AS delta
           FROM unnest(p_emails, p_deltas) AS t(email, delta) GROUP BY t.email) d
@@ -98,14 +116,7 @@ BEGIN
     WHERE p.email IS NULL OR p.credits + d.delta < 0
     LIMIT 1;
     IF FOUND THEN
-        IF short.no_account THEN
-            RAISE EXCEPTION 'this CRM user has no credit account (no profiles row)'
-                USING ERRCODE = 'foreign_key_violation', DETAIL = format('email: %s', short.email),
-                      HINT = 'Run crm-pipeline verify --fix to open the missing accounts.';
-        END IF;
-        RAISE EXCEPTION 'insufficient credits: the user has % credit(s) and this needs %', short.credits, -short.delta
-            USING ERRCODE = 'check_violation', DETAIL = format('email: %s', short.email),
-                  HINT = 'A payment grants 3 credits; a charged recording uses 1.';
+        PERFORM crm_refuse_credit_movement(short.email, short.credits, short.delta);
     END IF;
 
     INSERT INTO crm_credit_ledger (email, delta, reason, ref)
@@ -177,15 +188,31 @@ BEGIN
 END
 $$;
 
+-- The single-row form of crm_users_created: a new CRM row has no ledger rows yet.
 CREATE FUNCTION crm_on_user_inserted() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
+DECLARE
+    balance integer;
 BEGIN
     IF current_setting('crm.bulk_load', true) = 'on' AND crm_is_bulk_loader() THEN
         RETURN NULL;
     END IF;
-    PERFORM crm_users_created(ARRAY[NEW.email]);
+    INSERT INTO crm_dashboard_stats (email) VALUES (NEW.email) ON CONFLICT (email) DO NOTHING;
+    INSERT INTO profiles (email, user_id, credits)
+    SELECT NEW.email, CASE WHEN taken.id IS NULL THEN NEW.user_id END, 4
+    FROM (VALUES (1)) AS one (n) LEFT JOIN profiles taken ON taken.user_id = NEW.user_id
+    ON CONFLICT (email) DO NOTHING;
+    IF FOUND THEN
+        INSERT INTO crm_credit_ledger (email, delta, reason) VALUES (NEW.email, 4, 'initial');
+    ELSE
+        SELECT credits INTO balance FROM profiles WHERE email = NEW.email;
+        IF balance <> 0 THEN
+            INSERT INTO crm_credit_ledger (email, delta, reason, ref)
+            VALUES (NEW.email, balance, 'adjustment', 'opening balance');
+        END IF;
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -204,7 +231,7 @@ END
 $$;
 
 -- TG_ARGV[0] names the stats column ('applications', 'recordings' or 'resumes'); TG_TABLE_NAME is
--- a shard's name on Citus, so it is not used.
+-- a shard's name on Citus, so it is not used. One static statement whatever the column.
 CREATE FUNCTION crm_on_child_row_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
@@ -223,11 +250,12 @@ BEGIN
         row_email := OLD.email;
         delta := -1;
     END IF;
-    PERFORM crm_adjust_stats(
-        ARRAY[row_email],
-        ARRAY[CASE TG_ARGV[0] WHEN 'applications' THEN delta ELSE 0 END],
-        ARRAY[CASE TG_ARGV[0] WHEN 'recordings' THEN delta ELSE 0 END],
-        ARRAY[CASE TG_ARGV[0] WHEN 'resumes' THEN delta ELSE 0 END]);
+    UPDATE crm_dashboard_stats
+    SET total_applications = total_applications + CASE WHEN TG_ARGV[0] = 'applications' THEN delta ELSE 0 END,
+        total_recordings = total_recordings + CASE WHEN TG_ARGV[0] = 'recordings' THEN delta ELSE 0 END,
+        total_resumes = total_resumes + CASE WHEN TG_ARGV[0] = 'resumes' THEN delta ELSE 0 END,
+        updated_at = now()
+    WHERE email = row_email;
     RETURN NULL;
 END
 $$;
@@ -237,12 +265,21 @@ CREATE FUNCTION crm_on_credit_event() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
+DECLARE
+    delta constant integer := TG_ARGV[0]::integer;
+    balance integer;
 BEGIN
     IF current_setting('crm.bulk_load', true) = 'on' AND crm_is_bulk_loader() THEN
         RETURN NULL;
     END IF;
-    PERFORM crm_book_credits(
-        ARRAY[NEW.email], ARRAY[TG_ARGV[0]::integer], ARRAY[TG_ARGV[1]], ARRAY[coalesce(NEW.external_id, NEW.id::text)]);
+    UPDATE profiles SET credits = credits + delta, updated_at = now()
+    WHERE email = NEW.email AND credits + delta >= 0;
+    IF NOT FOUND THEN
+        SELECT credits INTO balance FROM profiles WHERE email = NEW.email;
+        PERFORM crm_refuse_credit_movement(NEW.email, balance, delta);
+    END IF;
+    INSERT INTO crm_credit_ledger (email, delta, reason, ref)
+    VALUES (NEW.email, delta, TG_ARGV[1], coalesce(NEW.external_id, NEW.id::text));
     RETURN NULL;
 END
 $$;
@@ -334,7 +371,7 @@ CREATE TRIGGER crm_link_crm_user
 -- Nobody but the owner may call the upkeep directly: with Supabase's default privileges, anon and
 -- authenticated would otherwise get EXECUTE (and PostgREST would expose them as RPCs).
 REVOKE ALL ON FUNCTION
-    crm_is_bulk_loader(), crm_users_created(text[]), crm_adjust_stats(text[], integer[], integer[], integer[]),
+    crm_is_bulk_loader(), crm_refuse_credit_movement(text, integer, integer), crm_users_created(text[]), crm_adjust_stats(text[], integer[], integer[], integer[]),
     crm_book_credits(text[], integer[], text[], text[]), crm_link_accounts(text[]),
     crm_fill_user_id(), crm_fill_child_user_id(), crm_on_user_inserted(), crm_on_user_account_changed(), crm_on_child_row_changed(),
     crm_on_credit_event(), crm_forbid_email_change(), crm_on_auth_user_changed()
