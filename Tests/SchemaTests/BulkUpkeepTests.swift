@@ -108,6 +108,31 @@ struct BulkUpkeepTests {
         }
     }
 
+    @Test("a look-alike check function earlier in search_path does not let an authenticated user stand aside")
+    func searchPathCannotRedirectTheCheck() throws {
+        try TestDatabase.withFresh { database in
+            let connection = try database.connect()
+            let fixture = Fixture(connection: connection)
+            let id = try fixture.authUser("eve@example.com")
+            try fixture.crmUser("eve@example.com")
+            try connection.executeScript("""
+                CREATE SCHEMA evil;
+                GRANT USAGE ON SCHEMA evil TO authenticated;
+                CREATE FUNCTION evil.crm_is_bulk_loader() RETURNS boolean LANGUAGE sql AS 'SELECT true';
+                CREATE FUNCTION evil.crm_upkeep_applies() RETURNS boolean LANGUAGE sql AS 'SELECT false';
+                """)
+            try connection.asRole(.authenticated(userID: id)) { connection in
+                try connection.setLocal("search_path", to: "evil, public")
+                try connection.setLocal("crm.bulk_load", to: "on")
+                try connection.query(
+                    "INSERT INTO public.crm_recordings (email, user_id, video_url) VALUES ('eve@example.com', $1, 'https://v.example.com/1')",
+                    [id])
+                #expect(try connection.query("SELECT credits FROM public.profiles").scalar == "3")
+                #expect(try connection.query("SELECT total_recordings FROM public.crm_dashboard_stats").scalar == "1")
+            }
+        }
+    }
+
     @Test("the stand-aside switch is honoured for service_role, which bypasses RLS anyway")
     func switchHonouredForServiceRole() throws {
         try TestDatabase.withFresh { database in
@@ -115,7 +140,9 @@ struct BulkUpkeepTests {
             try connection.asRole(.serviceRole) { connection in
                 try connection.setLocal("crm.bulk_load", to: "on")
                 try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('svc@example.com')"#)
+                try connection.query("INSERT INTO crm_recordings (email, video_url) VALUES ('svc@example.com', 'https://v.example.com/1')")
                 #expect(try connection.query("SELECT count(*) FROM crm_dashboard_stats").scalar == "0")
+                #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").scalar == "0")
             }
         }
     }

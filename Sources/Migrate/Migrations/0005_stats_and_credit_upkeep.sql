@@ -8,9 +8,9 @@
 -- paths end in the same state.
 
 -- Whether the triggers stand aside in this transaction: `SET LOCAL crm.bulk_load = 'on'` is honoured
--- only for a role that bypasses RLS anyway (superuser or BYPASSRLS, such as service_role), never for
--- anon or authenticated. Inside SECURITY DEFINER functions current_user is the owner, so the caller
--- is read from the role setting (SET ROLE) or, without one, from the session user.
+-- only for a caller that bypasses RLS anyway (superuser, or BYPASSRLS such as service_role), never for
+-- anon or authenticated. The caller is read from the role setting (what SET ROLE sets, as PostgREST
+-- does) or, without one, from the session user.
 CREATE FUNCTION crm_is_bulk_loader() RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -22,6 +22,18 @@ AS $$
                                WHEN 'none' THEN session_user::text
                                ELSE current_setting('role') END
              AND (rolsuper OR rolbypassrls))
+$$;
+
+-- The condition in every upkeep trigger's WHEN clause. It is inlined there (no SET clause, every name
+-- schema-qualified, so that no search_path can redirect it): with the switch off it costs one setting
+-- read, and for a superuser loader with the switch on the trigger function is not even called.
+-- is_superuser follows SET ROLE and cannot be set by users.
+CREATE FUNCTION crm_upkeep_applies() RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT COALESCE(pg_catalog.current_setting('crm.bulk_load', true), '') OPERATOR(pg_catalog.<>) 'on'
+        OR NOT (pg_catalog.current_setting('is_superuser') OPERATOR(pg_catalog.=) 'on'
+                OR public.crm_is_bulk_loader())
 $$;
 
 -- New CRM users get their stats row, and a credit account with 4 initial credits when their email
@@ -159,16 +171,14 @@ BEGIN
 END
 $$;
 
--- Trigger functions: stand aside for a bulk loader, else call the set-based upkeep for one row.
+-- Trigger functions: the single-row form of the upkeep. Their triggers carry
+-- `WHEN (crm_upkeep_applies())`, so they do not run while a bulk loader has them stand aside.
 
 CREATE FUNCTION crm_fill_user_id() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    IF current_setting('crm.bulk_load', true) = 'on' AND crm_is_bulk_loader() THEN
-        RETURN NEW;
-    END IF;
     SELECT a.id INTO NEW.user_id FROM auth.users a WHERE lower(a.email) = NEW.email ORDER BY a.id LIMIT 1;
     RETURN NEW;
 END
@@ -180,9 +190,6 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    IF current_setting('crm.bulk_load', true) = 'on' AND crm_is_bulk_loader() THEN
-        RETURN NEW;
-    END IF;
     SELECT u.user_id INTO NEW.user_id FROM "digital_resume_by_CRM" u WHERE u.email = NEW.email;
     RETURN NEW;
 END
@@ -196,9 +203,6 @@ AS $$
 DECLARE
     balance integer;
 BEGIN
-    IF current_setting('crm.bulk_load', true) = 'on' AND crm_is_bulk_loader() THEN
-        RETURN NULL;
-    END IF;
     INSERT INTO crm_dashboard_stats (email) VALUES (NEW.email) ON CONFLICT (email) DO NOTHING;
     INSERT INTO profiles (email, user_id, credits)
     SELECT NEW.email, CASE WHEN taken.id IS NULL THEN NEW.user_id END, 4
@@ -222,9 +226,6 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    IF current_setting('crm.bulk_load', true) = 'on' AND crm_is_bulk_loader() THEN
-        RETURN NULL;
-    END IF;
     PERFORM crm_link_accounts(ARRAY[NEW.email]);
     RETURN NULL;
 END
@@ -240,9 +241,6 @@ DECLARE
     row_email text;
     delta integer;
 BEGIN
-    IF current_setting('crm.bulk_load', true) = 'on' AND crm_is_bulk_loader() THEN
-        RETURN NULL;
-    END IF;
     IF TG_OP = 'INSERT' THEN
         row_email := NEW.email;
         delta := 1;
@@ -269,9 +267,6 @@ DECLARE
     delta constant integer := TG_ARGV[0]::integer;
     balance integer;
 BEGIN
-    IF current_setting('crm.bulk_load', true) = 'on' AND crm_is_bulk_loader() THEN
-        RETURN NULL;
-    END IF;
     UPDATE profiles SET credits = credits + delta, updated_at = now()
     WHERE email = NEW.email AND credits + delta >= 0;
     IF NOT FOUND THEN
@@ -309,45 +304,46 @@ $$;
 
 CREATE TRIGGER crm_users_fill_user_id
     BEFORE INSERT ON "digital_resume_by_CRM"
-    FOR EACH ROW WHEN (NEW.user_id IS NULL) EXECUTE FUNCTION crm_fill_user_id();
+    FOR EACH ROW WHEN (NEW.user_id IS NULL AND crm_upkeep_applies()) EXECUTE FUNCTION crm_fill_user_id();
 CREATE TRIGGER crm_users_open_accounts
     AFTER INSERT ON "digital_resume_by_CRM"
-    FOR EACH ROW EXECUTE FUNCTION crm_on_user_inserted();
+    FOR EACH ROW WHEN (crm_upkeep_applies()) EXECUTE FUNCTION crm_on_user_inserted();
 CREATE TRIGGER crm_users_link_accounts
     AFTER UPDATE OF user_id ON "digital_resume_by_CRM"
-    FOR EACH ROW WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id) EXECUTE FUNCTION crm_on_user_account_changed();
+    FOR EACH ROW WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id AND crm_upkeep_applies())
+    EXECUTE FUNCTION crm_on_user_account_changed();
 
 CREATE TRIGGER crm_job_requests_fill_user_id
     BEFORE INSERT ON crm_job_requests
-    FOR EACH ROW WHEN (NEW.user_id IS NULL) EXECUTE FUNCTION crm_fill_child_user_id();
+    FOR EACH ROW WHEN (NEW.user_id IS NULL AND crm_upkeep_applies()) EXECUTE FUNCTION crm_fill_child_user_id();
 CREATE TRIGGER crm_recordings_fill_user_id
     BEFORE INSERT ON crm_recordings
-    FOR EACH ROW WHEN (NEW.user_id IS NULL) EXECUTE FUNCTION crm_fill_child_user_id();
+    FOR EACH ROW WHEN (NEW.user_id IS NULL AND crm_upkeep_applies()) EXECUTE FUNCTION crm_fill_child_user_id();
 CREATE TRIGGER crm_resumes_fill_user_id
     BEFORE INSERT ON crm_resumes
-    FOR EACH ROW WHEN (NEW.user_id IS NULL) EXECUTE FUNCTION crm_fill_child_user_id();
+    FOR EACH ROW WHEN (NEW.user_id IS NULL AND crm_upkeep_applies()) EXECUTE FUNCTION crm_fill_child_user_id();
 
 CREATE TRIGGER crm_job_requests_count
     AFTER INSERT OR DELETE ON crm_job_requests
-    FOR EACH ROW EXECUTE FUNCTION crm_on_child_row_changed('applications');
+    FOR EACH ROW WHEN (crm_upkeep_applies()) EXECUTE FUNCTION crm_on_child_row_changed('applications');
 CREATE TRIGGER crm_recordings_count
     AFTER INSERT OR DELETE ON crm_recordings
-    FOR EACH ROW EXECUTE FUNCTION crm_on_child_row_changed('recordings');
+    FOR EACH ROW WHEN (crm_upkeep_applies()) EXECUTE FUNCTION crm_on_child_row_changed('recordings');
 CREATE TRIGGER crm_resumes_count
     AFTER INSERT OR DELETE ON crm_resumes
-    FOR EACH ROW EXECUTE FUNCTION crm_on_child_row_changed('resumes');
+    FOR EACH ROW WHEN (crm_upkeep_applies()) EXECUTE FUNCTION crm_on_child_row_changed('resumes');
 
--- An uncharged recording never calls the function: the WHEN clause is cheaper than an early return.
+-- An uncharged recording never calls the function: a WHEN clause is cheaper than an early return.
 CREATE TRIGGER crm_recordings_charge_credit
     AFTER INSERT ON crm_recordings
-    FOR EACH ROW WHEN (NEW.credit_charged) EXECUTE FUNCTION crm_on_credit_event('-1', 'recording');
+    FOR EACH ROW WHEN (NEW.credit_charged AND crm_upkeep_applies()) EXECUTE FUNCTION crm_on_credit_event('-1', 'recording');
 CREATE TRIGGER crm_recordings_charge_credit_later
     AFTER UPDATE OF credit_charged ON crm_recordings
-    FOR EACH ROW WHEN (NEW.credit_charged AND NOT OLD.credit_charged)
+    FOR EACH ROW WHEN (NEW.credit_charged AND NOT OLD.credit_charged AND crm_upkeep_applies())
     EXECUTE FUNCTION crm_on_credit_event('-1', 'recording');
 CREATE TRIGGER crm_payments_grant_credits
     AFTER INSERT ON crm_payments
-    FOR EACH ROW EXECUTE FUNCTION crm_on_credit_event('3', 'payment');
+    FOR EACH ROW WHEN (crm_upkeep_applies()) EXECUTE FUNCTION crm_on_credit_event('3', 'payment');
 
 DO $keep_email$
 DECLARE
@@ -371,8 +367,11 @@ CREATE TRIGGER crm_link_crm_user
 -- Nobody but the owner may call the upkeep directly: with Supabase's default privileges, anon and
 -- authenticated would otherwise get EXECUTE (and PostgREST would expose them as RPCs).
 REVOKE ALL ON FUNCTION
-    crm_is_bulk_loader(), crm_refuse_credit_movement(text, integer, integer), crm_users_created(text[]), crm_adjust_stats(text[], integer[], integer[], integer[]),
+    crm_refuse_credit_movement(text, integer, integer), crm_users_created(text[]), crm_adjust_stats(text[], integer[], integer[], integer[]),
     crm_book_credits(text[], integer[], text[], text[]), crm_link_accounts(text[]),
     crm_fill_user_id(), crm_fill_child_user_id(), crm_on_user_inserted(), crm_on_user_account_changed(), crm_on_child_row_changed(),
     crm_on_credit_event(), crm_forbid_email_change(), crm_on_auth_user_changed()
 FROM PUBLIC, anon, authenticated;
+
+-- The stand-aside check runs as the inserting user (trigger WHEN clauses do): it only reads settings.
+GRANT EXECUTE ON FUNCTION crm_is_bulk_loader(), crm_upkeep_applies() TO PUBLIC;

@@ -1,0 +1,116 @@
+/// The five kinds of record a CRM export holds.
+public enum Entity: String, Sendable, CaseIterable, Hashable, CustomStringConvertible {
+    case users
+    case jobRequests = "job_requests"
+    case recordings
+    case resumes
+    case payments
+
+    /// The name used in file names, mappings, reject files and reports (`job_requests`).
+    public var name: String { rawValue }
+
+    public var description: String { rawValue }
+
+    /// The fields of this entity, in the order of the native CSV columns.
+    public var fields: [Field] {
+        switch self {
+        case .users:
+            [.email, .userID, .crmUserID, .firstName, .lastName, .phone, .createdAt, .updatedAt]
+        case .jobRequests:
+            [.email, .userID, .externalID, .jobTitle, .companyName, .status, .createdAt, .updatedAt]
+        case .recordings:
+            [.email, .userID, .externalID, .jobRequestExternalID, .videoURL, .durationSeconds, .creditCharged, .createdAt]
+        case .resumes:
+            [.email, .userID, .externalID, .fileURL, .fileName, .createdAt]
+        case .payments:
+            [.email, .externalID, .amountCents, .currency, .paidAt]
+        }
+    }
+
+    /// The fields a record must have a value for (SPEC §4.2).
+    public var requiredFields: [Field] {
+        switch self {
+        case .users: [.email]
+        case .jobRequests: [.email, .jobTitle]
+        case .recordings: [.email, .videoURL]
+        case .resumes: [.email, .fileURL]
+        case .payments: [.email, .amountCents, .paidAt]
+        }
+    }
+
+    /// The element that holds this entity's records in a native XML export (`<jobRequests>`).
+    public var xmlSection: String {
+        switch self {
+        case .users: "users"
+        case .jobRequests: "jobRequests"
+        case .recordings: "recordings"
+        case .resumes: "resumes"
+        case .payments: "payments"
+        }
+    }
+
+    /// The element of one record in a native XML export (`<jobRequest>`).
+    public var xmlRecord: String {
+        switch self {
+        case .users: "user"
+        case .jobRequests: "jobRequest"
+        case .recordings: "recording"
+        case .resumes: "resume"
+        case .payments: "payment"
+        }
+    }
+
+    /// The position of `field` in ``fields``, or `nil` when this entity has no such field.
+    public func index(of field: Field) -> Int? {
+        fields.firstIndex(of: field)
+    }
+
+    /// The entity whose native name or XML section is `name`.
+    public init?(name: String) {
+        guard let entity = Entity.allCases.first(where: { $0.rawValue == name || $0.xmlSection == name }) else {
+            return nil
+        }
+        self = entity
+    }
+}
+
+/// One field of a CRM record, named as in the database (`first_name`) and in native XML (`firstName`).
+public enum Field: String, Sendable, CaseIterable, Hashable, CustomStringConvertible {
+    case email
+    case userID = "user_id"
+    case crmUserID = "crm_user_id"
+    case firstName = "first_name"
+    case lastName = "last_name"
+    case phone
+    case createdAt = "created_at"
+    case updatedAt = "updated_at"
+    case externalID = "external_id"
+    case jobTitle = "job_title"
+    case companyName = "company_name"
+    case status
+    case jobRequestExternalID = "job_request_external_id"
+    case videoURL = "video_url"
+    case durationSeconds = "duration_seconds"
+    case creditCharged = "credit_charged"
+    case fileURL = "file_url"
+    case fileName = "file_name"
+    case amountCents = "amount_cents"
+    case currency
+    case paidAt = "paid_at"
+
+    /// The native CSV column name, which is also the database column name.
+    public var name: String { rawValue }
+
+    public var description: String { rawValue }
+
+    /// The element name in a native XML export: the column name in camelCase (`jobRequestExternalId`).
+    public var xmlName: String {
+        let parts = rawValue.split(separator: "_")
+        return parts.enumerated().map { index, part in
+            index == 0 ? String(part) : part.prefix(1).uppercased() + part.dropFirst()
+        }.joined()
+    }
+
+    /// Whether the field holds a date or date-time.
+    public var isDate: Bool { [.createdAt, .updatedAt, .paidAt].contains(self) }
+}
