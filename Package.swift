@@ -17,10 +17,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // C libraries, reached only through the thin Swift module above each.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
 
         // Core value types shared by every stage.
         .target(name: "PipelineCore", swiftSettings: strictSettings),
@@ -28,6 +30,14 @@ let package = Package(
         .target(
             name: "PostgresClient",
             dependencies: ["CLibPQ", "PipelineCore"],
+            swiftSettings: strictSettings
+        ),
+        // A streaming XML reader over libxml2 with safe settings: the only module that sees libxml2.
+        .target(name: "XMLStream", dependencies: ["CLibXML2", "PipelineCore"], swiftSettings: strictSettings),
+        // Stage 1: files → records (CSV, XML, mappings), no database.
+        .target(
+            name: "Extract",
+            dependencies: ["PipelineCore", "XMLStream", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         // Versioned SQL migrations shipped as resources, and the runner that applies them.
@@ -57,6 +67,11 @@ let package = Package(
         ),
 
         .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "ExtractTests",
+            dependencies: ["Extract", "XMLStream", "PipelineCore"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "PostgresClientTests",
             dependencies: ["PostgresClient", "PipelineCore", "TestSupport"],

@@ -1,0 +1,86 @@
+import PipelineCore
+
+/// Records of one entity from a CSV file, with the columns a mapping names (or the native ones).
+public final class CSVRecordSource: RecordSource {
+    public var path: String { reader.path }
+    /// The entity every record of this file is.
+    public let entity: Entity
+
+    private let reader: CSVReader
+    private let columnIndexes: [Int?]
+    private let constants: [String?]
+    private var row = CSVRow()
+
+    /// Opens a CSV file of `entity` and matches its header to the entity's fields.
+    ///
+    /// - Parameters:
+    ///   - mapping: The entity's mapping, if the mapping file names it.
+    /// - Throws: ``MappingError`` when a mapped column is not in the header (exit 64), ``ExtractError`` when
+    ///   a column every record needs is missing (exit 65) or the file cannot be read.
+    public init(path: String, entity: Entity, mapping: Mapping.EntityMapping?, options: CSVOptions) throws {
+        self.entity = entity
+        reader = try CSVReader(path: path, options: options)
+        let header = reader.header.map { $0.trimmingSpaces() }
+        var indexes: [Int?] = []
+        for field in entity.fields {
+            let name = mapping?.sourceName(of: field, xml: false) ?? field.name
+            let index = header.firstIndex(of: name)
+            if index == nil, let mapped = mapping?.columns[field] {
+                throw MappingError(
+                    "the mapping names column \"\(mapped)\" for \(field), but \(path) has no such column"
+                        + " (its columns: \(header.joined(separator: ", ")))",
+                    at: mapping?.columnLocations[field] ?? SourceLocation(file: path, line: 1))
+            }
+            indexes.append(index)
+        }
+        columnIndexes = indexes
+        constants = entity.fields.map { mapping?.constants[$0] }
+        for field in entity.requiredFields {
+            let position = entity.index(of: field)!
+            if indexes[position] == nil, constants[position] == nil {
+                throw ExtractError.missingColumn(
+                    file: path, column: mapping?.sourceName(of: field, xml: false) ?? field.name, entity: entity)
+            }
+        }
+    }
+
+    public func next() throws -> SourceRecord? {
+        guard try reader.next(into: &row) else { return nil }
+        let available = row.count
+        var values: [String?] = []
+        values.reserveCapacity(columnIndexes.count)
+        for (position, index) in columnIndexes.enumerated() {
+            if let constant = constants[position] {
+                values.append(constant)
+            } else if let index, index < available {
+                values.append(row[index])
+            } else {
+                values.append(nil)
+            }
+        }
+        var record = SourceRecord(entity: entity, location: SourceLocation(file: path, line: row.line), values: values)
+        switch row.problem {
+        case .fieldTooLarge(let field, let limit)?:
+            record.problem = .tooLarge("field \(field + 1) is over \(limit) bytes")
+        case .recordTooLarge(let limit)?:
+            record.problem = .tooLarge("the record is over \(limit) bytes")
+        case .textAfterClosingQuote(let field)?:
+            record.problem = .textAfterClosingQuote(field: field + 1)
+        case nil:
+            if available != reader.header.count {
+                record.problem = .wrongFieldCount(expected: reader.header.count, found: available)
+            }
+        }
+        return record
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces and tabs.
+    func trimmingSpaces() -> String {
+        var text = Substring(self)
+        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
+        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        return String(text)
+    }
+}

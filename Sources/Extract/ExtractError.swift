@@ -1,0 +1,39 @@
+import PipelineCore
+
+/// Why an input file cannot be read as a whole. Row-level problems are not errors: they become rejects.
+public enum ExtractError: UserFacingError, Equatable {
+    /// The file is missing or cannot be read.
+    case unreadable(file: String, reason: String)
+    /// The bytes are not UTF-8 (and no other encoding was given).
+    case invalidUTF8(file: String, line: Int, byteOffset: Int)
+    /// A quoted CSV field is still open at the end of the file.
+    case unterminatedQuote(file: String, line: Int)
+    /// A CSV file lacks a column that every record of its entity needs.
+    case missingColumn(file: String, column: String, entity: Entity)
+    /// The file's kind cannot be told from its name, extension or the mapping.
+    case unknownKind(file: String, reason: String)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .unreadable: .noInput
+        case .invalidUTF8, .unterminatedQuote, .missingColumn: .dataError
+        case .unknownKind: .usage
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .unreadable(let file, let reason):
+            "\(file): error: cannot read the file: \(reason)"
+        case .invalidUTF8(let file, let line, let byteOffset):
+            "\(file):\(line): error: invalid UTF-8 at byte offset \(byteOffset);"
+                + " if the file is not UTF-8, give --encoding latin1 or --encoding windows-1252"
+        case .unterminatedQuote(let file, let line):
+            "\(file):\(line): error: a quoted field starts here and is never closed"
+        case .missingColumn(let file, let column, let entity):
+            "\(file):1: error: the header has no column \"\(column)\", which \(entity) need"
+        case .unknownKind(let file, let reason):
+            "\(file): error: \(reason)"
+        }
+    }
+}

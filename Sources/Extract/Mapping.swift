@@ -1,0 +1,51 @@
+import Foundation
+import PipelineCore
+
+/// How to read a foreign export (HubSpot, Salesforce, …): per entity, which files, which columns or XML
+/// elements hold our fields, date formats, constants and the XML record element. Entities it does not
+/// name keep the native columns.
+public struct Mapping: Sendable {
+    /// The mapping of one entity.
+    public struct EntityMapping: Sendable {
+        /// A glob on the file name (`*contacts*.csv`) that marks files of this entity.
+        public var files: String?
+        /// Our field → the file's column (CSV), element or `@attribute` (XML).
+        public var columns: [Field: String] = [:]
+        /// Our date field → its Unicode date pattern (`yyyy-MM-dd HH:mm`).
+        public var dateFormats: [Field: String] = [:]
+        /// The time zone of dates without an offset.
+        public var timeZone = TimeZone(identifier: "UTC")!
+        /// Our field → a value given to every record.
+        public var constants: [Field: String] = [:]
+        /// XML only: the local name of the record element.
+        public var record: String?
+        /// Where each `columns` entry is written, for messages.
+        public var columnLocations: [Field: SourceLocation] = [:]
+
+        public init() {}
+
+        /// The name of the column or element that holds `field`: the mapped one, else the native one.
+        public func sourceName(of field: Field, xml: Bool) -> String {
+            columns[field] ?? (xml ? field.xmlName : field.name)
+        }
+    }
+
+    /// The mapping file, as given.
+    public let path: String
+    /// The entities it names.
+    public var entities: [Entity: EntityMapping]
+
+    public init(path: String, entities: [Entity: EntityMapping]) {
+        self.path = path
+        self.entities = entities
+    }
+
+    /// The entity whose `files` glob matches the file name of `path`, if any.
+    public func entity(forFile path: String) -> Entity? {
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        return Entity.allCases.first { entity in
+            guard let pattern = entities[entity]?.files else { return false }
+            return fnmatch(pattern, name, 0) == 0
+        }
+    }
+}
