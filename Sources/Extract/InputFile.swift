@@ -15,6 +15,12 @@ public struct InputFile: Sendable, Equatable {
     /// The entity of a CSV file; `nil` for XML, whose sections say it record by record.
     public let entity: Entity?
 
+    public init(path: String, format: InputFormat, entity: Entity?) {
+        self.path = path
+        self.format = format
+        self.entity = entity
+    }
+
     /// Expands folders (their `.csv` and `.xml` files, sorted by name) and classifies every file.
     ///
     /// - Parameters:
