@@ -1,7 +1,7 @@
 # crm-pipeline: the two commands a newcomer runs are `make run` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help deps build run test stop psql clean
+.PHONY: help deps build run test stop psql clean bench-extract bench-triggers
 
 help:
 	@echo "make run    install what is missing, build, start the private PostgreSQL, migrate, show the status"
@@ -9,6 +9,8 @@ help:
 	@echo "make stop   stop the cluster that make run started"
 	@echo "make psql   open psql on that cluster"
 	@echo "make clean  stop it and delete the build and the cluster"
+	@echo "make bench-extract   CSV reader MB/s next to a plain byte loop (200 MB file)"
+	@echo "make bench-triggers  what the stats and credit triggers cost (1M rows, single rows)"
 
 deps:
 	@scripts/ensure-deps.sh
@@ -30,3 +32,10 @@ psql:
 
 clean: stop
 	rm -rf .build .pgcluster
+
+bench-extract: deps
+	swift build -c release --product extract-benchmark
+	"$$(swift build -c release --show-bin-path)/extract-benchmark" 200
+
+bench-triggers: deps
+	Benchmarks/trigger-cost.sh

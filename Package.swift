@@ -59,6 +59,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // make bench-extract: the CSV reader against a plain byte loop.
+        .executableTarget(
+            name: "extract-benchmark",
+            dependencies: ["Extract", "PipelineCore"],
+            path: "Benchmarks/ExtractBenchmark",
+            swiftSettings: strictSettings
+        ),
         // Test helpers: fresh databases on the private cluster, running the real binary.
         .target(
             name: "TestSupport",

@@ -1,35 +1,39 @@
 import ArgumentParser
 
-// Commands of SPEC §3 that later issues build. Each accepts any arguments and exits 70 for now.
+/// A command of SPEC §3 that a later issue builds: it accepts any arguments and exits 70 for now.
+protocol PlannedCommand: ParsableCommand {
+    var arguments: [String] { get }
+}
 
-struct ImportCommand: ParsableCommand {
+extension PlannedCommand {
+    func run() throws {
+        try runReportingErrors { throw NotImplementedError(command: Self.configuration.commandName ?? "") }
+    }
+}
+
+struct ImportCommand: PlannedCommand {
     static let configuration = CommandConfiguration(commandName: "import", abstract: "Import CRM exports (not yet).")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-    func run() throws { try runReportingErrors { throw NotImplementedError(command: "import") } }
 }
 
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: PlannedCommand {
     static let configuration = CommandConfiguration(commandName: "report", abstract: "Print a report (not yet).")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-    func run() throws { try runReportingErrors { throw NotImplementedError(command: "report") } }
 }
 
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: PlannedCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify", abstract: "Check stats and credits against the rows (not yet).")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-    func run() throws { try runReportingErrors { throw NotImplementedError(command: "verify") } }
 }
 
-struct RunCommand: ParsableCommand {
+struct RunCommand: PlannedCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a pipeline file (not yet).")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-    func run() throws { try runReportingErrors { throw NotImplementedError(command: "run") } }
 }
 
-struct GenerateCommand: ParsableCommand {
+struct GenerateCommand: PlannedCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate", abstract: "Write synthetic CRM exports (not yet).")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-    func run() throws { try runReportingErrors { throw NotImplementedError(command: "generate") } }
 }

@@ -20,7 +20,7 @@ public final class CSVRecordSource: RecordSource {
     public init(path: String, entity: Entity, mapping: Mapping.EntityMapping?, options: CSVOptions) throws {
         self.entity = entity
         reader = try CSVReader(path: path, options: options)
-        let header = reader.header.map { $0.trimmingSpaces() }
+        let header = reader.header.map { $0.trimmingWhitespace() }
         var indexes: [Int?] = []
         for field in entity.fields {
             let name = mapping?.sourceName(of: field, xml: false) ?? field.name
@@ -72,15 +72,5 @@ public final class CSVRecordSource: RecordSource {
             }
         }
         return record
-    }
-}
-
-extension String {
-    /// The string without leading and trailing spaces and tabs.
-    func trimmingSpaces() -> String {
-        var text = Substring(self)
-        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
-        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
-        return String(text)
     }
 }

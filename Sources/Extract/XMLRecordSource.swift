@@ -65,7 +65,7 @@ public final class XMLRecordSource: RecordSource {
                     return finishRecord()
                 }
                 if stack.count == record.depth + 1, let field = record.field {
-                    record.elements[field] = record.text.trimmingXMLWhitespace()
+                    record.elements[field] = record.text.trimmingWhitespace()
                     record.field = nil
                     current = record
                 }
@@ -121,15 +121,5 @@ public final class XMLRecordSource: RecordSource {
                     at: entityMapping.columnLocations[field] ?? SourceLocation(file: mapping.path, line: 1))
             }
         }
-    }
-}
-
-extension String {
-    /// The text without the whitespace of pretty-printing around it.
-    func trimmingXMLWhitespace() -> String {
-        var text = Substring(self)
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        return String(text)
     }
 }

@@ -1,0 +1,10 @@
+extension String {
+    /// The string without leading and trailing whitespace (spaces, tabs, line breaks): CSV header names,
+    /// and XML values without the indentation of pretty-printing.
+    func trimmingWhitespace() -> String {
+        var text = Substring(self)
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return String(text)
+    }
+}
