@@ -40,6 +40,8 @@ let package = Package(
             dependencies: ["PipelineCore", "XMLStream", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
+        // Stage 2: every record checked and normalized (pure: no database).
+        .target(name: "Validate", dependencies: ["Extract", "PipelineCore"], swiftSettings: strictSettings),
         // Versioned SQL migrations shipped as resources, and the runner that applies them.
         .target(
             name: "Migrate",
@@ -74,6 +76,11 @@ let package = Package(
         ),
 
         .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "ValidateTests",
+            dependencies: ["Validate", "Extract", "PipelineCore"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ExtractTests",
             dependencies: ["Extract", "XMLStream", "PipelineCore"],

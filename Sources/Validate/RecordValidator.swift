@@ -1,0 +1,182 @@
+import Extract
+import Foundation
+import PipelineCore
+
+/// A record that passed every check, with its values normalized for loading.
+public struct ValidatedRecord: Sendable, Equatable {
+    public let entity: Entity
+    public let location: SourceLocation
+    /// Normalized text values aligned with `entity.loadedFields`; `nil` is no value.
+    public let values: [String?]
+
+    public subscript(field: Field) -> String? {
+        entity.loadedFields.firstIndex(of: field).flatMap { values[$0] }
+    }
+}
+
+extension Entity {
+    /// The fields an import loads: every field but `user_id`, which always comes from `auth.users`.
+    public var loadedFields: [Field] {
+        fields.filter { $0 != .userID }
+    }
+}
+
+/// Checks one record at a time (SPEC §4.2) and normalizes its values; the first bad field rejects it.
+public struct RecordValidator {
+    /// Whether charged recordings use credits (`--credits charge`) or load uncharged (`skip`).
+    public enum CreditPolicy: String, Sendable, CaseIterable {
+        case charge, skip
+    }
+
+    private let mapping: Mapping?
+    private let creditPolicy: CreditPolicy
+    private let now: Instant
+    private var parsers: [Entity: [Field: DateParser]] = [:]
+
+    /// - Parameters:
+    ///   - mapping: Supplies date patterns and time zones per entity.
+    ///   - now: Dates after this instant are rejected as `future_date`.
+    public init(mapping: Mapping?, creditPolicy: CreditPolicy, now: Date = Date()) {
+        self.mapping = mapping
+        self.creditPolicy = creditPolicy
+        self.now = Instant(now)
+    }
+
+    /// The validated record, or the reason it cannot be loaded.
+    public mutating func validate(_ record: SourceRecord) -> Result<ValidatedRecord, Reject> {
+        let entity = record.entity
+        func reject(_ field: Field?, _ value: String?, _ reason: RejectReason, _ message: String) -> Result<ValidatedRecord, Reject> {
+            .failure(Reject(location: record.location, entity: entity, field: field, value: value, reason: reason, message: message))
+        }
+        switch record.problem {
+        case .wrongFieldCount(let expected, let found)?:
+            return reject(nil, nil, .malformedRow, "the row has \(found) fields, the header \(expected)")
+        case .tooLarge(let what)?:
+            return reject(nil, nil, .tooLarge, what)
+        case .textAfterClosingQuote(let field)?:
+            return reject(nil, nil, .malformedRow, "field \(field) has text after its closing quote")
+        case nil:
+            break
+        }
+        var values: [String?] = []
+        for field in entity.loadedFields {
+            let raw = record[field].map(Self.trimmed).flatMap { $0.isEmpty ? nil : $0 }
+            guard let raw else {
+                if entity.requiredFields.contains(field) {
+                    return reject(field, nil, .missingRequired, "\(field) is required for \(entity)")
+                }
+                values.append(defaultValue(of: field, in: record))
+                continue
+            }
+            switch normalize(raw, field: field, entity: entity) {
+            case .success(let value): values.append(value)
+            case .failure(let failure): return reject(field, raw, failure.reason, failure.message)
+            }
+        }
+        return .success(ValidatedRecord(entity: entity, location: record.location, values: values))
+    }
+
+    private struct FieldFailure: Error {
+        let reason: RejectReason
+        let message: String
+    }
+
+    private mutating func normalize(_ raw: String, field: Field, entity: Entity) -> Result<String, FieldFailure> {
+        switch field {
+        case .email:
+            let email = EmailAddress.normalize(raw)
+            return EmailAddress.isValid(email)
+                ? .success(email) : .failure(FieldFailure(reason: .invalidEmail, message: "not a valid email address"))
+        case .createdAt, .updatedAt, .paidAt:
+            guard let instant = parser(for: field, entity: entity).parse(raw) else {
+                let expected = mapping?.entities[entity]?.dateFormats[field] ?? "an ISO 8601 date or date-time"
+                return .failure(FieldFailure(reason: .invalidDate, message: "not a valid date (expected \(expected))"))
+            }
+            guard instant <= now else {
+                return .failure(FieldFailure(reason: .futureDate, message: "the date is in the future"))
+            }
+            return .success(instant.description)
+        case .videoURL, .fileURL:
+            guard let url = URL(string: raw), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                !(url.host ?? "").isEmpty, !raw.contains(" ")
+            else {
+                return .failure(FieldFailure(reason: .invalidURL, message: "not an absolute http(s) URL with a host"))
+            }
+            return .success(raw)
+        case .durationSeconds:
+            return integer(raw, in: 0...Int64(Int32.max), what: "seconds, 0 or more")
+        case .amountCents:
+            return integer(raw, in: 1...Int64.max, what: "cents, more than 0")
+        case .creditCharged:
+            guard let charged = Self.boolean(raw) else {
+                return .failure(FieldFailure(reason: .invalidNumber, message: "expected true or false"))
+            }
+            return .success(charged && creditPolicy == .charge ? "t" : "f")
+        case .currency:
+            let code = raw.uppercased()
+            guard code.count == 3, code.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+                return .failure(FieldFailure(reason: .outOfRange, message: "expected a 3-letter ISO 4217 currency code"))
+            }
+            return .success(code)
+        default:
+            return .success(raw)
+        }
+    }
+
+    private func integer(_ raw: String, in range: ClosedRange<Int64>, what: String) -> Result<String, FieldFailure> {
+        guard let value = Int64(raw) else {
+            return .failure(FieldFailure(reason: .invalidNumber, message: "not a whole number (\(what))"))
+        }
+        guard range.contains(value) else {
+            return .failure(FieldFailure(reason: .outOfRange, message: "out of range (\(what))"))
+        }
+        return .success(String(value))
+    }
+
+    private func defaultValue(of field: Field, in record: SourceRecord) -> String? {
+        switch field {
+        case .externalID where record.entity != .users:
+            return Self.contentHash(of: record)
+        case .creditCharged:
+            return creditPolicy == .charge ? "t" : "f"
+        case .currency:
+            return "USD"
+        default:
+            return nil
+        }
+    }
+
+    private mutating func parser(for field: Field, entity: Entity) -> DateParser {
+        if let parser = parsers[entity]?[field] { return parser }
+        let entityMapping = mapping?.entities[entity]
+        let parser = DateParser(
+            pattern: entityMapping?.dateFormats[field], zone: entityMapping?.timeZone ?? TimeZone(identifier: "UTC")!)
+        parsers[entity, default: [:]][field] = parser
+        return parser
+    }
+
+    /// A deterministic external id for a row without one: the hash of its content, so that importing
+    /// the same row again finds it instead of adding a copy.
+    static func contentHash(of record: SourceRecord) -> String {
+        let content = record.entity.loadedFields.filter { $0 != .externalID }.map { field -> String in
+            let value = record[field].map(trimmed) ?? ""
+            return field == .email ? EmailAddress.normalize(value) : value
+        }
+        return "sha256:" + SHA256.hexDigest(of: Array(content.joined(separator: "\u{1F}").utf8)).prefix(32)
+    }
+
+    static func boolean(_ raw: String) -> Bool? {
+        switch raw.lowercased() {
+        case "true", "t", "yes", "y", "1": true
+        case "false", "f", "no", "n", "0": false
+        default: nil
+        }
+    }
+
+    static func trimmed(_ text: String) -> String {
+        var slice = Substring(text)
+        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
+        while let last = slice.last, last.isWhitespace { slice.removeLast() }
+        return String(slice)
+    }
+}

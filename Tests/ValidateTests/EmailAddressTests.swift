@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import Validate
+
+/// The cases of `shared/conformance/email/cases.tsv`: address, expected verdict, source note.
+struct EmailCase: Sendable, CustomTestStringConvertible {
+    let address: String
+    let valid: Bool
+    let note: String
+    var testDescription: String { "\(address.isEmpty ? "(empty)" : address) → \(valid ? "valid" : "invalid")" }
+
+    static func load() -> [EmailCase] {
+        let shared = ProcessInfo.processInfo.environment["CRM_SHARED_DIR"]
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared").path
+        guard let text = try? String(contentsOfFile: shared + "/conformance/email/cases.tsv", encoding: .utf8) else {
+            return []
+        }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).compactMap { line in
+            let columns = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard columns.count == 3 else { return nil }
+            return EmailCase(address: String(columns[0]), valid: columns[1] == "valid", note: String(columns[2]))
+        }
+    }
+}
+
+@Suite("Email addresses")
+struct EmailAddressTests {
+    @Test("the shared conformance file is there and complete")
+    func conformanceFilePresent() {
+        let cases = EmailCase.load()
+        #expect(cases.count == 285)
+        #expect(cases.filter(\.valid).count == 54)
+    }
+
+    @Test("every conformance case gets its verdict", arguments: EmailCase.load())
+    func conformance(email: EmailCase) {
+        #expect(EmailAddress.isValid(EmailAddress.normalize(email.address)) == email.valid, "\(email.note)")
+    }
+
+    @Test("normalization trims spaces, tabs and line breaks and lower-cases")
+    func normalization() {
+        #expect(EmailAddress.normalize(" \tAna.Garcia@Example.COM\r\n") == "ana.garcia@example.com")
+    }
+}
