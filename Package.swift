@@ -42,6 +42,15 @@ let package = Package(
         ),
         // Stage 2: every record checked and normalized (pure: no database).
         .target(name: "Validate", dependencies: ["Extract", "PipelineCore"], swiftSettings: strictSettings),
+        // Stages 3–5: staging with COPY, dedupe and checks in SQL, merges, rejects, run records.
+        .target(
+            name: "Load",
+            dependencies: [
+                "Extract", "Validate", "PostgresClient", "PipelineCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Versioned SQL migrations shipped as resources, and the runner that applies them.
         .target(
             name: "Migrate",
@@ -55,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "CRMPipelineCLI",
             dependencies: [
-                "PipelineCore", "PostgresClient", "Migrate",
+                "PipelineCore", "PostgresClient", "Migrate", "Extract", "Validate", "Load",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

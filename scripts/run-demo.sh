@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make run: start the project's PostgreSQL (left running for you), migrate, and show the migration status.
+# make run: start the project's PostgreSQL (left running for you), migrate, import samples/, show the results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,25 @@ echo "==> crm-pipeline migrate"
 echo
 echo "==> crm-pipeline migrate --status"
 "$bin" migrate --status
+
+out=.demo
+mkdir -p "$out"
+import_sample() {  # import_sample NAME PATH [options…]
+    local name=$1 path=$2
+    shift 2
+    echo
+    echo "==> crm-pipeline import $path $*"
+    "$bin" import "$path" --reject-file "$out/$name.rejects.jsonl" "$@" || echo "(exit code $?)"
+    if [ -s "$out/$name.rejects.jsonl" ]; then
+        echo "--- first rejects ($out/$name.rejects.jsonl):"
+        head -n 3 "$out/$name.rejects.jsonl"
+    fi
+}
+import_sample native-csv samples/csv
+import_sample native-xml samples/xml
+import_sample hubspot samples/hubspot --mapping pipelines/mappings/hubspot-contacts.yml
+import_sample salesforce samples/salesforce --mapping pipelines/mappings/salesforce-contacts.yml
+
 echo
 echo "The cluster keeps running: 'make psql' opens it, 'make stop' stops it."
 echo "Try: DATABASE_URL='$url' $bin --help"

@@ -11,11 +11,6 @@ extension PlannedCommand {
     }
 }
 
-struct ImportCommand: PlannedCommand {
-    static let configuration = CommandConfiguration(commandName: "import", abstract: "Import CRM exports (not yet).")
-    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-}
-
 struct ReportCommand: PlannedCommand {
     static let configuration = CommandConfiguration(commandName: "report", abstract: "Print a report (not yet).")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []

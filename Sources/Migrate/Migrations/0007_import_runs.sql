@@ -7,8 +7,6 @@ CREATE TABLE crm_import_runs (
     status      text NOT NULL DEFAULT 'running'
                 CONSTRAINT crm_import_runs_status CHECK (status IN ('running', 'succeeded', 'failed', 'dry_run')),
     mode        text NOT NULL CONSTRAINT crm_import_runs_mode CHECK (mode IN ('nightly', 'backfill')),
-    -- [{"path": …, "sha256": …, "bytes": …}, …]
-    files       jsonb NOT NULL DEFAULT '[]',
     -- {"users": {"read": …, "inserted": …, "updated": …, "unchanged": …, "rejected": …, "duplicates": …}, …}
     counts      jsonb NOT NULL DEFAULT '{}',
     -- {"invalid_email": …, …}

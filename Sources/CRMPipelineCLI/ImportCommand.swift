@@ -1,0 +1,115 @@
+import ArgumentParser
+import Extract
+import Foundation
+import Load
+import PipelineCore
+import Validate
+
+/// `crm-pipeline import PATH...`: extract → validate → dedupe → load (SPEC §4).
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import CRM exports (CSV or XML files, or folders of them).",
+        discussion: """
+            nightly mode loads everything in one transaction: all of it or none of it. Rejected rows go
+            to the reject file (JSON Lines, mode 0600) and do not fail the run unless --max-errors or
+            --max-error-rate is exceeded. A file already imported (same sha256) is skipped unless --force.
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: ArgumentHelp("Files or folders to import.", valueName: "path"))
+    var paths: [String]
+
+    @Option(help: ArgumentHelp("A mapping file (YAML) for a foreign export.", valueName: "file"))
+    var mapping: String?
+
+    @Option(help: "csv or xml; by default the file extension decides.")
+    var format: InputFormatArgument?
+
+    @Option(help: "nightly (one transaction) or backfill (chunked; not yet).")
+    var mode: ImportOptions.Mode = .nightly
+
+    @Option(help: "charge: a charged recording uses a credit; skip: load recordings uncharged.")
+    var credits: RecordValidator.CreditPolicy = .charge
+
+    @Option(name: .customLong("reject-file"), help: ArgumentHelp("Where rejected rows go (JSON Lines).", valueName: "path"))
+    var rejectFile: String?
+
+    @Option(name: .customLong("max-errors"), help: "Fail, committing nothing, when more rows are rejected.")
+    var maxErrors: Int?
+
+    @Option(name: .customLong("max-error-rate"), help: "Fail, committing nothing, when a larger share (0–1) is rejected.")
+    var maxErrorRate: Double?
+
+    @Flag(name: .customLong("dry-run"), help: "Do everything, then roll back.")
+    var dryRun = false
+
+    @Flag(help: "Import files even if they were imported before.")
+    var force = false
+
+    @Option(help: "Parallel connections (not yet: 1).")
+    var jobs = 1
+
+    @Option(help: "CSV field separator: , ; | or tab.")
+    var delimiter: String = ","
+
+    @Option(help: "utf-8, latin1 or windows-1252.")
+    var encoding: TextEncoding = .utf8
+
+    func validate() throws {
+        guard let byte = delimiterByte else { throw ValidationError("--delimiter must be one of , ; | tab") }
+        _ = byte
+        if let maxErrors, maxErrors < 0 { throw ValidationError("--max-errors must be 0 or more") }
+        if let maxErrorRate, !(0...1).contains(maxErrorRate) { throw ValidationError("--max-error-rate must be between 0 and 1") }
+        if jobs < 1 { throw ValidationError("--jobs must be 1 or more") }
+    }
+
+    private var delimiterByte: UInt8? {
+        switch delimiter {
+        case ",": UInt8(ascii: ",")
+        case ";": UInt8(ascii: ";")
+        case "|": UInt8(ascii: "|")
+        case "\t", "tab", "\\t": UInt8(ascii: "\t")
+        default: nil
+        }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let logger = options.bootstrapLogging()
+            var importOptions = ImportOptions()
+            importOptions.mode = mode
+            importOptions.credits = credits
+            importOptions.format = format?.format
+            importOptions.mapping = try mapping.map { try MappingLoader.load(path: $0) }
+            importOptions.csv = CSVOptions(delimiter: delimiterByte ?? UInt8(ascii: ","), encoding: encoding)
+            importOptions.rejectFile = rejectFile
+            importOptions.maxErrors = maxErrors
+            importOptions.maxErrorRate = maxErrorRate
+            importOptions.dryRun = dryRun
+            importOptions.force = force
+            importOptions.jobs = jobs
+            let files = try InputFile.collect(paths, format: importOptions.format, mapping: importOptions.mapping)
+            let progress = ProgressReporter(logger: logger)
+            let importer = Importer(url: options.resolvedDatabaseURL, options: importOptions, logger: logger, progress: progress.update)
+            let summary = try importer.run(files: files)
+            progress.finish()
+            print(ImportSummaryView(summary: summary).text, terminator: "")
+        }
+    }
+}
+
+/// `--format csv|xml`.
+struct InputFormatArgument: ExpressibleByArgument {
+    let format: InputFormat
+    init?(argument: String) {
+        guard let format = InputFormat(rawValue: argument.lowercased()) else { return nil }
+        self.format = format
+    }
+}
+
+extension ImportOptions.Mode: ExpressibleByArgument {}
+extension RecordValidator.CreditPolicy: ExpressibleByArgument {}
+extension TextEncoding: ExpressibleByArgument {}

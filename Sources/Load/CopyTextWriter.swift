@@ -1,0 +1,32 @@
+/// Builds the data of a `COPY … FROM STDIN` in PostgreSQL's text format: tab-separated, `\N` for NULL,
+/// and backslash escapes for backslash, tab, line feed and carriage return.
+struct CopyTextWriter {
+    private(set) var bytes: [UInt8] = []
+    private(set) var rows = 0
+
+    mutating func appendRow(_ values: [String?]) {
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(0x09) }
+            guard let value else {
+                bytes.append(contentsOf: [0x5C, 0x4E])  // \N
+                continue
+            }
+            for byte in value.utf8 {
+                switch byte {
+                case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+                case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
+                case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
+                case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
+                default: bytes.append(byte)
+                }
+            }
+        }
+        bytes.append(0x0A)
+        rows += 1
+    }
+
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        rows = 0
+    }
+}

@@ -1,0 +1,58 @@
+import Extract
+import Foundation
+import PipelineCore
+import Validate
+
+/// What an import does and how strict it is (the options of `crm-pipeline import`).
+public struct ImportOptions: Sendable {
+    /// `nightly`: one transaction for the whole run. `backfill`: chunked commits (a later milestone).
+    public enum Mode: String, Sendable, CaseIterable {
+        case nightly, backfill
+    }
+
+    public var mode: Mode = .nightly
+    public var credits: RecordValidator.CreditPolicy = .charge
+    public var format: InputFormat?
+    public var mapping: Mapping?
+    public var csv = CSVOptions()
+    /// Where rejects go; `nil` for `crm-import-RUN.rejects.jsonl` in the current folder.
+    public var rejectFile: String?
+    /// Fail (and commit nothing) when more rows than this are rejected.
+    public var maxErrors: Int?
+    /// Fail (and commit nothing) when more than this share of the rows read is rejected.
+    public var maxErrorRate: Double?
+    /// Run everything, then roll back.
+    public var dryRun = false
+    /// Import files even if the same bytes were imported successfully before.
+    public var force = false
+    public var jobs = 1
+
+    public init() {}
+}
+
+/// What one entity's rows became.
+public struct EntityCounts: Sendable, Equatable, Codable {
+    public var read = 0
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var rejected = 0
+    public var duplicates = 0
+
+    public init() {}
+}
+
+/// The outcome of an import, for the summary and `crm_import_runs`.
+public struct ImportSummary: Sendable {
+    public var runID: Int64 = 0
+    public var counts: [Entity: EntityCounts] = [:]
+    public var rejectsByReason: [String: Int] = [:]
+    public var skippedFiles: [String] = []
+    public var mergedRows: [String] = []
+    public var rejectFile: String?
+    public var elapsed: TimeInterval = 0
+    public var dryRun = false
+
+    public var totalRead: Int { counts.values.reduce(0) { $0 + $1.read } }
+    public var totalRejected: Int { counts.values.reduce(0) { $0 + $1.rejected } }
+}

@@ -1,0 +1,41 @@
+import PipelineCore
+import PostgresClient
+
+/// Why an import stopped. Whatever the case, nothing of the run was committed.
+public enum LoadError: UserFacingError {
+    /// Another import holds the lock.
+    case locked
+    /// Rejects are over `--max-errors` or `--max-error-rate`.
+    case tooManyRejects(rejected: Int, read: Int, limit: String)
+    /// `--mode backfill` and `--jobs` belong to a later milestone.
+    case notImplemented(String)
+    /// The reject file cannot be written.
+    case rejectFile(path: String, reason: String)
+    /// The database refused or dropped a statement.
+    case database(PostgresError)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .locked: .temporaryFailure
+        case .tooManyRejects: .dataError
+        case .notImplemented: .software
+        case .rejectFile: .cannotCreate
+        case .database(let error): error.exitStatus
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .locked:
+            "another import is running (it holds the import lock): nothing was loaded; try again later"
+        case .tooManyRejects(let rejected, let read, let limit):
+            "\(rejected) of \(read) rows were rejected, over the limit (\(limit)): nothing was committed"
+        case .notImplemented(let what):
+            "\(what) is not implemented yet"
+        case .rejectFile(let path, let reason):
+            "cannot write the reject file \(path): \(reason); nothing was committed"
+        case .database(let error):
+            "the import failed and nothing was committed: \(error)"
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import PipelineCore
+import PostgresClient
+import Validate
+
+/// The SQL of the staging area: one TEMP table per entity for the validated rows as read (`s_…`), and
+/// one for the rows after deduplication (`d_…`). Every identifier comes from `Entity`/`Field`, never
+/// from input, and is quoted by `quoteIdentifier`.
+enum StagingSQL {
+    /// The PostgreSQL type of a field in staging (the same as in the target table).
+    static func type(of field: Field) -> String {
+        switch field {
+        case .createdAt, .updatedAt, .paidAt: "timestamptz"
+        case .durationSeconds: "integer"
+        case .amountCents: "bigint"
+        case .creditCharged: "boolean"
+        default: "text"
+        }
+    }
+
+    static func staged(_ entity: Entity) -> String { quoteIdentifier("s_" + entity.name) }
+    static func deduplicated(_ entity: Entity) -> String { quoteIdentifier("d_" + entity.name) }
+
+    /// The columns of a staged row: its input position, then the loaded fields.
+    static func columns(_ entity: Entity) -> [String] {
+        ["seq", "file", "line"] + entity.loadedFields.map(\.name)
+    }
+
+    static func createStaging(_ entity: Entity) -> String {
+        let fields = entity.loadedFields.map { "\(quoteIdentifier($0.name)) \(type(of: $0))" }.joined(separator: ", ")
+        return "CREATE TEMP TABLE \(staged(entity)) (seq bigint NOT NULL, file integer NOT NULL, line integer NOT NULL, \(fields)) ON COMMIT DROP"
+    }
+
+    static func copy(_ entity: Entity) -> String {
+        "COPY \(staged(entity)) (\(columns(entity).map(quoteIdentifier).joined(separator: ", "))) FROM STDIN"
+    }
+
+    /// The key that makes two rows the same record: email for users, (email, external_id) for the rest.
+    static func key(_ entity: Entity) -> [Field] {
+        entity == .users ? [.email] : [.email, .externalID]
+    }
+
+    /// Merges rows with the same key into one: for each field the latest non-empty value wins (an empty
+    /// value never erases); the position is the latest row's. `copies` counts the rows merged.
+    static func deduplicate(_ entity: Entity) -> String {
+        let key = key(entity)
+        let latest = { (column: String) in
+            "(array_agg(\(quoteIdentifier(column)) ORDER BY seq DESC) FILTER (WHERE \(quoteIdentifier(column)) IS NOT NULL))[1]"
+        }
+        let values = entity.loadedFields.filter { !key.contains($0) }.map { "\(latest($0.name)) AS \(quoteIdentifier($0.name))" }
+        let keys = key.map { quoteIdentifier($0.name) }.joined(separator: ", ")
+        return """
+            CREATE TEMP TABLE \(deduplicated(entity)) ON COMMIT DROP AS
+            SELECT \(keys), \(values.joined(separator: ", ")),
+                   max(seq) AS seq, (array_agg(file ORDER BY seq DESC))[1] AS file,
+                   (array_agg(line ORDER BY seq DESC))[1] AS line, count(*) AS copies
+            FROM \(staged(entity)) GROUP BY \(keys)
+            """
+    }
+
+    /// Where each merged duplicate was: `file, line` of every row but the kept one, with the kept one's.
+    static func mergedRows(_ entity: Entity) -> String {
+        let key = key(entity).map { "s.\(quoteIdentifier($0.name)) = d.\(quoteIdentifier($0.name))" }.joined(separator: " AND ")
+        return """
+            SELECT s.file, s.line, d.file, d.line FROM \(staged(entity)) s JOIN \(deduplicated(entity)) d ON \(key)
+            WHERE d.copies > 1 AND s.seq <> d.seq ORDER BY s.seq
+            """
+    }
+
+    /// Emails whose user record was rejected in validation.
+    static let createRejectedUsers = "CREATE TEMP TABLE rejected_users (email text PRIMARY KEY) ON COMMIT DROP"
+
+    /// Per-email counts of what the merges changed, for the set-based stats and credits upkeep.
+    static let createTouched = """
+        CREATE TEMP TABLE touched (email text NOT NULL, applications integer NOT NULL DEFAULT 0,
+            recordings integer NOT NULL DEFAULT 0, resumes integer NOT NULL DEFAULT 0,
+            charged integer NOT NULL DEFAULT 0, payments integer NOT NULL DEFAULT 0) ON COMMIT DROP
+        """
+
+    static let createNewUsers = "CREATE TEMP TABLE new_users (email text PRIMARY KEY) ON COMMIT DROP"
+}
