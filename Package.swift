@@ -111,6 +111,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ImportTests",
+            dependencies: ["PostgresClient", "PipelineCore", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "CLITests",
             dependencies: ["PostgresClient", "PipelineCore", "TestSupport", "Migrate"],
             swiftSettings: strictSettings

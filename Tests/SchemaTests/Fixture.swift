@@ -1,4 +1,5 @@
 import PostgresClient
+import TestSupport
 import Testing
 
 /// Small helpers that put rows into a migrated test database through plain SQL, as the app would.
@@ -56,22 +57,7 @@ struct Fixture {
 
     /// Every broken invariant of SPEC §2, one line each; empty when the data is consistent.
     func invariantViolations() throws -> [String] {
-        try connection.query("""
-            SELECT u.email || ': stats ' || coalesce(s.total_applications || '/' || s.total_recordings || '/' || s.total_resumes, 'missing')
-                   || ' rows ' || (SELECT count(*) FROM crm_job_requests j WHERE j.email = u.email)
-                   || '/' || (SELECT count(*) FROM crm_recordings r WHERE r.email = u.email)
-                   || '/' || (SELECT count(*) FROM crm_resumes x WHERE x.email = u.email)
-            FROM "digital_resume_by_CRM" u LEFT JOIN crm_dashboard_stats s USING (email)
-            WHERE (s.total_applications, s.total_recordings, s.total_resumes) IS DISTINCT FROM (
-                (SELECT count(*)::int FROM crm_job_requests j WHERE j.email = u.email),
-                (SELECT count(*)::int FROM crm_recordings r WHERE r.email = u.email),
-                (SELECT count(*)::int FROM crm_resumes x WHERE x.email = u.email))
-            UNION ALL
-            SELECT u.email || ': credits ' || coalesce(p.credits::text, 'no profile') || ' ledger '
-                   || coalesce((SELECT sum(delta) FROM crm_credit_ledger l WHERE l.email = u.email)::text, '0')
-            FROM "digital_resume_by_CRM" u LEFT JOIN profiles p USING (email)
-            WHERE p.credits IS DISTINCT FROM (SELECT coalesce(sum(delta), 0)::int FROM crm_credit_ledger l WHERE l.email = u.email)
-            """).rows.compactMap { $0.first ?? nil }
+        try connection.invariantViolations()
     }
 }
 
