@@ -92,16 +92,28 @@ public final class Importer {
         try connection.query(StagingSQL.createTouched)
         try connection.query(StagingSQL.createNewUsers)
 
+        var phase = Date()
+        func finished(_ name: String) {
+            logger.info("\(name) done", metadata: ["seconds": "\(String(format: "%.2f", Date().timeIntervalSince(phase)))"])
+            phase = Date()
+        }
         try stage(files, on: connection, rejects: rejects, summary: &summary)
+        finished("read, validate and stage")
         for entity in Entity.allCases {
+            guard try connection.query(StagingSQL.hasDuplicates(entity)).scalar == "t" else {
+                try connection.query(StagingSQL.copyWithoutDuplicates(entity))
+                continue
+            }
             try connection.query(StagingSQL.deduplicate(entity))
             for row in try connection.query(StagingSQL.mergedRows(entity)).rows {
                 summary.counts[entity, default: EntityCounts()].duplicates += 1
                 summary.mergedRows.append("\(entity): \(location(row[0], row[1], files)) merged into \(location(row[2], row[3], files))")
             }
         }
+        finished("deduplicate")
         try check(on: connection, files: files, rejects: rejects, summary: &summary)
         try enforceThresholds(summary)
+        finished("check references and credits")
 
         let privileged = try connection.query(UpkeepSQL.standAside).rows.first?[1] == "t"
         if !privileged {
@@ -122,10 +134,12 @@ public final class Importer {
                 try connection.query(UpkeepSQL.usersCreated)
                 try connection.query(UpkeepSQL.linkAccounts)
             }
+            finished("merge \(entity)")
         }
         if privileged {
             try connection.query(UpkeepSQL.adjustStats)
             try connection.query(UpkeepSQL.bookCredits, ["import:\(runID)"])
+            finished("stats and credits upkeep")
         }
     }
 

@@ -39,6 +39,17 @@ enum StagingSQL {
         entity == .users ? [.email] : [.email, .externalID]
     }
 
+    /// Whether any two staged rows share a key (one pass; most nightly files have none).
+    static func hasDuplicates(_ entity: Entity) -> String {
+        let keys = key(entity).map { quoteIdentifier($0.name) }.joined(separator: ", ")
+        return "SELECT count(*) <> count(DISTINCT (\(keys))) FROM \(staged(entity))"
+    }
+
+    /// The deduplicated table when no key repeats: the staged rows as they are.
+    static func copyWithoutDuplicates(_ entity: Entity) -> String {
+        "CREATE TEMP TABLE \(deduplicated(entity)) ON COMMIT DROP AS SELECT *, 1::bigint AS copies FROM \(staged(entity))"
+    }
+
     /// Merges rows with the same key into one: for each field the latest non-empty value wins (an empty
     /// value never erases); the position is the latest row's. `copies` counts the rows merged.
     static func deduplicate(_ entity: Entity) -> String {
