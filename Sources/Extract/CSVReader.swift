@@ -37,6 +37,8 @@ public final class CSVReader {
     public let path: String
     /// The header row's column names.
     public private(set) var header: [String] = []
+    /// How many bytes of the file have been read so far.
+    public var bytesRead: Int { source.offset }
 
     private let source: FileBlockReader
     private let options: CSVOptions

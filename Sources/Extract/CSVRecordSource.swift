@@ -3,6 +3,7 @@ import PipelineCore
 /// Records of one entity from a CSV file, with the columns a mapping names (or the native ones).
 public final class CSVRecordSource: RecordSource {
     public var path: String { reader.path }
+    public var bytesRead: Int { reader.bytesRead }
     /// The entity every record of this file is.
     public let entity: Entity
 

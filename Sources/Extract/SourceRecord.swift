@@ -38,6 +38,8 @@ public struct SourceRecord: Sendable, Equatable {
 public protocol RecordSource: AnyObject {
     /// The path as given.
     var path: String { get }
+    /// How many bytes of the file have been read so far (for progress).
+    var bytesRead: Int { get }
     /// The next record, or `nil` at the end of the file.
     ///
     /// - Throws: ``ExtractError``, `XMLError` or ``MappingError`` when the file as a whole cannot be used.

@@ -5,6 +5,7 @@ import XMLStream
 /// elements a mapping names. Elements are matched by local name; prefixes and namespaces are ignored.
 public final class XMLRecordSource: RecordSource {
     public let path: String
+    public var bytesRead: Int { reader.bytesConsumed }
 
     private let reader: XMLStreamReader
     private let mapping: Mapping?

@@ -150,8 +150,11 @@ public final class Importer {
         var sequence: Int64 = 0
         var rejectedUsers = CopyTextWriter()
         let started = Date()
+        let totalBytes = files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1.path)[.size] as? Int) ?? 0) }
+        var bytesBefore = 0
         for (fileIndex, file) in files.enumerated() {
             let source = try file.open(mapping: options.mapping, options: options.csv)
+            defer { bytesBefore += source.bytesRead }
             while let record = try source.next() {
                 sequence += 1
                 summary.counts[record.entity, default: EntityCounts()].read += 1
@@ -168,7 +171,9 @@ public final class Importer {
                         rejectedUsers.appendRow([email])
                     }
                 }
-                if sequence % 100_000 == 0 { report(rows: sequence, since: started) }
+                if sequence % 50_000 == 0 {
+                    report(file: file.path, rows: sequence, bytes: bytesBefore + source.bytesRead, of: totalBytes, since: started)
+                }
             }
         }
         for entity in Entity.allCases { try flush(entity, &batches, on: connection) }
@@ -179,7 +184,7 @@ public final class Importer {
             }
             try connection.query("INSERT INTO rejected_users SELECT DISTINCT email FROM rejected_users_raw ON CONFLICT DO NOTHING")
         }
-        report(rows: sequence, since: started)
+        report(file: nil, rows: sequence, bytes: totalBytes, of: totalBytes, since: started)
     }
 
     private func flush(_ entity: Entity, _ batches: inout [Entity: CopyTextWriter], on connection: PostgresConnection) throws {
@@ -232,8 +237,14 @@ public final class Importer {
         return "\(path):\(line ?? "?")"
     }
 
-    private func report(rows: Int64, since start: Date) {
+    /// Rows, MB/s, share done and time left, for the progress line.
+    private func report(file: String?, rows: Int64, bytes: Int, of total: Int, since start: Date) {
         let seconds = max(Date().timeIntervalSince(start), 0.001)
-        progress("\(rows) rows read, \(Int(Double(rows) / seconds)) rows/s")
+        let rate = Double(bytes) / seconds
+        let done = total > 0 ? Double(bytes) / Double(total) : 1
+        let left = rate > 0 ? Double(total - bytes) / rate : 0
+        let place = file.map { "reading \(($0 as NSString).lastPathComponent): " } ?? "read: "
+        progress(place + String(format: "%lld rows, %.1f MB/s, %.0f%%, %@", rows, rate / 1_048_576, done * 100,
+                                file == nil ? "validating and loading…" : String(format: "ETA %.0f s", left)))
     }
 }

@@ -23,6 +23,9 @@ public final class XMLStreamReader {
     private let path: String
     private let errors: ErrorCollector
 
+    /// How many bytes of the document the parser has consumed.
+    public var bytesConsumed: Int { max(0, Int(xmlTextReaderByteConsumed(reader))) }
+
     /// Safe parser options: no network, CDATA as text, and never NOENT, DTDLOAD, DTDATTR, DTDVALID or HUGE.
     private static let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue)
 
