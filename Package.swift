@@ -87,12 +87,12 @@ let package = Package(
         .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "ValidateTests",
-            dependencies: ["Validate", "Extract", "PipelineCore"],
+            dependencies: ["Validate", "Extract", "PipelineCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ExtractTests",
-            dependencies: ["Extract", "XMLStream", "PipelineCore"],
+            dependencies: ["Extract", "XMLStream", "PipelineCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

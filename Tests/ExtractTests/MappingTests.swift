@@ -1,11 +1,11 @@
 import Extract
 import Foundation
 import PipelineCore
+import TestSupport
 import Testing
 
 /// The project's folder, for the shipped mappings and samples.
-let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
+let projectRoot = SharedFolder.projectRoot
 
 func readAll(_ source: any RecordSource) throws -> [SourceRecord] {
     var records: [SourceRecord] = []

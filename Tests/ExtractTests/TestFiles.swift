@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Temporary files for reader tests, removed when the process ends with the folder.
 enum TestFiles {
@@ -21,11 +22,6 @@ enum TestFiles {
         write(Array(text.utf8), name: name)
     }
 
-    /// The shared conformance folder: `CRM_SHARED_DIR`, else `../shared` beside the checkout.
-    static var conformance: String {
-        let shared = ProcessInfo.processInfo.environment["CRM_SHARED_DIR"]
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared").path
-        return shared + "/conformance"
-    }
+    /// The shared conformance folder.
+    static var conformance: String { SharedFolder.conformance }
 }

@@ -56,12 +56,9 @@ struct ImportExitCodeTests {
         "04_external_dtd.xml", "05_xxe_parameter_entity.xml", "06_xxe_network_entity.xml",
     ])
     func hostileXML(file: String) throws {
-        let shared = ProcessInfo.processInfo.environment["CRM_SHARED_DIR"]
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared").path
         try TestDatabase.withFresh { database throws in
             let harness = ImportHarness(database)
-            let outcome = try harness.run([shared + "/conformance/xml-attacks/" + file])
+            let outcome = try harness.run([SharedFolder.conformance + "/xml-attacks/" + file])
             #expect(outcome.status == ExitStatus.dataError.rawValue, "\(outcome.standardError)")
             #expect(outcome.standardError.contains(file + ":"))
             #expect(!(outcome.standardError + outcome.standardOutput).contains("root:x:0:0"))
@@ -76,8 +73,7 @@ struct ImportExitCodeTests {
         ("samples/salesforce", ["--mapping", "pipelines/mappings/salesforce-contacts.yml"], "users            2         2"),
     ])
     func samples(path: String, options: [String], expected: String) throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
+        let root = SharedFolder.projectRoot
         try TestDatabase.withFresh { database throws in
             let harness = ImportHarness(database)
             let outcome = try harness.run([root + "/" + path], options.map { $0.hasPrefix("pipelines/") ? root + "/" + $0 : $0 })

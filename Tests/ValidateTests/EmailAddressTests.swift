@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Validate
 
@@ -10,10 +11,7 @@ struct EmailCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { "\(address.isEmpty ? "(empty)" : address) → \(valid ? "valid" : "invalid")" }
 
     static func load() -> [EmailCase] {
-        let shared = ProcessInfo.processInfo.environment["CRM_SHARED_DIR"]
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared").path
-        guard let text = try? String(contentsOfFile: shared + "/conformance/email/cases.tsv", encoding: .utf8) else {
+        guard let text = try? String(contentsOfFile: SharedFolder.conformance + "/email/cases.tsv", encoding: .utf8) else {
             return []
         }
         return text.split(separator: "\n", omittingEmptySubsequences: false).compactMap { line in
