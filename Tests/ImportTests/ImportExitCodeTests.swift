@@ -83,3 +83,25 @@ struct ImportExitCodeTests {
         }
     }
 }
+
+@Suite("Import output, through the binary")
+struct ImportOutputTests {
+    @Test("--log-format json writes one JSON object per log line, without personal data")
+    func jsonLogs() throws {
+        try TestDatabase.withFresh { database throws in
+            let harness = ImportHarness(database)
+            harness.write("users.csv", "email,first_name\nsecret.person@example.com,Zebulon\nbad,X\n")
+            let outcome = try harness.run(nil, ["--log-format", "json"])
+            #expect(outcome.status == 0)
+            let lines = outcome.standardError.split(separator: "\n")
+            #expect(!lines.isEmpty)
+            for line in lines {
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                #expect(object?["level"] != nil && object?["message"] != nil, "\(line)")
+            }
+            #expect(!outcome.standardError.contains("secret.person"))
+            #expect(!outcome.standardError.contains("Zebulon"))
+            #expect(outcome.standardOutput.contains("Rejected rows by reason: invalid_email 1"))
+        }
+    }
+}
