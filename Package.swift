@@ -51,6 +51,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Reports (five kinds, five formats) and verify: set-based reads of the CRM tables.
+        .target(name: "Report", dependencies: ["PostgresClient", "PipelineCore"], swiftSettings: strictSettings),
         // Versioned SQL migrations shipped as resources, and the runner that applies them.
         .target(
             name: "Migrate",
@@ -64,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "CRMPipelineCLI",
             dependencies: [
-                "PipelineCore", "PostgresClient", "Migrate", "Extract", "Validate", "Load",
+                "PipelineCore", "PostgresClient", "Migrate", "Extract", "Validate", "Load", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

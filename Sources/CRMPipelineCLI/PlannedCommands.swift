@@ -11,17 +11,6 @@ extension PlannedCommand {
     }
 }
 
-struct ReportCommand: PlannedCommand {
-    static let configuration = CommandConfiguration(commandName: "report", abstract: "Print a report (not yet).")
-    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-}
-
-struct VerifyCommand: PlannedCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "verify", abstract: "Check stats and credits against the rows (not yet).")
-    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-}
-
 struct RunCommand: PlannedCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a pipeline file (not yet).")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []

@@ -1,0 +1,79 @@
+import Foundation
+
+/// One value of a report cell.
+public enum ReportValue: Sendable, Equatable {
+    case text(String)
+    case integer(Int64)
+    case decimal(Double)
+    case flag(Bool)
+    case empty
+
+    /// The value as plain text (CSV, terminal, Markdown, HTML).
+    public var text: String {
+        switch self {
+        case .text(let text): text
+        case .integer(let number): String(number)
+        case .decimal(let number): String(format: "%.2f", number)
+        case .flag(let flag): flag ? "yes" : "no"
+        case .empty: ""
+        }
+    }
+
+    var isNumeric: Bool {
+        switch self {
+        case .integer, .decimal: true
+        default: false
+        }
+    }
+}
+
+/// A column: the stable key of JSON and CSV, and a title for people.
+public struct ReportColumn: Sendable, Equatable {
+    public let key: String
+    public let title: String
+
+    public init(_ key: String, _ title: String) {
+        self.key = key
+        self.title = title
+    }
+}
+
+/// A titled table inside a report.
+public struct ReportSection: Sendable {
+    public let key: String
+    public let title: String
+    public let columns: [ReportColumn]
+    public var rows: [[ReportValue]]
+}
+
+/// A bar chart drawn in the HTML report: one bar (or group of bars) per label.
+public struct ReportChart: Sendable {
+    public let title: String
+    public let labels: [String]
+    public let series: [(name: String, values: [Double])]
+    /// Formats axis values (bytes, counts).
+    public let unit: Unit
+
+    public enum Unit: Sendable { case count, bytes }
+}
+
+/// A report: its rows, its totals, further sections and charts, for one period.
+public struct Report: Sendable {
+    public let kind: String
+    public let period: ReportPeriod
+    public let generatedAt: Date
+    /// The main table (`rows` in JSON).
+    public var main: ReportSection
+    /// Figures for the whole report (`totals` in JSON), in order.
+    public var totals: [(key: String, value: ReportValue)] = []
+    /// Further tables (their keys are top-level keys in JSON).
+    public var sections: [ReportSection] = []
+    public var charts: [ReportChart] = []
+
+    public init(kind: String, period: ReportPeriod, generatedAt: Date, main: ReportSection) {
+        self.kind = kind
+        self.period = period
+        self.generatedAt = generatedAt
+        self.main = main
+    }
+}

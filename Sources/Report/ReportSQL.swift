@@ -1,0 +1,141 @@
+/// The statements of the reports: set-based, one per report part; `$1`/`$2` are the period's bounds.
+enum ReportSQL {
+    /// Per user: totals from the stats row, counts in the period, credits, last activity. `$3` limits.
+    static func users(top: Bool) -> String {
+        """
+        WITH jobs AS (SELECT email, count(*) AS n FROM crm_job_requests
+                      WHERE created_at >= $1 AND created_at < $2 GROUP BY email),
+             recs AS (SELECT email, count(*) AS n, count(*) FILTER (WHERE credit_charged) AS charged FROM crm_recordings
+                      WHERE created_at >= $1 AND created_at < $2 GROUP BY email),
+             res AS (SELECT email, count(*) AS n FROM crm_resumes WHERE created_at >= $1 AND created_at < $2 GROUP BY email),
+             paid AS (SELECT email, count(*) AS n FROM crm_payments WHERE paid_at >= $1 AND paid_at < $2 GROUP BY email),
+             latest AS (SELECT email, max(last) AS last FROM (
+                          SELECT email, max(created_at) AS last FROM crm_job_requests GROUP BY email
+                          UNION ALL SELECT email, max(created_at) FROM crm_recordings GROUP BY email
+                          UNION ALL SELECT email, max(created_at) FROM crm_resumes GROUP BY email) a GROUP BY email)
+        SELECT u.email, concat_ws(' ', u.first_name, u.last_name),
+               coalesce(s.total_applications, 0), coalesce(s.total_recordings, 0), coalesce(s.total_resumes, 0),
+               coalesce(jobs.n, 0), coalesce(recs.n, 0), coalesce(res.n, 0),
+               coalesce(p.credits, 0), 3 * coalesce(paid.n, 0), coalesce(recs.charged, 0),
+               to_char(latest.last AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+        FROM "digital_resume_by_CRM" u
+        LEFT JOIN crm_dashboard_stats s ON s.email = u.email
+        LEFT JOIN profiles p ON p.email = u.email
+        LEFT JOIN jobs ON jobs.email = u.email
+        LEFT JOIN recs ON recs.email = u.email
+        LEFT JOIN res ON res.email = u.email
+        LEFT JOIN paid ON paid.email = u.email
+        LEFT JOIN latest ON latest.email = u.email
+        ORDER BY \(top ? "coalesce(recs.n, 0) + coalesce(jobs.n, 0) + coalesce(res.n, 0) DESC, " : "")u.email
+        LIMIT $3
+        """
+    }
+
+    /// The summary's figures for the period.
+    static let summaryTotals = """
+        SELECT (SELECT count(*) FROM "digital_resume_by_CRM"),
+               (SELECT count(*) FROM "digital_resume_by_CRM" WHERE created_at >= $1 AND created_at < $2),
+               (SELECT count(*) FROM (SELECT email FROM crm_job_requests WHERE created_at >= $1 AND created_at < $2
+                                      UNION SELECT email FROM crm_recordings WHERE created_at >= $1 AND created_at < $2
+                                      UNION SELECT email FROM crm_resumes WHERE created_at >= $1 AND created_at < $2) active),
+               (SELECT coalesce(sum(total_applications), 0) FROM crm_dashboard_stats),
+               (SELECT coalesce(sum(total_recordings), 0) FROM crm_dashboard_stats),
+               (SELECT coalesce(sum(total_resumes), 0) FROM crm_dashboard_stats),
+               (SELECT count(*) FROM crm_job_requests WHERE created_at >= $1 AND created_at < $2),
+               (SELECT count(*) FROM crm_recordings WHERE created_at >= $1 AND created_at < $2),
+               (SELECT count(*) FROM crm_resumes WHERE created_at >= $1 AND created_at < $2),
+               (SELECT 3 * count(*) FROM crm_payments WHERE paid_at >= $1 AND paid_at < $2),
+               (SELECT count(*) FROM crm_recordings WHERE credit_charged AND created_at >= $1 AND created_at < $2),
+               (SELECT coalesce(sum(p.credits), 0) FROM profiles p JOIN "digital_resume_by_CRM" u ON u.email = p.email)
+        """
+
+    /// Month by month, the twelve months that end with the period (`$1` is its end): new users, rows, credits.
+    static let monthlySeries = """
+        WITH months AS (SELECT generate_series(date_trunc('month', ($1::timestamptz - interval '1 microsecond') AT TIME ZONE 'UTC') - interval '11 months',
+                                               date_trunc('month', ($1::timestamptz - interval '1 microsecond') AT TIME ZONE 'UTC'),
+                                               interval '1 month') AS month),
+             bounds AS (SELECT min(month) AS first, max(month) + interval '1 month' AS last FROM months),
+             users AS (SELECT date_trunc('month', created_at AT TIME ZONE 'UTC') AS month, count(*) AS n
+                       FROM "digital_resume_by_CRM", bounds
+                       WHERE created_at AT TIME ZONE 'UTC' >= bounds.first AND created_at AT TIME ZONE 'UTC' < bounds.last GROUP BY 1),
+             jobs AS (SELECT date_trunc('month', created_at AT TIME ZONE 'UTC') AS month, count(*) AS n
+                      FROM crm_job_requests, bounds
+                      WHERE created_at AT TIME ZONE 'UTC' >= bounds.first AND created_at AT TIME ZONE 'UTC' < bounds.last GROUP BY 1),
+             recs AS (SELECT date_trunc('month', created_at AT TIME ZONE 'UTC') AS month, count(*) AS n,
+                             count(*) FILTER (WHERE credit_charged) AS charged
+                      FROM crm_recordings, bounds
+                      WHERE created_at AT TIME ZONE 'UTC' >= bounds.first AND created_at AT TIME ZONE 'UTC' < bounds.last GROUP BY 1),
+             res AS (SELECT date_trunc('month', created_at AT TIME ZONE 'UTC') AS month, count(*) AS n
+                     FROM crm_resumes, bounds
+                     WHERE created_at AT TIME ZONE 'UTC' >= bounds.first AND created_at AT TIME ZONE 'UTC' < bounds.last GROUP BY 1),
+             paid AS (SELECT date_trunc('month', paid_at AT TIME ZONE 'UTC') AS month, count(*) AS n
+                      FROM crm_payments, bounds
+                      WHERE paid_at AT TIME ZONE 'UTC' >= bounds.first AND paid_at AT TIME ZONE 'UTC' < bounds.last GROUP BY 1)
+        SELECT to_char(m.month, 'YYYY-MM'), coalesce(users.n, 0), coalesce(jobs.n, 0), coalesce(recs.n, 0),
+               coalesce(res.n, 0), 3 * coalesce(paid.n, 0), coalesce(recs.charged, 0)
+        FROM months m
+        LEFT JOIN users ON users.month = m.month LEFT JOIN jobs ON jobs.month = m.month
+        LEFT JOIN recs ON recs.month = m.month LEFT JOIN res ON res.month = m.month
+        LEFT JOIN paid ON paid.month = m.month
+        ORDER BY m.month
+        """
+
+    /// Per user: balance, ledger sum and its parts, all time and in the period; disagreements first.
+    static let credits = """
+        WITH ledger AS (
+            SELECT email, sum(delta) AS total,
+                   coalesce(sum(delta) FILTER (WHERE reason = 'initial'), 0) AS initial,
+                   coalesce(sum(delta) FILTER (WHERE reason = 'payment'), 0) AS bought,
+                   coalesce(-sum(delta) FILTER (WHERE reason = 'recording'), 0) AS used,
+                   coalesce(sum(delta) FILTER (WHERE reason = 'adjustment'), 0) AS adjusted
+            FROM crm_credit_ledger GROUP BY email),
+             paid AS (SELECT email, count(*) AS n FROM crm_payments WHERE paid_at >= $1 AND paid_at < $2 GROUP BY email),
+             charged AS (SELECT email, count(*) AS n FROM crm_recordings
+                         WHERE credit_charged AND created_at >= $1 AND created_at < $2 GROUP BY email)
+        SELECT u.email, p.credits, coalesce(l.total, 0), coalesce(l.initial, 0), coalesce(l.bought, 0),
+               coalesce(l.used, 0), coalesce(l.adjusted, 0), 3 * coalesce(paid.n, 0), coalesce(charged.n, 0),
+               p.credits IS DISTINCT FROM coalesce(l.total, 0)
+        FROM "digital_resume_by_CRM" u
+        LEFT JOIN profiles p ON p.email = u.email
+        LEFT JOIN ledger l ON l.email = u.email
+        LEFT JOIN paid ON paid.email = u.email
+        LEFT JOIN charged ON charged.email = u.email
+        ORDER BY p.credits IS DISTINCT FROM coalesce(l.total, 0) DESC, u.email
+        LIMIT $3
+        """
+
+    /// The tables the `tables` report measures.
+    static let measuredTables = [
+        "digital_resume_by_CRM", "crm_job_requests", "crm_recordings", "crm_resumes", "crm_payments",
+        "crm_credit_ledger", "crm_dashboard_stats", "profiles", "crm_import_runs",
+    ]
+
+    /// Sizes of one table (`$1` is its name) and its previous snapshot.
+    static let tableSizes = """
+        SELECT pg_relation_size(c.oid), pg_indexes_size(c.oid), pg_total_relation_size(c.oid),
+               coalesce(st.n_dead_tup, 0),
+               (SELECT rows FROM crm_table_snapshots WHERE table_name = $1 ORDER BY taken_at DESC LIMIT 1),
+               (SELECT total_bytes FROM crm_table_snapshots WHERE table_name = $1 ORDER BY taken_at DESC LIMIT 1)
+        FROM pg_class c LEFT JOIN pg_stat_user_tables st ON st.relid = c.oid
+        WHERE c.oid = to_regclass(quote_ident($1))
+        """
+
+    static let recordSnapshot = "INSERT INTO crm_table_snapshots (table_name, rows, total_bytes) VALUES ($1, $2, $3)"
+
+    /// Import runs: in the period when one was given, else the most recent. `$3` limits.
+    static func imports(inPeriod: Bool) -> String {
+        """
+        SELECT id, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), status, mode,
+               round(extract(epoch FROM coalesce(finished_at, now()) - started_at)::numeric, 2),
+               coalesce((SELECT sum((value ->> 'read')::bigint) FROM jsonb_each(counts)), 0),
+               coalesce((SELECT sum((value ->> 'inserted')::bigint) FROM jsonb_each(counts)), 0),
+               coalesce((SELECT sum((value ->> 'updated')::bigint) FROM jsonb_each(counts)), 0),
+               coalesce((SELECT sum((value ->> 'rejected')::bigint) FROM jsonb_each(counts)), 0),
+               coalesce(error, '')
+        FROM crm_import_runs
+        \(inPeriod ? "WHERE started_at >= $1 AND started_at < $2" : "WHERE $1::timestamptz IS NOT NULL AND $2::timestamptz IS NOT NULL")
+        ORDER BY started_at DESC, id DESC
+        LIMIT $3
+        """
+    }
+}

@@ -1,0 +1,180 @@
+import PipelineCore
+import PostgresClient
+
+/// One broken invariant: whose, what, what it should be, and what it is.
+public struct Violation: Sendable, Equatable, CustomStringConvertible {
+    public let email: String?
+    public let what: String
+    public let expected: String
+    public let found: String
+
+    public var description: String {
+        "\(email ?? "-")  \(what): expected \(expected), found \(found)"
+    }
+}
+
+/// `crm-pipeline verify`: checks every invariant of SPEC §2, and repairs stats and credits drift.
+public struct Verifier {
+    private let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// The triggers the schema must have, enabled, by table.
+    static let expectedTriggers: [(table: String, trigger: String)] = [
+        ("digital_resume_by_CRM", "crm_users_open_accounts"), ("digital_resume_by_CRM", "crm_users_fill_user_id"),
+        ("digital_resume_by_CRM", "crm_users_link_accounts"), ("crm_job_requests", "crm_job_requests_count"),
+        ("crm_recordings", "crm_recordings_count"), ("crm_recordings", "crm_recordings_charge_credit"),
+        ("crm_recordings", "crm_recordings_charge_credit_later"), ("crm_resumes", "crm_resumes_count"),
+        ("crm_payments", "crm_payments_grant_credits"),
+    ]
+
+    static let protectedTables = [
+        "digital_resume_by_CRM", "crm_job_requests", "crm_recordings", "crm_resumes", "crm_dashboard_stats",
+        "profiles", "crm_credit_ledger", "crm_payments", "crm_import_runs",
+    ]
+
+    /// Every violation, in a stable order.
+    public func check() throws -> [Violation] {
+        var violations: [Violation] = []
+        func collect(_ sql: String, _ parameters: [(any SQLParameter)?] = []) throws {
+            violations += try connection.query(sql, parameters).rows.map {
+                Violation(email: $0[0], what: $0[1] ?? "", expected: $0[2] ?? "", found: $0[3] ?? "")
+            }
+        }
+        try collect(VerifySQL.statsDrift)
+        try collect(VerifySQL.creditsDrift)
+        try collect(VerifySQL.orphans)
+        try collect(VerifySQL.rowLevelSecurity, ["{" + Self.protectedTables.joined(separator: ",") + "}"])
+        for (table, trigger) in Self.expectedTriggers {
+            try collect(VerifySQL.trigger, [table, trigger])
+        }
+        return violations
+    }
+
+    /// Repairs stats and credits drift in one transaction: stats rows set to the real counts (created where
+    /// missing), missing accounts opened, balances set to their ledger sum.
+    ///
+    /// - Returns: What changed, one line per user and kind of change.
+    public func fix() throws -> [String] {
+        try connection.transaction { connection in
+            var changes: [String] = []
+            for sql in [VerifySQL.fixStats, VerifySQL.fixMissingAccounts, VerifySQL.fixCredits] {
+                changes += try connection.query(sql).rows.map { $0.compactMap { $0 }.joined(separator: ": ") }
+            }
+            return changes
+        }
+    }
+}
+
+/// The statements of verify; each check returns `email, what, expected, found`.
+enum VerifySQL {
+    static let statsDrift = """
+        WITH real AS (
+            SELECT u.email,
+                   (SELECT count(*) FROM crm_job_requests j WHERE j.email = u.email) AS applications,
+                   (SELECT count(*) FROM crm_recordings r WHERE r.email = u.email) AS recordings,
+                   (SELECT count(*) FROM crm_resumes x WHERE x.email = u.email) AS resumes
+            FROM "digital_resume_by_CRM" u)
+        SELECT real.email,
+               CASE WHEN s.email IS NULL THEN 'stats row missing' ELSE 'stats (applications/recordings/resumes)' END,
+               real.applications || '/' || real.recordings || '/' || real.resumes,
+               coalesce(s.total_applications || '/' || s.total_recordings || '/' || s.total_resumes, 'no row')
+        FROM real LEFT JOIN crm_dashboard_stats s ON s.email = real.email
+        WHERE (s.total_applications, s.total_recordings, s.total_resumes)
+              IS DISTINCT FROM (real.applications::integer, real.recordings::integer, real.resumes::integer)
+        ORDER BY real.email
+        """
+
+    static let creditsDrift = """
+        WITH ledger AS (SELECT email, sum(delta) AS total FROM crm_credit_ledger GROUP BY email)
+        SELECT u.email,
+               CASE WHEN p.email IS NULL THEN 'credit account missing'
+                    WHEN p.credits < 0 THEN 'credits below zero' ELSE 'credits (balance = ledger sum)' END,
+               coalesce(l.total, 0)::text, coalesce(p.credits::text, 'no account')
+        FROM "digital_resume_by_CRM" u
+        LEFT JOIN profiles p ON p.email = u.email
+        LEFT JOIN ledger l ON l.email = u.email
+        WHERE p.email IS NULL OR p.credits < 0 OR p.credits IS DISTINCT FROM coalesce(l.total, 0)
+        ORDER BY u.email
+        """
+
+    static let orphans = """
+        SELECT o.email, 'row in ' || o.source || ' without a CRM user', 'a CRM user', 'none'
+        FROM (SELECT email, 'crm_job_requests' AS source FROM crm_job_requests
+              UNION SELECT email, 'crm_recordings' FROM crm_recordings
+              UNION SELECT email, 'crm_resumes' FROM crm_resumes
+              UNION SELECT email, 'crm_payments' FROM crm_payments
+              UNION SELECT email, 'crm_credit_ledger' FROM crm_credit_ledger
+              UNION SELECT email, 'crm_dashboard_stats' FROM crm_dashboard_stats) o
+        LEFT JOIN "digital_resume_by_CRM" u ON u.email = o.email
+        WHERE u.email IS NULL
+        ORDER BY o.email, o.source
+        """
+
+    static let rowLevelSecurity = """
+        SELECT NULL, 'row level security on ' || name, 'enabled', CASE WHEN c.oid IS NULL THEN 'no such table' ELSE 'disabled' END
+        FROM unnest($1::text[]) AS name
+        LEFT JOIN pg_class c ON c.oid = to_regclass(quote_ident(name))
+        WHERE c.oid IS NULL OR NOT c.relrowsecurity
+        """
+
+    static let trigger = """
+        SELECT NULL, 'trigger ' || $2 || ' on ' || $1, 'present and enabled',
+               CASE WHEN t.oid IS NULL THEN 'missing' ELSE 'disabled' END
+        FROM (SELECT 1) one
+        LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass(quote_ident($1)) AND t.tgname = $2
+        WHERE t.oid IS NULL OR t.tgenabled = 'D'
+        """
+
+    static let fixStats = """
+        WITH real AS (
+            SELECT u.email,
+                   (SELECT count(*) FROM crm_job_requests j WHERE j.email = u.email)::integer AS applications,
+                   (SELECT count(*) FROM crm_recordings r WHERE r.email = u.email)::integer AS recordings,
+                   (SELECT count(*) FROM crm_resumes x WHERE x.email = u.email)::integer AS resumes
+            FROM "digital_resume_by_CRM" u),
+        drifted AS (
+            SELECT real.*, s.total_applications || '/' || s.total_recordings || '/' || s.total_resumes AS before
+            FROM real LEFT JOIN crm_dashboard_stats s ON s.email = real.email
+            WHERE (s.total_applications, s.total_recordings, s.total_resumes)
+                  IS DISTINCT FROM (real.applications, real.recordings, real.resumes)),
+        fixed AS (
+            INSERT INTO crm_dashboard_stats AS s (email, total_applications, total_recordings, total_resumes)
+            SELECT email, applications, recordings, resumes FROM drifted
+            ON CONFLICT (email) DO UPDATE SET total_applications = EXCLUDED.total_applications,
+                total_recordings = EXCLUDED.total_recordings, total_resumes = EXCLUDED.total_resumes,
+                updated_at = EXCLUDED.updated_at
+            RETURNING email)
+        SELECT d.email, 'stats ' || coalesce(d.before, 'missing') || ' -> ' || d.applications || '/' || d.recordings || '/' || d.resumes
+        FROM drifted d JOIN fixed USING (email) ORDER BY d.email
+        """
+
+    static let fixMissingAccounts = """
+        WITH ledger AS (SELECT email, sum(delta) AS total FROM crm_credit_ledger GROUP BY email),
+        opened AS (
+            INSERT INTO profiles (email, user_id, credits)
+            SELECT u.email, CASE WHEN taken.id IS NULL THEN u.user_id END, greatest(coalesce(l.total, 0), 0)
+            FROM "digital_resume_by_CRM" u
+            LEFT JOIN ledger l ON l.email = u.email
+            LEFT JOIN profiles p ON p.email = u.email
+            LEFT JOIN profiles taken ON taken.user_id = u.user_id
+            WHERE p.email IS NULL
+            RETURNING email, credits)
+        SELECT email, 'credit account opened with ' || credits || ' credit(s), the ledger sum' FROM opened ORDER BY email
+        """
+
+    static let fixCredits = """
+        WITH ledger AS (SELECT email, sum(delta)::integer AS total FROM crm_credit_ledger GROUP BY email),
+        drifted AS (
+            SELECT p.email, p.credits AS before, greatest(coalesce(l.total, 0), 0) AS after
+            FROM profiles p JOIN "digital_resume_by_CRM" u ON u.email = p.email
+            LEFT JOIN ledger l ON l.email = p.email
+            WHERE p.credits IS DISTINCT FROM coalesce(l.total, 0)),
+        fixed AS (
+            UPDATE profiles p SET credits = d.after, updated_at = now() FROM drifted d WHERE p.email = d.email RETURNING p.email)
+        SELECT d.email, 'credits ' || d.before || ' -> ' || d.after || ' (the ledger sum)' FROM drifted d JOIN fixed USING (email)
+        ORDER BY d.email
+        """
+}
