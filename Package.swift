@@ -118,6 +118,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ReportTests",
+            dependencies: ["PostgresClient", "PipelineCore", "TestSupport", "Extract", "XMLStream"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "CLITests",
             dependencies: ["PostgresClient", "PipelineCore", "TestSupport", "Migrate"],
             swiftSettings: strictSettings

@@ -19,12 +19,17 @@ struct TextTableRenderer {
         return lines.joined(separator: "\n")
     }
 
+    /// Line breaks and tabs inside a value would break the table: they become spaces.
+    static func singleLine(_ text: String) -> String {
+        String(text.map { $0.isNewline || $0 == "\t" ? " " : $0 })
+    }
+
     func table(_ section: ReportSection) -> [String] {
         guard !section.rows.isEmpty else { return ["(no rows)"] }
         let header = section.columns.map(\.title)
         let numeric = header.indices.map { column in section.rows.allSatisfy { $0[column].isNumeric || $0[column] == .empty } }
         var widths = header.indices.map { column in
-            max(DisplayWidth.of(header[column]), section.rows.map { DisplayWidth.of($0[column].text) }.max() ?? 0)
+            max(DisplayWidth.of(header[column]), section.rows.map { DisplayWidth.of(Self.singleLine($0[column].text)) }.max() ?? 0)
         }
         // Shrink the widest text column, one column at a time, until the row fits; numbers are never cut.
         let gaps = 2 * (widths.count - 1)
@@ -39,6 +44,6 @@ struct TextTableRenderer {
             }.joined(separator: "  ")
         }
         return [line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
-            + section.rows.map { line($0.map(\.text)) }
+            + section.rows.map { line($0.map { Self.singleLine($0.text) }) }
     }
 }

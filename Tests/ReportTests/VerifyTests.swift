@@ -1,0 +1,56 @@
+import PipelineCore
+import PostgresClient
+import TestSupport
+import Testing
+
+@Suite("verify, through the binary")
+struct VerifyTests {
+    func verify(_ database: TestDatabase, _ arguments: [String] = []) throws -> CommandLineRunner.Outcome {
+        try CommandLineRunner.run(["verify"] + arguments + ["--database-url", database.url])
+    }
+
+    @Test("a consistent database verifies clean")
+    func clean() throws {
+        try TestDatabase.withFresh { database throws in
+            try ReportDataSet.load(into: database.connect())
+            let outcome = try verify(database)
+            #expect(outcome.status == 0)
+            #expect(outcome.standardOutput.contains("All invariants hold"))
+        }
+    }
+
+    @Test("each drift is found and named; --fix repairs it and a second verify is clean", arguments: [
+        ("UPDATE crm_dashboard_stats SET total_recordings = 99 WHERE email = 'ann@example.com'", "stats (applications/recordings/resumes): expected 2/3/0, found 2/99/0"),
+        ("UPDATE profiles SET credits = 50 WHERE email = 'ann@example.com'", "credits (balance = ledger sum): expected 8, found 50"),
+        ("DELETE FROM crm_dashboard_stats WHERE email = 'ann@example.com'", "stats row missing: expected 2/3/0, found no row"),
+        ("DELETE FROM profiles WHERE email = 'ann@example.com'", "credit account missing: expected 8, found no account"),
+    ])
+    func drift(sql: String, expected: String) throws {
+        try TestDatabase.withFresh { database throws in
+            let connection = try database.connect()
+            try ReportDataSet.load(into: connection)
+            try connection.query(sql)
+            let found = try verify(database)
+            #expect(found.status == ExitStatus.dataError.rawValue)
+            #expect(found.standardOutput.contains("ann@example.com  \(expected)"), "\(found.standardOutput)")
+            let fixed = try verify(database, ["--fix"])
+            #expect(fixed.status == 0, "\(fixed.standardOutput)")
+            #expect(fixed.standardOutput.contains("Repaired 1 drift(s)"))
+            #expect(try verify(database).status == 0)
+            #expect(try connection.invariantViolations().isEmpty)
+        }
+    }
+
+    @Test("a disabled trigger or RLS switched off is found; --fix does not hide it")
+    func structure() throws {
+        try TestDatabase.withFresh { database throws in
+            let connection = try database.connect()
+            try connection.query("ALTER TABLE crm_recordings DISABLE TRIGGER crm_recordings_count")
+            try connection.query("ALTER TABLE crm_payments DISABLE ROW LEVEL SECURITY")
+            let outcome = try verify(database, ["--fix"])
+            #expect(outcome.status == ExitStatus.dataError.rawValue)
+            #expect(outcome.standardOutput.contains("trigger crm_recordings_count on crm_recordings: expected present and enabled, found disabled"))
+            #expect(outcome.standardOutput.contains("row level security on crm_payments: expected enabled, found disabled"))
+        }
+    }
+}
