@@ -1,3 +1,5 @@
+import Foundation
+
 /// One self-contained HTML file: inline CSS, inline SVG charts, no script and nothing from the network,
 /// readable when printed. Every value is escaped.
 enum HTMLRenderer {
@@ -79,7 +81,7 @@ enum SVGChart {
         let plotHeight = 180.0, left = 70.0, bottom = 40.0, groupWidth = 56.0
         let width = left + Double(groups) * groupWidth + 20
         let height = plotHeight + bottom + 30
-        let maximum = max(chart.series.flatMap(\.values).max() ?? 0, 1)
+        let maximum = niceCeiling(chart.series.flatMap(\.values).max() ?? 0)
         var parts: [String] = []
         for tick in 0...4 {
             let value = maximum * Double(tick) / 4
@@ -108,6 +110,13 @@ enum SVGChart {
             \(parts.joined(separator: "\n"))
             </svg></figure>
             """
+    }
+
+    /// The smallest of 1, 2, 2.5, 5 × 10ⁿ (at least 4) not below `value`, so that the four ticks are round.
+    static func niceCeiling(_ value: Double) -> Double {
+        guard value > 4 else { return 4 }
+        let magnitude = pow(10, floor(log10(value)))
+        return [1, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= value } ?? value
     }
 
     private static func shortLabel(_ label: String) -> String {

@@ -1,6 +1,7 @@
 /// The statements of the reports: set-based, one per report part; `$1`/`$2` are the period's bounds.
 enum ReportSQL {
     /// Per user: totals from the stats row, counts in the period, credits, last activity. `$3` limits.
+    /// The last activity is looked up for the chosen users only, through the (email, created_at) indexes.
     static func users(top: Bool) -> String {
         """
         WITH jobs AS (SELECT email, count(*) AS n FROM crm_job_requests
@@ -9,25 +10,31 @@ enum ReportSQL {
                       WHERE created_at >= $1 AND created_at < $2 GROUP BY email),
              res AS (SELECT email, count(*) AS n FROM crm_resumes WHERE created_at >= $1 AND created_at < $2 GROUP BY email),
              paid AS (SELECT email, count(*) AS n FROM crm_payments WHERE paid_at >= $1 AND paid_at < $2 GROUP BY email),
-             latest AS (SELECT email, max(last) AS last FROM (
-                          SELECT email, max(created_at) AS last FROM crm_job_requests GROUP BY email
-                          UNION ALL SELECT email, max(created_at) FROM crm_recordings GROUP BY email
-                          UNION ALL SELECT email, max(created_at) FROM crm_resumes GROUP BY email) a GROUP BY email)
-        SELECT u.email, concat_ws(' ', u.first_name, u.last_name),
-               coalesce(s.total_applications, 0), coalesce(s.total_recordings, 0), coalesce(s.total_resumes, 0),
-               coalesce(jobs.n, 0), coalesce(recs.n, 0), coalesce(res.n, 0),
-               coalesce(p.credits, 0), 3 * coalesce(paid.n, 0), coalesce(recs.charged, 0),
-               to_char(latest.last AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-        FROM "digital_resume_by_CRM" u
-        LEFT JOIN crm_dashboard_stats s ON s.email = u.email
-        LEFT JOIN profiles p ON p.email = u.email
-        LEFT JOIN jobs ON jobs.email = u.email
-        LEFT JOIN recs ON recs.email = u.email
-        LEFT JOIN res ON res.email = u.email
-        LEFT JOIN paid ON paid.email = u.email
-        LEFT JOIN latest ON latest.email = u.email
-        ORDER BY \(top ? "coalesce(recs.n, 0) + coalesce(jobs.n, 0) + coalesce(res.n, 0) DESC, " : "")u.email
-        LIMIT $3
+             chosen AS (
+                SELECT u.email, concat_ws(' ', u.first_name, u.last_name) AS name,
+                       coalesce(s.total_applications, 0) AS applications, coalesce(s.total_recordings, 0) AS recordings,
+                       coalesce(s.total_resumes, 0) AS resumes,
+                       coalesce(jobs.n, 0) AS applications_in_period, coalesce(recs.n, 0) AS recordings_in_period,
+                       coalesce(res.n, 0) AS resumes_in_period, coalesce(p.credits, 0) AS credits,
+                       3 * coalesce(paid.n, 0) AS bought, coalesce(recs.charged, 0) AS used
+                FROM "digital_resume_by_CRM" u
+                LEFT JOIN crm_dashboard_stats s ON s.email = u.email
+                LEFT JOIN profiles p ON p.email = u.email
+                LEFT JOIN jobs ON jobs.email = u.email
+                LEFT JOIN recs ON recs.email = u.email
+                LEFT JOIN res ON res.email = u.email
+                LEFT JOIN paid ON paid.email = u.email
+                ORDER BY \(top ? "coalesce(recs.n, 0) + coalesce(jobs.n, 0) + coalesce(res.n, 0) DESC, " : "")u.email
+                LIMIT $3)
+        SELECT c.email, c.name, c.applications, c.recordings, c.resumes, c.applications_in_period,
+               c.recordings_in_period, c.resumes_in_period, c.credits, c.bought, c.used,
+               to_char(greatest(
+                   (SELECT max(created_at) FROM crm_job_requests j WHERE j.email = c.email),
+                   (SELECT max(created_at) FROM crm_recordings r WHERE r.email = c.email),
+                   (SELECT max(created_at) FROM crm_resumes x WHERE x.email = c.email)) AT TIME ZONE 'UTC',
+                   'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+        FROM chosen c
+        ORDER BY \(top ? "c.recordings_in_period + c.applications_in_period + c.resumes_in_period DESC, " : "")c.email
         """
     }
 

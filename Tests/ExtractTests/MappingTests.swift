@@ -28,6 +28,7 @@ struct MappingTests {
         #expect(records[0][.crmUserID] == "51234")
         #expect(records[0][.createdAt] == "2024-05-02 09:14")
         #expect(records[1][.lastName] == "Yamada")
+        #expect(records[4][.firstName] == "Ana")
         #expect(records.allSatisfy { $0.problem == nil })
         #expect(mapping.entities[.users]?.dateFormats[.createdAt] == "yyyy-MM-dd HH:mm")
     }
