@@ -38,22 +38,28 @@ enum ReportSQL {
         """
     }
 
-    /// The summary's figures for the period.
+    /// The summary's figures for the period: one grouped pass per child table (each read once), whose
+    /// per-user counts give the period totals and the active users together.
     static let summaryTotals = """
-        SELECT (SELECT count(*) FROM "digital_resume_by_CRM"),
-               (SELECT count(*) FROM "digital_resume_by_CRM" WHERE created_at >= $1 AND created_at < $2),
-               (SELECT count(*) FROM (SELECT email FROM crm_job_requests WHERE created_at >= $1 AND created_at < $2
-                                      UNION SELECT email FROM crm_recordings WHERE created_at >= $1 AND created_at < $2
-                                      UNION SELECT email FROM crm_resumes WHERE created_at >= $1 AND created_at < $2) active),
-               (SELECT coalesce(sum(total_applications), 0) FROM crm_dashboard_stats),
-               (SELECT coalesce(sum(total_recordings), 0) FROM crm_dashboard_stats),
-               (SELECT coalesce(sum(total_resumes), 0) FROM crm_dashboard_stats),
-               (SELECT count(*) FROM crm_job_requests WHERE created_at >= $1 AND created_at < $2),
-               (SELECT count(*) FROM crm_recordings WHERE created_at >= $1 AND created_at < $2),
-               (SELECT count(*) FROM crm_resumes WHERE created_at >= $1 AND created_at < $2),
+        WITH jobs AS (SELECT email, count(*) AS n FROM crm_job_requests
+                      WHERE created_at >= $1 AND created_at < $2 GROUP BY email),
+             recs AS (SELECT email, count(*) AS n, count(*) FILTER (WHERE credit_charged) AS charged FROM crm_recordings
+                      WHERE created_at >= $1 AND created_at < $2 GROUP BY email),
+             res AS (SELECT email, count(*) AS n FROM crm_resumes WHERE created_at >= $1 AND created_at < $2 GROUP BY email),
+             stats AS (SELECT coalesce(sum(total_applications), 0) AS applications,
+                              coalesce(sum(total_recordings), 0) AS recordings,
+                              coalesce(sum(total_resumes), 0) AS resumes FROM crm_dashboard_stats),
+             users AS (SELECT count(*) AS total, count(*) FILTER (WHERE created_at >= $1 AND created_at < $2) AS new
+                       FROM "digital_resume_by_CRM")
+        SELECT users.total, users.new,
+               (SELECT count(*) FROM (SELECT email FROM jobs UNION SELECT email FROM recs UNION SELECT email FROM res) active),
+               stats.applications, stats.recordings, stats.resumes,
+               (SELECT coalesce(sum(n), 0) FROM jobs), (SELECT coalesce(sum(n), 0) FROM recs),
+               (SELECT coalesce(sum(n), 0) FROM res),
                (SELECT 3 * count(*) FROM crm_payments WHERE paid_at >= $1 AND paid_at < $2),
-               (SELECT count(*) FROM crm_recordings WHERE credit_charged AND created_at >= $1 AND created_at < $2),
+               (SELECT coalesce(sum(charged), 0) FROM recs),
                (SELECT coalesce(sum(p.credits), 0) FROM profiles p JOIN "digital_resume_by_CRM" u ON u.email = p.email)
+        FROM users, stats
         """
 
     /// Month by month, the twelve months that end with the period (`$1` is its end): new users, rows, credits.
@@ -61,23 +67,24 @@ enum ReportSQL {
         WITH months AS (SELECT generate_series(date_trunc('month', ($1::timestamptz - interval '1 microsecond') AT TIME ZONE 'UTC') - interval '11 months',
                                                date_trunc('month', ($1::timestamptz - interval '1 microsecond') AT TIME ZONE 'UTC'),
                                                interval '1 month') AS month),
-             bounds AS (SELECT min(month) AS first, max(month) + interval '1 month' AS last FROM months),
+             bounds AS (SELECT min(month) AT TIME ZONE 'UTC' AS first, (max(month) + interval '1 month') AT TIME ZONE 'UTC' AS last
+                        FROM months),
              users AS (SELECT date_trunc('month', created_at AT TIME ZONE 'UTC') AS month, count(*) AS n
                        FROM "digital_resume_by_CRM", bounds
-                       WHERE created_at AT TIME ZONE 'UTC' >= bounds.first AND created_at AT TIME ZONE 'UTC' < bounds.last GROUP BY 1),
+                       WHERE created_at >= bounds.first AND created_at < bounds.last GROUP BY 1),
              jobs AS (SELECT date_trunc('month', created_at AT TIME ZONE 'UTC') AS month, count(*) AS n
                       FROM crm_job_requests, bounds
-                      WHERE created_at AT TIME ZONE 'UTC' >= bounds.first AND created_at AT TIME ZONE 'UTC' < bounds.last GROUP BY 1),
+                      WHERE created_at >= bounds.first AND created_at < bounds.last GROUP BY 1),
              recs AS (SELECT date_trunc('month', created_at AT TIME ZONE 'UTC') AS month, count(*) AS n,
                              count(*) FILTER (WHERE credit_charged) AS charged
                       FROM crm_recordings, bounds
-                      WHERE created_at AT TIME ZONE 'UTC' >= bounds.first AND created_at AT TIME ZONE 'UTC' < bounds.last GROUP BY 1),
+                      WHERE created_at >= bounds.first AND created_at < bounds.last GROUP BY 1),
              res AS (SELECT date_trunc('month', created_at AT TIME ZONE 'UTC') AS month, count(*) AS n
                      FROM crm_resumes, bounds
-                     WHERE created_at AT TIME ZONE 'UTC' >= bounds.first AND created_at AT TIME ZONE 'UTC' < bounds.last GROUP BY 1),
+                     WHERE created_at >= bounds.first AND created_at < bounds.last GROUP BY 1),
              paid AS (SELECT date_trunc('month', paid_at AT TIME ZONE 'UTC') AS month, count(*) AS n
                       FROM crm_payments, bounds
-                      WHERE paid_at AT TIME ZONE 'UTC' >= bounds.first AND paid_at AT TIME ZONE 'UTC' < bounds.last GROUP BY 1)
+                      WHERE paid_at >= bounds.first AND paid_at < bounds.last GROUP BY 1)
         SELECT to_char(m.month, 'YYYY-MM'), coalesce(users.n, 0), coalesce(jobs.n, 0), coalesce(recs.n, 0),
                coalesce(res.n, 0), 3 * coalesce(paid.n, 0), coalesce(recs.charged, 0)
         FROM months m
