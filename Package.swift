@@ -53,6 +53,8 @@ let package = Package(
         ),
         // Reports (five kinds, five formats) and verify: set-based reads of the CRM tables.
         .target(name: "Report", dependencies: ["PostgresClient", "PipelineCore"], swiftSettings: strictSettings),
+        // Synthetic exports for demos, tests and benchmarks (crm-pipeline generate).
+        .target(name: "Generate", dependencies: ["PipelineCore"], swiftSettings: strictSettings),
         // Versioned SQL migrations shipped as resources, and the runner that applies them.
         .target(
             name: "Migrate",
@@ -66,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "CRMPipelineCLI",
             dependencies: [
-                "PipelineCore", "PostgresClient", "Migrate", "Extract", "Validate", "Load", "Report",
+                "PipelineCore", "PostgresClient", "Migrate", "Extract", "Validate", "Load", "Report", "Generate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

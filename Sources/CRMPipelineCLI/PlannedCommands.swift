@@ -15,9 +15,3 @@ struct RunCommand: PlannedCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a pipeline file (not yet).")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []
 }
-
-struct GenerateCommand: PlannedCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "generate", abstract: "Write synthetic CRM exports (not yet).")
-    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-}

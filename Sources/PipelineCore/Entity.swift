@@ -27,6 +27,11 @@ public enum Entity: String, Sendable, CaseIterable, Hashable, CustomStringConver
         }
     }
 
+    /// The fields an import loads: every field but `user_id`, which always comes from `auth.users`.
+    public var loadedFields: [Field] {
+        fields.filter { $0 != .userID }
+    }
+
     /// The fields a record must have a value for (SPEC §4.2).
     public var requiredFields: [Field] {
         switch self {

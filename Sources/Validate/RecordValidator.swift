@@ -14,13 +14,6 @@ public struct ValidatedRecord: Sendable, Equatable {
     }
 }
 
-extension Entity {
-    /// The fields an import loads: every field but `user_id`, which always comes from `auth.users`.
-    public var loadedFields: [Field] {
-        fields.filter { $0 != .userID }
-    }
-}
-
 /// Checks one record at a time (SPEC §4.2) and normalizes its values; the first bad field rejects it.
 public struct RecordValidator {
     /// Whether charged recordings use credits (`--credits charge`) or load uncharged (`skip`).
