@@ -55,6 +55,12 @@ let package = Package(
         .target(name: "Report", dependencies: ["PostgresClient", "PipelineCore"], swiftSettings: strictSettings),
         // Synthetic exports for demos, tests and benchmarks (crm-pipeline generate).
         .target(name: "Generate", dependencies: ["PipelineCore"], swiftSettings: strictSettings),
+        // Pipeline files (run): YAML steps resolved to command lines, with ${VAR} substitution.
+        .target(
+            name: "Pipeline",
+            dependencies: ["PipelineCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
         // Versioned SQL migrations shipped as resources, and the runner that applies them.
         .target(
             name: "Migrate",
@@ -68,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "CRMPipelineCLI",
             dependencies: [
-                "PipelineCore", "PostgresClient", "Migrate", "Extract", "Validate", "Load", "Report", "Generate",
+                "PipelineCore", "PostgresClient", "Migrate", "Extract", "Validate", "Load", "Report", "Generate", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -122,6 +128,11 @@ let package = Package(
         .testTarget(
             name: "ReportTests",
             dependencies: ["PostgresClient", "PipelineCore", "TestSupport", "Extract", "XMLStream"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["PostgresClient", "PipelineCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -26,11 +26,13 @@ struct GlobalOptions: ParsableArguments {
         databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Sets up logging for the process; called once, by the command that runs.
+    /// Sets up logging for the process, once: a pipeline runs several commands in one process, and the
+    /// first one's settings stay.
     func bootstrapLogging() -> Logger {
         let level = logLevel
         let format = logFormat
-        LoggingSystem.bootstrap { label in
+        LoggingBootstrap.once {
+            LoggingSystem.bootstrap { label in
             switch format {
             case .text:
                 var handler = StreamLogHandler.standardError(label: label)
@@ -41,9 +43,24 @@ struct GlobalOptions: ParsableArguments {
                 handler.logLevel = level
                 return handler
             }
+            }
         }
         return Logger(label: "crm-pipeline")
     }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Guards `LoggingSystem.bootstrap`, which may run only once per process.
+enum LoggingBootstrap {
+    nonisolated(unsafe) private static var done = false
+    private static let lock = NSLock()
+
+    static func once(_ body: () -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !done else { return }
+        done = true
+        body()
+    }
+}

@@ -52,6 +52,11 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Parallel connections (not yet: 1).")
     var jobs = 1
 
+    @Option(name: .customLong("move-to"), help: ArgumentHelp(
+        "After a successful import, move the input files into this folder (a drop folder's processed/).",
+        valueName: "dir"))
+    var moveTo: String?
+
     @Option(help: "CSV field separator: , ; | or tab.")
     var delimiter: String = ","
 
@@ -97,6 +102,10 @@ struct ImportCommand: ParsableCommand {
             let summary = try importer.run(files: files)
             progress.finish()
             print(ImportSummaryView(summary: summary).text, terminator: "")
+            if let moveTo, !dryRun {
+                let moved = try ProcessedFiles.move(files.map(\.path), to: moveTo)
+                print("Moved \(moved.count) file(s) to \(moveTo).")
+            }
         }
     }
 }

@@ -71,6 +71,8 @@ struct ReportCommand: ParsableCommand {
                 return
             }
             do {
+                let folder = (output as NSString).deletingLastPathComponent
+                if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
                 try text.write(toFile: output, atomically: true, encoding: .utf8)
             } catch {
                 throw OutputFileError(path: output, reason: "\(error.localizedDescription)")

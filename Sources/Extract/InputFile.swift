@@ -75,9 +75,10 @@ public struct InputFile: Sendable, Equatable {
         return Entity.allCases.first { lowercased.hasPrefix($0.name) }
     }
 
-    /// Opens a reader for the records of this file.
+    /// Opens a reader for the records of this file, with the part of the mapping that applies to it.
     public func open(mapping: Mapping?, options: CSVOptions) throws -> any RecordSource {
-        switch format {
+        let mapping = mapping?.applying(to: path)
+        return switch format {
         case .csv:
             try CSVRecordSource(path: path, entity: entity!, mapping: mapping?.entities[entity!], options: options)
         case .xml:

@@ -40,6 +40,15 @@ public struct Mapping: Sendable {
         self.entities = entities
     }
 
+    /// The mapping as it applies to the file at `path`: an entity whose `files` glob does not match the
+    /// file's name keeps the native columns there (a drop folder may hold native and foreign files).
+    public func applying(to path: String) -> Mapping {
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        return Mapping(path: self.path, entities: entities.filter { _, mapping in
+            mapping.files.map { fnmatch($0, name, 0) == 0 } ?? true
+        })
+    }
+
     /// The entity whose `files` glob matches the file name of `path`, if any.
     public func entity(forFile path: String) -> Entity? {
         let name = URL(fileURLWithPath: path).lastPathComponent

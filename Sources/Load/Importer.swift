@@ -145,7 +145,6 @@ public final class Importer {
 
     /// Reads, validates and COPYs every file into staging.
     private func stage(_ files: [InputFile], on connection: PostgresConnection, rejects: RejectFileWriter, summary: inout ImportSummary) throws {
-        var validator = RecordValidator(mapping: options.mapping, creditPolicy: options.credits)
         var batches = [Entity: CopyTextWriter]()
         var sequence: Int64 = 0
         var rejectedUsers = CopyTextWriter()
@@ -154,6 +153,7 @@ public final class Importer {
         var bytesBefore = 0
         for (fileIndex, file) in files.enumerated() {
             let source = try file.open(mapping: options.mapping, options: options.csv)
+            var validator = RecordValidator(mapping: options.mapping?.applying(to: file.path), creditPolicy: options.credits)
             defer { bytesBefore += source.bytesRead }
             while let record = try source.next() {
                 sequence += 1
