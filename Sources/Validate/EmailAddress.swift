@@ -1,11 +1,10 @@
+import Extract
+
 /// Email normalization and syntax checks (SPEC §4.2; the rule of `shared/conformance/email`).
 public enum EmailAddress {
     /// The address trimmed (spaces, tabs, line breaks) and lower-cased.
     public static func normalize(_ raw: String) -> String {
-        var text = Substring(raw)
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        return text.lowercased()
+        raw.trimmingWhitespace().lowercased()
     }
 
     /// Whether `address` is a deliverable envelope address: `local@domain`, a dot-atom local part of at

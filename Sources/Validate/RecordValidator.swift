@@ -53,7 +53,7 @@ public struct RecordValidator {
         }
         var values: [String?] = []
         for field in entity.loadedFields {
-            let raw = record[field].map(Self.trimmed).flatMap { $0.isEmpty ? nil : $0 }
+            let raw = record[field].map { $0.trimmingWhitespace() }.flatMap { $0.isEmpty ? nil : $0 }
             guard let raw else {
                 if entity.requiredFields.contains(field) {
                     return reject(field, nil, .missingRequired, "\(field) is required for \(entity)")
@@ -152,7 +152,7 @@ public struct RecordValidator {
     /// the same row again finds it instead of adding a copy.
     static func contentHash(of record: SourceRecord) -> String {
         let content = record.entity.loadedFields.filter { $0 != .externalID }.map { field -> String in
-            let value = record[field].map(trimmed) ?? ""
+            let value = record[field].map { $0.trimmingWhitespace() } ?? ""
             return field == .email ? EmailAddress.normalize(value) : value
         }
         return "sha256:" + SHA256.hexDigest(of: Array(content.joined(separator: "\u{1F}").utf8)).prefix(32)
@@ -164,12 +164,5 @@ public struct RecordValidator {
         case "false", "f", "no", "n", "0": false
         default: nil
         }
-    }
-
-    static func trimmed(_ text: String) -> String {
-        var slice = Substring(text)
-        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
-        while let last = slice.last, last.isWhitespace { slice.removeLast() }
-        return String(slice)
     }
 }
