@@ -28,7 +28,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "csv or xml; by default the file extension decides.")
     var format: InputFormatArgument?
 
-    @Option(help: "nightly (one transaction) or backfill (chunked; not yet).")
+    @Option(help: "nightly (one transaction) or backfill (chunked commits, resumable).")
     var mode: ImportOptions.Mode = .nightly
 
     @Option(help: "charge: a charged recording uses a credit; skip: load recordings uncharged.")
@@ -49,8 +49,11 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Import files even if they were imported before.")
     var force = false
 
-    @Option(help: "Parallel connections (not yet: 1).")
+    @Option(help: "Backfill: parallel connections, each loading its own chunks of users.")
     var jobs = 1
+
+    @Option(name: .customLong("chunk-rows"), help: "Backfill: rows per chunk; each chunk commits on its own.")
+    var chunkRows = 100_000
 
     @Option(name: .customLong("move-to"), help: ArgumentHelp(
         "After a successful import, move the input files into this folder (a drop folder's processed/).",
@@ -69,6 +72,8 @@ struct ImportCommand: ParsableCommand {
         if let maxErrors, maxErrors < 0 { throw ValidationError("--max-errors must be 0 or more") }
         if let maxErrorRate, !(0...1).contains(maxErrorRate) { throw ValidationError("--max-error-rate must be between 0 and 1") }
         if jobs < 1 { throw ValidationError("--jobs must be 1 or more") }
+        if chunkRows < 1 { throw ValidationError("--chunk-rows must be 1 or more") }
+        if jobs > 1 && mode != .backfill { throw ValidationError("--jobs needs --mode backfill: a nightly import is one transaction on one connection") }
     }
 
     private var delimiterByte: UInt8? {
@@ -96,6 +101,7 @@ struct ImportCommand: ParsableCommand {
             importOptions.dryRun = dryRun
             importOptions.force = force
             importOptions.jobs = jobs
+            importOptions.chunkRows = chunkRows
             let files = try InputFile.collect(paths, format: importOptions.format, mapping: importOptions.mapping)
             let progress = ProgressReporter(logger: logger)
             let importer = Importer(url: options.resolvedDatabaseURL, options: importOptions, logger: logger, progress: progress.update)

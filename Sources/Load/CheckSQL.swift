@@ -36,7 +36,7 @@ enum CheckSQL {
     /// charged recording that would take it below zero. Only new charges count: a recording already
     /// loaded and charged is not charged again.
     static let createCreditCheck = """
-        CREATE FUNCTION pg_temp.crm_refused_charges() RETURNS SETOF bigint
+        CREATE OR REPLACE FUNCTION pg_temp.crm_refused_charges() RETURNS SETOF bigint
         LANGUAGE plpgsql AS $$
         DECLARE
             event record;

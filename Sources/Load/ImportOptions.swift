@@ -25,7 +25,10 @@ public struct ImportOptions: Sendable {
     public var dryRun = false
     /// Import files even if the same bytes were imported successfully before.
     public var force = false
+    /// Parallel connections for a backfill.
     public var jobs = 1
+    /// Rows per backfill chunk (each chunk commits on its own).
+    public var chunkRows = 100_000
 
     public init() {}
 }

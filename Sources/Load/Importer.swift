@@ -11,20 +11,20 @@ import Validate
 /// deduplication, the referential and credit checks and the merges are set-based statements; the row
 /// triggers stand aside and the stats and credits are kept with one statement each. A malformed file,
 /// rejects over the threshold or any database error roll everything back.
-public final class Importer {
+public final class Importer: @unchecked Sendable {  // every stored property is immutable
     /// Serializes imports on one database (`pg_try_advisory_lock`).
     static let lockKey: Int64 = 0x4352_4D5F_494D_5054  // "CRM_IMPT"
     private static let batchBytes = 8 << 20
 
-    private let url: String?
-    private let options: ImportOptions
-    private let logger: Logger
-    private let progress: (String) -> Void
+    let url: String?
+    let options: ImportOptions
+    let logger: Logger
+    let progress: @Sendable (String) -> Void
 
     /// - Parameters:
     ///   - url: The database, as for every command.
     ///   - progress: Receives short progress lines (rows read, MB/s) while files are read.
-    public init(url: String?, options: ImportOptions, logger: Logger, progress: @escaping (String) -> Void = { _ in }) {
+    public init(url: String?, options: ImportOptions, logger: Logger, progress: @escaping @Sendable (String) -> Void = { _ in }) {
         self.url = url
         self.options = options
         self.logger = logger
@@ -37,8 +37,9 @@ public final class Importer {
     /// - Throws: ``LoadError``, ``ExtractError``, ``MappingError``, `XMLError` or `PostgresError`; nothing
     ///   of the run is committed then, and its `crm_import_runs` row says why.
     public func run(files: [InputFile]) throws -> ImportSummary {
-        guard options.mode == .nightly else { throw LoadError.notImplemented("--mode backfill") }
-        guard options.jobs == 1 else { throw LoadError.notImplemented("--jobs greater than 1") }
+        guard options.mode == .backfill || options.jobs == 1 else {
+            throw LoadError.usage("--jobs needs --mode backfill: a nightly import is one transaction on one connection")
+        }
         let started = Date()
         let connection = try PostgresConnection(url: url)
         let log = try ImportRunLog(url: url, mode: options.mode)
@@ -62,9 +63,14 @@ public final class Importer {
             }
             let toRead = zip(files, fileRecords).filter { !$0.1.skipped }.map(\.0)
             let rejects = RejectFileWriter(path: options.rejectFile ?? "crm-import-\(log.id).rejects.jsonl")
-            try connection.transaction { connection in
-                try load(toRead, on: connection, rejects: rejects, runID: log.id, summary: &summary)
-                if options.dryRun { throw DryRunFinished() }
+            if options.mode == .backfill {
+                let key = Self.backfillKey(fileRecords.filter { !$0.skipped }.map(\.sha256), options: options)
+                try backfill(toRead, key: key, on: connection, rejects: rejects, runID: log.id, summary: &summary)
+            } else {
+                try connection.transaction { connection in
+                    try load(toRead, on: connection, rejects: rejects, runID: log.id, summary: &summary)
+                    if options.dryRun { throw DryRunFinished() }
+                }
             }
             summary.rejectFile = rejects.count > 0 ? rejects.path : nil
         } catch is DryRunFinished {
@@ -72,7 +78,9 @@ public final class Importer {
         } catch {
             summary.elapsed = Date().timeIntervalSince(started)
             try? log.finish(status: "failed", summary: summary, files: fileRecords, error: "\(error)")
-            if let error = error as? PostgresError { throw LoadError.database(error) }
+            if let error = error as? PostgresError {
+                throw options.mode == .backfill ? LoadError.backfillStopped(error) : LoadError.database(error)
+            }
             throw error
         }
         summary.elapsed = Date().timeIntervalSince(started)
@@ -82,23 +90,36 @@ public final class Importer {
 
     private struct DryRunFinished: Error {}
 
-    /// Everything inside the import's transaction.
+    /// Everything inside a nightly import's transaction.
     private func load(
         _ files: [InputFile], on connection: PostgresConnection, rejects: RejectFileWriter, runID: Int64,
         summary: inout ImportSummary
     ) throws {
         for entity in Entity.allCases { try connection.query(StagingSQL.createStaging(entity)) }
+        try createWorkTables(on: connection)
+        let started = Date()
+        try stage(files, into: StagingSQL.staged, rejectedUsers: "rejected_users", on: connection, rejects: rejects, summary: &summary)
+        logger.info("read, validate and stage done", metadata: ["seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
+        try mergeStaged(files, on: connection, rejects: rejects, runID: runID, summary: &summary)
+    }
+
+    /// The per-transaction tables every load needs besides the staging itself.
+    func createWorkTables(on connection: PostgresConnection) throws {
         try connection.query(StagingSQL.createRejectedUsers)
         try connection.query(StagingSQL.createTouched)
         try connection.query(StagingSQL.createNewUsers)
+    }
 
+    /// From the temporary staging tables to the CRM tables: dedupe, checks, thresholds, merges, upkeep.
+    func mergeStaged(
+        _ files: [InputFile], on connection: PostgresConnection, rejects: RejectFileWriter, runID: Int64,
+        summary: inout ImportSummary
+    ) throws {
         var phase = Date()
         func finished(_ name: String) {
             logger.info("\(name) done", metadata: ["seconds": "\(String(format: "%.2f", Date().timeIntervalSince(phase)))"])
             phase = Date()
         }
-        try stage(files, on: connection, rejects: rejects, summary: &summary)
-        finished("read, validate and stage")
         for entity in Entity.allCases {
             guard try connection.query(StagingSQL.hasDuplicates(entity)).scalar == "t" else {
                 try connection.query(StagingSQL.copyWithoutDuplicates(entity))
@@ -126,9 +147,9 @@ public final class Importer {
             let updated = Int(try connection.query(target.update).scalar ?? "") ?? 0
             let inserted = Int(try connection.query(target.insert).scalar ?? "") ?? 0
             var counts = summary.counts[entity, default: EntityCounts()]
-            counts.updated = updated
-            counts.inserted = inserted
-            counts.unchanged = existing - updated
+            counts.updated += updated
+            counts.inserted += inserted
+            counts.unchanged += existing - updated
             summary.counts[entity] = counts
             if entity == .users && privileged {
                 try connection.query(UpkeepSQL.usersCreated)
@@ -143,11 +164,15 @@ public final class Importer {
         }
     }
 
-    /// Reads, validates and COPYs every file into staging.
-    private func stage(_ files: [InputFile], on connection: PostgresConnection, rejects: RejectFileWriter, summary: inout ImportSummary) throws {
+    /// Reads, validates and COPYs every file into the staging tables `table(entity)`, and the emails of
+    /// rejected user records into `rejectedUsers`.
+    func stage(
+        _ files: [InputFile], into table: (Entity) -> String, rejectedUsers: String, on connection: PostgresConnection,
+        rejects: RejectFileWriter, summary: inout ImportSummary
+    ) throws {
         var batches = [Entity: CopyTextWriter]()
         var sequence: Int64 = 0
-        var rejectedUsers = CopyTextWriter()
+        var rejectedEmails = CopyTextWriter()
         let started = Date()
         let totalBytes = files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1.path)[.size] as? Int) ?? 0) }
         var bytesBefore = 0
@@ -163,12 +188,12 @@ public final class Importer {
                     batches[valid.entity, default: CopyTextWriter()].appendRow(
                         [String(sequence), String(fileIndex), String(valid.location.line)] + valid.values)
                     if batches[valid.entity]!.bytes.count >= Self.batchBytes {
-                        try flush(valid.entity, &batches, on: connection)
+                        try flush(valid.entity, &batches, into: table(valid.entity), on: connection)
                     }
                 case .failure(let reject):
                     try note(reject, rejects: rejects, summary: &summary)
                     if record.entity == .users, let email = record[.email].map(EmailAddress.normalize), !email.isEmpty {
-                        rejectedUsers.appendRow([email])
+                        rejectedEmails.appendRow([email])
                     }
                 }
                 if sequence % 50_000 == 0 {
@@ -176,27 +201,29 @@ public final class Importer {
                 }
             }
         }
-        for entity in Entity.allCases { try flush(entity, &batches, on: connection) }
-        if rejectedUsers.rows > 0 {
+        for entity in Entity.allCases { try flush(entity, &batches, into: table(entity), on: connection) }
+        if rejectedEmails.rows > 0 {
             try connection.query("CREATE TEMP TABLE rejected_users_raw (email text) ON COMMIT DROP")
             try connection.copyIn("COPY rejected_users_raw (email) FROM STDIN") { writer in
-                try rejectedUsers.bytes.withUnsafeBytes { try writer.write($0) }
+                try rejectedEmails.bytes.withUnsafeBytes { try writer.write($0) }
             }
-            try connection.query("INSERT INTO rejected_users SELECT DISTINCT email FROM rejected_users_raw ON CONFLICT DO NOTHING")
+            try connection.query("INSERT INTO \(quoteIdentifier(rejectedUsers)) SELECT DISTINCT email FROM rejected_users_raw ON CONFLICT DO NOTHING")
         }
         report(file: nil, rows: sequence, bytes: totalBytes, of: totalBytes, since: started)
     }
 
-    private func flush(_ entity: Entity, _ batches: inout [Entity: CopyTextWriter], on connection: PostgresConnection) throws {
+    private func flush(
+        _ entity: Entity, _ batches: inout [Entity: CopyTextWriter], into table: String, on connection: PostgresConnection
+    ) throws {
         guard let batch = batches[entity], batch.rows > 0 else { return }
-        try connection.copyIn(StagingSQL.copy(entity)) { writer in
+        try connection.copyIn(StagingSQL.copy(into: table, entity)) { writer in
             try batch.bytes.withUnsafeBytes { try writer.write($0) }
         }
         batches[entity]?.removeAll()
     }
 
     /// The referential and credit checks, each rejecting rows set-based.
-    private func check(on connection: PostgresConnection, files: [InputFile], rejects: RejectFileWriter, summary: inout ImportSummary) throws {
+    func check(on connection: PostgresConnection, files: [InputFile], rejects: RejectFileWriter, summary: inout ImportSummary) throws {
         func reject(_ sql: String, _ entity: Entity, _ field: Field, _ reason: RejectReason) throws {
             for row in try connection.query(sql).rows {
                 let file = Int(row[0] ?? "").map { files[$0].path } ?? "?"
@@ -215,7 +242,7 @@ public final class Importer {
         }
     }
 
-    private func note(_ reject: Reject, rejects: RejectFileWriter, summary: inout ImportSummary) throws {
+    func note(_ reject: Reject, rejects: RejectFileWriter, summary: inout ImportSummary) throws {
         summary.counts[reject.entity, default: EntityCounts()].rejected += 1
         summary.rejectsByReason[reject.reason.rawValue, default: 0] += 1
         try rejects.write(reject)

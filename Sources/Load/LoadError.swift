@@ -7,20 +7,22 @@ public enum LoadError: UserFacingError {
     case locked
     /// Rejects are over `--max-errors` or `--max-error-rate`.
     case tooManyRejects(rejected: Int, read: Int, limit: String)
-    /// `--mode backfill` and `--jobs` belong to a later milestone.
-    case notImplemented(String)
+    /// Options that do not go together.
+    case usage(String)
     /// The reject file cannot be written.
     case rejectFile(path: String, reason: String)
     /// The database refused or dropped a statement.
     case database(PostgresError)
+    /// A backfill stopped; the chunks committed before stay, and a re-run resumes.
+    case backfillStopped(PostgresError)
 
     public var exitStatus: ExitStatus {
         switch self {
         case .locked: .temporaryFailure
         case .tooManyRejects: .dataError
-        case .notImplemented: .software
+        case .usage: .usage
         case .rejectFile: .cannotCreate
-        case .database(let error): error.exitStatus
+        case .database(let error), .backfillStopped(let error): error.exitStatus
         }
     }
 
@@ -30,12 +32,14 @@ public enum LoadError: UserFacingError {
             "another import is running (it holds the import lock): nothing was loaded; try again later"
         case .tooManyRejects(let rejected, let read, let limit):
             "\(rejected) of \(read) rows were rejected, over the limit (\(limit)): nothing was committed"
-        case .notImplemented(let what):
-            "\(what) is not implemented yet"
+        case .usage(let message):
+            message
         case .rejectFile(let path, let reason):
             "cannot write the reject file \(path): \(reason); nothing was committed"
         case .database(let error):
             "the import failed and nothing was committed: \(error)"
+        case .backfillStopped(let error):
+            "the backfill stopped: \(error)\nThe chunks committed so far stay; run the same command again to resume."
         }
     }
 }

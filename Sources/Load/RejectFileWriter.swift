@@ -3,7 +3,9 @@ import PipelineCore
 
 /// Writes rejects as JSON Lines to a file created with mode 0600 (it holds personal data), opened on the
 /// first reject only.
-final class RejectFileWriter {
+/// Thread-safe: parallel backfill jobs write through one writer (every access is under `lock`).
+final class RejectFileWriter: @unchecked Sendable {
+    private let lock = NSLock()
     let path: String
     private var handle: FileHandle?
     private let encoder: JSONEncoder
@@ -33,6 +35,8 @@ final class RejectFileWriter {
     ///
     /// - Throws: ``LoadError/rejectFile(path:reason:)`` when the file cannot be created or written.
     func write(_ reject: Reject) throws {
+        lock.lock()
+        defer { lock.unlock() }
         let handle = try openIfNeeded()
         let line = Line(
             file: reject.location.file, line: reject.location.line, entity: reject.entity.name,

@@ -25,13 +25,34 @@ enum StagingSQL {
         ["seq", "file", "line"] + entity.loadedFields.map(\.name)
     }
 
+    /// The staging of a backfill: UNLOGGED tables that outlive its chunk transactions (and a crash of the
+    /// client), dropped when the backfill ends.
+    static func persistent(_ entity: Entity) -> String { quoteIdentifier("crm_backfill_s_" + entity.name) }
+    static let persistentRejectedUsers = "crm_backfill_rejected_users"
+
     static func createStaging(_ entity: Entity) -> String {
         let fields = entity.loadedFields.map { "\(quoteIdentifier($0.name)) \(type(of: $0))" }.joined(separator: ", ")
         return "CREATE TEMP TABLE \(staged(entity)) (seq bigint NOT NULL, file integer NOT NULL, line integer NOT NULL, \(fields)) ON COMMIT DROP"
     }
 
-    static func copy(_ entity: Entity) -> String {
-        "COPY \(staged(entity)) (\(columns(entity).map(quoteIdentifier).joined(separator: ", "))) FROM STDIN"
+    static func createPersistent(_ entity: Entity) -> String {
+        let fields = entity.loadedFields.map { "\(quoteIdentifier($0.name)) \(type(of: $0))" }.joined(separator: ", ")
+        return "CREATE UNLOGGED TABLE \(persistent(entity)) (seq bigint NOT NULL, file integer NOT NULL, line integer NOT NULL, \(fields))"
+    }
+
+    /// One chunk of a backfill's staging, as the temporary staging table the load works on: the rows of
+    /// the emails whose hash falls in chunk `$2` of `$1`.
+    static func chunk(_ entity: Entity) -> String {
+        "CREATE TEMP TABLE \(staged(entity)) ON COMMIT DROP AS SELECT * FROM \(persistent(entity)) WHERE mod(abs(hashtext(email)), $1::integer) = $2"
+    }
+
+    static let chunkRejectedUsers = """
+        INSERT INTO rejected_users SELECT email FROM crm_backfill_rejected_users
+        WHERE mod(abs(hashtext(email)), $1::integer) = $2 ON CONFLICT DO NOTHING
+        """
+
+    static func copy(into table: String, _ entity: Entity) -> String {
+        "COPY \(table) (\(columns(entity).map(quoteIdentifier).joined(separator: ", "))) FROM STDIN"
     }
 
     /// The key that makes two rows the same record: email for users, (email, external_id) for the rest.

@@ -40,17 +40,6 @@ struct ImportExitCodeTests {
         #expect(!outcome.standardError.contains("pw-secret"))
     }
 
-    @Test("backfill mode is refused until it exists (exit 70), loading nothing")
-    func backfillNotYet() throws {
-        try TestDatabase.withFresh { database throws in
-            let harness = ImportHarness(database)
-            harness.write("users.csv", "email\na@example.com\n")
-            let outcome = try harness.run(nil, ["--mode", "backfill"])
-            #expect(outcome.status == ExitStatus.software.rawValue)
-            #expect(try harness.counts() == "0/0/0/0/0/0")
-        }
-    }
-
     @Test("each hostile XML document is refused with exit 65 and nothing is loaded", arguments: [
         "01_billion_laughs.xml", "02_quadratic_blowup.xml", "03_xxe_local_file.xml",
         "04_external_dtd.xml", "05_xxe_parameter_entity.xml", "06_xxe_network_entity.xml",

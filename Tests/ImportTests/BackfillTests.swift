@@ -1,0 +1,86 @@
+import Foundation
+import PipelineCore
+import PostgresClient
+import TestSupport
+import Testing
+
+@Suite("Backfill mode, through the binary")
+struct BackfillTests {
+    /// A generated export shared by the tests of this suite (same seed, same bytes).
+    static let export: String = {
+        let folder = NSTemporaryDirectory() + "crm-backfill-export-\(ProcessInfo.processInfo.processIdentifier)"
+        if !FileManager.default.fileExists(atPath: folder + "/users.csv") {
+            _ = try? CommandLineRunner.run(["generate", "--users", "1500", "--seed", "11", "--out", folder])
+        }
+        return folder
+    }()
+
+    static func importInto(_ database: TestDatabase, _ options: [String]) throws -> CommandLineRunner.Outcome {
+        try CommandLineRunner.run(["import", export, "--database-url", database.url,
+                                   "--reject-file", NSTemporaryDirectory() + "bf-\(UUID().uuidString).jsonl"] + options)
+    }
+
+    /// The fingerprint after a nightly import of the export.
+    static func nightlyFingerprint() throws -> String {
+        try TestDatabase.withFresh { database throws in
+            #expect(try importInto(database, []).status == 0)
+            return try database.connect().contentFingerprint()
+        }
+    }
+
+    @Test("backfill in chunks, with one or two connections, ends exactly like a nightly import", arguments: [["--jobs", "1"], ["--jobs", "2"]])
+    func sameAsNightly(jobs: [String]) throws {
+        let expected = try Self.nightlyFingerprint()
+        try TestDatabase.withFresh { database throws in
+            let outcome = try Self.importInto(database, ["--mode", "backfill", "--chunk-rows", "700"] + jobs)
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            let connection = try database.connect()
+            #expect(try connection.contentFingerprint() == expected)
+            #expect(try connection.invariantViolations().isEmpty)
+            #expect(try connection.query("SELECT count(*) FROM crm_backfill_state").scalar == "0")
+            #expect(try connection.query("SELECT to_regclass('crm_backfill_s_users') IS NULL").scalar == "t")
+        }
+    }
+
+    @Test("a backfill killed with -9 after some chunks resumes on the next run and ends like an uninterrupted one")
+    func resumeAfterKill() throws {
+        let expected = try Self.nightlyFingerprint()
+        try TestDatabase.withFresh { database throws in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CommandLineRunner.binaryPath)
+            process.arguments = ["import", Self.export, "--mode", "backfill", "--chunk-rows", "150", "--database-url", database.url,
+                                 "--reject-file", NSTemporaryDirectory() + "bf-kill-\(UUID().uuidString).jsonl"]
+            process.standardOutput = Pipe()
+            process.standardError = Pipe()
+            try process.run()
+            let watcher = try database.connect()
+            var doneAtKill = 0
+            for _ in 0..<600 where process.isRunning {
+                usleep(20_000)
+                let done = try? watcher.query("SELECT coalesce(array_length(done, 1), 0) FROM crm_backfill_state").scalar
+                if let done, let count = Int(done), count >= 3 {
+                    doneAtKill = count
+                    kill(process.processIdentifier, SIGKILL)
+                    break
+                }
+            }
+            process.waitUntilExit()
+            #expect(doneAtKill >= 3, "the backfill ended before it could be killed")
+            #expect(process.terminationReason == .uncaughtSignal)
+            let total = Int(try watcher.query("SELECT chunks FROM crm_backfill_state").scalar ?? "") ?? 0
+            #expect(total > doneAtKill)
+            let resumed = try Self.importInto(database, ["--mode", "backfill", "--chunk-rows", "150"])
+            #expect(resumed.status == 0, "\(resumed.standardError)")
+            #expect(resumed.standardError.contains("resuming a backfill"))
+            #expect(try watcher.contentFingerprint() == expected)
+            #expect(try watcher.invariantViolations().isEmpty)
+        }
+    }
+
+    @Test("--jobs needs backfill mode")
+    func jobsNeedBackfill() throws {
+        let outcome = try CommandLineRunner.run(["import", Self.export, "--jobs", "2", "--database-url", "host=/nonexistent"])
+        #expect(outcome.status == ExitStatus.usage.rawValue)
+        #expect(outcome.standardError.contains("--jobs needs --mode backfill"))
+    }
+}
