@@ -13,3 +13,6 @@ echo "==> test cluster: $url"
 export DATABASE_URL="$url"
 export CRM_PIPELINE_BIN="$(swift build --show-bin-path)/crm-pipeline"
 swift test
+echo "==> make bench, smoke size (BENCH_QUICK=1)"
+BENCH_QUICK=1 BENCH_CLUSTER=test BENCH_OUTPUT="$(mktemp)" Benchmarks/bench.sh 200 20 >/dev/null
+echo "bench smoke: every load ran"

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# make bench: loads the same generated files every way we compare against, in one run on one cluster
+# (default server settings), and writes BENCHMARKS.md. Figures are ratios to the floor measured here.
+#   Benchmarks/bench.sh [USERS] [SMALL_USERS]   (defaults: 140000 users ≈ 1M rows; 14000 for the memory check)
+# BENCH_QUICK=1 runs a tiny smoke version on the debug build, without installing anything (make test runs it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+users=${1:-140000}
+small=${2:-$((users / 10))}
+if [ "${BENCH_QUICK:-}" = 1 ]; then
+    configuration=debug
+    extract_mb=2
+else
+    configuration=release
+    extract_mb=200
+    command -v pgloader >/dev/null || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y pgloader >/dev/null; } || true
+    command -v /usr/bin/time >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y time >/dev/null; } || true
+fi
+swift build -c "$configuration" --product crm-pipeline >/dev/null
+swift build -c "$configuration" --product extract-benchmark >/dev/null
+bin="$(swift build -c "$configuration" --show-bin-path)/crm-pipeline"
+admin=$(scripts/pg-cluster.sh start "${BENCH_CLUSTER:-bench}")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
+fresh() {  # fresh NAME [migrated]: a new database; prints its URL
+    psql -X -q -d "$admin" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+    local url
+    url=$(echo "$admin" | sed "s|/crm?|/$1?|")
+    [ "${2:-}" = migrated ] && "$bin" migrate --database-url "$url" --log-level warning >/dev/null
+    psql -X -q -d "$url" -c CHECKPOINT >/dev/null
+    echo "$url"
+}
+timed() {  # timed COMMAND…: prints wall seconds
+    local start
+    start=$(now)
+    "$@" >/dev/null 2>"$work/last.err" || { cat "$work/last.err" >&2; return 1; }
+    calc "$(now) - $start"
+}
+
+"$bin" generate --users "$users" --bad-rows 0 --duplicates 0 --seed 20261125 --out "$work/data" >/dev/null
+"$bin" generate --users "$small" --bad-rows 0 --duplicates 0 --seed 20261125 --out "$work/small" >/dev/null
+rows=$(( $(cat "$work"/data/*.csv | wc -l) - 5 ))
+declare -A result
+
+# The floor: psql \copy into plain text tables with no constraints.
+db=$(fresh bench_floor)
+for e in users job_requests recordings resumes payments; do
+    cols=$(head -1 "$work/data/$e.csv" | sed 's/,/ text, /g')
+    psql -X -q -d "$db" -c "CREATE TABLE f_$e ($cols text)"
+done
+copy_all() { for e in users job_requests recordings resumes payments; do psql -X -q -d "$db" -c "\\copy f_$e FROM '$work/data/$e.csv' CSV HEADER"; done; }
+result[floor]=$(timed copy_all)
+
+import_into() { "$bin" import "$work/data" --database-url "$1" --reject-file "$work/rejects.jsonl" --log-level warning "${@:2}"; }
+db=$(fresh bench_nightly migrated); result[nightly]=$(timed import_into "$db")
+result[reimport]=$(timed import_into "$db" --force)
+db=$(fresh bench_backfill1 migrated); result[backfill1]=$(timed import_into "$db" --mode backfill --jobs 1)
+db=$(fresh bench_backfill2 migrated); result[backfill2]=$(timed import_into "$db" --mode backfill --jobs 2)
+
+# The naive staged merge in SQL, run by psql: TEMP staging, \copy, one INSERT … SELECT per table, the
+# row triggers doing the upkeep (the load-ceiling design of shared/notes, on this schema).
+db=$(fresh bench_naive migrated)
+cat >"$work/naive.sql" <<SQL
+BEGIN;
+CREATE TEMP TABLE s_users (email text, crm_user_id text, first_name text, last_name text, phone text, created_at text, updated_at text);
+CREATE TEMP TABLE s_jobs (email text, external_id text, job_title text, company_name text, status text, created_at text, updated_at text);
+CREATE TEMP TABLE s_recs (email text, external_id text, job_request_external_id text, video_url text, duration_seconds text, credit_charged text, created_at text);
+CREATE TEMP TABLE s_res (email text, external_id text, file_url text, file_name text, created_at text);
+CREATE TEMP TABLE s_pay (email text, external_id text, amount_cents text, currency text, paid_at text);
+\\copy s_users FROM '$work/data/users.csv' CSV HEADER
+\\copy s_jobs FROM '$work/data/job_requests.csv' CSV HEADER
+\\copy s_recs FROM '$work/data/recordings.csv' CSV HEADER
+\\copy s_res FROM '$work/data/resumes.csv' CSV HEADER
+\\copy s_pay FROM '$work/data/payments.csv' CSV HEADER
+INSERT INTO "digital_resume_by_CRM" (email, crm_user_id, first_name, last_name, phone, created_at, updated_at)
+SELECT email, crm_user_id, first_name, last_name, phone, created_at::timestamptz, updated_at::timestamptz FROM s_users ON CONFLICT DO NOTHING;
+INSERT INTO crm_payments (email, external_id, amount_cents, currency, paid_at)
+SELECT email, external_id, amount_cents::bigint, currency, paid_at::timestamptz FROM s_pay ORDER BY paid_at::timestamptz ON CONFLICT DO NOTHING;
+INSERT INTO crm_job_requests (email, external_id, job_title, company_name, status, created_at, updated_at)
+SELECT email, external_id, job_title, company_name, status, created_at::timestamptz, updated_at::timestamptz FROM s_jobs ON CONFLICT DO NOTHING;
+INSERT INTO crm_recordings (email, external_id, job_request_id, video_url, duration_seconds, credit_charged, created_at)
+SELECT r.email, r.external_id, j.id, r.video_url, r.duration_seconds::int, r.credit_charged::bool, r.created_at::timestamptz
+FROM s_recs r LEFT JOIN crm_job_requests j ON j.email = r.email AND j.external_id = r.job_request_external_id ON CONFLICT DO NOTHING;
+INSERT INTO crm_resumes (email, external_id, file_url, file_name, created_at)
+SELECT email, external_id, file_url, file_name, created_at::timestamptz FROM s_res ON CONFLICT DO NOTHING;
+COMMIT;
+SQL
+result[naive]=$(timed psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$work/naive.sql")
+
+# pgloader on the same CSV files into the same schema (recordings without their job request link).
+if command -v pgloader >/dev/null; then
+    db=$(fresh bench_pgloader migrated)
+    port=$(echo "$admin" | sed 's/.*port=//')
+    pgl() {
+        for pair in 'users:"digital_resume_by_CRM"' payments:crm_payments job_requests:crm_job_requests recordings:crm_recordings resumes:crm_resumes; do
+            local e=${pair%%:*} table=${pair#*:} cols
+            cols=$(head -1 "$work/data/$e.csv" | sed 's/job_request_external_id/skip_job/')
+            local target
+            target=$(echo "$cols" | sed 's/skip_job,//; s/,skip_job//')
+            cat >"$work/$e.load" <<LOAD
+LOAD CSV FROM '$work/data/$e.csv' ($cols)
+     INTO postgresql://postgres@127.0.0.1:$port/bench_pgloader
+     TARGET TABLE '$table'
+     TARGET COLUMNS ($target)
+     WITH skip header = 1, fields terminated by ',', fields optionally enclosed by '"';
+LOAD
+            pgloader --quiet "$work/$e.load" >/dev/null
+        done
+    }
+    result[pgloader]=$(timed pgl || echo "")
+fi
+
+# Row by row, as the seed's sync function: one INSERT per row, autocommit, on a 10% sample.
+db=$(fresh bench_rbr migrated)
+sample=$((users / 10))
+python3 - "$work/data" "$sample" >"$work/rbr.sql" <<'PY'
+import csv, sys
+folder, limit = sys.argv[1], int(sys.argv[2])
+def q(v): return "NULL" if v == "" else "'" + v.replace("'", "''") + "'"
+emails = set()
+with open(f"{folder}/users.csv") as f:
+    for i, row in enumerate(csv.DictReader(f)):
+        if i >= limit: break
+        emails.add(row["email"])
+        print(f'INSERT INTO "digital_resume_by_CRM" (email, crm_user_id, first_name, last_name, phone, created_at, updated_at) VALUES ({q(row["email"])}, {q(row["crm_user_id"])}, {q(row["first_name"])}, {q(row["last_name"])}, {q(row["phone"])}, {q(row["created_at"])}, {q(row["updated_at"])});')
+for name, table, cols in [("payments", "crm_payments", ["email", "external_id", "amount_cents", "currency", "paid_at"]),
+                          ("job_requests", "crm_job_requests", ["email", "external_id", "job_title", "company_name", "status", "created_at", "updated_at"]),
+                          ("recordings", "crm_recordings", ["email", "external_id", "video_url", "duration_seconds", "credit_charged", "created_at"]),
+                          ("resumes", "crm_resumes", ["email", "external_id", "file_url", "file_name", "created_at"])]:
+    with open(f"{folder}/{name}.csv") as f:
+        for row in csv.DictReader(f):
+            if row["email"] in emails:
+                print(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(q(row[c]) for c in cols)});")
+PY
+rbr_rows=$(wc -l <"$work/rbr.sql")
+result[rbr]=$(timed psql -X -q -v AUTOCOMMIT=on -d "$db" -f "$work/rbr.sql")
+
+# Extract MB/s against a plain byte loop, and reports against count(*), from their own benchmarks.
+extract=$("$(swift build -c "$configuration" --show-bin-path)/extract-benchmark" "$extract_mb" "$work/extract.csv" | grep -E "ratio|CSVReader")
+db=$(echo "$admin" | sed 's|/crm?|/bench_nightly?|')
+count_s=$(timed psql -X -q -d "$db" -c 'SELECT (SELECT count(*) FROM "digital_resume_by_CRM"), (SELECT count(*) FROM crm_job_requests), (SELECT count(*) FROM crm_recordings), (SELECT count(*) FROM crm_resumes)')
+summary_s=$(timed "$bin" report summary --month 2025-06 --database-url "$db" --format json)
+users_s=$(timed "$bin" report users --top 100 --month 2025-06 --database-url "$db" --format json)
+
+# Peak memory of the import at two sizes, 10x apart.
+peak() {
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -f "%M" "$bin" import "$1" --database-url "$2" --reject-file "$work/m.jsonl" --log-level warning 2>&1 >/dev/null | tail -1
+    else
+        echo 1
+    fi
+}
+mem_small=$(peak "$work/small" "$(fresh bench_mem_small migrated)")
+mem_large=$(peak "$work/data" "$(fresh bench_mem_large migrated)")
+
+floor=${result[floor]}
+line() {  # line LABEL SECONDS ROWS
+    [ -n "$2" ] || { printf '| %s | — | — | — |\n' "$1"; return; }
+    printf '| %s | %s | %s | %s |\n' "$1" "$2" "$(calc "$3 / $2" 0)" "$(calc "($3 / $2) / ($rows / $floor)" 3)"
+}
+{
+    echo "# Benchmarks"
+    echo
+    echo "Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r); PostgreSQL $(psql --version | awk '{print $3}'), default settings."
+    echo "Command: \`Benchmarks/bench.sh $users $small\` (\`make bench\`). Data: \`crm-pipeline generate --users $users --bad-rows 0 --duplicates 0\`, $rows rows in 5 CSV files, $(du -sh "$work/data" | cut -f1)."
+    echo
+    echo "| load | seconds | rows/s | × floor |"
+    echo "|---|---|---|---|"
+    line "floor: psql \\\\copy into text tables, no constraints" "$floor" "$rows"
+    line "crm-pipeline import, nightly (one transaction)" "${result[nightly]}" "$rows"
+    line "crm-pipeline import, backfill --jobs 1" "${result[backfill1]}" "$rows"
+    line "crm-pipeline import, backfill --jobs 2" "${result[backfill2]}" "$rows"
+    line "crm-pipeline import, re-import of the same files (--force)" "${result[reimport]}" "$rows"
+    line "naive staged merge in SQL by psql, row triggers on" "${result[naive]}" "$rows"
+    line "pgloader (same CSVs, same schema)" "${result[pgloader]:-}" "$rows"
+    line "row by row, one INSERT per row, autocommit ($rbr_rows-row sample)" "${result[rbr]}" "$rbr_rows"
+    echo
+    echo "Extract ($extract_mb MB CSV): $(echo "$extract" | tr '\n' ';' | sed 's/  */ /g')"
+    echo
+    echo "Reports on the nightly database: count(*) over 4 tables ${count_s} s; report summary ${summary_s} s ($(calc "$summary_s / $count_s" 1)×); report users --top 100 ${users_s} s ($(calc "$users_s / $count_s" 1)×)."
+    echo
+    echo "Peak resident memory of the import: ${mem_small} kB for $small users, ${mem_large} kB for $users users ($(calc "$mem_large / $mem_small" 2)× for 10× the data)."
+} >"${BENCH_OUTPUT:-BENCHMARKS.md}"
+cat "${BENCH_OUTPUT:-BENCHMARKS.md}"
+psql -X -q -d "$admin" -c "SELECT 1" >/dev/null
+for d in bench_floor bench_nightly bench_backfill1 bench_backfill2 bench_naive bench_pgloader bench_rbr bench_mem_small bench_mem_large; do
+    psql -X -q -d "$admin" -c "DROP DATABASE IF EXISTS $d" >/dev/null
+done
