@@ -18,10 +18,3 @@ func runReportingErrors(_ work: () throws -> Void) throws {
         throw ExitCode(ExitStatus.software.rawValue)
     }
 }
-
-/// A subcommand that is specified but not built yet.
-struct NotImplementedError: UserFacingError {
-    let command: String
-    var exitStatus: ExitStatus { .software }
-    var description: String { "`crm-pipeline \(command)` is not implemented yet" }
-}

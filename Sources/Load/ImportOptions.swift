@@ -5,7 +5,7 @@ import Validate
 
 /// What an import does and how strict it is (the options of `crm-pipeline import`).
 public struct ImportOptions: Sendable {
-    /// `nightly`: one transaction for the whole run. `backfill`: chunked commits (a later milestone).
+    /// `nightly`: one transaction for the whole run. `backfill`: chunked commits, resumable.
     public enum Mode: String, Sendable, CaseIterable {
         case nightly, backfill
     }

@@ -22,10 +22,11 @@ extension Importer {
         _ files: [InputFile], key: String, on connection: PostgresConnection, rejects: RejectFileWriter, runID: Int64,
         summary: inout ImportSummary
     ) throws {
-        let state = try connection.query("SELECT chunks, done FROM crm_backfill_state WHERE run_key = $1", [key]).rows.first
+        let state = try connection.query(
+            "SELECT chunks, done, staged_rows FROM crm_backfill_state WHERE run_key = $1", [key]).rows.first
         let chunks: Int
         var done: Set<Int> = []
-        if let state, let count = state[0].flatMap({ Int($0) }) {
+        if let state, let count = state[0].flatMap({ Int($0) }), try stagedRows(on: connection) == Int(state[2] ?? "") {
             chunks = count
             done = Set((state[1] ?? "{}").trimmingCharacters(in: ["{", "}"]).split(separator: ",").compactMap { Int($0) })
             logger.notice("resuming a backfill of the same files", metadata: ["chunks done": "\(done.count) of \(chunks)"])
@@ -63,6 +64,7 @@ extension Importer {
     }
 
     /// Validates and stages every file into fresh UNLOGGED tables, and records the chunking; one commit.
+    /// Chunks a previous, crashed attempt committed are loaded again as no-ops (the merges are idempotent).
     /// - Returns: The number of chunks.
     private func stagePersistently(
         _ files: [InputFile], key: String, on connection: PostgresConnection, rejects: RejectFileWriter, runID: Int64,
@@ -82,9 +84,21 @@ extension Importer {
             logger.info("read, validate and stage done", metadata: ["seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
             let staged = summary.totalRead - summary.totalRejected
             let chunks = max(1, Int((Double(staged) / Double(options.chunkRows)).rounded(.up)))
-            try connection.query("INSERT INTO crm_backfill_state (run_key, run_id, chunks) VALUES ($1, $2, $3)", [key, runID, chunks])
+            try connection.query(
+                "INSERT INTO crm_backfill_state (run_key, run_id, chunks, staged_rows) VALUES ($1, $2, $3, $4)",
+                [key, runID, chunks, try stagedRows(on: connection)])
             return chunks
         }
+    }
+
+    /// The rows in the persistent staging (0 when it is gone, as after a server crash).
+    private func stagedRows(on connection: PostgresConnection) throws -> Int {
+        var total = 0
+        for entity in Entity.allCases {
+            guard try connection.query("SELECT to_regclass($1) IS NOT NULL", ["crm_backfill_s_" + entity.name]).scalar == "t" else { return 0 }
+            total += Int(try connection.query("SELECT count(*) FROM \(StagingSQL.persistent(entity))").scalar ?? "") ?? 0
+        }
+        return total
     }
 
     /// On a resumed run, the rows read are the staged ones (validation rejects were written the first time).

@@ -7,14 +7,14 @@ import Validate
 
 /// `crm-pipeline import`: extract → validate → dedupe → load, in one transaction (nightly mode).
 ///
-/// Validated rows stream into TEMP staging tables with COPY (in 8 MiB batches, so memory stays flat);
+/// Validated rows stream into TEMP staging tables with COPY (in 2 MiB batches, so memory stays flat);
 /// deduplication, the referential and credit checks and the merges are set-based statements; the row
 /// triggers stand aside and the stats and credits are kept with one statement each. A malformed file,
 /// rejects over the threshold or any database error roll everything back.
 public final class Importer: @unchecked Sendable {  // every stored property is immutable
     /// Serializes imports on one database (`pg_try_advisory_lock`).
     static let lockKey: Int64 = 0x4352_4D5F_494D_5054  // "CRM_IMPT"
-    private static let batchBytes = 8 << 20
+    private static let batchBytes = 2 << 20
 
     let url: String?
     let options: ImportOptions

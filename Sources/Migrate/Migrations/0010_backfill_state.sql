@@ -5,6 +5,8 @@ CREATE TABLE crm_backfill_state (
     run_key   text PRIMARY KEY,
     run_id    bigint NOT NULL REFERENCES crm_import_runs (id) ON DELETE CASCADE,
     chunks    integer NOT NULL CHECK (chunks > 0),
+    -- Rows in the UNLOGGED staging: after a server crash it is empty, and the backfill stages again.
+    staged_rows bigint NOT NULL,
     done      integer[] NOT NULL DEFAULT '{}',
     staged_at timestamptz NOT NULL DEFAULT now()
 );
