@@ -102,3 +102,21 @@ struct RecordValidatorTests {
         #expect(reject.value?.hasSuffix("…") == true)
     }
 }
+
+@Suite("URL checks")
+struct URLCheckTests {
+    @Test("absolute http(s) URLs with a host pass; the rest is rejected", arguments: [
+        ("https://cdn.example.com/v/1.mp4", true), ("HTTP://X.IO", true), ("http://user@host.example:8080/x?y=1#z", true),
+        ("https://[2001:db8::1]/v.mp4", true), ("https://", false), ("https:///path", false), ("https://host/with space", false),
+        ("ftp://host/x", false), ("mailto:a@example.com", false), ("//host/x", false), ("/relative/x.mp4", false),
+        ("https:host/x", false), ("https://:80/x", false), ("https://host/\u{7}", false),
+    ])
+    func urls(url: String, valid: Bool) throws {
+        let result = RecordValidatorTests().validate(record(.recordings, [.email: "a@x.io", .videoURL: url]))
+        if valid {
+            #expect((try? result.get()) != nil, "\(url)")
+        } else {
+            #expect(RecordValidatorTests().reason(result) == .invalidURL, "\(url)")
+        }
+    }
+}
