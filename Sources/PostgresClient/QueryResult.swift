@@ -26,10 +26,4 @@ public struct QueryResult: Sendable {
     public var scalar: String? {
         rows.first?.first ?? nil
     }
-
-    /// The named column of every row.
-    public func column(_ name: String) -> [String?] {
-        guard let index = columns.firstIndex(of: name) else { return [] }
-        return rows.map { $0[index] }
-    }
 }
