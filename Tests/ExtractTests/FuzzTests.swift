@@ -1,0 +1,98 @@
+import Extract
+import Foundation
+import PipelineCore
+import TestSupport
+import Testing
+import XMLStream
+
+/// Deterministic mutations of valid exports: byte flips, truncation, stray quotes, NULs, huge fields,
+/// invalid UTF-8, mixed line endings, deep XML nesting. Every mutated file must end in records (with
+/// row problems at worst) or a located file error — never a crash, a hang or unbounded memory.
+/// `FUZZ_COUNT` sets the cases per format (`make fuzz` runs many more).
+@Suite("Fuzzing the readers")
+struct FuzzTests {
+    static let count = Int(ProcessInfo.processInfo.environment["FUZZ_COUNT"] ?? "") ?? 150
+
+    struct Mutator {
+        var random: UInt64
+
+        mutating func next(_ bound: Int) -> Int {
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((random >> 33) % UInt64(max(bound, 1)))
+        }
+
+        mutating func mutate(_ input: [UInt8], xml: Bool) -> [UInt8] {
+            var bytes = input
+            for _ in 0...next(4) {
+                let at = next(bytes.count + 1)
+                switch next(9) {
+                case 0: if !bytes.isEmpty { bytes[min(at, bytes.count - 1)] ^= UInt8(1 << next(8)) }
+                case 1: bytes = Array(bytes.prefix(at))
+                case 2: bytes.insert(UInt8(ascii: "\""), at: at)
+                case 3: bytes.insert(0, at: at)
+                case 4: bytes.insert(contentsOf: [UInt8](repeating: UInt8(ascii: "x"), count: 70_000 + next(200_000)), at: at)
+                case 5: bytes.insert(contentsOf: [0xC3, 0x28, 0xFF, 0xE2, 0x82], at: at)
+                case 6: bytes.insert(contentsOf: Array("\r\n\r\n\r".utf8), at: at)
+                case 7: if xml { bytes.insert(contentsOf: Array((String(repeating: "<a>", count: 300 + next(3_000))).utf8), at: at) }
+                default: bytes.insert(contentsOf: Array((xml ? "&lt;<![CDATA[" : ",,\"\",").utf8), at: at)
+                }
+            }
+            return bytes
+        }
+    }
+
+    static func sample(_ path: String) -> [UInt8] {
+        Array(FileManager.default.contents(atPath: SharedFolder.projectRoot + "/" + path) ?? Data())
+    }
+
+    /// Reads every record; returns the error if the file as a whole was refused.
+    static func readAll(_ path: String, xml: Bool) -> (any Error)? {
+        do {
+            let source: any RecordSource = xml
+                ? try XMLRecordSource(path: path, mapping: nil)
+                : try CSVRecordSource(path: path, entity: .recordings, mapping: nil, options: CSVOptions(maxFieldBytes: 100_000, maxRecordBytes: 400_000))
+            while try source.next() != nil {}
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("mutated CSV exports end in records or a located data error")
+    func csv() throws {
+        var mutator = Mutator(random: 20_261_125)
+        let original = Self.sample("samples/csv/recordings.csv")
+        for index in 0..<Self.count {
+            let path = TestFiles.write(mutator.mutate(original, xml: false), name: "recordings.csv")
+            let started = Date()
+            if let error = Self.readAll(path, xml: false) {
+                let extract = try #require(error as? ExtractError, "case \(index): \(error)")
+                #expect([ExitStatus.dataError, .noInput].contains(extract.exitStatus), "case \(index): \(extract)")
+                #expect(extract.description.hasPrefix(path), "case \(index): \(extract)")
+            }
+            #expect(Date().timeIntervalSince(started) < 5, "case \(index) took too long")
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+
+    @Test("mutated XML exports end in records or a located data error")
+    func xml() throws {
+        var mutator = Mutator(random: 42)
+        let original = Self.sample("samples/xml/crm-export-2024-06.xml")
+        for index in 0..<Self.count {
+            let path = TestFiles.write(mutator.mutate(original, xml: true), name: "export.xml")
+            let started = Date()
+            if let error = Self.readAll(path, xml: true) {
+                if let xml = error as? XMLError {
+                    #expect(xml.exitStatus == .dataError, "case \(index): \(xml)")
+                    #expect(xml.description.hasPrefix(path + ":"), "case \(index): \(xml)")
+                } else {
+                    let extract = try #require(error as? ExtractError, "case \(index): \(error)")
+                    #expect([ExitStatus.dataError, .usage].contains(extract.exitStatus), "case \(index): \(extract)")
+                }
+            }
+            #expect(Date().timeIntervalSince(started) < 5, "case \(index) took too long")
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+}

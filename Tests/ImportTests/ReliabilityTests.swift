@@ -1,0 +1,84 @@
+import Foundation
+import PipelineCore
+import PostgresClient
+import TestSupport
+import Testing
+
+@Suite("Reliability, through the binary")
+struct ReliabilityTests {
+    @Test("a reject file that cannot be created stops the import with 73 and commits nothing")
+    func rejectFileUnwritable() throws {
+        try TestDatabase.withFresh { database throws in
+            let harness = ImportHarness(database)
+            harness.write("users.csv", "email\nok@example.com\nnot-an-email\n")
+            // A path under a regular file cannot be created, even by root.
+            let outcome = try CommandLineRunner.run(["import", harness.folder, "--database-url", database.url,
+                                                     "--reject-file", harness.folder + "/users.csv/rejects.jsonl"])
+            #expect(outcome.status == ExitStatus.cannotCreate.rawValue, "\(outcome.standardError)")
+            #expect(outcome.standardError.contains("cannot write the reject file"))
+            #expect(try harness.counts() == "0/0/0/0/0/0")
+            #expect(try harness.scalar("SELECT status FROM crm_import_runs") == "failed")
+        }
+    }
+
+    @Test("whole imports of mutated exports end in exit 0 or 65, and the data stays consistent")
+    func fuzzedImports() throws {
+        let count = Int(ProcessInfo.processInfo.environment["FUZZ_IMPORTS"] ?? "") ?? 8
+        let original = Array(FileManager.default.contents(atPath: SharedFolder.projectRoot + "/samples/csv/recordings.csv") ?? Data())
+        let users = try String(contentsOfFile: SharedFolder.projectRoot + "/samples/csv/users.csv", encoding: .utf8)
+        try TestDatabase.withFresh { database throws in
+            var state: UInt64 = 7
+            for index in 0..<count {
+                let harness = ImportHarness(database)
+                harness.write("users.csv", users)
+                var bytes = original
+                for _ in 0..<3 {
+                    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                    let at = Int((state >> 33) % UInt64(bytes.count))
+                    switch (state >> 20) % 4 {
+                    case 0: bytes[at] ^= 0x41
+                    case 1: bytes.insert(UInt8(ascii: "\""), at: at)
+                    case 2: bytes.insert(contentsOf: [0xFF, 0x00], at: at)
+                    default: bytes = Array(bytes.prefix(at))
+                    }
+                }
+                _ = FileManager.default.createFile(atPath: harness.folder + "/recordings.csv", contents: Data(bytes))
+                let outcome = try harness.run(nil, ["--force"])
+                #expect([0, 65].contains(outcome.status), "case \(index): \(outcome.status) \(outcome.standardError)")
+                if outcome.status == 65 { #expect(outcome.standardError.contains("recordings.csv"), "case \(index)") }
+                #expect(try database.connect().invariantViolations().isEmpty, "case \(index)")
+            }
+        }
+    }
+
+    @Test("an import while the app inserts rows for the same users: no deadlock, stats and credits exact")
+    func importWhileAppWrites() throws {
+        try TestDatabase.withFresh { database throws in
+            let harness = ImportHarness(database)
+            let setup = try database.connect()
+            try setup.query(#"INSERT INTO "digital_resume_by_CRM" (email) SELECT 'user' || n || '@example.com' FROM generate_series(1, 50) n"#)
+            try setup.query("INSERT INTO crm_payments (email, amount_cents, paid_at) SELECT 'user' || n || '@example.com', 500, now() FROM generate_series(1, 50) n, generate_series(1, 20)")
+            var rows = "email,external_id,video_url,credit_charged\n"
+            for n in 1...50 { for k in 0..<40 { rows += "user\(n)@example.com,IMP\(k),https://v.example.com/\(n)/\(k),false\n" } }
+            harness.write("recordings.csv", rows)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CommandLineRunner.binaryPath)
+            process.arguments = ["import", harness.folder, "--database-url", database.url, "--reject-file", harness.rejectFile]
+            process.standardOutput = Pipe()
+            process.standardError = Pipe()
+            try process.run()
+            let app = try database.connect()
+            var appInserts = 0
+            while process.isRunning || appInserts < 100 {
+                let n = appInserts % 50 + 1
+                try app.query("INSERT INTO crm_recordings (email, video_url) VALUES ($1, 'https://v.example.com/app')", ["user\(n)@example.com"])
+                appInserts += 1
+                if appInserts >= 1_000 { break }
+            }
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            #expect(try setup.query("SELECT count(*) FROM crm_recordings").scalar == String(2_000 + appInserts))
+            #expect(try setup.invariantViolations().isEmpty)
+        }
+    }
+}
