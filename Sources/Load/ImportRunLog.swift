@@ -15,6 +15,17 @@ final class ImportRunLog {
         self.id = Int64(id ?? "") ?? 0
     }
 
+    /// Marks runs still `running` as failed: called by the run that holds the lock, so any other
+    /// `running` row belongs to an importer that died (killed, crashed, lost its machine).
+    func closeInterruptedRuns() throws {
+        try connection.query("""
+            UPDATE crm_import_runs SET status = 'failed', finished_at = coalesce(finished_at, now()),
+                error = 'interrupted: the importer stopped before it finished (killed or crashed); nothing of it was committed'
+                    || CASE WHEN mode = 'backfill' THEN ' but the chunks it had committed' ELSE '' END
+            WHERE status = 'running' AND id <> $1
+            """, [id])
+    }
+
     /// The sha256 values among `hashes` that a successful run already imported.
     func alreadyImported(_ hashes: [String]) throws -> Set<String> {
         let rows = try connection.query("""

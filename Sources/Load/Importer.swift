@@ -50,6 +50,7 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
         do {
             guard try connection.tryAdvisoryLock(Self.lockKey) else { throw LoadError.locked }
             defer { _ = try? connection.advisoryUnlock(Self.lockKey) }
+            try log.closeInterruptedRuns()
 
             for file in files {
                 let (sha256, bytes) = try fingerprint(of: file.path)

@@ -82,3 +82,58 @@ struct ReliabilityTests {
         }
     }
 }
+
+@Suite("Killing a nightly import, through the binary", .serialized)
+struct KillTests {
+    @Test("kill -9 at several points of a nightly import: every table as before, the lock released, the next run succeeds and records the dead one")
+    func killNightly() throws {
+        try TestDatabase.withFresh { database throws in
+            let harness = ImportHarness(database)
+            let connection = try database.connect()
+            // Some data already there, which must survive untouched.
+            try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('kept@example.com')"#)
+            let before = try connection.contentFingerprint()
+            let generated = try CommandLineRunner.run(["generate", "--users", "4000", "--seed", "5", "--out", harness.folder])
+            #expect(generated.status == 0)
+            for delay in [30_000, 150_000, 400_000, 800_000, 1_500_000] as [UInt32] {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: CommandLineRunner.binaryPath)
+                process.arguments = ["import", harness.folder, "--database-url", database.url, "--reject-file", harness.rejectFile]
+                process.standardOutput = Pipe()
+                process.standardError = Pipe()
+                try process.run()
+                usleep(delay)
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                // The server notices the closed connection and rolls back; wait until its backend is gone.
+                for _ in 0..<100 {
+                    let busy = try connection.query(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'crm-pipeline' AND pid <> pg_backend_pid()").scalar
+                    if busy == "0" { break }
+                    usleep(50_000)
+                }
+                #expect(try connection.contentFingerprint() == before, "killed after \(delay / 1_000) ms")
+                #expect(try connection.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").scalar == "0")
+            }
+            let outcome = try harness.run()
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(try connection.query("SELECT count(*) FROM crm_import_runs WHERE status = 'running'").scalar == "0")
+            #expect(try connection.query("SELECT count(*) FROM crm_import_runs WHERE error LIKE 'interrupted:%'").scalar.flatMap { Int($0) } ?? 0 >= 1)
+            #expect(try connection.invariantViolations().isEmpty)
+        }
+    }
+
+    @Test("sslmode=require is honoured: a server without SSL is refused (exit 69), not silently used")
+    func sslRequired() throws {
+        try TestDatabase.withFresh { database throws in
+            // Over TCP: libpq ignores sslmode on a Unix socket.
+            let settings = try ConnectionString(database.url).settings
+            let url = "host=127.0.0.1 port=\(settings["port"] ?? "5432") dbname=\(database.name) user=postgres sslmode=require"
+            let plain = try CommandLineRunner.run(["migrate", "--status", "--database-url", url.replacingOccurrences(of: "require", with: "disable")])
+            #expect(plain.status == 0, "\(plain.standardError)")
+            let outcome = try CommandLineRunner.run(["migrate", "--status", "--database-url", url])
+            #expect(outcome.status == ExitStatus.unavailable.rawValue)
+            #expect(outcome.standardError.lowercased().contains("ssl"), "\(outcome.standardError)")
+        }
+    }
+}
