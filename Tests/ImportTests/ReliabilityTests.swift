@@ -93,9 +93,9 @@ struct KillTests {
             // Some data already there, which must survive untouched.
             try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('kept@example.com')"#)
             let before = try connection.contentFingerprint()
-            let generated = try CommandLineRunner.run(["generate", "--users", "4000", "--seed", "5", "--out", harness.folder])
+            let generated = try CommandLineRunner.run(["generate", "--users", "8000", "--seed", "5", "--out", harness.folder])
             #expect(generated.status == 0)
-            for delay in [30_000, 150_000, 400_000, 800_000, 1_500_000] as [UInt32] {
+            for delay in [30_000, 150_000, 400_000, 800_000, 1_200_000] as [UInt32] {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: CommandLineRunner.binaryPath)
                 process.arguments = ["import", harness.folder, "--database-url", database.url, "--reject-file", harness.rejectFile]
@@ -103,6 +103,7 @@ struct KillTests {
                 process.standardError = Pipe()
                 try process.run()
                 usleep(delay)
+                #expect(process.isRunning, "the import finished within \(delay / 1_000) ms: use more data")
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
                 // The server notices the closed connection and rolls back; wait until its backend is gone.
@@ -113,7 +114,8 @@ struct KillTests {
                     usleep(50_000)
                 }
                 #expect(try connection.contentFingerprint() == before, "killed after \(delay / 1_000) ms")
-                #expect(try connection.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").scalar == "0")
+                #expect(try connection.query(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").scalar == "0")
             }
             let outcome = try harness.run()
             #expect(outcome.status == 0, "\(outcome.standardError)")
