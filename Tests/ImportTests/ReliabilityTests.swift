@@ -139,3 +139,28 @@ struct KillTests {
         }
     }
 }
+
+@Suite("Hostile values and names, through the binary")
+struct InjectionTests {
+    static let hostile = #"'); DROP TABLE crm_recordings; -- "quoted" \back\slash"#
+
+    @Test("SQL in every field and in mapped column names is data, never SQL")
+    func hostileValuesAndColumns() throws {
+        try TestDatabase.withFresh { database throws in
+            let harness = ImportHarness(database)
+            let column = #"Name"); DROP TABLE profiles; --"#
+            let mapping = harness.write("m.yml", "users:\n  columns:\n    first_name: '\(column)'\n    last_name: \"\\\"\"\n")
+            let quoted = { (text: String) in "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+            harness.write("users.csv", "email,\(quoted(column)),\(quoted("\""))\nann@example.com,\(quoted(Self.hostile)),\(quoted(Self.hostile))\n")
+            harness.write("job_requests.csv", "email,external_id,job_title,company_name,status\nann@example.com,\(quoted(Self.hostile)),\(quoted(Self.hostile)),\(quoted(Self.hostile)),\(quoted(Self.hostile))\n")
+            let outcome = try harness.run(nil, ["--mapping", mapping])
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(try harness.scalar(#"SELECT first_name FROM "digital_resume_by_CRM""#) == Self.hostile)
+            #expect(try harness.scalar(#"SELECT last_name FROM "digital_resume_by_CRM""#) == Self.hostile)
+            #expect(try harness.scalar("SELECT external_id || '|' || job_title || '|' || company_name FROM crm_job_requests")
+                == [Self.hostile, Self.hostile, Self.hostile].joined(separator: "|"))
+            #expect(try harness.scalar("SELECT count(*) FROM pg_class WHERE relname IN ('crm_recordings', 'profiles')") == "2")
+            #expect(try harness.invariantViolations().isEmpty)
+        }
+    }
+}
