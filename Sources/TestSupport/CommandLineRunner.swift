@@ -27,6 +27,18 @@ public enum CommandLineRunner {
         try run(executable: binaryPath, arguments, environment: environment, standardInput: standardInput)
     }
 
+    /// Starts `crm-pipeline` with `arguments` in the background (its output is discarded), for tests that
+    /// kill it or work beside it.
+    public static func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binaryPath)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// Runs any executable (such as `psql`) found on `PATH` or by absolute path, and waits for it.
     public static func run(
         executable: String, _ arguments: [String], environment: [String: String?] = [:], standardInput: String? = nil

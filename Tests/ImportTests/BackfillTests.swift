@@ -46,13 +46,8 @@ struct BackfillTests {
     func resumeAfterKill() throws {
         let expected = try Self.nightlyFingerprint()
         try TestDatabase.withFresh { database throws in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CommandLineRunner.binaryPath)
-            process.arguments = ["import", Self.export, "--mode", "backfill", "--chunk-rows", "150", "--database-url", database.url,
-                                 "--reject-file", NSTemporaryDirectory() + "bf-kill-\(UUID().uuidString).jsonl"]
-            process.standardOutput = Pipe()
-            process.standardError = Pipe()
-            try process.run()
+            let process = try CommandLineRunner.start(["import", Self.export, "--mode", "backfill", "--chunk-rows", "150", "--database-url", database.url,
+                                 "--reject-file", NSTemporaryDirectory() + "bf-kill-\(UUID().uuidString).jsonl"])
             let watcher = try database.connect()
             var doneAtKill = 0
             for _ in 0..<600 where process.isRunning {

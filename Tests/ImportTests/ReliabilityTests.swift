@@ -61,12 +61,7 @@ struct ReliabilityTests {
             var rows = "email,external_id,video_url,credit_charged\n"
             for n in 1...50 { for k in 0..<40 { rows += "user\(n)@example.com,IMP\(k),https://v.example.com/\(n)/\(k),false\n" } }
             harness.write("recordings.csv", rows)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CommandLineRunner.binaryPath)
-            process.arguments = ["import", harness.folder, "--database-url", database.url, "--reject-file", harness.rejectFile]
-            process.standardOutput = Pipe()
-            process.standardError = Pipe()
-            try process.run()
+            let process = try CommandLineRunner.start(["import", harness.folder, "--database-url", database.url, "--reject-file", harness.rejectFile])
             let app = try database.connect()
             var appInserts = 0
             while process.isRunning || appInserts < 100 {
@@ -96,12 +91,7 @@ struct KillTests {
             let generated = try CommandLineRunner.run(["generate", "--users", "8000", "--seed", "5", "--out", harness.folder])
             #expect(generated.status == 0)
             for delay in [30_000, 150_000, 400_000, 800_000, 1_200_000] as [UInt32] {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: CommandLineRunner.binaryPath)
-                process.arguments = ["import", harness.folder, "--database-url", database.url, "--reject-file", harness.rejectFile]
-                process.standardOutput = Pipe()
-                process.standardError = Pipe()
-                try process.run()
+                let process = try CommandLineRunner.start(["import", harness.folder, "--database-url", database.url, "--reject-file", harness.rejectFile])
                 usleep(delay)
                 #expect(process.isRunning, "the import finished within \(delay / 1_000) ms: use more data")
                 kill(process.processIdentifier, SIGKILL)
