@@ -128,3 +128,33 @@ struct ReportContentTests {
         }
     }
 }
+
+@Suite("Reports during a backfill, through the binary")
+struct ReportSnapshotTests {
+    @Test("every report reads one snapshot: its parts agree while chunks commit underneath")
+    func consistentDuringBackfill() throws {
+        try TestDatabase.withFresh { database throws in
+            let folder = NSTemporaryDirectory() + "crm-snapshot-" + UUID().uuidString
+            #expect(try CommandLineRunner.run(["generate", "--users", "6000", "--seed", "4", "--months", "1", "--out", folder]).status == 0)
+            let process = try CommandLineRunner.start(["import", folder, "--mode", "backfill", "--chunk-rows", "800",
+                                                       "--database-url", database.url, "--reject-file", folder + "/r.jsonl"])
+            var reports = 0
+            var sawProgress = Set<Int>()
+            while process.isRunning || reports < 3 {
+                let report = try ReportDataSet.json(database, ["summary", "--month", "2025-12"])
+                let totals = try #require(report["totals"] as? [String: Any])
+                let month = try #require((report["rows"] as? [[String: Any]])?.last)
+                // Different statements of one report, equal only if they read the same snapshot.
+                #expect(totals["recordings_in_period"] as? Int == month["recordings"] as? Int)
+                #expect(totals["applications_in_period"] as? Int == month["applications"] as? Int)
+                #expect(totals["credits_used"] as? Int == month["credits_used"] as? Int)
+                sawProgress.insert(totals["recordings_in_period"] as? Int ?? -1)
+                reports += 1
+                if reports > 200 { break }
+            }
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            #expect(sawProgress.count >= 2, "the reports all ran before or after the backfill")
+        }
+    }
+}
