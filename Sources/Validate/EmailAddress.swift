@@ -1,4 +1,4 @@
-import Extract
+import PipelineCore
 
 /// Email normalization and syntax checks (SPEC §4.2; the rule of `shared/conformance/email`).
 public enum EmailAddress {

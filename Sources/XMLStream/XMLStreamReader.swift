@@ -168,12 +168,3 @@ private final class ErrorCollector {
             message: message.trimmingWhitespace(), line: Int(error.line), column: error.int2 > 0 ? Int(error.int2) : nil)
     }
 }
-
-extension String {
-    fileprivate func trimmingWhitespace() -> String {
-        var text = Substring(self)
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        return String(text)
-    }
-}
