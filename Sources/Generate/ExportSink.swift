@@ -36,7 +36,7 @@ final class ExportSink {
         var line: String
         switch format {
         case .csv:
-            line = values.map(Self.csvField).joined(separator: ",") + "\n"
+            line = values.map(CSVField.quoted).joined(separator: ",") + "\n"
         case .xml:
             let fields = zip(entity.loadedFields, values).filter { !$0.1.isEmpty }
                 .map { "<\($0.0.xmlName)>\(Self.xmlText($0.1))</\($0.0.xmlName)>" }.joined()
@@ -78,11 +78,6 @@ final class ExportSink {
             try output.write(contentsOf: Data("</crmExport>\n".utf8))
         }
         return Dictionary(uniqueKeysWithValues: counts.map { ($0.key.name, $0.value) })
-    }
-
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || text.hasPrefix(" ") else { return text }
-        return "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
     }
 
     static func xmlText(_ text: String) -> String {

@@ -1,19 +1,11 @@
+import PipelineCore
+
 /// RFC 4180 CSV: a header row of the column keys, CRLF line ends, fields with a comma, quote or line
 /// break quoted with doubled quotes. Only the main table; the totals are in the JSON and HTML formats.
 enum CSVRenderer {
     static func render(_ report: Report) -> String {
-        let lines = [report.main.columns.map { field($0.key) }] + report.main.rows.map { $0.map { field($0.text) } }
+        let lines = [report.main.columns.map { CSVField.quoted($0.key) }]
+            + report.main.rows.map { $0.map { CSVField.quoted($0.text) } }
         return lines.map { $0.joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-    }
-
-    static func field(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

@@ -14,3 +14,14 @@ struct ExitStatusTests {
         #expect(ExitStatus.temporaryFailure.rawValue == 75)
     }
 }
+
+@Suite("CSV fields")
+struct CSVFieldTests {
+    @Test("fields are quoted only when they must be, quotes doubled", arguments: [
+        ("plain", "plain"), ("a,b", "\"a,b\""), ("say \"hi\"", "\"say \"\"hi\"\"\""), ("two\nlines", "\"two\nlines\""),
+        ("crlf\r\nline", "\"crlf\r\nline\""), (" leading", "\" leading\""), ("", ""), ("山田 🚀", "山田 🚀"),
+    ])
+    func quoting(text: String, expected: String) {
+        #expect(CSVField.quoted(text) == expected)
+    }
+}
