@@ -1,3 +1,4 @@
+import Extract
 import Foundation
 import PipelineCore
 import PostgresClient
@@ -60,7 +61,7 @@ final class ImportRunLog {
 /// The SHA-256 and size of a file, read in 1 MiB blocks.
 func fingerprint(of path: String) throws -> (sha256: String, bytes: Int) {
     guard let handle = FileHandle(forReadingAtPath: path) else {
-        throw LoadError.rejectFile(path: path, reason: "cannot read")
+        throw ExtractError.unreadable(file: path, reason: "cannot open it to compute its sha256")
     }
     defer { try? handle.close() }
     var hasher = SHA256()

@@ -47,6 +47,7 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
         summary.runID = log.id
         summary.dryRun = options.dryRun
         var fileRecords: [(path: String, sha256: String, bytes: Int, skipped: Bool)] = []
+        let rejectPath = options.rejectFile ?? "crm-import-\(log.id).rejects.jsonl"
         do {
             guard try connection.tryAdvisoryLock(Self.lockKey) else { throw LoadError.locked }
             defer { _ = try? connection.advisoryUnlock(Self.lockKey) }
@@ -63,7 +64,7 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
                 logger.notice("skipping a file already imported (use --force to import it again)", metadata: ["file": "\(fileRecords[index].path)"])
             }
             let toRead = zip(files, fileRecords).filter { !$0.1.skipped }.map(\.0)
-            let rejects = RejectFileWriter(path: options.rejectFile ?? "crm-import-\(log.id).rejects.jsonl")
+            let rejects = RejectFileWriter(path: rejectPath)
             if options.mode == .backfill {
                 let key = Self.backfillKey(fileRecords.filter { !$0.skipped }.map(\.sha256), options: options)
                 try backfill(toRead, key: key, on: connection, rejects: rejects, runID: log.id, summary: &summary)
@@ -75,7 +76,7 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
             }
             summary.rejectFile = rejects.count > 0 ? rejects.path : nil
         } catch is DryRunFinished {
-            summary.rejectFile = summary.totalRejected > 0 ? (options.rejectFile ?? "crm-import-\(log.id).rejects.jsonl") : nil
+            summary.rejectFile = summary.totalRejected > 0 ? rejectPath : nil
         } catch {
             summary.elapsed = Date().timeIntervalSince(started)
             try? log.finish(status: "failed", summary: summary, files: fileRecords, error: "\(error)")
