@@ -22,16 +22,7 @@ bin="$(swift build -c "$configuration" --show-bin-path)/crm-pipeline"
 admin=$(scripts/pg-cluster.sh start "${BENCH_CLUSTER:-bench}")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-now() { date +%s.%N; }
-calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
-fresh() {  # fresh NAME [migrated]: a new database; prints its URL
-    psql -X -q -d "$admin" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
-    local url
-    url=$(echo "$admin" | sed "s|/crm?|/$1?|")
-    [ "${2:-}" = migrated ] && "$bin" migrate --database-url "$url" --log-level warning >/dev/null
-    psql -X -q -d "$url" -c CHECKPOINT >/dev/null
-    echo "$url"
-}
+. Benchmarks/common.sh
 timed() {  # timed COMMAND…: prints wall seconds
     local start
     start=$(now)

@@ -14,14 +14,9 @@ admin=$(scripts/pg-cluster.sh start bench)
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
 python3 Benchmarks/generate-native.py "$users" "$data"
-now() { date +%s.%N; }
-calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
-fresh() {
-    psql -X -q -d "$admin" -c "DROP DATABASE IF EXISTS bench_import" -c "CREATE DATABASE bench_import"
-    echo "$admin" | sed 's|/crm?|/bench_import?|'
-}
+. Benchmarks/common.sh
 
-db=$(fresh)
+db=$(fresh bench_import)
 psql -X -q -d "$db" <<'SQL'
 CREATE TABLE f_users (email text, crm_user_id text, first_name text, last_name text, phone text, created_at text, updated_at text);
 CREATE TABLE f_jobs (email text, external_id text, job_title text, company_name text, status text, created_at text, updated_at text);
@@ -34,9 +29,7 @@ psql -X -q -d "$db" -c "\\copy f_users FROM '$data/users.csv' CSV HEADER" -c "\\
     -c "\\copy f_recs FROM '$data/recordings.csv' CSV HEADER" -c "\\copy f_res FROM '$data/resumes.csv' CSV HEADER"
 floor=$(calc "$(now) - $start")
 
-db=$(fresh)
-"$bin" migrate --database-url "$db" --log-level warning >/dev/null
-psql -X -q -d "$db" -c CHECKPOINT
+db=$(fresh bench_import migrated)
 start=$(now)
 "$bin" import "$data" --database-url "$db" --reject-file "$data/rejects.jsonl" --log-level info >"$data/summary.txt" 2>"$data/log.txt"; grep " done" "$data/log.txt" | sed -E "s/.*seconds=([0-9.]+) \[Load\] (.*) done/  \2: \1 s/"
 ours=$(calc "$(now) - $start")

@@ -9,11 +9,8 @@ users=${1:-1000000}
 swift build -c release --product crm-pipeline >/dev/null
 bin="$(swift build -c release --show-bin-path)/crm-pipeline"
 admin=$(scripts/pg-cluster.sh start bench)
-psql -X -q -d "$admin" -c "DROP DATABASE IF EXISTS bench_report" -c "CREATE DATABASE bench_report"
-db=$(echo "$admin" | sed 's|/crm?|/bench_report?|')
-"$bin" migrate --database-url "$db" --log-level warning >/dev/null
-now() { date +%s.%N; }
-calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
+. Benchmarks/common.sh
+db=$(fresh bench_report migrated)
 
 start=$(now)
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" <<SQL

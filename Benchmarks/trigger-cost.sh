@@ -14,13 +14,10 @@ swift build -c release >/dev/null
 bin="$(swift build -c release --show-bin-path)/crm-pipeline"
 admin=$(scripts/pg-cluster.sh start bench)
 psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -d "$admin" "$@"; }
-now() { date +%s.%N; }
-calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
+. Benchmarks/common.sh
 
 fresh_database() {
-    psql_admin -c "DROP DATABASE IF EXISTS bench_triggers" -c "CREATE DATABASE bench_triggers"
-    db=$(echo "$admin" | sed 's|/crm?|/bench_triggers?|')
-    "$bin" migrate --database-url "$db" --log-level warning >/dev/null
+    db=$(fresh bench_triggers migrated)
     psql -X -q -v ON_ERROR_STOP=1 -d "$db" <<SQL
 INSERT INTO "digital_resume_by_CRM" (email) SELECT 'user' || n || '@example.com' FROM generate_series(1, $users) n;
 -- Two payments each: 4 + 6 = 10 credits, one for each recording.
@@ -41,7 +38,7 @@ timed() {  # timed LABEL SQL…: runs the SQL in one psql session, prints second
     start=$(now)
     psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@" >/dev/null
     end=$(now)
-    echo "$label $(calc "$end - $start")"
+    echo "$label $(calc "$end - $start" 3)"
 }
 
 check() {
