@@ -58,41 +58,38 @@ struct FuzzTests {
         }
     }
 
-    @Test("mutated CSV exports end in records or a located data error")
-    func csv() throws {
-        var mutator = Mutator(random: 20_261_125)
-        let original = Self.sample("samples/csv/recordings.csv")
+    /// Mutates `sample` `count` times, reads each result, and hands any file-level error to `check`.
+    static func fuzz(sample: String, name: String, xml: Bool, seed: UInt64, check: (any Error, String, Int) throws -> Void) throws {
+        var mutator = Mutator(random: seed)
+        let original = Self.sample(sample)
         for index in 0..<Self.count {
-            let path = TestFiles.write(mutator.mutate(original, xml: false), name: "recordings.csv")
+            let path = TestFiles.write(mutator.mutate(original, xml: xml), name: name)
             let started = Date()
-            if let error = Self.readAll(path, xml: false) {
-                let extract = try #require(error as? ExtractError, "case \(index): \(error)")
-                #expect([ExitStatus.dataError, .noInput].contains(extract.exitStatus), "case \(index): \(extract)")
-                #expect(extract.description.hasPrefix(path), "case \(index): \(extract)")
-            }
+            if let error = Self.readAll(path, xml: xml) { try check(error, path, index) }
             #expect(Date().timeIntervalSince(started) < 5, "case \(index) took too long")
             try? FileManager.default.removeItem(atPath: path)
         }
     }
 
+    @Test("mutated CSV exports end in records or a located data error")
+    func csv() throws {
+        try Self.fuzz(sample: "samples/csv/recordings.csv", name: "recordings.csv", xml: false, seed: 20_261_125) { error, path, index in
+            let extract = try #require(error as? ExtractError, "case \(index): \(error)")
+            #expect([ExitStatus.dataError, .noInput].contains(extract.exitStatus), "case \(index): \(extract)")
+            #expect(extract.description.hasPrefix(path), "case \(index): \(extract)")
+        }
+    }
+
     @Test("mutated XML exports end in records or a located data error")
     func xml() throws {
-        var mutator = Mutator(random: 42)
-        let original = Self.sample("samples/xml/crm-export-2024-06.xml")
-        for index in 0..<Self.count {
-            let path = TestFiles.write(mutator.mutate(original, xml: true), name: "export.xml")
-            let started = Date()
-            if let error = Self.readAll(path, xml: true) {
-                if let xml = error as? XMLError {
-                    #expect(xml.exitStatus == .dataError, "case \(index): \(xml)")
-                    #expect(xml.description.hasPrefix(path + ":"), "case \(index): \(xml)")
-                } else {
-                    let extract = try #require(error as? ExtractError, "case \(index): \(error)")
-                    #expect([ExitStatus.dataError, .usage].contains(extract.exitStatus), "case \(index): \(extract)")
-                }
+        try Self.fuzz(sample: "samples/xml/crm-export-2024-06.xml", name: "export.xml", xml: true, seed: 42) { error, path, index in
+            if let xml = error as? XMLError {
+                #expect(xml.exitStatus == .dataError, "case \(index): \(xml)")
+                #expect(xml.description.hasPrefix(path + ":"), "case \(index): \(xml)")
+            } else {
+                let extract = try #require(error as? ExtractError, "case \(index): \(error)")
+                #expect([ExitStatus.dataError, .usage].contains(extract.exitStatus), "case \(index): \(extract)")
             }
-            #expect(Date().timeIntervalSince(started) < 5, "case \(index) took too long")
-            try? FileManager.default.removeItem(atPath: path)
         }
     }
 }
