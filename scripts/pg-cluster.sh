@@ -3,6 +3,8 @@
 #
 #   scripts/pg-cluster.sh start NAME   initdb if needed, start, create database "crm", print its URL
 #   scripts/pg-cluster.sh stop NAME    stop the server (and delete the cluster if it was made with --ephemeral)
+#   scripts/pg-cluster.sh restart NAME pg_ctl restart -m fast (fault tests: a server restarted mid-run;
+#                                      PG_RESTART_MODE=immediate for a crash and its recovery)
 #   scripts/pg-cluster.sh url NAME     print the URL of a running cluster
 #
 # NAME separates clusters (run, test, bench). With --ephemeral, start makes a fresh cluster tuned for tests
@@ -11,14 +13,27 @@
 # fresh mktemp -d folder owned by postgres instead of .pgcluster/NAME.
 set -euo pipefail
 
-command=${1:?usage: pg-cluster.sh start|stop|url NAME [--ephemeral]}
-name=${2:?usage: pg-cluster.sh start|stop|url NAME [--ephemeral]}
+usage="usage: pg-cluster.sh start|stop|restart|url NAME [--ephemeral]"
+command=${1:?$usage}
+name=${2:?$usage}
 ephemeral=${3:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 pointer="$root/.pgcluster/$name.location"
 
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$bindir/initdb" ] || { echo "error: no PostgreSQL server found under /usr/lib/postgresql (run scripts/ensure-deps.sh)" >&2; exit 1; }
+
+# The server must not inherit the caller's descriptors: a daemonized postmaster holding a test harness's
+# pipe or its process-exit socket (Foundation's Process watches one) keeps the caller waiting forever.
+close_inherited_descriptors() {
+    local entry fd
+    for entry in /proc/$$/fd/*; do
+        fd=${entry##*/}
+        # 0-2 are ours to keep; bash reads this script through 255.
+        if [ "$fd" -gt 2 ] && [ "$fd" -lt 255 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+}
+close_inherited_descriptors
 
 as_server_user() {
     if [ "$(id -u)" -eq 0 ]; then
@@ -112,10 +127,18 @@ stop() {
     fi
 }
 
+restart() {
+    local folder
+    folder=$(cat "$pointer")
+    # -l keeps the new server's output out of this script's stdout: a caller reading it would never see EOF.
+    as_server_user "$bindir/pg_ctl" -D "$folder/data" -l "$folder/data/server.log" -m "${PG_RESTART_MODE:-fast}" -w -t 60 restart >/dev/null
+}
+
 case "$command" in
     start) start ;;
     stop) stop ;;
+    restart) restart ;;
     url) [ -f "$pointer" ] && is_running "$(cat "$pointer")" && url_of "$(cat "$pointer")" \
         || { echo "error: cluster $name is not running (make run starts it)" >&2; exit 1; } ;;
-    *) echo "usage: pg-cluster.sh start|stop|url NAME [--ephemeral]" >&2; exit 64 ;;
+    *) echo "$usage" >&2; exit 64 ;;
 esac

@@ -6,10 +6,15 @@ import PostgresClient
 /// The run's row in `crm_import_runs`, written on its own connection and in its own transactions, so
 /// that it survives when the import's transaction rolls back or its connection dies.
 final class ImportRunLog {
-    private let connection: PostgresConnection
+    private let url: String?
+    private var connection: PostgresConnection
     let id: Int64
 
+    /// How long `finish` keeps trying to reconnect when the server went away (a restart takes seconds).
+    static let reconnectAttempts = 15
+
     init(url: String?, mode: ImportOptions.Mode) throws {
+        self.url = url
         connection = try PostgresConnection(url: url, applicationName: "crm-pipeline import log")
         let id = try connection.query(
             "INSERT INTO crm_import_runs (mode) VALUES ($1) RETURNING id", [mode.rawValue]).scalar
@@ -43,16 +48,36 @@ final class ImportRunLog {
         let counts = Dictionary(uniqueKeysWithValues: summary.counts.map { ($0.key.name, $0.value) })
         let countsJSON = String(decoding: try encoder.encode(counts), as: UTF8.self)
         let rejectsJSON = String(decoding: try encoder.encode(summary.rejectsByReason), as: UTF8.self)
-        try connection.transaction { connection in
-            try connection.query("""
-                UPDATE crm_import_runs SET status = $2, finished_at = now(), counts = $3::jsonb, rejects = $4::jsonb, error = $5
-                WHERE id = $1
-                """, [id, status, countsJSON, rejectsJSON, error])
-            for file in files {
+        try withReconnect { connection in
+            try connection.transaction { connection in
                 try connection.query("""
-                    INSERT INTO crm_import_files (run_id, path, sha256, bytes, skipped) VALUES ($1, $2, $3, $4, $5)
-                    ON CONFLICT DO NOTHING
-                    """, [id, file.path, file.sha256, file.bytes, file.skipped])
+                    UPDATE crm_import_runs SET status = $2, finished_at = now(), counts = $3::jsonb, rejects = $4::jsonb, error = $5
+                    WHERE id = $1
+                    """, [id, status, countsJSON, rejectsJSON, error])
+                for file in files {
+                    try connection.query("""
+                        INSERT INTO crm_import_files (run_id, path, sha256, bytes, skipped) VALUES ($1, $2, $3, $4, $5)
+                        ON CONFLICT DO NOTHING
+                        """, [id, file.path, file.sha256, file.bytes, file.skipped])
+                }
+            }
+        }
+    }
+
+    /// Runs `body`, and when the server went away (restarted, or this backend was terminated), runs it
+    /// again on a new connection, once a second for up to ``reconnectAttempts`` seconds: the outcome of a
+    /// run is worth waiting a little for.
+    private func withReconnect(_ body: (PostgresConnection) throws -> Void) throws {
+        var attempt = 0
+        while true {
+            do {
+                return try body(connection)
+            } catch let error as PostgresError where error.isConnectionProblem && attempt < Self.reconnectAttempts {
+                attempt += 1
+                sleep(1)
+                if let fresh = try? PostgresConnection(url: url, applicationName: "crm-pipeline import log") {
+                    connection = fresh
+                }
             }
         }
     }

@@ -9,8 +9,10 @@ public enum LoadError: UserFacingError {
     case tooManyRejects(rejected: Int, read: Int, limit: String)
     /// Options that do not go together.
     case usage(String)
-    /// The reject file cannot be written.
-    case rejectFile(path: String, reason: String)
+    /// The reject file cannot be created (its folder is missing or not writable).
+    case rejectFileNotCreated(path: String, reason: String)
+    /// Writing to the reject file failed (the disk is full).
+    case rejectFileNotWritten(path: String, reason: String)
     /// The database refused or dropped a statement.
     case database(PostgresError)
     /// A backfill stopped; the chunks committed before stay, and a re-run resumes.
@@ -21,7 +23,8 @@ public enum LoadError: UserFacingError {
         case .locked: .temporaryFailure
         case .tooManyRejects: .dataError
         case .usage: .usage
-        case .rejectFile: .cannotCreate
+        case .rejectFileNotCreated: .cannotCreate
+        case .rejectFileNotWritten: .ioError
         case .database(let error), .backfillStopped(let error): error.exitStatus
         }
     }
@@ -34,8 +37,10 @@ public enum LoadError: UserFacingError {
             "\(rejected) of \(read) rows were rejected, over the limit (\(limit)): nothing was committed"
         case .usage(let message):
             message
-        case .rejectFile(let path, let reason):
-            "cannot write the reject file \(path): \(reason); nothing was committed"
+        case .rejectFileNotCreated(let path, let reason):
+            "cannot create the reject file \(path): \(reason); nothing was committed"
+        case .rejectFileNotWritten(let path, let reason):
+            "cannot write to the reject file \(path): \(reason); nothing was committed"
         case .database(let error):
             "the import failed and nothing was committed: \(error)"
         case .backfillStopped(let error):

@@ -7,7 +7,7 @@ import PipelineCore
 final class RejectFileWriter: @unchecked Sendable {
     private let lock = NSLock()
     let path: String
-    private var handle: FileHandle?
+    private var descriptor: Int32 = -1
     private let encoder: JSONEncoder
     private(set) var count = 0
 
@@ -28,40 +28,47 @@ final class RejectFileWriter: @unchecked Sendable {
     }
 
     deinit {
-        try? handle?.close()
+        if descriptor >= 0 { close(descriptor) }
     }
 
     /// Appends one reject.
     ///
-    /// - Throws: ``LoadError/rejectFile(path:reason:)`` when the file cannot be created or written.
+    /// - Throws: ``LoadError/rejectFileNotCreated(path:reason:)`` when the file cannot be created, and
+    ///   ``LoadError/rejectFileNotWritten(path:reason:)`` when a write fails (a full disk).
     func write(_ reject: Reject) throws {
         lock.lock()
         defer { lock.unlock() }
-        let handle = try openIfNeeded()
+        let descriptor = try openIfNeeded()
         let line = Line(
             file: reject.location.file, line: reject.location.line, entity: reject.entity.name,
             field: reject.field?.name, value: reject.value, reason: reject.reason.rawValue, message: reject.message)
-        do {
-            var data = try encoder.encode(line)
-            data.append(0x0A)
-            try handle.write(contentsOf: data)
-        } catch {
-            throw LoadError.rejectFile(path: path, reason: "\(error)")
+        var data = try encoder.encode(line)
+        data.append(0x0A)
+        try data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else {
+                    throw LoadError.rejectFileNotWritten(path: path, reason: String(cString: strerror(errno)))
+                }
+                offset += written
+            }
         }
         count += 1
     }
 
-    private func openIfNeeded() throws -> FileHandle {
-        if let handle { return handle }
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw LoadError.rejectFile(path: path, reason: String(cString: strerror(errno))) }
+    private func openIfNeeded() throws -> Int32 {
+        if descriptor >= 0 { return descriptor }
+        let opened = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard opened >= 0 else { throw LoadError.rejectFileNotCreated(path: path, reason: String(cString: strerror(errno))) }
         // An existing file keeps its mode through O_CREAT: narrow it, whatever the umask was.
-        guard fchmod(descriptor, 0o600) == 0 else {
-            close(descriptor)
-            throw LoadError.rejectFile(path: path, reason: String(cString: strerror(errno)))
+        guard fchmod(opened, 0o600) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(opened)
+            throw LoadError.rejectFileNotCreated(path: path, reason: reason)
         }
-        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-        self.handle = handle
-        return handle
+        descriptor = opened
+        return opened
     }
 }

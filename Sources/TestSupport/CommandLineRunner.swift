@@ -27,16 +27,10 @@ public enum CommandLineRunner {
         try run(executable: binaryPath, arguments, environment: environment, standardInput: standardInput)
     }
 
-    /// Starts `crm-pipeline` with `arguments` in the background (its output is discarded), for tests that
-    /// kill it or work beside it.
-    public static func start(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binaryPath)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+    /// Starts `crm-pipeline` with `arguments` in the background, for tests that kill it or work beside
+    /// it. Its standard output is discarded; its standard error is collected as it comes.
+    public static func start(_ arguments: [String]) throws -> RunningCommand {
+        try RunningCommand(executable: binaryPath, arguments)
     }
 
     /// Runs any executable (such as `psql`) found on `PATH` or by absolute path, and waits for it.
@@ -92,5 +86,51 @@ private final class CollectedOutput: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         self[keyPath: keyPath] = data
+    }
+}
+
+/// A `crm-pipeline` running in the background, with its standard error collected as it comes, so that a
+/// test can act at the moment the program logs that it reached a point (a stage boundary).
+public final class RunningCommand: @unchecked Sendable {
+    /// The process, to kill or to wait for.
+    public let process: Process
+    private let lock = NSLock()
+    private var errors = Data()
+
+    init(executable: String, _ arguments: [String]) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        let pipe = Pipe()
+        process.standardError = pipe
+        try process.run()
+        let reader = pipe.fileHandleForReading
+        Thread.detachNewThread { [self] in
+            while case let data = reader.availableData, !data.isEmpty {
+                lock.lock()
+                errors.append(data)
+                lock.unlock()
+            }
+        }
+    }
+
+    /// Everything written to standard error so far.
+    public var standardError: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: errors, as: UTF8.self)
+    }
+
+    /// Waits until standard error contains `text` (checking every 2 ms), the program ends, or `timeout`
+    /// seconds pass. Returns whether the text appeared.
+    public func waitForStandardError(containing text: String, timeout: TimeInterval = 120) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if standardError.contains(text) { return true }
+            if !process.isRunning { return standardError.contains(text) }
+            usleep(2_000)
+        }
+        return false
     }
 }

@@ -42,9 +42,9 @@ public struct TestDatabase: Sendable {
         return try body(TestDatabase(url: admin.with(database: name).text, name: name))
     }
 
-    /// Opens a connection to this database.
+    /// Opens a connection to this database, named `crm-pipeline tests` (apart from the importer's).
     public func connect() throws -> PostgresConnection {
-        try PostgresConnection(url: url)
+        try PostgresConnection(url: url, applicationName: "crm-pipeline tests")
     }
 }
 

@@ -81,7 +81,7 @@ struct AllOrNothingTests {
             var rows = "email,external_id,video_url,credit_charged\n"
             for n in 0..<150_000 { rows += "ann@example.com,R\(n),https://cdn.example.com/videos/\(n).mp4,false\n" }
             harness.write("recordings.csv", rows)
-            let process = try CommandLineRunner.start(["import", harness.folder, "--database-url", database.url, "--reject-file", harness.rejectFile])
+            let process = try CommandLineRunner.start(["import", harness.folder, "--database-url", database.url, "--reject-file", harness.rejectFile]).process
             let killer = try database.connect()
             var killed = false
             for _ in 0..<400 where !killed {

@@ -42,13 +42,23 @@ struct BackfillTests {
         }
     }
 
-    @Test("a backfill killed with -9 after some chunks resumes on the next run and ends like an uninterrupted one")
+    @Test("a backfill killed with -9 before its staging commits, right after it and after some chunks resumes on the next run and ends like an uninterrupted one")
     func resumeAfterKill() throws {
         let expected = try Self.nightlyFingerprint()
         try TestDatabase.withFresh { database throws in
-            let process = try CommandLineRunner.start(["import", Self.export, "--mode", "backfill", "--chunk-rows", "150", "--database-url", database.url,
-                                 "--reject-file", NSTemporaryDirectory() + "bf-kill-\(UUID().uuidString).jsonl"])
             let watcher = try database.connect()
+            for boundary in ["read: ", "read, validate and stage done"] {
+                let command = try CommandLineRunner.start(["import", Self.export, "--mode", "backfill", "--chunk-rows", "150",
+                                                           "--database-url", database.url, "--reject-file", NSTemporaryDirectory() + "bf-kill-\(UUID().uuidString).jsonl"])
+                #expect(command.waitForStandardError(containing: boundary), "\(command.standardError)")
+                kill(command.process.processIdentifier, SIGKILL)
+                command.process.waitUntilExit()
+                #expect(command.process.terminationReason == .uncaughtSignal, "the backfill ended before the kill after \"\(boundary)\"")
+                try watcher.waitUntilImportsGone()
+                #expect(try watcher.query(#"SELECT count(*) FROM "digital_resume_by_CRM""#).scalar == "0")
+            }
+            let process = try CommandLineRunner.start(["import", Self.export, "--mode", "backfill", "--chunk-rows", "150", "--database-url", database.url,
+                                 "--reject-file", NSTemporaryDirectory() + "bf-kill-\(UUID().uuidString).jsonl"]).process
             var doneAtKill = 0
             for _ in 0..<600 where process.isRunning {
                 usleep(20_000)

@@ -137,7 +137,7 @@ struct ReportSnapshotTests {
             let folder = NSTemporaryDirectory() + "crm-snapshot-" + UUID().uuidString
             #expect(try CommandLineRunner.run(["generate", "--users", "6000", "--seed", "4", "--months", "1", "--out", folder]).status == 0)
             let process = try CommandLineRunner.start(["import", folder, "--mode", "backfill", "--chunk-rows", "800",
-                                                       "--database-url", database.url, "--reject-file", folder + "/r.jsonl"])
+                                                       "--database-url", database.url, "--reject-file", folder + "/r.jsonl"]).process
             var reports = 0
             var sawProgress = Set<Int>()
             while process.isRunning || reports < 3 {
