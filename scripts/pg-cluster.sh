@@ -7,7 +7,8 @@
 #                                      PG_RESTART_MODE=immediate for a crash and its recovery)
 #   scripts/pg-cluster.sh url NAME     print the URL of a running cluster
 #
-# NAME separates clusters (run, test, bench). With --ephemeral, start makes a fresh cluster tuned for tests
+# NAME separates clusters (run, test, bench). PG_SETTINGS adds server settings at start
+# ("shared_preload_libraries=citus max_connections=300"). With --ephemeral, start makes a fresh cluster tuned for tests
 # (fsync off) that stop deletes. As root, the server runs as the postgres user (PostgreSQL refuses root);
 # when postgres cannot reach the checkout, or the socket path would be too long, the cluster lives in a
 # fresh mktemp -d folder owned by postgres instead of .pgcluster/NAME.
@@ -101,6 +102,8 @@ start() {
     port=$(free_port)
     echo "$port" >"$folder/port"
     local settings=(-c "port=$port" -c "unix_socket_directories=$folder/socket" -c "listen_addresses=127.0.0.1")
+    local setting
+    for setting in ${PG_SETTINGS:-}; do settings+=(-c "$setting"); done
     if [ -f "$folder/ephemeral" ]; then
         # Test clusters are thrown away: durability buys nothing there.
         settings+=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200)

@@ -4,6 +4,24 @@ import PostgresClient
 /// Referential and credit checks on the deduplicated staging tables. Each statement deletes the rows
 /// it rejects and returns them: `file, line, value, message`.
 enum CheckSQL {
+    /// The CRM users and job requests in the database that the staged rows may refer to, copied once
+    /// into temporary tables before the checks. The checks then anti-join temporary tables only, which
+    /// PostgreSQL plans as well as a subquery on the CRM table, and which Citus can plan at all (it
+    /// refuses a correlated subquery on a distributed table inside a statement on a local one).
+    static let collectKnownRows = [
+        """
+        CREATE TEMP TABLE known_users ON COMMIT DROP AS
+        SELECT u.email FROM "digital_resume_by_CRM" u
+        WHERE u.email IN (SELECT email FROM "d_job_requests" UNION SELECT email FROM "d_recordings"
+                          UNION SELECT email FROM "d_resumes" UNION SELECT email FROM "d_payments")
+        """,
+        """
+        CREATE TEMP TABLE known_job_requests ON COMMIT DROP AS
+        SELECT j.email, j.external_id FROM crm_job_requests j
+        WHERE j.email IN (SELECT email FROM "d_recordings" WHERE job_request_external_id IS NOT NULL)
+        """,
+    ]
+
     /// Children whose user is neither in this import nor in the database, or whose user record in this
     /// import was rejected.
     static func unknownUser(_ entity: Entity) -> String {
@@ -12,7 +30,7 @@ enum CheckSQL {
             DELETE FROM \(table) s
             WHERE NOT EXISTS (SELECT 1 FROM "d_users" u WHERE u.email = s.email)
               AND (EXISTS (SELECT 1 FROM rejected_users r WHERE r.email = s.email)
-                   OR NOT EXISTS (SELECT 1 FROM "digital_resume_by_CRM" u WHERE u.email = s.email))
+                   OR NOT EXISTS (SELECT 1 FROM known_users u WHERE u.email = s.email))
             RETURNING s.file, s.line, s.email,
                 CASE WHEN EXISTS (SELECT 1 FROM rejected_users r WHERE r.email = s.email)
                      THEN 'the user''s own record in this import was rejected'
@@ -26,7 +44,7 @@ enum CheckSQL {
         WHERE s.job_request_external_id IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM "d_job_requests" j
                           WHERE j.email = s.email AND j.external_id = s.job_request_external_id)
-          AND NOT EXISTS (SELECT 1 FROM crm_job_requests j
+          AND NOT EXISTS (SELECT 1 FROM known_job_requests j
                           WHERE j.email = s.email AND j.external_id = s.job_request_external_id)
         RETURNING s.file, s.line, s.job_request_external_id, 'no job request with this external id for this user'
         """

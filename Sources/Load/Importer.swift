@@ -105,8 +105,10 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
         try mergeStaged(files, on: connection, rejects: rejects, runID: runID, summary: &summary)
     }
 
-    /// The per-transaction tables every load needs besides the staging itself.
+    /// The per-transaction tables every load needs besides the staging itself, and the credit walk.
+    /// (The function first: Citus refuses DDL after a parallel read of a distributed table.)
     func createWorkTables(on connection: PostgresConnection) throws {
+        try connection.query(CheckSQL.createCreditCheck)
         try connection.query(StagingSQL.createRejectedUsers)
         try connection.query(StagingSQL.createTouched)
         try connection.query(StagingSQL.createNewUsers)
@@ -138,14 +140,18 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
         try enforceThresholds(summary)
         finished("check references and credits")
 
-        let privileged = try connection.query(UpkeepSQL.standAside).rows.first?[1] == "t"
+        try connection.query(UpkeepSQL.standAside)
+        let privileged = try connection.query(UpkeepSQL.isBulkLoader).scalar == "t"
         if !privileged {
             logger.warning("this database role cannot let the triggers stand aside (it needs superuser or BYPASSRLS): loading row by row through them")
         }
         for entity in Entity.allCases {
             let target = MergeTarget.target(for: entity)
             let existing = Int(try connection.query(target.countExisting).scalar ?? "") ?? 0
-            if entity == .recordings { try connection.query(MergeTarget.chargedLater) }
+            if entity == .recordings {
+                try connection.query(MergeTarget.collectRecordingJobs)
+                try connection.query(MergeTarget.chargedLater)
+            }
             let updated = Int(try connection.query(target.update).scalar ?? "") ?? 0
             let inserted = Int(try connection.query(target.insert).scalar ?? "") ?? 0
             var counts = summary.counts[entity, default: EntityCounts()]
@@ -234,12 +240,12 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
                                   message: row[3] ?? reason.rawValue), rejects: rejects, summary: &summary)
             }
         }
+        for statement in CheckSQL.collectKnownRows { try connection.query(statement) }
         for entity in [Entity.jobRequests, .recordings, .resumes, .payments] {
             try reject(CheckSQL.unknownUser(entity), entity, .email, .unknownUser)
         }
         try reject(CheckSQL.unknownJobRequest, .recordings, .jobRequestExternalID, .unknownJobRequest)
         if options.credits == .charge {
-            try connection.query(CheckSQL.createCreditCheck)
             try reject(CheckSQL.insufficientCredits, .recordings, .creditCharged, .insufficientCredits)
         }
     }

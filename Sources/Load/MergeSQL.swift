@@ -41,7 +41,7 @@ struct MergeTarget {
                 values: [("job_request_id", "job.id")]
                     + staged([.videoURL, .durationSeconds, .creditCharged, .createdAt]),
                 joins: """
-                    LEFT JOIN crm_job_requests job ON job.email = s.email AND job.external_id = s.job_request_external_id
+                    LEFT JOIN recording_jobs job ON job.email = s.email AND job.external_id = s.job_request_external_id
                     """,
                 counters: [("recordings", "count(*)"), ("charged", "count(*) FILTER (WHERE ins.credit_charged)")])
         case .resumes:
@@ -57,9 +57,14 @@ struct MergeTarget {
 
     private var source: String { StagingSQL.deduplicated(entity) }
 
-    private var keyMatch: String {
-        StagingSQL.key(entity).map { "t.\(quoteIdentifier($0.name)) = s.\(quoteIdentifier($0.name))" }
-            .joined(separator: " AND ")
+    private var keyMatch: String { keyMatch(email: "s.email") }
+
+    /// `t`'s key equal to the staged row's, with the email taken from `email`.
+    private func keyMatch(email: String) -> String {
+        StagingSQL.key(entity).map { field in
+            "t.\(quoteIdentifier(field.name)) = " + (field == .email ? email : "s.\(quoteIdentifier(field.name))")
+        }
+        .joined(separator: " AND ")
     }
 
     /// Counts the staged rows that already exist.
@@ -92,6 +97,8 @@ struct MergeTarget {
         let expressions = columns.map { column, expression in
             ["created_at", "updated_at"].contains(column) ? "coalesce(\(expression), now())" : expression
         }
+        // The target is joined through crm_user, not s: Citus joins two distributed tables only on
+        // their distribution column directly, not through a local table.
         let ownerJoin = entity == .users ? "" : #"JOIN "digital_resume_by_CRM" crm_user ON crm_user.email = s.email"#
         let returning = entity == .recordings ? "email, credit_charged" : "email"
         let record = entity == .users
@@ -103,7 +110,8 @@ struct MergeTarget {
                 INSERT INTO \(table) (\(columns.map { quoteIdentifier($0.0) }.joined(separator: ", ")))
                 SELECT \(expressions.joined(separator: ", "))
                 FROM \(source) s \(ownerJoin) \(joins)
-                WHERE NOT EXISTS (SELECT 1 FROM \(table) t WHERE \(keyMatch))
+                LEFT JOIN \(table) t ON \(keyMatch(email: entity == .users ? "s.email" : "crm_user.email"))
+                WHERE t.email IS NULL
                 ORDER BY \(key.map { "s.\(quoteIdentifier($0.name))" }.joined(separator: ", "))
                 ON CONFLICT DO NOTHING
                 RETURNING \(returning)),
@@ -111,6 +119,14 @@ struct MergeTarget {
             SELECT (SELECT count(*) FROM ins)
             """
     }
+
+    /// The ids of the job requests the staged recordings name, read after the job requests were merged
+    /// (a recording may name one of this import), so that the recordings merge joins a local table.
+    static let collectRecordingJobs = """
+        CREATE TEMP TABLE recording_jobs ON COMMIT DROP AS
+        SELECT j.email, j.external_id, j.id FROM crm_job_requests j
+        WHERE j.email IN (SELECT email FROM "d_recordings" WHERE job_request_external_id IS NOT NULL)
+        """
 
     /// Recordings that exist uncharged and become charged: a charge each, booked like new ones.
     static let chargedLater = """
@@ -124,14 +140,19 @@ struct MergeTarget {
 
 /// The set-based upkeep an import does once, while the row triggers stand aside (SPEC §2).
 enum UpkeepSQL {
-    static let standAside = "SELECT set_config('crm.bulk_load', 'on', true), crm_is_bulk_loader()"
+    /// `SET LOCAL`, not `set_config(…, true)`: on Citus only the statement form reaches the shards'
+    /// connections (with `citus.propagate_set_commands = 'local'`), where the triggers run.
+    static let standAside = "SET LOCAL crm.bulk_load = 'on'"
+
+    /// Whether the triggers honour the switch for this role (superuser or BYPASSRLS).
+    static let isBulkLoader = "SELECT crm_is_bulk_loader()"
 
     static let usersCreated = "SELECT crm_users_created(array_agg(email)) FROM new_users HAVING count(*) > 0"
 
     static let linkAccounts = """
-        SELECT crm_link_accounts(array_agg(s.email)) FROM "d_users" s
-        JOIN "digital_resume_by_CRM" u ON u.email = s.email
-        WHERE NOT EXISTS (SELECT 1 FROM new_users n WHERE n.email = s.email) AND u.user_id IS NOT NULL
+        SELECT crm_link_accounts(array_agg(u.email)) FROM "digital_resume_by_CRM" u
+        WHERE u.user_id IS NOT NULL
+          AND u.email IN (SELECT s.email FROM "d_users" s WHERE NOT EXISTS (SELECT 1 FROM new_users n WHERE n.email = s.email))
         HAVING count(*) > 0
         """
 

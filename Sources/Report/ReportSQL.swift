@@ -1,7 +1,8 @@
 /// The statements of the reports: set-based, one per report part; `$1`/`$2` are the period's bounds.
 enum ReportSQL {
     /// Per user: totals from the stats row, counts in the period, credits, last activity. `$3` limits.
-    /// The last activity is looked up for the chosen users only, through the (email, created_at) indexes.
+    /// The last activity is looked up for the chosen users only, through the (email, created_at) indexes,
+    /// grouped rather than by correlated subqueries (which Citus cannot run over a limited CTE).
     static func users(top: Bool) -> String {
         """
         WITH jobs AS (SELECT email, count(*) AS n FROM crm_job_requests
@@ -25,15 +26,18 @@ enum ReportSQL {
                 LEFT JOIN res ON res.email = u.email
                 LEFT JOIN paid ON paid.email = u.email
                 ORDER BY \(top ? "coalesce(recs.n, 0) + coalesce(jobs.n, 0) + coalesce(res.n, 0) DESC, " : "")u.email
-                LIMIT $3)
+                LIMIT $3),
+             \(["last_job": "crm_job_requests", "last_recording": "crm_recordings", "last_resume": "crm_resumes"]
+                .sorted(by: <).map { name, table in
+                    "\(name) AS (SELECT email, max(created_at) AS at FROM \(table) WHERE email IN (SELECT email FROM chosen) GROUP BY email)"
+                }.joined(separator: ",\n     "))
         SELECT c.email, c.name, c.applications, c.recordings, c.resumes, c.applications_in_period,
                c.recordings_in_period, c.resumes_in_period, c.credits, c.bought, c.used,
-               to_char(greatest(
-                   (SELECT max(created_at) FROM crm_job_requests j WHERE j.email = c.email),
-                   (SELECT max(created_at) FROM crm_recordings r WHERE r.email = c.email),
-                   (SELECT max(created_at) FROM crm_resumes x WHERE x.email = c.email)) AT TIME ZONE 'UTC',
-                   'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+               to_char(greatest(last_job.at, last_recording.at, last_resume.at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
         FROM chosen c
+        LEFT JOIN last_job ON last_job.email = c.email
+        LEFT JOIN last_recording ON last_recording.email = c.email
+        LEFT JOIN last_resume ON last_resume.email = c.email
         ORDER BY \(top ? "c.recordings_in_period + c.applications_in_period + c.resumes_in_period DESC, " : "")c.email
         """
     }
