@@ -1,7 +1,7 @@
 # crm-pipeline: the two commands a newcomer runs are `make run` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help deps build run test stop psql clean bench bench-extract bench-triggers fuzz
+.PHONY: help deps build run test test-citus stop psql clean bench bench-extract bench-triggers fuzz
 
 help:
 	@echo "make run    install what is missing, build, start the private PostgreSQL, migrate, show the status"
@@ -9,6 +9,7 @@ help:
 	@echo "make stop   stop the cluster that make run started"
 	@echo "make psql   open psql on that cluster"
 	@echo "make clean  stop it and delete the build and the cluster"
+	@echo "make test-citus      the Citus tests on a two-node cluster (builds Citus from ../shared/vendor first, ~2 min)"
 	@echo "make fuzz            the fuzz tests with 5,000 cases per format instead of 150"
 	@echo "make bench           every load compared with the floor, on ~1M generated rows; writes BENCHMARKS.md"
 	@echo "make bench-extract   CSV reader MB/s next to a plain byte loop (200 MB file)"
@@ -25,6 +26,9 @@ run: build
 
 test: deps
 	@scripts/run-tests.sh
+
+test-citus: deps
+	@scripts/run-citus-tests.sh
 
 stop:
 	@scripts/pg-cluster.sh stop run

@@ -68,7 +68,7 @@ let package = Package(
                 "PostgresClient", "PipelineCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("Migrations")],
+            resources: [.copy("Migrations"), .copy("Citus")],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -132,6 +132,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
+            dependencies: ["PostgresClient", "PipelineCore", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        // Runs only under `make test-citus` (CITUS_URL set): the same runs on Citus and on plain PostgreSQL.
+        .testTarget(
+            name: "CitusTests",
             dependencies: ["PostgresClient", "PipelineCore", "TestSupport"],
             swiftSettings: strictSettings
         ),

@@ -11,6 +11,8 @@ struct MigrateCommand: ParsableCommand {
         discussion: """
             Each migration runs in its own transaction and is recorded with its sha256 in
             crm_schema_migrations; an applied migration whose file changed is an error.
+            With --citus, the CRM tables are then distributed by email over a Citus cluster
+            (profiles and auth.users become reference tables); run it on the coordinator.
             """
     )
 
@@ -25,9 +27,13 @@ struct MigrateCommand: ParsableCommand {
     @Flag(help: "With --print: write every migration, without connecting to a database.")
     var all = false
 
+    @Flag(help: "After migrating, distribute the CRM tables over the Citus cluster (on its coordinator; idempotent).")
+    var citus = false
+
     func validate() throws {
         if status && printSQL { throw ValidationError("--status and --print cannot be combined") }
         if all && !printSQL { throw ValidationError("--all is only valid with --print") }
+        if citus && (status || printSQL) { throw ValidationError("--citus applies: it cannot be combined with --status or --print") }
     }
 
     func run() throws {
@@ -50,6 +56,11 @@ struct MigrateCommand: ParsableCommand {
                 print(applied.isEmpty
                     ? "The database is up to date (\(migrations.count) migrations)."
                     : "Applied \(applied.count) migration(s): \(applied.map(\.name).joined(separator: ", ")).")
+                if citus {
+                    try CitusDistribution.apply(on: connection)
+                    let layout = try connection.query(CitusDistribution.layoutQuery).rows
+                    print("Citus: " + layout.map { "\($0[0] ?? "?") \($0[1] ?? "?")" }.joined(separator: ", ") + ".")
+                }
             }
         }
     }

@@ -15,10 +15,15 @@ public enum MigrationError: UserFacingError {
     case unknownApplied(name: String)
     /// A migration's SQL failed; nothing of it was applied.
     case failed(name: String, error: PostgresError)
+    /// `--citus` on a database without the citus extension.
+    case citusMissing
+    /// Distributing the tables over Citus failed.
+    case distributionFailed(PostgresError)
 
     public var exitStatus: ExitStatus {
         switch self {
-        case .failed(_, let error): error.isConnectionProblem ? .unavailable : .software
+        case .failed(_, let error), .distributionFailed(let error): error.isConnectionProblem ? .unavailable : .software
+        case .citusMissing: .unavailable
         default: .software
         }
     }
@@ -39,6 +44,11 @@ public enum MigrationError: UserFacingError {
                 + " use the newer build that applied it"
         case .failed(let name, let error):
             "migration \(name) failed, nothing of it was applied: \(error)"
+        case .citusMissing:
+            "--citus needs the citus extension in this database: add citus to shared_preload_libraries on every node,"
+                + " run CREATE EXTENSION citus and add the workers (citus_add_node), or migrate without --citus"
+        case .distributionFailed(let error):
+            "distributing the tables over Citus failed: \(error)\nThe tables distributed so far stay so; fix the cause and run migrate --citus again."
         }
     }
 }

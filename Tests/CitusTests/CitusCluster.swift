@@ -1,0 +1,53 @@
+import Foundation
+import PostgresClient
+import TestSupport
+import Testing
+
+/// The two-node Citus cluster that `make test-citus` starts (`CITUS_URL`, `CITUS_WORKER_URL`). The
+/// tests share its one database, so they run one after the other and each starts from empty tables.
+enum CitusCluster {
+    static let url = ProcessInfo.processInfo.environment["CITUS_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let workerURL = ProcessInfo.processInfo.environment["CITUS_WORKER_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let isAvailable = url != nil && workerURL != nil
+
+    /// The coordinator's database, migrated with `--citus`, with every CRM table empty.
+    static func emptied() throws -> String {
+        let url = try #require(url)
+        let migrated = try CommandLineRunner.run(["migrate", "--citus", "--database-url", url])
+        #expect(migrated.status == 0, "\(migrated.standardError)")
+        try PostgresConnection.withConnection(url: url) { connection in
+            try connection.query(#"TRUNCATE "digital_resume_by_CRM", profiles, auth.users, crm_import_runs, crm_table_snapshots CASCADE"#)
+        }
+        return url
+    }
+
+    /// The shipped samples, imported as `make run` does, then `generated` (a folder) if given.
+    static func importSamples(into url: String, then generated: String?, _ options: [String] = []) throws {
+        let root = SharedFolder.projectRoot
+        let runs: [[String]] = [
+            [root + "/samples/csv"], [root + "/samples/xml"],
+            [root + "/samples/hubspot", "--mapping", root + "/pipelines/mappings/hubspot-contacts.yml"],
+            [root + "/samples/salesforce", "--mapping", root + "/pipelines/mappings/salesforce-contacts.yml"],
+        ] + (generated.map { [[$0] + options] } ?? [])
+        for arguments in runs {
+            let outcome = try CommandLineRunner.run(
+                ["import"] + arguments + ["--database-url", url, "--reject-file", NSTemporaryDirectory() + "citus-\(UUID().uuidString).jsonl"])
+            #expect(outcome.status == 0, "import \(arguments.joined(separator: " ")): \(outcome.standardError)")
+        }
+    }
+
+    /// What the reports say, as JSON, for the months that the samples and the generated set cover.
+    static func reports(of url: String) throws -> [String: String] {
+        var outputs: [String: String] = [:]
+        for kind in ["users", "summary", "credits"] {
+            for month in ["2024-05", "2025-11"] {
+                let outcome = try CommandLineRunner.run(["report", kind, "--month", month, "--format", "json", "--database-url", url])
+                #expect(outcome.status == 0, "report \(kind) \(month): \(outcome.standardError)")
+                // Everything but the moment it was made.
+                outputs["\(kind) \(month)"] = outcome.standardOutput.split(separator: "\n")
+                    .filter { !$0.contains("\"generated_at\"") }.joined(separator: "\n")
+            }
+        }
+        return outputs
+    }
+}
