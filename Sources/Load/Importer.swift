@@ -161,13 +161,13 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
             summary.counts[entity] = counts
             if entity == .users && privileged {
                 try connection.query(UpkeepSQL.usersCreated)
-                try connection.query(UpkeepSQL.linkAccounts)
             }
             finished("merge \(entity)")
         }
         if privileged {
             try connection.query(UpkeepSQL.adjustStats)
             try connection.query(UpkeepSQL.bookCredits, ["import:\(runID)"])
+            try connection.query(UpkeepSQL.linkAccounts)
             finished("stats and credits upkeep")
         }
     }

@@ -92,7 +92,7 @@ struct MergeTarget {
     /// (users: in `new_users`); returns the number inserted.
     var insert: String {
         let key = StagingSQL.key(entity)
-        let owner = [.users, .payments].contains(entity) ? [] : [("user_id", "crm_user.user_id")]
+        let owner = entity == .users ? [] : [("user_id", "crm_user.user_id")]
         let columns = key.map { ($0.name, "s.\(quoteIdentifier($0.name))") } + owner + values
         let expressions = columns.map { column, expression in
             ["created_at", "updated_at"].contains(column) ? "coalesce(\(expression), now())" : expression
@@ -149,10 +149,11 @@ enum UpkeepSQL {
 
     static let usersCreated = "SELECT crm_users_created(array_agg(email)) FROM new_users HAVING count(*) > 0"
 
+    /// Copies each staged user's account (user_id) to all their rows, the stats and ledger rows the
+    /// upkeep just wrote included: run last.
     static let linkAccounts = """
         SELECT crm_link_accounts(array_agg(u.email)) FROM "digital_resume_by_CRM" u
-        WHERE u.user_id IS NOT NULL
-          AND u.email IN (SELECT s.email FROM "d_users" s WHERE NOT EXISTS (SELECT 1 FROM new_users n WHERE n.email = s.email))
+        WHERE u.user_id IS NOT NULL AND u.email IN (SELECT email FROM "d_users" UNION SELECT email FROM touched)
         HAVING count(*) > 0
         """
 

@@ -17,8 +17,11 @@ extension PostgresConnection {
         return value
     }
 
-    /// Sets a configuration parameter for the rest of the current transaction only (`set_config(…, true)`).
+    /// Sets a configuration parameter for the rest of the current transaction only, with the `SET LOCAL`
+    /// statement rather than `set_config(…, true)`: on Citus only the statement reaches the shards'
+    /// connections (with `citus.propagate_set_commands = 'local'`), where policies and triggers read it.
+    /// `SET` takes no parameters, so the value is escaped by libpq and the name quoted as an identifier.
     public func setLocal(_ name: String, to value: String) throws {
-        try query("SELECT set_config($1, $2, true)", [name, value])
+        try query("SET LOCAL \(quoteIdentifier(name)) = \(try escapeLiteral(value))")
     }
 }

@@ -83,6 +83,14 @@ public final class PostgresConnection {
         return try consume(result)
     }
 
+    /// `value` as an SQL string literal, escaped by libpq for this connection's encoding: only for the
+    /// statements that take no parameters (`SET`).
+    public func escapeLiteral(_ value: String) throws -> String {
+        guard let escaped = PQescapeLiteral(handle, value, value.utf8.count) else { throw lastError() }
+        defer { PQfreemem(escaped) }
+        return String(cString: escaped)
+    }
+
     /// Runs a script of several statements that carries no values (a migration file).
     ///
     /// - Throws: ``PostgresError`` for the first statement that fails; the rest do not run.

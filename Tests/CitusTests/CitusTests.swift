@@ -73,3 +73,99 @@ struct CitusTests {
         #expect(verified.status == 0, "\(verified.standardOutput)\(verified.standardError)")
     }
 }
+
+extension CitusTests {
+/// Nested in ``CitusTests`` so that it never runs beside it: they share the cluster's database.
+@Suite("Citus: Row Level Security on the shards")
+struct RowLevelSecurity {
+    static let ana = "ana.garcia@example.com"
+    static let anaID = "11111111-1111-1111-1111-111111111111"
+    static let claims = #"{"role":"authenticated","sub":"11111111-1111-1111-1111-111111111111"}"#
+
+    /// The samples, with Ana's app account linked. (On Citus the sign-up trigger on auth.users cannot
+    /// link: it would write the reference table profiles from a shard. The coordinator links instead.)
+    static func samplesWithAnaLinked() throws -> String {
+        let url = try CitusCluster.emptied()
+        let outcome = try CommandLineRunner.run(["import", SharedFolder.projectRoot + "/samples/csv", "--database-url", url,
+                                                 "--reject-file", NSTemporaryDirectory() + "citus-rls-\(UUID().uuidString).jsonl"])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        try PostgresConnection.withConnection(url: url) { connection in
+            try connection.transaction { connection in
+                try connection.setLocal("crm.bulk_load", to: "on")
+                try connection.query("INSERT INTO auth.users (id, email) VALUES ($1::uuid, $2)", [anaID, ana])
+                try connection.query(#"UPDATE "digital_resume_by_CRM" SET user_id = $1::uuid WHERE email = $2"#, [anaID, ana])
+                try connection.query("SELECT crm_link_accounts(ARRAY[$1])", [ana])
+            }
+        }
+        return url
+    }
+
+    /// Runs `body` as Ana the way PostgREST does: `SET LOCAL ROLE authenticated` and the JWT claims
+    /// with `SET LOCAL`, in a transaction that is rolled back.
+    static func asAna<T>(_ url: String, _ body: (PostgresConnection) throws -> T) throws -> T {
+        try PostgresConnection.withConnection(url: url) { connection in
+            try connection.query("BEGIN")
+            defer { _ = try? connection.query("ROLLBACK") }
+            try connection.query("SET LOCAL ROLE authenticated")
+            try connection.setLocal("request.jwt.claims", to: claims)
+            return try body(connection)
+        }
+    }
+
+    @Test("with the NOLOGIN roles Supabase creates, a signed-in user's query fails on a shard of another node, with Citus's message")
+    func nologinRolesFail() throws {
+        let url = try Self.samplesWithAnaLinked()
+        try PostgresConnection.withConnection(url: url) { try $0.query("ALTER ROLE authenticated NOLOGIN") }
+        do {
+            _ = try Self.asAna(url) { try $0.query("SELECT count(*) FROM crm_recordings WHERE email = $1", [Self.ana]).scalar }
+            Issue.record("a NOLOGIN role reached a shard on the worker")
+        } catch let error as PostgresError {
+            #expect(error.message.contains("not permitted to log in"), "\(error)")
+        }
+    }
+
+    @Test("with a LOGIN role, a signed-in user reads only their own rows on every table, across shards too; writes their own job requests with the stats following; cannot write under another user's email")
+    func loginRoleMatrix() throws {
+        let url = try Self.samplesWithAnaLinked()
+        try PostgresConnection.withConnection(url: url) { try $0.query("ALTER ROLE authenticated LOGIN") }
+        defer { _ = try? PostgresConnection.withConnection(url: url) { try $0.query("ALTER ROLE authenticated NOLOGIN") } }
+        let expected = try PostgresConnection.withConnection(url: url) { connection in
+            try connection.query(#"SELECT total_recordings FROM crm_dashboard_stats WHERE email = $1"#, [Self.ana]).scalar
+        }
+        try Self.asAna(url) { connection throws in
+            for table in [#""digital_resume_by_CRM""#, "crm_job_requests", "crm_recordings", "crm_resumes",
+                          "crm_dashboard_stats", "crm_credit_ledger", "crm_payments", "profiles"] {
+                // Multi-shard: every row visible is Ana's.
+                #expect(try connection.query("SELECT count(*) FROM \(table) WHERE email <> $1", [Self.ana]).scalar == "0", "\(table)")
+            }
+            #expect(try connection.query("SELECT count(*) FROM crm_recordings WHERE email = $1", [Self.ana]).scalar == expected)
+            #expect(try connection.query(#"SELECT count(*) FROM "digital_resume_by_CRM""#).scalar == "1")
+            try connection.query("INSERT INTO crm_job_requests (email, external_id, job_title) VALUES ($1, 'APP-1', 'Developer')", [Self.ana])
+            #expect(try connection.query("SELECT count(*) FROM crm_job_requests WHERE external_id = 'APP-1'").scalar == "1")
+            try connection.query("SAVEPOINT other")
+            do {
+                try connection.query("INSERT INTO crm_job_requests (email, external_id, job_title) VALUES ('chloe.dubois@example.fr', 'APP-2', 'x')")
+                Issue.record("a row under another user's email was accepted")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "42501", "\(error)")
+            }
+            try connection.query("ROLLBACK TO SAVEPOINT other")
+        }
+        // Every shard of every CRM table carries the policies (checked on the worker itself).
+        let worker = try #require(CitusCluster.workerURL)
+        try PostgresConnection.withConnection(url: worker) { connection throws in
+            // Citus hides shards from ordinary clients' catalog queries unless asked.
+            try connection.query("SET citus.show_shards_for_app_name_prefixes = '*'")
+            let shards = try connection.query("""
+                SELECT count(*), count(*) FILTER (WHERE NOT c.relrowsecurity)
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND c.relkind = 'r'
+                  AND c.relname ~ '^(digital_resume_by_CRM|crm_job_requests|crm_recordings|crm_resumes|crm_dashboard_stats|crm_payments|crm_credit_ledger)_[0-9]+$'
+                """).rows.first
+            #expect(shards?[0].flatMap { Int($0) } ?? 0 >= 7 * 32, "the worker holds every shard: \(String(describing: shards))")
+            #expect(shards?[1] == "0")
+            #expect(try connection.query("SELECT count(*) > 0 FROM pg_policy WHERE polname = 'crm_recordings_read_own'").scalar == "t")
+        }
+    }
+}
+}

@@ -122,7 +122,7 @@ struct BulkUpkeepTests {
                 CREATE FUNCTION evil.crm_upkeep_applies() RETURNS boolean LANGUAGE sql AS 'SELECT false';
                 """)
             try connection.asRole(.authenticated(userID: id)) { connection in
-                try connection.setLocal("search_path", to: "evil, public")
+                try connection.query("SET LOCAL search_path = evil, public")
                 try connection.setLocal("crm.bulk_load", to: "on")
                 try connection.query(
                     "INSERT INTO public.crm_recordings (email, user_id, video_url) VALUES ('eve@example.com', $1, 'https://v.example.com/1')",

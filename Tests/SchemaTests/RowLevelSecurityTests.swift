@@ -113,7 +113,7 @@ struct RowLevelSecurityTests {
                 try connection.query(table.insert, [a, world.userA])
                 #expect(try connection.query("SELECT count(*) FROM \(quoted)").scalar == "2")
             }
-            // Someone else's email, or someone else's user_id: refused by the policy.
+            // Someone else's email (the owner check) or someone else's user_id (the policy): refused.
             expectSQLState("42501") { try world.connection.asRole(asA) { try $0.query(table.insert, ["b@example.com", world.userA]) } }
             expectSQLState("42501") { try world.connection.asRole(asA) { try $0.query(table.insert, [a, world.userB]) } }
             // Updates and deletes reach only their own rows.

@@ -13,6 +13,8 @@ DO $distribute$
 DECLARE
     child text;
 BEGIN
+    -- Two of these at once would both try to distribute the same table.
+    PERFORM pg_advisory_xact_lock(hashtext('crm-pipeline migrate --citus'));
     IF NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = 'public.profiles'::regclass) THEN
         PERFORM create_reference_table('public.profiles');
     END IF;
