@@ -151,6 +151,10 @@ line() {  # line LABEL SECONDS ROWS
     [ -n "$2" ] || { printf '| %s | — | — | — |\n' "$1"; return; }
     printf '| %s | %s | %s | %s |\n' "$1" "$2" "$(calc "$3 / $2" 0)" "$(calc "($3 / $2) / ($rows / $floor)" 3)"
 }
+# goal DESCRIPTION RATIO MINIMUM: one row of the goals table.
+goal() {
+    printf '| %s | %s× | %s |\n' "$1" "$2" "$(awk "BEGIN { print ($2 >= $3) ? \"yes\" : \"no\" }")"
+}
 {
     echo "# Benchmarks"
     echo
@@ -173,6 +177,30 @@ line() {  # line LABEL SECONDS ROWS
     echo "Reports on the nightly database: count(*) over 4 tables ${count_s} s; report summary ${summary_s} s ($(calc "$summary_s / $count_s" 1)×); report users --top 100 ${users_s} s ($(calc "$users_s / $count_s" 1)×)."
     echo
     echo "Peak resident memory of the import: ${mem_small} kB for $small users, ${mem_large} kB for $users users ($(calc "$mem_large / $mem_small" 2)× for 10× the data)."
+    echo
+    echo "## Goals (issue 7) against this run"
+    echo
+    echo "| goal | measured | met |"
+    echo "|---|---|---|"
+    per() { calc "$rows / $1" 6; }
+    floor_rate=$(per "$floor")
+    nightly_rate=$(per "${result[nightly]}")
+    backfill_rate=$(per "${result[backfill2]}")
+    naive_rate=$(per "${result[naive]}")
+    rbr_rate=$(calc "$rbr_rows / ${result[rbr]}" 6)
+    goal "nightly ≥ 0.06× the floor" "$(calc "$nightly_rate / $floor_rate" 3)" 0.06
+    goal "nightly ≥ 1.5× the naive staged merge" "$(calc "$nightly_rate / $naive_rate" 2)" 1.5
+    goal "backfill \`--jobs 2\` ≥ 0.12× the floor" "$(calc "$backfill_rate / $floor_rate" 3)" 0.12
+    goal "re-import of unchanged files ≥ 0.3× the floor" "$(calc "$(per "${result[reimport]}") / $floor_rate" 3)" 0.3
+    if [ -n "${result[pgloader]:-}" ]; then
+        goal "nightly ≥ 2× pgloader" "$(calc "$nightly_rate / $(per "${result[pgloader]}")" 2)" 2
+        goal "backfill \`--jobs 2\` ≥ 2× pgloader" "$(calc "$backfill_rate / $(per "${result[pgloader]}")" 2)" 2
+    fi
+    goal "nightly ≥ 15× row by row with our triggers" "$(calc "$nightly_rate / $rbr_rate" 1)" 15
+    goal "backfill \`--jobs 2\` ≥ 15× row by row" "$(calc "$backfill_rate / $rbr_rate" 1)" 15
+    echo "| memory flat: the larger set ≤ 1.5× the RSS of the smaller | $(calc "$mem_large / $mem_small" 2)× | $(awk "BEGIN { print ($mem_large / $mem_small <= 1.5) ? \"yes\" : \"no\" }") |"
+    echo
+    echo "Where the time goes and why: README, section Benchmarks."
 } >"${BENCH_OUTPUT:-BENCHMARKS.md}"
 cat "${BENCH_OUTPUT:-BENCHMARKS.md}"
 psql -X -q -d "$admin" -c "SELECT 1" >/dev/null
