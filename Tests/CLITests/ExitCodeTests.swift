@@ -64,13 +64,6 @@ struct ExitCodeTests {
         #expect(!outcome.standardError.isEmpty)
     }
 
-    @Test("commands of later milestones say so and exit 70", arguments: [String]())
-    func notImplementedYet(command: String) throws {
-        let outcome = try CommandLineRunner.run([command, "anything"])
-        #expect(outcome.status == ExitStatus.software.rawValue)
-        #expect(outcome.standardError.contains("not implemented yet"))
-    }
-
     @Test("--help lists the subcommands and exits 0")
     func help() throws {
         let outcome = try CommandLineRunner.run(["--help"])
