@@ -75,6 +75,27 @@ struct CitusTests {
 }
 
 extension CitusTests {
+    @Test("verify finds stats and credits drift on Citus, and --fix repairs it")
+    func verifyAndFix() throws {
+        let url = try CitusCluster.emptied()
+        try CitusCluster.importSamples(into: url, then: nil)
+        try PostgresConnection.withConnection(url: url) { connection in
+            try connection.transaction { connection in
+                try connection.setLocal("crm.bulk_load", to: "on")
+                try connection.query("UPDATE crm_dashboard_stats SET total_recordings = 99 WHERE email = 'ana.garcia@example.com'")
+                try connection.query("UPDATE profiles SET credits = 50 WHERE email = 'ana.garcia@example.com'")
+            }
+        }
+        let found = try CommandLineRunner.run(["verify", "--database-url", url])
+        #expect(found.status == 65)
+        #expect(found.standardOutput.contains("found 2/99/1") && found.standardOutput.contains("found 50"), "\(found.standardOutput)")
+        let fixed = try CommandLineRunner.run(["verify", "--fix", "--database-url", url])
+        #expect(fixed.standardOutput.contains("Repaired 2 drift(s)"), "\(fixed.standardOutput)\(fixed.standardError)")
+        #expect(try CommandLineRunner.run(["verify", "--database-url", url]).status == 0)
+    }
+}
+
+extension CitusTests {
 /// Nested in ``CitusTests`` so that it never runs beside it: they share the cluster's database.
 @Suite("Citus: Row Level Security on the shards")
 struct RowLevelSecurity {
