@@ -3,10 +3,10 @@
 --   * policies with subqueries ("Subqueries are not supported in policies on distributed tables"), and
 --     a policy that calls a function reading another table cannot run on a shard either. So every
 --     policy compares the row's own user_id with auth.uid(): crm_dashboard_stats, crm_credit_ledger
---     and crm_payments get a user_id (filled like the other children's, and kept by
---     crm_link_accounts), and "the CRM user of this email is mine", which the insert and update
---     policies checked with a subquery, is enforced by a BEFORE trigger on the shard instead
---     (crm_check_owner: a row's user_id is always its CRM user's);
+--     and crm_payments get a user_id (kept by crm_link_accounts), and "the CRM user of this email is
+--     mine", which the insert and update policies checked with a subquery, is enforced by a BEFORE
+--     trigger on the shard instead (crm_check_owner, on all six child tables: a row's user_id is
+--     always its CRM user's);
 --   * `ON DELETE SET NULL (job_request_id)` on a key that includes the distribution column: the
 --     foreign key becomes plain (NO ACTION), and a BEFORE DELETE trigger on crm_job_requests clears the
 --     link on the same user's recordings first (a single-user statement, which Citus runs on the shard).
@@ -15,24 +15,10 @@
 ALTER TABLE crm_dashboard_stats ADD COLUMN user_id uuid;
 ALTER TABLE crm_credit_ledger ADD COLUMN user_id uuid;
 ALTER TABLE crm_payments ADD COLUMN user_id uuid;
-UPDATE crm_dashboard_stats t SET user_id = u.user_id FROM "digital_resume_by_CRM" u WHERE u.email = t.email AND u.user_id IS NOT NULL;
-UPDATE crm_credit_ledger t SET user_id = u.user_id FROM "digital_resume_by_CRM" u WHERE u.email = t.email AND u.user_id IS NOT NULL;
-UPDATE crm_payments t SET user_id = u.user_id FROM "digital_resume_by_CRM" u WHERE u.email = t.email AND u.user_id IS NOT NULL;
 
-DO $fill$
-DECLARE
-    table_name text;
-BEGIN
-    FOREACH table_name IN ARRAY ARRAY['crm_dashboard_stats', 'crm_credit_ledger', 'crm_payments'] LOOP
-        EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %I FOR EACH ROW'
-                       ' WHEN (NEW.user_id IS NULL AND crm_upkeep_applies()) EXECUTE FUNCTION crm_fill_child_user_id()',
-                       table_name || '_fill_user_id', table_name);
-    END LOOP;
-END
-$fill$;
-
--- The rows the app writes belong to the account of their CRM user: user_id is filled from it when
--- missing, and a user_id of another account is refused (what the policies checked with a subquery).
+-- Every child row belongs to the account of its CRM user: user_id is filled from it when missing,
+-- and a user_id of another account is refused (what the policies checked with a subquery). It
+-- replaces crm_fill_child_user_id, which only filled.
 CREATE FUNCTION crm_check_owner() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
@@ -59,12 +45,16 @@ DECLARE
 BEGIN
     FOREACH table_name IN ARRAY ARRAY['crm_job_requests', 'crm_recordings', 'crm_resumes'] LOOP
         EXECUTE format('DROP TRIGGER %I ON %I', table_name || '_fill_user_id', table_name);
+    END LOOP;
+    FOREACH table_name IN ARRAY ARRAY['crm_job_requests', 'crm_recordings', 'crm_resumes', 'crm_dashboard_stats',
+                                      'crm_credit_ledger', 'crm_payments'] LOOP
         EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE OF user_id ON %I FOR EACH ROW'
                        ' WHEN (crm_upkeep_applies()) EXECUTE FUNCTION crm_check_owner()',
                        table_name || '_check_owner', table_name);
     END LOOP;
 END
 $owner$;
+DROP FUNCTION crm_fill_child_user_id();
 
 -- As in 0005, and now also for the three tables above.
 CREATE OR REPLACE FUNCTION crm_link_accounts(p_emails text[]) RETURNS void
@@ -93,6 +83,9 @@ BEGIN
     WHERE p.email = l.email AND p.user_id IS NULL AND taken.id IS NULL;
 END
 $$;
+
+-- The new columns, filled for the users already linked.
+SELECT crm_link_accounts(ARRAY(SELECT email FROM "digital_resume_by_CRM" WHERE user_id IS NOT NULL));
 
 DO $policies$
 DECLARE
