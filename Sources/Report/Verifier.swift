@@ -28,6 +28,10 @@ public struct Verifier {
         ("crm_recordings", "crm_recordings_count"), ("crm_recordings", "crm_recordings_charge_credit"),
         ("crm_recordings", "crm_recordings_charge_credit_later"), ("crm_resumes", "crm_resumes_count"),
         ("crm_payments", "crm_payments_grant_credits"),
+        ("crm_job_requests", "crm_job_requests_check_owner"), ("crm_recordings", "crm_recordings_check_owner"),
+        ("crm_resumes", "crm_resumes_check_owner"), ("crm_dashboard_stats", "crm_dashboard_stats_check_owner"),
+        ("crm_credit_ledger", "crm_credit_ledger_check_owner"), ("crm_payments", "crm_payments_check_owner"),
+        ("crm_job_requests", "crm_job_requests_unlink_recordings"),
     ]
 
     static let protectedTables = [
