@@ -15,12 +15,19 @@ enum CheckSQL {
         WHERE u.email IN (SELECT email FROM "d_job_requests" UNION SELECT email FROM "d_recordings"
                           UNION SELECT email FROM "d_resumes" UNION SELECT email FROM "d_payments")
         """,
-        """
-        CREATE TEMP TABLE known_job_requests ON COMMIT DROP AS
-        SELECT j.email, j.external_id FROM crm_job_requests j
-        WHERE j.email IN (SELECT email FROM "d_recordings" WHERE job_request_external_id IS NOT NULL)
-        """,
+        copyJobRequestsOfRecordings(into: "known_job_requests"),
     ]
+
+    /// A temporary copy of the job requests (email, external id, id) of the users whose staged
+    /// recordings name one: for the check before the merges, and again after the job requests were
+    /// merged, for the recordings' job ids.
+    static func copyJobRequestsOfRecordings(into table: String) -> String {
+        """
+        CREATE TEMP TABLE \(quoteIdentifier(table)) ON COMMIT DROP AS
+        SELECT j.email, j.external_id, j.id FROM crm_job_requests j
+        WHERE j.email IN (SELECT email FROM "d_recordings" WHERE job_request_external_id IS NOT NULL)
+        """
+    }
 
     /// Children whose user is neither in this import nor in the database, or whose user record in this
     /// import was rejected.

@@ -15,7 +15,7 @@ final class ImportRunLog {
 
     init(url: String?, mode: ImportOptions.Mode) throws {
         self.url = url
-        connection = try PostgresConnection(url: url, applicationName: "crm-pipeline import log")
+        connection = try Self.connect(url)
         let id = try connection.query(
             "INSERT INTO crm_import_runs (mode) VALUES ($1) RETURNING id", [mode.rawValue]).scalar
         self.id = Int64(id ?? "") ?? 0
@@ -64,6 +64,10 @@ final class ImportRunLog {
         }
     }
 
+    private static func connect(_ url: String?) throws -> PostgresConnection {
+        try PostgresConnection(url: url, applicationName: "crm-pipeline import log")
+    }
+
     /// Runs `body`, and when the server went away (restarted, or this backend was terminated), runs it
     /// again on a new connection, once a second for up to ``reconnectAttempts`` seconds: the outcome of a
     /// run is worth waiting a little for.
@@ -75,7 +79,7 @@ final class ImportRunLog {
             } catch let error as PostgresError where error.isConnectionProblem && attempt < Self.reconnectAttempts {
                 attempt += 1
                 sleep(1)
-                if let fresh = try? PostgresConnection(url: url, applicationName: "crm-pipeline import log") {
+                if let fresh = try? Self.connect(url) {
                     connection = fresh
                 }
             }

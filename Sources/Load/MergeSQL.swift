@@ -122,11 +122,7 @@ struct MergeTarget {
 
     /// The ids of the job requests the staged recordings name, read after the job requests were merged
     /// (a recording may name one of this import), so that the recordings merge joins a local table.
-    static let collectRecordingJobs = """
-        CREATE TEMP TABLE recording_jobs ON COMMIT DROP AS
-        SELECT j.email, j.external_id, j.id FROM crm_job_requests j
-        WHERE j.email IN (SELECT email FROM "d_recordings" WHERE job_request_external_id IS NOT NULL)
-        """
+    static let collectRecordingJobs = CheckSQL.copyJobRequestsOfRecordings(into: "recording_jobs")
 
     /// Recordings that exist uncharged and become charged: a charge each, booked like new ones.
     static let chargedLater = """

@@ -86,15 +86,15 @@ public struct PostgresError: UserFacingError, CustomDebugStringConvertible {
             // libpq's own text spans several indented lines: one line reads better in a log.
             let flat = message.split(whereSeparator: \.isNewline).map { String($0).trimmingWhitespace() }.joined(separator: " ")
             text = "lost the connection to PostgreSQL" + (target.map { " (\($0))" } ?? "") + ": " + flat
-            if let sqlState { text += " (SQLSTATE \(sqlState))" }
-            if hint == nil {
-                text += "\nhint: the server restarted or ended this session (a restart, pg_terminate_backend, a timeout); run the command again once it is back"
-            }
         default:
             text = message
-            if let sqlState { text += " (SQLSTATE \(sqlState))" }
         }
-        if let hint { text += "\nhint: \(hint)" }
+        if code != .connectionFailed, let sqlState { text += " (SQLSTATE \(sqlState))" }
+        if let hint {
+            text += "\nhint: \(hint)"
+        } else if code == .connectionLost {
+            text += "\nhint: the server restarted or ended this session (a restart, pg_terminate_backend, a timeout); run the command again once it is back"
+        }
         return text
     }
 

@@ -101,7 +101,6 @@ extension CitusTests {
 struct RowLevelSecurity {
     static let ana = "ana.garcia@example.com"
     static let anaID = "11111111-1111-1111-1111-111111111111"
-    static let claims = #"{"role":"authenticated","sub":"11111111-1111-1111-1111-111111111111"}"#
 
     /// The samples, with Ana's app account linked. (On Citus the sign-up trigger on auth.users cannot
     /// link: it would write the reference table profiles from a shard. The coordinator links instead.)
@@ -121,16 +120,10 @@ struct RowLevelSecurity {
         return url
     }
 
-    /// Runs `body` as Ana the way PostgREST does: `SET LOCAL ROLE authenticated` and the JWT claims
-    /// with `SET LOCAL`, in a transaction that is rolled back.
+    /// Runs `body` as Ana the way PostgREST does (`asRole`: `SET LOCAL ROLE authenticated` and the JWT
+    /// claims, in a transaction that is rolled back).
     static func asAna<T>(_ url: String, _ body: (PostgresConnection) throws -> T) throws -> T {
-        try PostgresConnection.withConnection(url: url) { connection in
-            try connection.query("BEGIN")
-            defer { _ = try? connection.query("ROLLBACK") }
-            try connection.query("SET LOCAL ROLE authenticated")
-            try connection.setLocal("request.jwt.claims", to: claims)
-            return try body(connection)
-        }
+        try PostgresConnection.withConnection(url: url) { try $0.asRole(.authenticated(userID: anaID), body) }
     }
 
     @Test("with the NOLOGIN roles Supabase creates, a signed-in user's query fails on a shard of another node, with Citus's message")
