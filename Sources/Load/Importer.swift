@@ -136,12 +136,13 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
             }
         }
         finished("deduplicate")
+        try connection.query(UpkeepSQL.standAside)
+        let privileged = try connection.query(UpkeepSQL.isBulkLoader).scalar == "t"
+        if privileged { try connection.query(UpkeepSQL.profilesFollowBalances) }
         try check(on: connection, files: files, rejects: rejects, summary: &summary)
         try enforceThresholds(summary)
         finished("check references and credits")
 
-        try connection.query(UpkeepSQL.standAside)
-        let privileged = try connection.query(UpkeepSQL.isBulkLoader).scalar == "t"
         if !privileged {
             logger.warning("this database role cannot let the triggers stand aside (it needs superuser or BYPASSRLS): loading row by row through them")
         }
@@ -167,6 +168,7 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
         if privileged {
             try connection.query(UpkeepSQL.adjustStats)
             try connection.query(UpkeepSQL.bookCredits, ["import:\(runID)"])
+            for statement in UpkeepSQL.balancesFollowUpkeep { try connection.query(statement) }
             try connection.query(UpkeepSQL.linkAccounts)
             finished("stats and credits upkeep")
         }

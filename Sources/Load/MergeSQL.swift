@@ -143,6 +143,30 @@ enum UpkeepSQL {
     /// Whether the triggers honour the switch for this role (superuser or BYPASSRLS).
     static let isBulkLoader = "SELECT crm_is_bulk_loader()"
 
+    /// The set-based upkeep works on profiles.credits. Where nothing keeps it equal to the co-located
+    /// balance (Citus, whose `migrate --citus` drops that trigger), it lags after the app's own charges:
+    /// brought up to date for the staged users first. On plain PostgreSQL nothing is done (writing it
+    /// there could overwrite a charge the app commits meanwhile).
+    static let profilesFollowBalances = """
+        SELECT crm_profiles_follow_balances(array_agg(email))
+        FROM (SELECT email FROM "d_recordings" UNION SELECT email FROM "d_payments") staged
+        WHERE NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'crm_dashboard_stats_profiles_follow')
+        HAVING count(*) > 0
+        """
+
+    /// The co-located balances (crm_dashboard_stats.credits) after the upkeep: new users' take their
+    /// new account's; existing users' move by what the import booked.
+    static let balancesFollowUpkeep = [
+        "SELECT crm_balances_follow_profiles(array_agg(email)) FROM new_users HAVING count(*) > 0",
+        """
+        SELECT crm_move_balances(array_agg(email), array_agg(delta))
+        FROM (SELECT email, (3 * sum(payments) - sum(charged))::integer AS delta FROM touched
+              WHERE NOT EXISTS (SELECT 1 FROM new_users n WHERE n.email = touched.email) GROUP BY email) moved
+        WHERE delta <> 0
+        HAVING count(*) > 0
+        """,
+    ]
+
     static let usersCreated = "SELECT crm_users_created(array_agg(email)) FROM new_users HAVING count(*) > 0"
 
     /// Copies each staged user's account (user_id) to all their rows, the stats and ledger rows the

@@ -1,6 +1,7 @@
 /// The statements of the reports: set-based, one per report part; `$1`/`$2` are the period's bounds.
 enum ReportSQL {
-    /// Per user: totals from the stats row, counts in the period, credits, last activity. `$3` limits.
+    /// Per user: totals and the credit balance from the stats row, counts in the period, last activity.
+    /// `$3` limits.
     /// The last activity is looked up for the chosen users only, through the (email, created_at) indexes,
     /// grouped rather than by correlated subqueries (which Citus cannot run over a limited CTE).
     static func users(top: Bool) -> String {
@@ -16,11 +17,10 @@ enum ReportSQL {
                        coalesce(s.total_applications, 0) AS applications, coalesce(s.total_recordings, 0) AS recordings,
                        coalesce(s.total_resumes, 0) AS resumes,
                        coalesce(jobs.n, 0) AS applications_in_period, coalesce(recs.n, 0) AS recordings_in_period,
-                       coalesce(res.n, 0) AS resumes_in_period, coalesce(p.credits, 0) AS credits,
+                       coalesce(res.n, 0) AS resumes_in_period, coalesce(s.credits, 0) AS credits,
                        3 * coalesce(paid.n, 0) AS bought, coalesce(recs.charged, 0) AS used
                 FROM "digital_resume_by_CRM" u
                 LEFT JOIN crm_dashboard_stats s ON s.email = u.email
-                LEFT JOIN profiles p ON p.email = u.email
                 LEFT JOIN jobs ON jobs.email = u.email
                 LEFT JOIN recs ON recs.email = u.email
                 LEFT JOIN res ON res.email = u.email
@@ -62,7 +62,7 @@ enum ReportSQL {
                (SELECT coalesce(sum(n), 0) FROM res),
                (SELECT 3 * count(*) FROM crm_payments WHERE paid_at >= $1 AND paid_at < $2),
                (SELECT coalesce(sum(charged), 0) FROM recs),
-               (SELECT coalesce(sum(p.credits), 0) FROM profiles p JOIN "digital_resume_by_CRM" u ON u.email = p.email)
+               (SELECT coalesce(sum(credits), 0) FROM crm_dashboard_stats)
         FROM users, stats
         """
 

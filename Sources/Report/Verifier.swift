@@ -31,7 +31,7 @@ public struct Verifier {
         ("crm_job_requests", "crm_job_requests_check_owner"), ("crm_recordings", "crm_recordings_check_owner"),
         ("crm_resumes", "crm_resumes_check_owner"), ("crm_dashboard_stats", "crm_dashboard_stats_check_owner"),
         ("crm_credit_ledger", "crm_credit_ledger_check_owner"), ("crm_payments", "crm_payments_check_owner"),
-        ("crm_job_requests", "crm_job_requests_unlink_recordings"),
+        ("crm_job_requests", "crm_job_requests_unlink_recordings"), ("digital_resume_by_CRM", "crm_users_set_balance"),
     ]
 
     static let protectedTables = [
@@ -49,6 +49,7 @@ public struct Verifier {
         }
         try collect(VerifySQL.statsDrift)
         try collect(VerifySQL.creditsDrift)
+        try collect(VerifySQL.balanceDrift)
         try collect(VerifySQL.orphans)
         try collect(VerifySQL.rowLevelSecurity, ["{" + Self.protectedTables.joined(separator: ",") + "}"])
         for (table, trigger) in Self.expectedTriggers {
@@ -64,7 +65,7 @@ public struct Verifier {
     public func fix() throws -> [String] {
         try connection.transaction { connection in
             var changes: [String] = []
-            for sql in [VerifySQL.fixStats, VerifySQL.fixMissingAccounts, VerifySQL.fixCredits] {
+            for sql in [VerifySQL.fixStats, VerifySQL.fixMissingAccounts, VerifySQL.fixCredits, VerifySQL.fixBalances] {
                 changes += try connection.query(sql).rows.map { $0.compactMap { $0 }.joined(separator: ": ") }
             }
             return changes
@@ -104,6 +105,16 @@ enum VerifySQL {
         ORDER BY u.email
         """
 
+    /// The co-located balance (crm_dashboard_stats.credits), which the row triggers move, against the ledger.
+    static let balanceDrift = """
+        WITH ledger AS (SELECT email, sum(delta) AS total FROM crm_credit_ledger GROUP BY email)
+        SELECT s.email, 'balance (crm_dashboard_stats.credits = ledger sum)', coalesce(l.total, 0)::text, s.credits::text
+        FROM crm_dashboard_stats s
+        LEFT JOIN ledger l ON l.email = s.email
+        WHERE s.credits IS DISTINCT FROM greatest(coalesce(l.total, 0), 0)
+        ORDER BY s.email
+        """
+
     static let orphans = """
         SELECT o.email, 'row in ' || o.source || ' without a CRM user', 'a CRM user', 'none'
         FROM (SELECT email, 'crm_job_requests' AS source FROM crm_job_requests
@@ -139,14 +150,17 @@ enum VerifySQL {
                    (SELECT count(*) FROM crm_recordings r WHERE r.email = u.email)::integer AS recordings,
                    (SELECT count(*) FROM crm_resumes x WHERE x.email = u.email)::integer AS resumes
             FROM "digital_resume_by_CRM" u),
+        ledger AS (SELECT email, sum(delta)::integer AS total FROM crm_credit_ledger GROUP BY email),
         drifted AS (
-            SELECT real.*, s.total_applications || '/' || s.total_recordings || '/' || s.total_resumes AS before
-            FROM real LEFT JOIN crm_dashboard_stats s ON s.email = real.email
+            SELECT real.*, s.total_applications || '/' || s.total_recordings || '/' || s.total_resumes AS before,
+                   greatest(coalesce(l.total, 0), 0) AS balance
+            FROM real LEFT JOIN crm_dashboard_stats s ON s.email = real.email LEFT JOIN ledger l ON l.email = real.email
             WHERE (s.total_applications, s.total_recordings, s.total_resumes)
                   IS DISTINCT FROM (real.applications, real.recordings, real.resumes)),
         fixed AS (
-            INSERT INTO crm_dashboard_stats AS s (email, total_applications, total_recordings, total_resumes)
-            SELECT email, applications, recordings, resumes FROM drifted
+            -- A missing row is created with the balance of the ledger; an existing one keeps its own.
+            INSERT INTO crm_dashboard_stats AS s (email, total_applications, total_recordings, total_resumes, credits)
+            SELECT email, applications, recordings, resumes, balance FROM drifted
             ON CONFLICT (email) DO UPDATE SET total_applications = EXCLUDED.total_applications,
                 total_recordings = EXCLUDED.total_recordings, total_resumes = EXCLUDED.total_resumes,
                 updated_at = EXCLUDED.updated_at
@@ -179,6 +193,18 @@ enum VerifySQL {
         fixed AS (
             UPDATE profiles p SET credits = d.after, updated_at = now() FROM drifted d WHERE p.email = d.email RETURNING p.email)
         SELECT d.email, 'credits ' || d.before || ' -> ' || d.after || ' (the ledger sum)' FROM drifted d JOIN fixed USING (email)
+        ORDER BY d.email
+        """
+
+    static let fixBalances = """
+        WITH ledger AS (SELECT email, sum(delta)::integer AS total FROM crm_credit_ledger GROUP BY email),
+        drifted AS (
+            SELECT s.email, s.credits AS before, greatest(coalesce(l.total, 0), 0) AS after
+            FROM crm_dashboard_stats s LEFT JOIN ledger l ON l.email = s.email
+            WHERE s.credits IS DISTINCT FROM greatest(coalesce(l.total, 0), 0)),
+        fixed AS (
+            UPDATE crm_dashboard_stats s SET credits = d.after FROM drifted d WHERE s.email = d.email RETURNING s.email)
+        SELECT d.email, 'balance ' || d.before || ' -> ' || d.after || ' (the ledger sum)' FROM drifted d JOIN fixed USING (email)
         ORDER BY d.email
         """
 }

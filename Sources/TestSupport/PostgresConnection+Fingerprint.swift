@@ -17,7 +17,7 @@ extension PostgresConnection {
                 UNION ALL SELECT 'x:' || email || external_id || file_url || coalesce(file_name, '') || created_at FROM crm_resumes
                 UNION ALL SELECT 'p:' || email || external_id || amount_cents || currency || paid_at FROM crm_payments
                 UNION ALL SELECT 's:' || email || total_applications || '/' || total_recordings || '/' || total_resumes
-                       FROM crm_dashboard_stats
+                       || '/' || credits FROM crm_dashboard_stats
                 UNION ALL SELECT 'c:' || email || credits FROM profiles
                 UNION ALL SELECT 'l:' || email || reason || sum(delta) FROM crm_credit_ledger GROUP BY email, reason
             ) t(x)

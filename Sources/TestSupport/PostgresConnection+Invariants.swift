@@ -1,7 +1,7 @@
 import PostgresClient
 
 extension PostgresConnection {
-    /// Every broken invariant of SPEC §2 (stats = real counts, credits = ledger sum), one line each;
+    /// Every broken invariant of SPEC §2 (stats = real counts, credits = ledger sum, the co-located balance = the profile's), one line each;
     /// empty when the data is consistent.
     public func invariantViolations() throws -> [String] {
         try query("""
@@ -19,6 +19,10 @@ extension PostgresConnection {
                    || coalesce((SELECT sum(delta) FROM crm_credit_ledger l WHERE l.email = u.email)::text, '0')
             FROM "digital_resume_by_CRM" u LEFT JOIN profiles p USING (email)
             WHERE p.credits IS DISTINCT FROM (SELECT coalesce(sum(delta), 0)::int FROM crm_credit_ledger l WHERE l.email = u.email)
+            UNION ALL
+            SELECT s.email || ': balance ' || s.credits || ' profile ' || coalesce(p.credits::text, 'none')
+            FROM crm_dashboard_stats s LEFT JOIN profiles p USING (email)
+            WHERE s.credits IS DISTINCT FROM p.credits
             """).rows.compactMap { $0.first ?? nil }
     }
 }

@@ -181,5 +181,39 @@ struct RowLevelSecurity {
             #expect(try connection.query("SELECT count(*) > 0 FROM pg_policy WHERE polname = 'crm_recordings_read_own'").scalar == "t")
         }
     }
+
+    @Test("on Citus the app's charged recording and a service's payment move the co-located balance and the ledger on the shard; profiles.credits catches up with verify --fix")
+    func creditMovementsOnShards() throws {
+        let url = try Self.samplesWithAnaLinked()
+        try PostgresConnection.withConnection(url: url) { try $0.query("ALTER ROLE authenticated LOGIN") }
+        defer { _ = try? PostgresConnection.withConnection(url: url) { try $0.query("ALTER ROLE authenticated NOLOGIN") } }
+        let balance = { (connection: PostgresConnection) in
+            Int(try connection.query("SELECT credits FROM crm_dashboard_stats WHERE email = $1", [Self.ana]).scalar ?? "") ?? -1
+        }
+        let ledger = { (connection: PostgresConnection) in
+            Int(try connection.query("SELECT sum(delta) FROM crm_credit_ledger WHERE email = $1", [Self.ana]).scalar ?? "") ?? -1
+        }
+        let before = try PostgresConnection.withConnection(url: url) { try balance($0) }
+        #expect(before >= 1)
+        try Self.asAna(url) { connection throws in
+            try connection.query("""
+                INSERT INTO crm_recordings (email, external_id, video_url, credit_charged)
+                VALUES ($1, 'APP-R1', 'https://v.example.com/app.mp4', true)
+                """, [Self.ana])
+            #expect(try balance(connection) == before - 1)
+            #expect(try ledger(connection) == before - 1)
+        }
+        try PostgresConnection.withConnection(url: url) { connection throws in
+            try connection.query("INSERT INTO crm_payments (email, external_id, amount_cents, paid_at) VALUES ($1, 'SVC-P1', 900, now())", [Self.ana])
+            #expect(try balance(connection) == before + 3)
+            #expect(try ledger(connection) == before + 3)
+        }
+        let lagging = try CommandLineRunner.run(["verify", "--database-url", url])
+        #expect(lagging.status == 65)
+        #expect(lagging.standardOutput.contains("\(Self.ana)  credits (balance = ledger sum): expected \(before + 3), found \(before)"),
+                "\(lagging.standardOutput)")
+        #expect(try CommandLineRunner.run(["verify", "--fix", "--database-url", url]).status == 0)
+        #expect(try CommandLineRunner.run(["verify", "--database-url", url]).status == 0)
+    }
 }
 }

@@ -73,7 +73,8 @@ struct ReliabilityTests {
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
             #expect(try setup.query("SELECT count(*) FROM crm_recordings").scalar == String(2_000 + appInserts))
-            #expect(try setup.invariantViolations().isEmpty)
+            let violations = try setup.invariantViolations()
+            #expect(violations.isEmpty, "\(violations.prefix(5))")
         }
     }
 }

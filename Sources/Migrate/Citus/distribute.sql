@@ -9,6 +9,11 @@
 --     on the shards, which is safe here because they only touch rows of the same email.
 SET citus.enable_unsafe_triggers = on;
 
+-- profiles.credits cannot follow the co-located balance by trigger on Citus (a trigger on a shard
+-- cannot write a reference table): imports, `verify --fix` and crm_profiles_follow_balances bring it
+-- up to date instead. The balance of record is crm_dashboard_stats.credits.
+DROP TRIGGER IF EXISTS crm_dashboard_stats_profiles_follow ON public.crm_dashboard_stats;
+
 DO $distribute$
 DECLARE
     child text;
