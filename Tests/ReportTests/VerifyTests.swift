@@ -41,6 +41,27 @@ struct VerifyTests {
         }
     }
 
+    @Test("a co-located balance that left its ledger is found (the profile alone is right); --fix sets it back")
+    func balanceDrift() throws {
+        try TestDatabase.withFresh { database throws in
+            let connection = try database.connect()
+            try ReportDataSet.load(into: connection)
+            // With the triggers standing aside, as after a bug or a hand edit: the profile does not follow.
+            try connection.transaction { connection in
+                try connection.setLocal("crm.bulk_load", to: "on")
+                try connection.query("UPDATE crm_dashboard_stats SET credits = 50 WHERE email = 'ann@example.com'")
+            }
+            let found = try verify(database)
+            #expect(found.status == ExitStatus.dataError.rawValue)
+            #expect(found.standardOutput.contains("ann@example.com  balance (crm_dashboard_stats.credits = ledger sum): expected 8, found 50"),
+                    "\(found.standardOutput)")
+            let fixed = try verify(database, ["--fix"])
+            #expect(fixed.standardOutput.contains("ann@example.com: balance 50 -> 8 (the ledger sum)"), "\(fixed.standardOutput)")
+            #expect(try verify(database).status == 0)
+            #expect(try connection.invariantViolations().isEmpty)
+        }
+    }
+
     @Test("a disabled trigger or RLS switched off is found; --fix does not hide it")
     func structure() throws {
         try TestDatabase.withFresh { database throws in
