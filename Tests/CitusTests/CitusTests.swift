@@ -202,6 +202,21 @@ struct RowLevelSecurity {
                 """, [Self.ana])
             #expect(try balance(connection) == before - 1)
             #expect(try ledger(connection) == before - 1)
+            // Down to zero, then one more: refused on the shard like on plain PostgreSQL.
+            try connection.query("""
+                INSERT INTO crm_recordings (email, external_id, video_url, credit_charged)
+                SELECT $1, 'APP-R' || n, 'https://v.example.com/app.mp4', true FROM generate_series(2, $2::int) n
+                """, [Self.ana, String(before)])
+            #expect(try balance(connection) == 0)
+            do {
+                try connection.query("""
+                    INSERT INTO crm_recordings (email, external_id, video_url, credit_charged)
+                    VALUES ($1, 'APP-OVER', 'https://v.example.com/app.mp4', true)
+                    """, [Self.ana])
+                Issue.record("a recording without credit was accepted")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "23514", "\(error)")
+            }
         }
         try PostgresConnection.withConnection(url: url) { connection throws in
             try connection.query("INSERT INTO crm_payments (email, external_id, amount_cents, paid_at) VALUES ($1, 'SVC-P1', 900, now())", [Self.ana])
