@@ -84,12 +84,15 @@ BEGIN
 END
 $$;
 
+-- The single-row forms, with static statements: calling the set-based functions above with
+-- one-element arrays costs several times more per row (see 0005 and docs/DESIGN.md).
 CREATE FUNCTION crm_on_balance_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    PERFORM crm_profiles_follow_balances(ARRAY[NEW.email]);
+    UPDATE profiles SET credits = NEW.credits, updated_at = now()
+    WHERE email = NEW.email AND credits IS DISTINCT FROM NEW.credits;
     RETURN NULL;
 END
 $$;
@@ -99,7 +102,9 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    PERFORM crm_balances_follow_profiles(ARRAY[NEW.email]);
+    UPDATE crm_dashboard_stats s SET credits = p.credits
+    FROM profiles p
+    WHERE s.email = NEW.email AND p.email = NEW.email AND s.credits IS DISTINCT FROM p.credits;
     RETURN NULL;
 END
 $$;
