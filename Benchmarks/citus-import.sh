@@ -33,7 +33,7 @@ measure() {  # measure URL [import options…]: seconds of one import of the exp
     calc "$(now) - $started"
 }
 
-echo "Import of $users generated users ($rows rows), plain PostgreSQL vs a two-node Citus 13.2 cluster (coordinator + 1 worker) on this machine:"
+echo "Import of $users generated users ($rows rows), plain PostgreSQL vs a two-node Citus 13.2 cluster (coordinator + 1 worker, shards on both) on this machine:"
 echo
 echo "| load | plain s | Citus s | plain rows/s | Citus rows/s | Citus / plain |"
 echo "|---|---|---|---|---|---|"
@@ -44,3 +44,12 @@ for mode in nightly "backfill --jobs 2"; do
     c=$(measure "$coordinator" --mode $mode)
     echo "| $mode | $p | $c | $(calc "$rows / $p" 0) | $(calc "$rows / $c" 0) | $(calc "$p / $c" 2)× |"
 done
+catch_up() {  # catch_up URL: seconds of one crm_profiles_catch_up() over every user
+    local started
+    started=$(now)
+    psql -X -q -d "$1" -Atc 'SELECT count(*) FROM crm_profiles_catch_up()' >/dev/null
+    calc "$(now) - $started"
+}
+p=$(catch_up "$plain")
+c=$(catch_up "$coordinator")
+echo "| crm_profiles_catch_up(), nothing lagging (the cron job) | $p | $c | | | $(calc "$p / $c" 2)× |"

@@ -2,7 +2,9 @@
 # A two-node Citus cluster on this machine, for `make test-citus`: a coordinator and one worker, each a
 # private cluster made by pg-cluster.sh (throw-away, sockets in their folders, 127.0.0.1 for the nodes'
 # own connections), with Citus preloaded, the extension created in database "crm" on both, and the
-# worker added to the coordinator (which keeps no shards itself).
+# worker added to the coordinator. Both nodes hold shards: a user's rows are on one node or the other,
+# so a trigger or query that would need another node's shard fails here as it would with many workers
+# (a coordinator without shards would put every shard on the one worker and hide that).
 #
 #   scripts/citus-cluster.sh start   prints the coordinator's URL, then the worker's
 #   scripts/citus-cluster.sh stop
@@ -22,6 +24,7 @@ case "${1:-}" in
 CREATE EXTENSION IF NOT EXISTS citus;
 SELECT citus_set_coordinator_host('127.0.0.1', $(port_of "$coordinator"));
 SELECT citus_add_node('127.0.0.1', $(port_of "$worker"));
+SELECT citus_set_node_property('127.0.0.1', $(port_of "$coordinator"), 'shouldhaveshards', true);
 SQL
         echo "$coordinator"
         echo "$worker"

@@ -138,7 +138,7 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
         finished("deduplicate")
         try connection.query(UpkeepSQL.standAside)
         let privileged = try connection.query(UpkeepSQL.isBulkLoader).scalar == "t"
-        if privileged { try connection.query(UpkeepSQL.profilesFollowBalances) }
+        if privileged { try connection.query(UpkeepSQL.profilesCatchUp) }
         try check(on: connection, files: files, rejects: rejects, summary: &summary)
         try enforceThresholds(summary)
         finished("check references and credits")

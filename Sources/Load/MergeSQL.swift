@@ -143,15 +143,14 @@ enum UpkeepSQL {
     /// Whether the triggers honour the switch for this role (superuser or BYPASSRLS).
     static let isBulkLoader = "SELECT crm_is_bulk_loader()"
 
-    /// The set-based upkeep works on profiles.credits. Where nothing keeps it equal to the co-located
-    /// balance (Citus, whose `migrate --citus` drops that trigger), it lags after the app's own charges:
-    /// brought up to date for the staged users first. On plain PostgreSQL nothing is done (writing it
-    /// there could overwrite a charge the app commits meanwhile).
-    static let profilesFollowBalances = """
-        SELECT crm_profiles_follow_balances(array_agg(email))
-        FROM (SELECT email FROM "d_recordings" UNION SELECT email FROM "d_payments") staged
+    /// Where no trigger keeps profiles up to date (Citus: `migrate --citus` drops the ones that would
+    /// write the reference table from a shard), the app's own writes since the last import left them
+    /// behind: every CRM user's profile is opened, linked and brought to its balance first, and every
+    /// sign-up linked (the set-based upkeep below works on profiles). On plain PostgreSQL the triggers
+    /// keep them, and nothing is done (a copy there could overwrite a charge the app commits meanwhile).
+    static let profilesCatchUp = """
+        SELECT (SELECT count(*) FROM crm_profiles_catch_up())
         WHERE NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'crm_dashboard_stats_profiles_follow')
-        HAVING count(*) > 0
         """
 
     /// The co-located balances (crm_dashboard_stats.credits) after the upkeep: new users' take their

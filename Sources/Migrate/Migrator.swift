@@ -69,6 +69,11 @@ public struct Migrator {
         }
     }
 
+    /// Once `migrate --citus` has distributed the CRM tables, Citus refuses a new trigger on them unless
+    /// this is on (the triggers only touch rows of the same email: see Citus/distribute.sql). Without
+    /// Citus it is a placeholder setting that nothing reads.
+    static let allowTriggersOnDistributedTables = "SET LOCAL citus.enable_unsafe_triggers = on"
+
     /// Applies every pending migration in version order, each in one transaction.
     ///
     /// - Returns: The migrations that were applied now (empty when the database was up to date).
@@ -84,6 +89,7 @@ public struct Migrator {
             logger.info("applying migration", metadata: ["migration": "\(migration.name)"])
             do {
                 try connection.transaction { connection in
+                    try connection.query(Self.allowTriggersOnDistributedTables)
                     try connection.executeScript(migration.sql)
                     try connection.query(Self.recordSQL, [migration.version, migration.name, migration.checksum])
                 }
@@ -100,7 +106,7 @@ public struct Migrator {
         var script = "-- crm-pipeline migrations: \(migrations.count) to apply, each in its own transaction.\n"
         script += bookkeepingSQL + "\n"
         for migration in migrations {
-            script += "\n-- \(migration.name)\nBEGIN;\n\(migration.sql)\n"
+            script += "\n-- \(migration.name)\nBEGIN;\n\(allowTriggersOnDistributedTables);\n\(migration.sql)\n"
             script += "INSERT INTO crm_schema_migrations (version, name, checksum) VALUES ("
                 + "\(migration.version), '\(migration.name.replacing("'", with: "''"))', '\(migration.checksum)');\nCOMMIT;\n"
         }

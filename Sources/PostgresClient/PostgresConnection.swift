@@ -91,11 +91,14 @@ public final class PostgresConnection {
         return String(cString: escaped)
     }
 
-    /// Runs a script of several statements that carries no values (a migration file).
+    /// Runs a script of several statements that carries no values (a migration file), one statement
+    /// at a time, as psql does (see ``SQLScript``).
     ///
     /// - Throws: ``PostgresError`` for the first statement that fails; the rest do not run.
     public func executeScript(_ sql: String) throws {
-        try consume(PQexec(handle, sql))
+        for statement in SQLScript.statements(in: sql) {
+            try consume(PQexec(handle, statement))
+        }
     }
 
     /// Turns a libpq result into a ``QueryResult`` or an error, and frees it.

@@ -128,13 +128,13 @@ enum ReportSQL {
         "crm_credit_ledger", "crm_dashboard_stats", "profiles", "crm_import_runs",
     ]
 
-    /// Sizes of one table (`$1` is its name) and its previous snapshot.
+    /// Sizes of one table (`$1` is its name) and its previous snapshot. `crm_table_sizes` adds up the
+    /// shards on Citus, where the coordinator's table is an empty shell.
     static let tableSizes = """
-        SELECT pg_relation_size(c.oid), pg_indexes_size(c.oid), pg_total_relation_size(c.oid),
-               coalesce(st.n_dead_tup, 0),
+        SELECT sizes.heap_bytes, sizes.index_bytes, sizes.total_bytes, sizes.dead_rows,
                (SELECT rows FROM crm_table_snapshots WHERE table_name = $1 ORDER BY taken_at DESC LIMIT 1),
                (SELECT total_bytes FROM crm_table_snapshots WHERE table_name = $1 ORDER BY taken_at DESC LIMIT 1)
-        FROM pg_class c LEFT JOIN pg_stat_user_tables st ON st.relid = c.oid
+        FROM pg_class c CROSS JOIN LATERAL crm_table_sizes(c.oid) sizes
         WHERE c.oid = to_regclass(quote_ident($1))
         """
 

@@ -31,7 +31,14 @@ public struct Verifier {
         ("crm_job_requests", "crm_job_requests_check_owner"), ("crm_recordings", "crm_recordings_check_owner"),
         ("crm_resumes", "crm_resumes_check_owner"), ("crm_dashboard_stats", "crm_dashboard_stats_check_owner"),
         ("crm_credit_ledger", "crm_credit_ledger_check_owner"), ("crm_payments", "crm_payments_check_owner"),
-        ("crm_job_requests", "crm_job_requests_unlink_recordings"), ("digital_resume_by_CRM", "crm_users_set_balance"),
+        ("crm_job_requests", "crm_job_requests_unlink_recordings"),
+    ]
+
+    /// The triggers that keep profiles and sign-ups up to date at once: expected unless `migrate --citus`
+    /// has distributed the tables (it drops them; `crm_profiles_catch_up` does their work there).
+    static let profileTriggers: [(table: String, trigger: String)] = [
+        ("crm_dashboard_stats", "crm_dashboard_stats_profiles_follow"), ("digital_resume_by_CRM", "crm_users_open_profile"),
+        ("digital_resume_by_CRM", "crm_users_link_profile"), ("auth.users", "crm_link_crm_user"),
     ]
 
     static let protectedTables = [
@@ -50,22 +57,28 @@ public struct Verifier {
         try collect(VerifySQL.statsDrift)
         try collect(VerifySQL.creditsDrift)
         try collect(VerifySQL.balanceDrift)
+        try collect(VerifySQL.accountLinks)
         try collect(VerifySQL.orphans)
         try collect(VerifySQL.rowLevelSecurity, ["{" + Self.protectedTables.joined(separator: ",") + "}"])
-        for (table, trigger) in Self.expectedTriggers {
+        let distributed = try connection.query(VerifySQL.hasCitus).scalar == "t"
+            && connection.query(VerifySQL.isDistributed).scalar == "t"
+        for (table, trigger) in Self.expectedTriggers + (distributed ? [] : Self.profileTriggers) {
             try collect(VerifySQL.trigger, [table, trigger])
         }
         return violations
     }
 
-    /// Repairs stats and credits drift in one transaction: stats rows set to the real counts (created where
-    /// missing), missing accounts opened, balances set to their ledger sum.
+    /// Repairs stats and credits drift in one transaction: profiles caught up with the CRM users (opened,
+    /// linked, set to the balance, sign-ups linked: `crm_profiles_catch_up`), stats rows set to the real
+    /// counts (created where missing), missing accounts opened, profiles and balances set to the ledger sum.
     ///
     /// - Returns: What changed, one line per user and kind of change.
     public func fix() throws -> [String] {
         try connection.transaction { connection in
             var changes: [String] = []
-            for sql in [VerifySQL.fixStats, VerifySQL.fixMissingAccounts, VerifySQL.fixCredits, VerifySQL.fixBalances] {
+            // The catch-up first: on Citus it cannot follow the multi-shard updates below in one transaction.
+            for sql in [VerifySQL.catchUpProfiles, VerifySQL.fixStats, VerifySQL.fixMissingAccounts, VerifySQL.fixCredits,
+                        VerifySQL.fixBalances] {
                 changes += try connection.query(sql).rows.map { $0.compactMap { $0 }.joined(separator: ": ") }
             }
             return changes
@@ -115,6 +128,31 @@ enum VerifySQL {
         ORDER BY s.email
         """
 
+    /// Sign-ups not linked to their CRM user, and profiles not linked to their CRM user's account (where
+    /// no other profile has it). On Citus both wait for `crm_profiles_catch_up`.
+    static let accountLinks = """
+        SELECT u.email, 'CRM user linked to its sign-up', min(a.id::text), 'not linked'
+        FROM "digital_resume_by_CRM" u JOIN auth.users a ON lower(btrim(a.email)) = u.email
+        WHERE u.user_id IS NULL
+        GROUP BY u.email
+        UNION ALL
+        SELECT u.email, 'profile linked to the account', u.user_id::text, 'not linked'
+        FROM "digital_resume_by_CRM" u JOIN profiles p ON p.email = u.email
+        LEFT JOIN profiles taken ON taken.user_id = u.user_id
+        WHERE u.user_id IS NOT NULL AND p.user_id IS NULL AND taken.id IS NULL
+        ORDER BY 1, 2
+        """
+
+    /// Whether Citus is there at all; only then can ``isDistributed`` be asked (it names its catalog).
+    static let hasCitus = "SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL"
+
+    /// Whether `migrate --citus` has distributed the CRM tables.
+    static let isDistributed = """
+        SELECT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = 'public."digital_resume_by_CRM"'::regclass)
+        """
+
+    static let catchUpProfiles = "SELECT user_email, change FROM crm_profiles_catch_up() ORDER BY 1, 2"
+
     static let orphans = """
         SELECT o.email, 'row in ' || o.source || ' without a CRM user', 'a CRM user', 'none'
         FROM (SELECT email, 'crm_job_requests' AS source FROM crm_job_requests
@@ -139,7 +177,8 @@ enum VerifySQL {
         SELECT NULL, 'trigger ' || $2 || ' on ' || $1, 'present and enabled',
                CASE WHEN t.oid IS NULL THEN 'missing' ELSE 'disabled' END
         FROM (SELECT 1) one
-        LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass(quote_ident($1)) AND t.tgname = $2
+        LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass(CASE WHEN $1 LIKE '%.%' THEN $1 ELSE quote_ident($1) END)
+                               AND t.tgname = $2
         WHERE t.oid IS NULL OR t.tgenabled = 'D'
         """
 

@@ -36,6 +36,19 @@ enum CitusCluster {
         }
     }
 
+    /// An email (of nobody) whose shard is on the coordinator, or on the worker.
+    static func email(onCoordinator: Bool, url: String) throws -> String {
+        try PostgresConnection.withConnection(url: url) { connection in
+            try #require(try connection.query("""
+                SELECT 'probe-' || n || '@example.com' FROM generate_series(1, 100) AS n
+                JOIN pg_dist_shard_placement p
+                  ON p.shardid = get_shard_id_for_distribution_column('"digital_resume_by_CRM"', 'probe-' || n || '@example.com')
+                WHERE (p.nodeport = current_setting('port')::int) = $1::boolean
+                ORDER BY n LIMIT 1
+                """, [onCoordinator ? "true" : "false"]).scalar)
+        }
+    }
+
     /// What the reports say, as JSON, for the months that the samples and the generated set cover.
     static func reports(of url: String) throws -> [String: String] {
         var outputs: [String: String] = [:]

@@ -9,10 +9,39 @@
 --     on the shards, which is safe here because they only touch rows of the same email.
 SET citus.enable_unsafe_triggers = on;
 
--- profiles.credits cannot follow the co-located balance by trigger on Citus (a trigger on a shard
--- cannot write a reference table): imports, `verify --fix` and crm_profiles_follow_balances bring it
--- up to date instead. The balance of record is crm_dashboard_stats.credits.
+-- A trigger on a shard cannot write the reference table profiles, and one on the reference table
+-- auth.users cannot reach a CRM shard on another node: the triggers that would are dropped, and
+-- crm_profiles_catch_up() does their work from the coordinator (every import runs it first, so does
+-- `verify --fix`; see the README for running it more often). The balance of record,
+-- crm_dashboard_stats.credits, and the CRM user's own rows are still kept by the triggers on the shards.
 DROP TRIGGER IF EXISTS crm_dashboard_stats_profiles_follow ON public.crm_dashboard_stats;
+DROP TRIGGER IF EXISTS crm_users_open_profile ON public."digital_resume_by_CRM";
+DROP TRIGGER IF EXISTS crm_users_link_profile ON public."digital_resume_by_CRM";
+DROP TRIGGER IF EXISTS crm_link_crm_user ON auth.users;
+
+-- The catch-up updates CRM users and then their rows, joined with them, in one transaction: in Citus's
+-- parallel mode the second statement can need placements that the first modified over different
+-- connections, which Citus refuses ("cannot perform query with placements that were modified over
+-- multiple connections"). One connection per node for it, then.
+ALTER FUNCTION public.crm_profiles_catch_up() SET citus.multi_shard_modify_mode = 'sequential';
+
+-- The `tables` report's sizes: a Citus table's coordinator copy is an empty shell, so its shards are
+-- added up (sizes by Citus; dead rows asked of every shard).
+CREATE OR REPLACE FUNCTION public.crm_table_sizes(p_table regclass, OUT heap_bytes bigint, OUT index_bytes bigint,
+                                                  OUT total_bytes bigint, OUT dead_rows bigint)
+LANGUAGE sql STABLE
+AS $$
+    SELECT citus_relation_size(p_table), citus_total_relation_size(p_table) - citus_table_size(p_table),
+           citus_total_relation_size(p_table),
+           (SELECT coalesce(sum(nullif(result, '')::bigint), 0)
+            FROM run_command_on_shards(p_table, $cmd$SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = '%s'::regclass$cmd$)
+            WHERE success)
+    FROM pg_dist_partition WHERE logicalrelid = p_table
+    UNION ALL
+    SELECT pg_relation_size(p_table), pg_indexes_size(p_table), pg_total_relation_size(p_table),
+           coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = p_table), 0)
+    WHERE NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = p_table)
+$$;
 
 DO $distribute$
 DECLARE

@@ -1,0 +1,118 @@
+import Foundation
+import PostgresClient
+import TestSupport
+import Testing
+
+/// The app's own single-row writes, outside any import, on both nodes' shards.
+extension CitusTests {
+    /// A service adds two CRM users (one already signed up), their job requests, charged recordings and a
+    /// payment; then two CRM users sign up, one of them from the samples. Times are fixed, so that the two
+    /// databases can be compared.
+    static let appWrites: [String] = [
+        "INSERT INTO auth.users (id, email) VALUES ('22222222-2222-2222-2222-222222222222', 'Early.Bird@example.com')",
+        #"""
+        INSERT INTO "digital_resume_by_CRM" (email, first_name, created_at, updated_at)
+        VALUES ('early.bird@example.com', 'Early', '2025-11-02 10:00Z', '2025-11-02 10:00Z'),
+               ('late.comer@example.com', 'Late', '2025-11-03 10:00Z', '2025-11-03 10:00Z')
+        """#,
+        """
+        INSERT INTO crm_job_requests (email, external_id, job_title, created_at)
+        VALUES ('early.bird@example.com', 'APP-J1', 'Baker', '2025-11-04 10:00Z'),
+               ('late.comer@example.com', 'APP-J2', 'Pilot', '2025-11-04 11:00Z')
+        """,
+        """
+        INSERT INTO crm_recordings (email, external_id, video_url, credit_charged, created_at)
+        VALUES ('early.bird@example.com', 'APP-R1', 'https://v.example.com/1.mp4', true, '2025-11-05 10:00Z'),
+               ('late.comer@example.com', 'APP-R2', 'https://v.example.com/2.mp4', true, '2025-11-05 11:00Z'),
+               ('chloe.dubois@example.fr', 'APP-R3', 'https://v.example.com/3.mp4', true, '2025-11-05 12:00Z')
+        """,
+        """
+        INSERT INTO crm_payments (email, external_id, amount_cents, paid_at)
+        VALUES ('late.comer@example.com', 'APP-P1', 900, '2025-11-06 10:00Z')
+        """,
+        """
+        INSERT INTO auth.users (id, email)
+        VALUES ('33333333-3333-3333-3333-333333333333', 'chloe.dubois@example.fr'),
+               ('44444444-4444-4444-4444-444444444444', 'late.comer@example.com')
+        """,
+    ]
+
+    /// Who is linked to which account: CRM users, profiles and every child row.
+    static func accountLinks(_ connection: PostgresConnection) throws -> [String] {
+        try connection.query("""
+            SELECT t || ':' || email || ':' || coalesce(user_id::text, '-') FROM (
+                SELECT 'u' AS t, email, user_id FROM "digital_resume_by_CRM"
+                UNION ALL SELECT 'p', email, user_id FROM profiles
+                UNION ALL SELECT 'j', email, user_id FROM crm_job_requests
+                UNION ALL SELECT 'r', email, user_id FROM crm_recordings
+                UNION ALL SELECT 's', email, user_id FROM crm_dashboard_stats
+                UNION ALL SELECT 'l', email, user_id FROM crm_credit_ledger
+                UNION ALL SELECT 'y', email, user_id FROM crm_payments) links
+            ORDER BY 1
+            """).rows.map { $0[0] ?? "" }
+    }
+
+    @Test("the app's own writes (new CRM users, their rows, charges, a payment, sign-ups) succeed on shards of both nodes; after crm_profiles_catch_up the tables, credits and account links are identical to plain PostgreSQL, where the triggers did it all at once")
+    func appWritesIdentical() throws {
+        let citus = try CitusCluster.emptied()
+        try CitusCluster.importSamples(into: citus, then: nil)
+        try PostgresConnection.withConnection(url: citus) { connection in
+            // The writes reach both nodes, or the test would prove nothing about another node's shards.
+            #expect(try connection.query("""
+                SELECT count(DISTINCT p.nodeport) FROM unnest(ARRAY['early.bird@example.com', 'late.comer@example.com',
+                                                                    'chloe.dubois@example.fr']) AS e(email)
+                JOIN pg_dist_shard_placement p ON p.shardid = get_shard_id_for_distribution_column('"digital_resume_by_CRM"', e.email)
+                """).scalar == "2")
+            for statement in Self.appWrites { try connection.query(statement) }
+        }
+        // Until the catch-up, the profiles lag and verify says so.
+        let lagging = try CommandLineRunner.run(["verify", "--database-url", citus])
+        #expect(lagging.status == 65)
+        for expected in ["late.comer@example.com  credit account missing", "late.comer@example.com  CRM user linked to its sign-up",
+                         "chloe.dubois@example.fr  credits (balance = ledger sum)"] {
+            #expect(lagging.standardOutput.contains(expected), "\(expected) in \(lagging.standardOutput)")
+        }
+        let changes = try PostgresConnection.withConnection(url: citus) { connection in
+            try connection.query("SELECT user_email || ': ' || change FROM crm_profiles_catch_up() ORDER BY 1").rows.map { $0[0] ?? "" }
+        }
+        #expect(changes.contains("late.comer@example.com: linked to its sign-up (account 44444444-4444-4444-4444-444444444444)"), "\(changes)")
+        #expect(changes.contains("early.bird@example.com: profile opened with 3 credit(s), the balance"), "\(changes)")
+        #expect(try CommandLineRunner.run(["verify", "--database-url", citus]).status == 0)
+
+        try TestDatabase.withFresh { plain throws in
+            try CitusCluster.importSamples(into: plain.url, then: nil)
+            let connection = try plain.connect()
+            for statement in Self.appWrites { try connection.query(statement) }
+            #expect(try connection.query("SELECT count(*) FROM crm_profiles_catch_up()").scalar == "0",
+                    "on plain PostgreSQL the triggers leave nothing to catch up")
+            #expect(try CommandLineRunner.run(["verify", "--database-url", plain.url]).status == 0)
+            try PostgresConnection.withConnection(url: citus) { citusConnection throws in
+                #expect(try citusConnection.contentFingerprint() == connection.contentFingerprint())
+                #expect(try Self.accountLinks(citusConnection) == Self.accountLinks(connection))
+            }
+        }
+    }
+
+    @Test("report tables on Citus adds up the shards: the coordinator's empty shell tables are not what it measures")
+    func tablesReportCountsShards() throws {
+        let url = try CitusCluster.emptied()
+        try CitusCluster.importSamples(into: url, then: CitusTests.generated)
+        let outcome = try CommandLineRunner.run(["report", "tables", "--format", "csv", "--database-url", url])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let rows = Dictionary(outcome.standardOutput.split(whereSeparator: \.isNewline).map { $0.split(separator: ",").map(String.init) }
+            .filter { $0.count >= 5 }.map { ($0[0], $0) }, uniquingKeysWith: { first, _ in first })
+        try PostgresConnection.withConnection(url: url) { connection in
+            for table in ["crm_recordings", "profiles", "crm_import_runs"] {
+                let row = try #require(rows[table], "\(outcome.standardOutput)")
+                let citusTotal = try connection.query("""
+                    SELECT CASE WHEN EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = $1::regclass)
+                                THEN citus_total_relation_size($1::regclass) ELSE pg_total_relation_size($1::regclass) END
+                    """, [table]).scalar
+                #expect(row[4] == citusTotal, "\(table): \(row)")
+                #expect(try connection.query("SELECT count(*) FROM \(table)").scalar == row[1], "\(table): \(row)")
+            }
+            let shell = try connection.query("SELECT pg_total_relation_size('crm_recordings')").scalar.flatMap { Int64($0) } ?? 0
+            #expect(Int64(rows["crm_recordings"]?[4] ?? "") ?? 0 > 20 * shell, "the shards hold the rows, not the shell")
+        }
+    }
+}
