@@ -138,7 +138,7 @@ let package = Package(
         // Runs only under `make test-citus` (CITUS_URL set): the same runs on Citus and on plain PostgreSQL.
         .testTarget(
             name: "CitusTests",
-            dependencies: ["PostgresClient", "PipelineCore", "TestSupport"],
+            dependencies: ["PostgresClient", "PipelineCore", "TestSupport", "Migrate", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -69,10 +69,15 @@ public struct Migrator {
         }
     }
 
-    /// Once `migrate --citus` has distributed the CRM tables, Citus refuses a new trigger on them unless
-    /// this is on (the triggers only touch rows of the same email: see Citus/distribute.sql). Without
-    /// Citus it is a placeholder setting that nothing reads.
-    static let allowTriggersOnDistributedTables = "SET LOCAL citus.enable_unsafe_triggers = on"
+    /// What a migration needs once `migrate --citus` has distributed the CRM tables: Citus refuses to
+    /// create or drop a trigger on them unless `enable_unsafe_triggers` is on (the triggers only touch
+    /// rows of the same email: see Citus/distribute.sql), and refuses a function command after DDL that
+    /// it ran over several connections, unless the transaction is sequential. Without Citus these are
+    /// placeholder settings that nothing reads.
+    static let citusSettings = [
+        "SET LOCAL citus.enable_unsafe_triggers = on",
+        "SET LOCAL citus.multi_shard_modify_mode = 'sequential'",
+    ]
 
     /// Applies every pending migration in version order, each in one transaction.
     ///
@@ -89,7 +94,7 @@ public struct Migrator {
             logger.info("applying migration", metadata: ["migration": "\(migration.name)"])
             do {
                 try connection.transaction { connection in
-                    try connection.query(Self.allowTriggersOnDistributedTables)
+                    for setting in Self.citusSettings { try connection.query(setting) }
                     try connection.executeScript(migration.sql)
                     try connection.query(Self.recordSQL, [migration.version, migration.name, migration.checksum])
                 }
@@ -106,7 +111,7 @@ public struct Migrator {
         var script = "-- crm-pipeline migrations: \(migrations.count) to apply, each in its own transaction.\n"
         script += bookkeepingSQL + "\n"
         for migration in migrations {
-            script += "\n-- \(migration.name)\nBEGIN;\n\(allowTriggersOnDistributedTables);\n\(migration.sql)\n"
+            script += "\n-- \(migration.name)\nBEGIN;\n" + citusSettings.map { $0 + ";\n" }.joined() + "\(migration.sql)\n"
             script += "INSERT INTO crm_schema_migrations (version, name, checksum) VALUES ("
                 + "\(migration.version), '\(migration.name.replacing("'", with: "''"))', '\(migration.checksum)');\nCOMMIT;\n"
         }

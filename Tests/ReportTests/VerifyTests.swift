@@ -62,15 +62,43 @@ struct VerifyTests {
         }
     }
 
-    @Test("a disabled trigger or RLS switched off is found; --fix does not hide it")
+    @Test("a sign-up that its trigger missed is found, and so is the profile it left unlinked; --fix links the CRM user, its rows and its profile")
+    func unlinkedSignUp() throws {
+        try TestDatabase.withFresh { database throws in
+            let connection = try database.connect()
+            try ReportDataSet.load(into: connection)
+            let account = "55555555-5555-5555-5555-555555555555"
+            try connection.transaction { connection in
+                // No triggers fire in replica mode, as when a restore or a replication tool writes the row.
+                try connection.query("SET LOCAL session_replication_role = replica")
+                try connection.query("INSERT INTO auth.users (id, email) VALUES ($1::uuid, 'Ann@Example.com')", [account])
+            }
+            let found = try verify(database)
+            #expect(found.status == ExitStatus.dataError.rawValue)
+            #expect(found.standardOutput.contains("ann@example.com  CRM user linked to its sign-up: expected \(account), found not linked"),
+                    "\(found.standardOutput)")
+            let fixed = try verify(database, ["--fix"])
+            #expect(fixed.standardOutput.contains("ann@example.com: linked to its sign-up (account \(account))"), "\(fixed.standardOutput)")
+            #expect(try verify(database).status == 0)
+            for table in [#""digital_resume_by_CRM""#, "crm_recordings", "crm_dashboard_stats", "profiles"] {
+                #expect(try connection.query("SELECT count(*) FROM \(table) WHERE email = 'ann@example.com' AND user_id IS DISTINCT FROM $1::uuid",
+                                             [account]).scalar == "0", "\(table)")
+            }
+        }
+    }
+
+    @Test("a disabled or missing trigger, or RLS switched off, is found; --fix does not hide it")
     func structure() throws {
         try TestDatabase.withFresh { database throws in
             let connection = try database.connect()
             try connection.query("ALTER TABLE crm_recordings DISABLE TRIGGER crm_recordings_count")
+            try connection.query("DROP TRIGGER crm_link_crm_user ON auth.users")
             try connection.query("ALTER TABLE crm_payments DISABLE ROW LEVEL SECURITY")
             let outcome = try verify(database, ["--fix"])
             #expect(outcome.status == ExitStatus.dataError.rawValue)
             #expect(outcome.standardOutput.contains("trigger crm_recordings_count on crm_recordings: expected present and enabled, found disabled"))
+            #expect(outcome.standardOutput.contains("trigger crm_link_crm_user on auth.users: expected present and enabled, found missing"),
+                    "\(outcome.standardOutput)")
             #expect(outcome.standardOutput.contains("row level security on crm_payments: expected enabled, found disabled"))
         }
     }
