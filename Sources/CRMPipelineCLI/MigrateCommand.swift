@@ -12,7 +12,8 @@ struct MigrateCommand: ParsableCommand {
             Each migration runs in its own transaction and is recorded with its sha256 in
             crm_schema_migrations; an applied migration whose file changed is an error.
             With --citus, the CRM tables are then distributed by email over a Citus cluster
-            (profiles and auth.users become reference tables); run it on the coordinator.
+            (profiles and auth.users become reference tables); run it on the coordinator. Once
+            they are distributed, every migrate does that step again (it is idempotent).
             """
     )
 
@@ -56,7 +57,9 @@ struct MigrateCommand: ParsableCommand {
                 print(applied.isEmpty
                     ? "The database is up to date (\(migrations.count) migrations)."
                     : "Applied \(applied.count) migration(s): \(applied.map(\.name).joined(separator: ", ")).")
-                if citus {
+                // Once distributed, every migrate distributes again: a new migration may have created what
+                // only plain PostgreSQL can have (a trigger that writes profiles from a shard).
+                if try citus || connection.query("SELECT crm_is_distributed()").scalar == "t" {
                     try CitusDistribution.apply(on: connection)
                     let layout = try connection.query(CitusDistribution.layoutQuery).rows
                     print("Citus: " + layout.map { "\($0[0] ?? "?") \($0[1] ?? "?")" }.joined(separator: ", ") + ".")

@@ -52,6 +52,7 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
             guard try connection.tryAdvisoryLock(Self.lockKey) else { throw LoadError.locked }
             defer { _ = try? connection.advisoryUnlock(Self.lockKey) }
             try log.closeInterruptedRuns()
+            if !options.dryRun { try catchUpProfiles(on: connection) }
 
             for file in files {
                 let (sha256, bytes) = try fingerprint(of: file.path)
@@ -91,6 +92,17 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
     }
 
     private struct DryRunFinished: Error {}
+
+    /// On Citus, everything the app's own writes left for the catch-up (profiles, sign-up links), for
+    /// every CRM user, in its own transaction before the import's; nothing on plain PostgreSQL, whose
+    /// triggers leave nothing to catch up.
+    private func catchUpProfiles(on connection: PostgresConnection) throws {
+        guard try connection.query(UpkeepSQL.isBulkLoader).scalar == "t" else { return }
+        let changes = try connection.query(UpkeepSQL.catchUpEveryProfile).scalar ?? "0"
+        if changes != "0" {
+            logger.info("profiles caught up with the app's own writes", metadata: ["changes": "\(changes)"])
+        }
+    }
 
     /// Everything inside a nightly import's transaction.
     private func load(
@@ -138,7 +150,7 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
         finished("deduplicate")
         try connection.query(UpkeepSQL.standAside)
         let privileged = try connection.query(UpkeepSQL.isBulkLoader).scalar == "t"
-        if privileged { try connection.query(UpkeepSQL.profilesCatchUp) }
+        if privileged { try connection.query(UpkeepSQL.catchUpStagedProfiles) }
         try check(on: connection, files: files, rejects: rejects, summary: &summary)
         try enforceThresholds(summary)
         finished("check references and credits")

@@ -143,14 +143,17 @@ enum UpkeepSQL {
     /// Whether the triggers honour the switch for this role (superuser or BYPASSRLS).
     static let isBulkLoader = "SELECT crm_is_bulk_loader()"
 
-    /// Where no trigger keeps profiles up to date (Citus: `migrate --citus` drops the ones that would
-    /// write the reference table from a shard), the app's own writes since the last import left them
-    /// behind: every CRM user's profile is opened, linked and brought to its balance first, and every
-    /// sign-up linked (the set-based upkeep below works on profiles). On plain PostgreSQL the triggers
-    /// keep them, and nothing is done (a copy there could overwrite a charge the app commits meanwhile).
-    static let profilesCatchUp = """
-        SELECT (SELECT count(*) FROM crm_profiles_catch_up())
-        WHERE NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'crm_dashboard_stats_profiles_follow')
+    /// The whole-database catch-up (`crm_profiles_catch_up`), where the triggers that keep profiles and
+    /// sign-up links up to date are not there (Citus: `migrate --citus` drops them).
+    static let catchUpEveryProfile = "SELECT (SELECT count(*) FROM crm_profiles_catch_up()) WHERE crm_is_distributed()"
+
+    /// The same for the staged users, inside the import's transaction: the set-based upkeep below reads
+    /// and moves their profiles, which the app may have left behind since the run started. On plain
+    /// PostgreSQL nothing is done (a copy there could overwrite a charge the app commits meanwhile).
+    static let catchUpStagedProfiles = """
+        SELECT (SELECT count(*) FROM crm_profiles_catch_up(ARRAY(
+            SELECT email FROM "d_users" UNION SELECT email FROM "d_recordings" UNION SELECT email FROM "d_payments")))
+        WHERE crm_is_distributed()
         """
 
     /// The co-located balances (crm_dashboard_stats.credits) after the upkeep: new users' take their

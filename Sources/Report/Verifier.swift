@@ -34,8 +34,9 @@ public struct Verifier {
         ("crm_job_requests", "crm_job_requests_unlink_recordings"),
     ]
 
-    /// The triggers that keep profiles and sign-ups up to date at once: expected unless `migrate --citus`
-    /// has distributed the tables (it drops them; `crm_profiles_catch_up` does their work there).
+    /// The triggers that keep profiles and sign-ups up to date at once: expected on plain PostgreSQL, and
+    /// expected absent once `migrate --citus` has distributed the tables (there they would make the app's
+    /// writes fail; `crm_profiles_catch_up` does their work).
     static let profileTriggers: [(table: String, trigger: String)] = [
         ("crm_dashboard_stats", "crm_dashboard_stats_profiles_follow"), ("digital_resume_by_CRM", "crm_users_open_profile"),
         ("digital_resume_by_CRM", "crm_users_link_profile"), ("auth.users", "crm_link_crm_user"),
@@ -60,25 +61,30 @@ public struct Verifier {
         try collect(VerifySQL.accountLinks)
         try collect(VerifySQL.orphans)
         try collect(VerifySQL.rowLevelSecurity, ["{" + Self.protectedTables.joined(separator: ",") + "}"])
-        let distributed = try connection.query(VerifySQL.hasCitus).scalar == "t"
-            && connection.query(VerifySQL.isDistributed).scalar == "t"
+        let distributed = try connection.query("SELECT crm_is_distributed()").scalar == "t"
         for (table, trigger) in Self.expectedTriggers + (distributed ? [] : Self.profileTriggers) {
             try collect(VerifySQL.trigger, [table, trigger])
+        }
+        for (table, trigger) in distributed ? Self.profileTriggers : [] {
+            try collect(VerifySQL.triggerOnShards, [table, trigger])
         }
         return violations
     }
 
-    /// Repairs stats and credits drift in one transaction: profiles caught up with the CRM users (opened,
-    /// linked, set to the balance, sign-ups linked: `crm_profiles_catch_up`), stats rows set to the real
-    /// counts (created where missing), missing accounts opened, profiles and balances set to the ledger sum.
+    /// Repairs stats and credits drift in one transaction: stats rows set to the real counts (created where
+    /// missing), balances set to the ledger sum, profiles caught up with them (opened, linked, set to the
+    /// balance, sign-ups linked: `crm_profiles_catch_up`), and any account still missing or off the ledger
+    /// repaired.
     ///
     /// - Returns: What changed, one line per user and kind of change.
     public func fix() throws -> [String] {
         try connection.transaction { connection in
             var changes: [String] = []
-            // The catch-up first: on Citus it cannot follow the multi-shard updates below in one transaction.
-            for sql in [VerifySQL.catchUpProfiles, VerifySQL.fixStats, VerifySQL.fixMissingAccounts, VerifySQL.fixCredits,
-                        VerifySQL.fixBalances] {
+            // On Citus, the catch-up can only follow the multi-shard updates before it in one transaction
+            // when they used one connection per node. (A placeholder setting without Citus.)
+            try connection.setLocal("citus.multi_shard_modify_mode", to: "sequential")
+            for sql in [VerifySQL.fixStats, VerifySQL.fixBalances, VerifySQL.catchUpProfiles, VerifySQL.fixMissingAccounts,
+                        VerifySQL.fixCredits] {
                 changes += try connection.query(sql).rows.map { $0.compactMap { $0 }.joined(separator: ": ") }
             }
             return changes
@@ -143,14 +149,6 @@ enum VerifySQL {
         ORDER BY 1, 2
         """
 
-    /// Whether Citus is there at all; only then can ``isDistributed`` be asked (it names its catalog).
-    static let hasCitus = "SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL"
-
-    /// Whether `migrate --citus` has distributed the CRM tables.
-    static let isDistributed = """
-        SELECT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = 'public."digital_resume_by_CRM"'::regclass)
-        """
-
     static let catchUpProfiles = "SELECT user_email, change FROM crm_profiles_catch_up() ORDER BY 1, 2"
 
     static let orphans = """
@@ -173,13 +171,21 @@ enum VerifySQL {
         WHERE c.oid IS NULL OR NOT c.relrowsecurity
         """
 
+    /// `$1` as a relation: a plain name is quoted (mixed case), a qualified one (`auth.users`) is taken as is.
+    private static let namedTable = "to_regclass(CASE WHEN $1 LIKE '%.%' THEN $1 ELSE quote_ident($1) END)"
+
     static let trigger = """
         SELECT NULL, 'trigger ' || $2 || ' on ' || $1, 'present and enabled',
                CASE WHEN t.oid IS NULL THEN 'missing' ELSE 'disabled' END
         FROM (SELECT 1) one
-        LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass(CASE WHEN $1 LIKE '%.%' THEN $1 ELSE quote_ident($1) END)
-                               AND t.tgname = $2
+        LEFT JOIN pg_trigger t ON t.tgrelid = \(namedTable) AND t.tgname = $2
         WHERE t.oid IS NULL OR t.tgenabled = 'D'
+        """
+
+    static let triggerOnShards = """
+        SELECT NULL, 'trigger ' || $2 || ' on ' || $1, 'absent on Citus (migrate --citus drops it)', 'present'
+        FROM pg_trigger t
+        WHERE t.tgrelid = \(namedTable) AND t.tgname = $2
         """
 
     static let fixStats = """

@@ -84,6 +84,16 @@ struct VerifyTests {
                 #expect(try connection.query("SELECT count(*) FROM \(table) WHERE email = 'ann@example.com' AND user_id IS DISTINCT FROM $1::uuid",
                                              [account]).scalar == "0", "\(table)")
             }
+            // The profile alone loses the link (the triggers standing aside): found, and linked again.
+            try connection.transaction { connection in
+                try connection.setLocal("crm.bulk_load", to: "on")
+                try connection.query("UPDATE profiles SET user_id = NULL WHERE email = 'ann@example.com'")
+            }
+            let unlinked = try verify(database)
+            #expect(unlinked.standardOutput.contains("ann@example.com  profile linked to the account: expected \(account), found not linked"),
+                    "\(unlinked.standardOutput)")
+            #expect(try verify(database, ["--fix"]).standardOutput.contains("ann@example.com: profile linked to the account"))
+            #expect(try verify(database).status == 0)
         }
     }
 

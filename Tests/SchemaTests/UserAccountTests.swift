@@ -109,6 +109,36 @@ struct UserAccountTests {
         }
     }
 
+    @Test("a profile that outlived its CRM user is linked when the user comes back after signing up")
+    func survivingProfileLinked() throws {
+        try TestDatabase.withFresh { database in
+            let fixture = Fixture(connection: try database.connect())
+            try fixture.crmUser("ida@example.com")
+            try fixture.connection.query(#"DELETE FROM "digital_resume_by_CRM" WHERE email = 'ida@example.com'"#)
+            let id = try fixture.authUser("ida@example.com")
+            try fixture.crmUser("ida@example.com")
+            #expect(try fixture.connection.query("SELECT user_id FROM profiles WHERE email = 'ida@example.com'").scalar == id)
+            #expect(try fixture.invariantViolations().isEmpty)
+        }
+    }
+
+    @Test("two CRM users of one account (its email changed): linking both at once gives the profile of the first email the account, and fails nothing")
+    func sharedAccount() throws {
+        try TestDatabase.withFresh { database in
+            let fixture = Fixture(connection: try database.connect())
+            try fixture.crmUser("jo.old@example.com")
+            try fixture.crmUser("jo.new@example.com")
+            let id = try fixture.authUser("jo.elsewhere@example.com")
+            try fixture.connection.transaction { connection in
+                // As an import links them: the row triggers stand aside, the set-based function links.
+                try connection.setLocal("crm.bulk_load", to: "on")
+                try connection.query(#"UPDATE "digital_resume_by_CRM" SET user_id = $1::uuid WHERE email LIKE 'jo.%'"#, [id])
+                try connection.query("SELECT crm_link_accounts(ARRAY['jo.old@example.com', 'jo.new@example.com'])")
+            }
+            #expect(try fixture.connection.query("SELECT email FROM profiles WHERE user_id = $1::uuid", [id]).rows == [["jo.new@example.com"]])
+        }
+    }
+
     @Test("emails are stored normalized, and never change afterwards")
     func emailRules() throws {
         try TestDatabase.withFresh { database in

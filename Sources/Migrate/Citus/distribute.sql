@@ -23,7 +23,7 @@ DROP TRIGGER IF EXISTS crm_link_crm_user ON auth.users;
 -- parallel mode the second statement can need placements that the first modified over different
 -- connections, which Citus refuses ("cannot perform query with placements that were modified over
 -- multiple connections"). One connection per node for it, then.
-ALTER FUNCTION public.crm_profiles_catch_up() SET citus.multi_shard_modify_mode = 'sequential';
+ALTER FUNCTION public.crm_profiles_catch_up(text[]) SET citus.multi_shard_modify_mode = 'sequential';
 
 -- The `tables` report's sizes: a Citus table's coordinator copy is an empty shell, so its shards are
 -- added up (sizes by Citus; dead rows asked of every shard).

@@ -38,17 +38,19 @@ END
 $$;
 
 -- The profile of a new CRM user, with the balance just opened; linked unless another profile has the
--- account. Plain PostgreSQL only (`migrate --citus` drops its trigger).
-CREATE FUNCTION crm_open_profile() RETURNS trigger
+-- account (a profile that outlived an earlier CRM row of this email is linked now if it was not).
+-- Plain PostgreSQL only (`migrate --citus` drops its trigger).
+CREATE FUNCTION crm_on_user_inserted_profile() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    INSERT INTO profiles (email, user_id, credits)
+    INSERT INTO profiles AS p (email, user_id, credits)
     SELECT NEW.email, CASE WHEN taken.id IS NULL THEN NEW.user_id END, s.credits
     FROM crm_dashboard_stats s LEFT JOIN profiles taken ON taken.user_id = NEW.user_id
     WHERE s.email = NEW.email
-    ON CONFLICT (email) DO NOTHING;
+    ON CONFLICT (email) DO UPDATE SET user_id = EXCLUDED.user_id, updated_at = EXCLUDED.updated_at
+        WHERE p.user_id IS NULL AND EXCLUDED.user_id IS NOT NULL;
     RETURN NULL;
 END
 $$;
@@ -56,7 +58,7 @@ $$;
 -- Trigger names fire in order: "open_accounts" before "open_profile".
 CREATE TRIGGER crm_users_open_profile
     AFTER INSERT ON "digital_resume_by_CRM"
-    FOR EACH ROW WHEN (crm_upkeep_applies()) EXECUTE FUNCTION crm_open_profile();
+    FOR EACH ROW WHEN (crm_upkeep_applies()) EXECUTE FUNCTION crm_on_user_inserted_profile();
 
 -- crm_users_open_accounts now opens the balance itself.
 DROP TRIGGER crm_users_set_balance ON "digital_resume_by_CRM";
@@ -80,7 +82,9 @@ BEGIN
 END
 $$;
 
--- Through arrays: Citus cannot update a reference table (profiles) joined with a distributed one.
+-- Through arrays: Citus cannot update a reference table (profiles) joined with a distributed one. One
+-- profile per account: two CRM users can share one (an account whose email changed), and the first
+-- email takes it, as crm_users_created decides.
 CREATE FUNCTION crm_link_profiles(p_emails text[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
@@ -89,8 +93,11 @@ DECLARE
     linked_emails text[];
     linked_ids uuid[];
 BEGIN
-    SELECT array_agg(u.email), array_agg(u.user_id) INTO linked_emails, linked_ids
-    FROM "digital_resume_by_CRM" u WHERE u.email = ANY (p_emails) AND u.user_id IS NOT NULL;
+    SELECT array_agg(first.email), array_agg(first.user_id) INTO linked_emails, linked_ids
+    FROM (SELECT DISTINCT ON (u.user_id) u.email, u.user_id
+          FROM "digital_resume_by_CRM" u LEFT JOIN profiles p ON p.email = u.email
+          WHERE u.email = ANY (p_emails) AND u.user_id IS NOT NULL AND p.user_id IS NULL
+          ORDER BY u.user_id, u.email) first;
     UPDATE profiles p SET user_id = l.user_id, updated_at = now()
     FROM unnest(linked_emails, linked_ids) AS l(email, user_id)
     LEFT JOIN profiles taken ON taken.user_id = l.user_id
@@ -108,26 +115,25 @@ BEGIN
 END
 $$;
 
--- The row form of crm_link_rows: one statement per table for this email, which Citus runs on the
--- shard (a statement over an array of emails could need other shards).
+-- The row form of crm_link_rows: static single-email statements (the row path's rule, see 0005),
+-- which Citus runs on the shard; a statement over an array of emails could need other nodes' shards.
 CREATE OR REPLACE FUNCTION crm_on_user_account_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
-DECLARE
-    table_name text;
 BEGIN
-    FOREACH table_name IN ARRAY ARRAY['crm_job_requests', 'crm_recordings', 'crm_resumes', 'crm_dashboard_stats',
-                                      'crm_credit_ledger', 'crm_payments'] LOOP
-        EXECUTE format('UPDATE %I SET user_id = $1 WHERE email = $2 AND user_id IS DISTINCT FROM $1', table_name)
-        USING NEW.user_id, NEW.email;
-    END LOOP;
+    UPDATE crm_job_requests SET user_id = NEW.user_id WHERE email = NEW.email AND user_id IS DISTINCT FROM NEW.user_id;
+    UPDATE crm_recordings SET user_id = NEW.user_id WHERE email = NEW.email AND user_id IS DISTINCT FROM NEW.user_id;
+    UPDATE crm_resumes SET user_id = NEW.user_id WHERE email = NEW.email AND user_id IS DISTINCT FROM NEW.user_id;
+    UPDATE crm_dashboard_stats SET user_id = NEW.user_id WHERE email = NEW.email AND user_id IS DISTINCT FROM NEW.user_id;
+    UPDATE crm_credit_ledger SET user_id = NEW.user_id WHERE email = NEW.email AND user_id IS DISTINCT FROM NEW.user_id;
+    UPDATE crm_payments SET user_id = NEW.user_id WHERE email = NEW.email AND user_id IS DISTINCT FROM NEW.user_id;
     RETURN NULL;
 END
 $$;
 
 -- The profile's half, plain PostgreSQL only (`migrate --citus` drops its trigger).
-CREATE FUNCTION crm_on_user_linked() RETURNS trigger
+CREATE FUNCTION crm_on_user_linked_profile() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
@@ -142,30 +148,56 @@ $$;
 CREATE TRIGGER crm_users_link_profile
     AFTER UPDATE OF user_id ON "digital_resume_by_CRM"
     FOR EACH ROW WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id AND NEW.user_id IS NOT NULL AND crm_upkeep_applies())
-    EXECUTE FUNCTION crm_on_user_linked();
+    EXECUTE FUNCTION crm_on_user_linked_profile();
 
--- Everything the triggers above do to profiles, and the sign-up link, set-based for every CRM user
--- that needs it. Where those triggers run (plain PostgreSQL) it finds nothing to do.
+-- Whether `migrate --citus` has distributed the CRM tables (Citus's catalog is read only where it
+-- exists): the one test for "the profiles triggers are not there, the catch-up does their work".
+CREATE FUNCTION crm_is_distributed() RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    distributed boolean := false;
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition
+                                WHERE logicalrelid = ''public."digital_resume_by_CRM"''::regclass)' INTO distributed;
+    END IF;
+    RETURN distributed;
+END
+$$;
+
+-- Everything the triggers above do to profiles, and the sign-up link, set-based, for the CRM users of
+-- p_emails (an import's, inside its transaction) or, with NULL, for every CRM user. Where those
+-- triggers run (plain PostgreSQL) it finds nothing to do.
 --   1. CRM users whose email has signed up but who are not linked: linked (as crm_fill_user_id and the
---      sign-up trigger would have), and their rows with them;
+--      sign-up trigger would have, by lower(btrim(email))), and their rows with them;
 --   2. CRM users without a profile: opened with their balance;
 --   3. profiles behind their balance, or not linked: brought up to date.
--- Returns one row per change. Set-based and through arrays (Citus rules: see 0011).
-CREATE FUNCTION crm_profiles_catch_up() RETURNS TABLE (user_email text, change text)
+-- Returns one row per change. The whole-database form skips (returns nothing) while an import holds
+-- its lock: the import catches up its own users, and a catch-up from cron then neither waits for it
+-- nor deadlocks with it. Rows are locked in email order. Set-based, through arrays (Citus: see 0011).
+CREATE FUNCTION crm_profiles_catch_up(p_emails text[] DEFAULT NULL) RETURNS TABLE (user_email text, change text)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE
+    import_lock constant bigint := 4851024820278480980;  -- Importer.lockKey ("CRM_IMPT")
     signed_up_emails text[];
     signed_up_ids uuid[];
     behind_emails text[];
     balances integer[];
     changes text[];
 BEGIN
-    SELECT array_agg(signed_up.email), array_agg(signed_up.id) INTO signed_up_emails, signed_up_ids
+    IF p_emails IS NULL AND NOT pg_try_advisory_xact_lock(import_lock) THEN
+        RETURN;
+    END IF;
+
+    SELECT array_agg(signed_up.email ORDER BY signed_up.email), array_agg(signed_up.id ORDER BY signed_up.email)
+    INTO signed_up_emails, signed_up_ids
     FROM (SELECT DISTINCT ON (u.email) u.email, a.id
           FROM "digital_resume_by_CRM" u JOIN auth.users a ON lower(btrim(a.email)) = u.email
-          WHERE u.user_id IS NULL
+          WHERE u.user_id IS NULL AND (p_emails IS NULL OR u.email = ANY (p_emails))
           ORDER BY u.email, a.id) signed_up;
     IF signed_up_emails IS NOT NULL THEN
         UPDATE "digital_resume_by_CRM" u SET user_id = s.id
@@ -176,17 +208,23 @@ BEGIN
                      FROM unnest(signed_up_emails, signed_up_ids) AS s(email, id);
     END IF;
 
-    SELECT array_agg(u.email), array_agg(s.credits),
-           array_agg(CASE WHEN p.id IS NULL THEN 'profile opened with ' || s.credits || ' credit(s), the balance'
-                          WHEN p.credits <> s.credits THEN 'profile credits ' || p.credits || ' -> ' || s.credits || ', the balance'
-                          ELSE 'profile linked to the account' END)
+    SELECT array_agg(behind.email ORDER BY behind.email), array_agg(behind.credits ORDER BY behind.email),
+           array_agg(behind.change ORDER BY behind.email)
     INTO behind_emails, balances, changes
-    FROM "digital_resume_by_CRM" u
-    JOIN crm_dashboard_stats s ON s.email = u.email
-    LEFT JOIN profiles p ON p.email = u.email
-    LEFT JOIN profiles taken ON taken.user_id = u.user_id
-    WHERE p.id IS NULL OR p.credits <> s.credits
-       OR (p.user_id IS NULL AND u.user_id IS NOT NULL AND taken.id IS NULL);
+    FROM (SELECT u.email, s.credits,
+                 CASE WHEN p.id IS NULL THEN 'profile opened with ' || s.credits || ' credit(s), the balance'
+                      ELSE concat_ws(' and ',
+                               CASE WHEN p.credits <> s.credits
+                                    THEN 'profile credits ' || p.credits || ' -> ' || s.credits || ', the balance' END,
+                               CASE WHEN p.user_id IS NULL AND u.user_id IS NOT NULL AND taken.id IS NULL
+                                    THEN 'profile linked to the account' END) END AS change
+          FROM "digital_resume_by_CRM" u
+          JOIN crm_dashboard_stats s ON s.email = u.email
+          LEFT JOIN profiles p ON p.email = u.email
+          LEFT JOIN profiles taken ON taken.user_id = u.user_id
+          WHERE (p_emails IS NULL OR u.email = ANY (p_emails))
+            AND (p.id IS NULL OR p.credits <> s.credits
+                 OR (p.user_id IS NULL AND u.user_id IS NOT NULL AND taken.id IS NULL))) behind;
     IF behind_emails IS NOT NULL THEN
         INSERT INTO profiles (email, credits)
         SELECT b.email, b.credits FROM unnest(behind_emails, balances) AS b(email, credits)
@@ -198,15 +236,7 @@ BEGIN
 END
 $$;
 
--- The sizes and dead rows of a table, for the `tables` report. On Citus `migrate --citus` replaces it
--- with one that adds up the shards (the coordinator's own table is an empty shell there).
-CREATE FUNCTION crm_table_sizes(p_table regclass, OUT heap_bytes bigint, OUT index_bytes bigint, OUT total_bytes bigint,
-                                OUT dead_rows bigint)
-LANGUAGE sql STABLE
-AS $$
-    SELECT pg_relation_size(p_table), pg_indexes_size(p_table), pg_total_relation_size(p_table),
-           coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = p_table), 0)
-$$;
-
-REVOKE ALL ON FUNCTION crm_open_profile(), crm_link_rows(text[]), crm_link_profiles(text[]), crm_on_user_linked(),
-    crm_profiles_catch_up() FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION crm_on_user_inserted_profile(), crm_link_rows(text[]), crm_link_profiles(text[]),
+    crm_on_user_linked_profile(), crm_profiles_catch_up(text[]) FROM PUBLIC, anon, authenticated;
+-- Only reads the catalog.
+GRANT EXECUTE ON FUNCTION crm_is_distributed() TO PUBLIC;
