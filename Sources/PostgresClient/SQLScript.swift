@@ -1,7 +1,8 @@
 import Foundation
 
 /// Splits an SQL script into its statements, as psql does: at each `;` that is not inside a string, a
-/// quoted identifier, a dollar-quoted body or a comment.
+/// quoted identifier, a dollar-quoted body, a comment or parentheses. Unlike psql it does not know
+/// SQL-standard function bodies (`BEGIN ATOMIC … END`): migrations write bodies dollar-quoted.
 ///
 /// Scripts run statement by statement because Citus propagates a DDL statement to the workers by its
 /// text: a text holding several statements reaches them whole, and they refuse it.
@@ -12,6 +13,7 @@ enum SQLScript {
         var statements: [String] = []
         var start = 0
         var hasContent = false
+        var parentheses = 0
         var index = 0
 
         func finish(at end: Int) {
@@ -43,7 +45,13 @@ enum SQLScript {
                     continue
                 }
                 hasContent = true
-            case UInt8(ascii: ";"):
+            case UInt8(ascii: "("):
+                parentheses += 1
+                hasContent = true
+            case UInt8(ascii: ")"):
+                parentheses = max(parentheses - 1, 0)
+                hasContent = true
+            case UInt8(ascii: ";") where parentheses == 0:
                 finish(at: index)
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
                 break
@@ -130,8 +138,9 @@ enum SQLScript {
         byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
 
+    /// A byte that can continue an identifier (`$` included: `a$b` is one name).
     private static func isIdentifierByte(_ byte: UInt8) -> Bool {
-        isDigit(byte) || byte == UInt8(ascii: "_") || byte >= 0x80
+        isDigit(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "$") || byte >= 0x80
             || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
     }
 }

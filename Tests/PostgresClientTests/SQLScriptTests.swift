@@ -38,6 +38,13 @@ struct SQLScriptTests {
         ])
     }
 
+    @Test("a semicolon inside parentheses does not end the statement (a rule's several actions); $ inside a name opens no quote")
+    func parenthesesAndNames() {
+        #expect(SQLScript.statements(in: "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2)); SELECT 2")
+            == ["CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2))", "SELECT 2"])
+        #expect(SQLScript.statements(in: "SELECT a$$b$ FROM t; SELECT 2") == ["SELECT a$$b$ FROM t", "SELECT 2"])
+    }
+
     @Test("a typed literal whose type ends in e is not an escape string")
     func typedLiteral() {
         #expect(SQLScript.statements(in: #"SELECT date'2024-01-01', type'\'; SELECT 2"#)

@@ -1,5 +1,7 @@
 -- `crm-pipeline migrate --citus`: spreads the CRM tables over a Citus cluster. Idempotent: a table that
--- is already distributed is left alone, so it runs after every `migrate`.
+-- is already distributed is left alone, so it runs after every `migrate`. Its statements commit one by
+-- one (Citus refuses some of them after the others in one transaction); each is idempotent, so a run
+-- cut short is finished by the next.
 --   * "digital_resume_by_CRM" is distributed by email; every other CRM table is co-located with it
 --     (same email → same shard → same node), so a user's rows, stats, ledger and the triggers that
 --     keep them stay on one node and every foreign key is checked there.
