@@ -57,7 +57,7 @@ struct AllOrNothingTests {
         }
     }
 
-    @Test("a second import while one holds the lock exits 75 at once and loads nothing")
+    @Test("a second import while one holds the lock exits 75 at once and loads nothing; a whole-database catch-up does nothing meanwhile")
     func concurrentImport() throws {
         try TestDatabase.withFresh { database throws in
             let harness = ImportHarness(database)
@@ -70,6 +70,18 @@ struct AllOrNothingTests {
             #expect(Date().timeIntervalSince(start) < 10)
             #expect(outcome.standardError.contains("another import is running"))
             #expect(try harness.counts() == "0/0/0/0/0/0")
+
+            // Meanwhile a whole-database catch-up (cron's, on Citus) does nothing, rather than wait for the
+            // import or deadlock with it; once the lock is free it does its work.
+            let cron = try database.connect()
+            try cron.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('lag@example.com')"#)
+            try cron.transaction { connection in
+                try connection.setLocal("crm.bulk_load", to: "on")
+                try connection.query("UPDATE profiles SET credits = 9 WHERE email = 'lag@example.com'")
+            }
+            #expect(try cron.query("SELECT count(*) FROM crm_profiles_catch_up()").scalar == "0")
+            try holder.query("SELECT pg_advisory_unlock($1)", [Int64(0x4352_4D5F_494D_5054)])
+            #expect(try cron.query("SELECT change FROM crm_profiles_catch_up()").scalar == "profile credits 9 -> 4, the balance")
         }
     }
 
