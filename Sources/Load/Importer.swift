@@ -148,7 +148,7 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
             }
         }
         finished("deduplicate")
-        try connection.query(UpkeepSQL.standAside)
+        try connection.setLocal(UpkeepSQL.standAsideSetting, to: "on")
         let privileged = try connection.query(UpkeepSQL.isBulkLoader).scalar == "t"
         if privileged { try connection.query(UpkeepSQL.catchUpStagedProfiles) }
         try check(on: connection, files: files, rejects: rejects, summary: &summary)

@@ -136,9 +136,9 @@ struct MergeTarget {
 
 /// The set-based upkeep an import does once, while the row triggers stand aside (SPEC §2).
 enum UpkeepSQL {
-    /// `SET LOCAL`, not `set_config(…, true)`: on Citus only the statement form reaches the shards'
-    /// connections (with `citus.propagate_set_commands = 'local'`), where the triggers run.
-    static let standAside = "SET LOCAL crm.bulk_load = 'on'"
+    /// The setting that makes the row triggers stand aside for this transaction (set with
+    /// `PostgresConnection.setLocal`, whose `SET LOCAL` reaches the shards' connections on Citus).
+    static let standAsideSetting = "crm.bulk_load"
 
     /// Whether the triggers honour the switch for this role (superuser or BYPASSRLS).
     static let isBulkLoader = "SELECT crm_is_bulk_loader()"

@@ -62,11 +62,11 @@ public struct Verifier {
         try collect(VerifySQL.orphans)
         try collect(VerifySQL.rowLevelSecurity, ["{" + Self.protectedTables.joined(separator: ",") + "}"])
         let distributed = try connection.query("SELECT crm_is_distributed()").scalar == "t"
-        for (table, trigger) in Self.expectedTriggers + (distributed ? [] : Self.profileTriggers) {
+        for (table, trigger) in Self.expectedTriggers {
             try collect(VerifySQL.trigger, [table, trigger])
         }
-        for (table, trigger) in distributed ? Self.profileTriggers : [] {
-            try collect(VerifySQL.triggerOnShards, [table, trigger])
+        for (table, trigger) in Self.profileTriggers {
+            try collect(distributed ? VerifySQL.unwantedTrigger : VerifySQL.trigger, [table, trigger])
         }
         return violations
     }
@@ -94,6 +94,10 @@ public struct Verifier {
 
 /// The statements of verify; each check returns `email, what, expected, found`.
 enum VerifySQL {
+    /// Each user's ledger sum, as a CTE named `ledger` (`email`, `total`): the record every credit check
+    /// and repair compares with.
+    private static let ledgerSums = "ledger AS (SELECT email, sum(delta) AS total FROM crm_credit_ledger GROUP BY email)"
+
     static let statsDrift = """
         WITH real AS (
             SELECT u.email,
@@ -112,7 +116,7 @@ enum VerifySQL {
         """
 
     static let creditsDrift = """
-        WITH ledger AS (SELECT email, sum(delta) AS total FROM crm_credit_ledger GROUP BY email)
+        WITH \(ledgerSums)
         SELECT u.email,
                CASE WHEN p.email IS NULL THEN 'credit account missing'
                     WHEN p.credits < 0 THEN 'credits below zero' ELSE 'credits (balance = ledger sum)' END,
@@ -126,7 +130,7 @@ enum VerifySQL {
 
     /// The co-located balance (crm_dashboard_stats.credits), which the row triggers move, against the ledger.
     static let balanceDrift = """
-        WITH ledger AS (SELECT email, sum(delta) AS total FROM crm_credit_ledger GROUP BY email)
+        WITH \(ledgerSums)
         SELECT s.email, 'balance (crm_dashboard_stats.credits = ledger sum)', coalesce(l.total, 0)::text, s.credits::text
         FROM crm_dashboard_stats s
         LEFT JOIN ledger l ON l.email = s.email
@@ -182,7 +186,8 @@ enum VerifySQL {
         WHERE t.oid IS NULL OR t.tgenabled = 'D'
         """
 
-    static let triggerOnShards = """
+    /// A trigger that must not be there (on Citus: one that `migrate --citus` drops).
+    static let unwantedTrigger = """
         SELECT NULL, 'trigger ' || $2 || ' on ' || $1, 'absent on Citus (migrate --citus drops it)', 'present'
         FROM pg_trigger t
         WHERE t.tgrelid = \(namedTable) AND t.tgname = $2
@@ -195,7 +200,7 @@ enum VerifySQL {
                    (SELECT count(*) FROM crm_recordings r WHERE r.email = u.email)::integer AS recordings,
                    (SELECT count(*) FROM crm_resumes x WHERE x.email = u.email)::integer AS resumes
             FROM "digital_resume_by_CRM" u),
-        ledger AS (SELECT email, sum(delta)::integer AS total FROM crm_credit_ledger GROUP BY email),
+        \(ledgerSums),
         drifted AS (
             SELECT real.*, s.total_applications || '/' || s.total_recordings || '/' || s.total_resumes AS before,
                    greatest(coalesce(l.total, 0), 0) AS balance
@@ -215,7 +220,7 @@ enum VerifySQL {
         """
 
     static let fixMissingAccounts = """
-        WITH ledger AS (SELECT email, sum(delta) AS total FROM crm_credit_ledger GROUP BY email),
+        WITH \(ledgerSums),
         opened AS (
             INSERT INTO profiles (email, user_id, credits)
             SELECT u.email, CASE WHEN taken.id IS NULL THEN u.user_id END, greatest(coalesce(l.total, 0), 0)
@@ -229,7 +234,7 @@ enum VerifySQL {
         """
 
     static let fixCredits = """
-        WITH ledger AS (SELECT email, sum(delta)::integer AS total FROM crm_credit_ledger GROUP BY email),
+        WITH \(ledgerSums),
         drifted AS (
             SELECT p.email, p.credits AS before, greatest(coalesce(l.total, 0), 0) AS after
             FROM profiles p JOIN "digital_resume_by_CRM" u ON u.email = p.email
@@ -242,7 +247,7 @@ enum VerifySQL {
         """
 
     static let fixBalances = """
-        WITH ledger AS (SELECT email, sum(delta)::integer AS total FROM crm_credit_ledger GROUP BY email),
+        WITH \(ledgerSums),
         drifted AS (
             SELECT s.email, s.credits AS before, greatest(coalesce(l.total, 0), 0) AS after
             FROM crm_dashboard_stats s LEFT JOIN ledger l ON l.email = s.email
