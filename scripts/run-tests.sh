@@ -3,6 +3,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The conformance cases the tests must use live beside the checkout, never in it: say so at once rather
+# than after the build, in dozens of failures.
+shared=${CRM_SHARED_DIR:-$(cd .. && pwd)/shared}
+if [ ! -d "$shared/conformance" ]; then
+    echo "make test: the shared test material is not at $shared/conformance; clone this repository next to the" \
+         "shared folder (../shared), or set CRM_SHARED_DIR to it" >&2
+    exit 66
+fi
+
 swift build --build-tests
 
 cleanup() { scripts/pg-cluster.sh stop test; }
