@@ -24,7 +24,7 @@ rows=$(( $(cat "$work"/export/*.csv | wc -l) - $(ls "$work"/export/*.csv | wc -l
 
 reset() {  # reset URL: empty CRM tables, migrated (with --citus on the coordinator)
     "$bin" migrate "${@:2}" --database-url "$1" --log-level warning >/dev/null
-    psql -X -q -d "$1" -c 'SET client_min_messages = warning' -c 'TRUNCATE "digital_resume_by_CRM", profiles, auth.users, crm_import_runs CASCADE' -c CHECKPOINT >/dev/null
+    psql -X -q -d "$1" -c 'SET client_min_messages = warning' -c 'TRUNCATE "digital_resume_by_CRM", profiles, auth.users, crm_private.crm_import_runs CASCADE' -c CHECKPOINT >/dev/null
 }
 measure() {  # measure URL [import options…]: seconds of one import of the export
     local started
@@ -44,12 +44,12 @@ for mode in nightly "backfill --jobs 2"; do
     c=$(measure "$coordinator" --mode $mode)
     echo "| $mode | $p | $c | $(calc "$rows / $p" 0) | $(calc "$rows / $c" 0) | $(calc "$p / $c" 2)× |"
 done
-catch_up() {  # catch_up URL: seconds of one crm_profiles_catch_up() over every user
+catch_up() {  # catch_up URL: seconds of one crm_private.crm_profiles_catch_up() over every user
     local started
     started=$(now)
-    psql -X -q -d "$1" -Atc 'SELECT count(*) FROM crm_profiles_catch_up()' >/dev/null
+    psql -X -q -d "$1" -Atc 'SELECT count(*) FROM crm_private.crm_profiles_catch_up()' >/dev/null
     calc "$(now) - $started"
 }
 p=$(catch_up "$plain")
 c=$(catch_up "$coordinator")
-echo "| crm_profiles_catch_up(), nothing lagging (the cron job) | $p | $c | | | $(calc "$p / $c" 2)× |"
+echo "| crm_private.crm_profiles_catch_up(), nothing lagging (the cron job) | $p | $c | | | $(calc "$p / $c" 2)× |"

@@ -19,7 +19,7 @@ SET LOCAL crm.bulk_load = 'on';
 INSERT INTO "digital_resume_by_CRM" (email, first_name, last_name, created_at)
 SELECT 'user' || n || '@example.com', 'First' || n, 'Last' || n, timestamptz '2024-01-01' + (n % 300) * interval '1 day'
 FROM generate_series(1, $users) n;
-SELECT crm_users_created(array_agg(email)) FROM "digital_resume_by_CRM";
+SELECT crm_private.crm_users_created(array_agg(email)) FROM "digital_resume_by_CRM";
 INSERT INTO crm_job_requests (email, external_id, job_title, created_at)
 SELECT 'user' || n || '@example.com', 'J' || k, 'Nurse', timestamptz '2024-01-01' + ((n + k) % 330) * interval '1 day'
 FROM generate_series(1, $users) n, generate_series(1, 3) k;
@@ -30,7 +30,7 @@ FROM generate_series(1, $users) n, generate_series(1, 10) k;
 INSERT INTO crm_resumes (email, external_id, file_url, created_at)
 SELECT 'user' || n || '@example.com', 'CV', 'https://cdn.example.com/cv/' || n, timestamptz '2024-01-01' + (n % 330) * interval '1 day'
 FROM generate_series(1, $users) n;
-SELECT crm_adjust_stats(array_agg(email), array_agg(3), array_agg(10), array_agg(1)) FROM "digital_resume_by_CRM";
+SELECT crm_private.crm_adjust_stats(array_agg(email), array_agg(3), array_agg(10), array_agg(1)) FROM "digital_resume_by_CRM";
 COMMIT;
 VACUUM ANALYZE;
 SQL

@@ -56,9 +56,9 @@ t_bulk=$(timed "bulk" <<SQL | awk '{print $2}'
 BEGIN;
 SET LOCAL crm.bulk_load = 'on';
 $insert_recordings_sql;
-SELECT crm_adjust_stats(array_agg(email), array_agg(0), array_agg(n), array_agg(0))
+SELECT crm_private.crm_adjust_stats(array_agg(email), array_agg(0), array_agg(n), array_agg(0))
 FROM (SELECT email, count(*)::int AS n FROM crm_recordings GROUP BY email) c;
-SELECT crm_book_credits(array_agg(email), array_agg(-n), array_agg('recording'::text), array_agg('bench-run'::text))
+SELECT crm_private.crm_book_credits(array_agg(email), array_agg(-n), array_agg('recording'::text), array_agg('bench-run'::text))
 FROM (SELECT email, count(*)::int AS n FROM crm_recordings WHERE credit_charged GROUP BY email) c;
 COMMIT;
 SQL

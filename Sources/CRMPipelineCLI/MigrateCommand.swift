@@ -10,7 +10,9 @@ struct MigrateCommand: ParsableCommand {
         abstract: "Apply pending schema migrations.",
         discussion: """
             Each migration runs in its own transaction and is recorded with its sha256 in
-            crm_schema_migrations; an applied migration whose file changed is an error.
+            crm_private.crm_schema_migrations; an applied migration whose file changed is an error.
+            With --print --supabase DIR, each migration becomes a file of its own in DIR (a Supabase
+            project's supabase/migrations), without transaction statements, for `supabase db push`.
             With --citus, the CRM tables are then distributed by email over a Citus cluster
             (profiles and auth.users become reference tables); run it on the coordinator. Once
             they are distributed, every migrate does that step again (it is idempotent).
@@ -28,12 +30,20 @@ struct MigrateCommand: ParsableCommand {
     @Flag(help: "With --print: write every migration, without connecting to a database.")
     var all = false
 
+    @Option(
+        name: .customLong("supabase"),
+        help: ArgumentHelp(
+            "With --print: write one file per migration into this folder (e.g. supabase/migrations) instead of standard output.",
+            valueName: "dir"))
+    var supabaseFolder: String?
+
     @Flag(help: "After migrating, distribute the CRM tables over the Citus cluster (on its coordinator; idempotent).")
     var citus = false
 
     func validate() throws {
         if status && printSQL { throw ValidationError("--status and --print cannot be combined") }
         if all && !printSQL { throw ValidationError("--all is only valid with --print") }
+        if supabaseFolder != nil && !printSQL { throw ValidationError("--supabase is only valid with --print") }
         if citus && (status || printSQL) { throw ValidationError("--citus applies: it cannot be combined with --status or --print") }
     }
 
@@ -43,15 +53,14 @@ struct MigrateCommand: ParsableCommand {
             let migrations = try MigrationCatalog.shipped()
             let migrator = Migrator(migrations: migrations, logger: logger)
             if printSQL && all {
-                print(Migrator.script(for: migrations), terminator: "")
+                try printMigrations(migrations)
                 return
             }
             let connection = try PostgresConnection(url: options.resolvedDatabaseURL)
             if status {
                 printStatus(try migrator.status(on: connection))
             } else if printSQL {
-                let pending = try migrator.status(on: connection).filter { $0.state == .pending }.map(\.migration)
-                print(Migrator.script(for: pending), terminator: "")
+                try printMigrations(try migrator.status(on: connection).filter { $0.state == .pending }.map(\.migration))
             } else {
                 let applied = try migrator.migrate(connection)
                 print(applied.isEmpty
@@ -59,13 +68,25 @@ struct MigrateCommand: ParsableCommand {
                     : "Applied \(applied.count) migration(s): \(applied.map(\.name).joined(separator: ", ")).")
                 // Once distributed, every migrate distributes again: a new migration may have created what
                 // only plain PostgreSQL can have (a trigger that writes profiles from a shard).
-                if try citus || connection.query("SELECT crm_is_distributed()").scalar == "t" {
+                if try citus || CitusDistribution.isDistributed(on: connection) {
                     try CitusDistribution.apply(on: connection)
                     let layout = try connection.query(CitusDistribution.layoutQuery).rows
                     print("Citus: " + layout.map { "\($0[0] ?? "?") \($0[1] ?? "?")" }.joined(separator: ", ") + ".")
                 }
             }
         }
+    }
+
+    /// The SQL of `migrations`: one script on standard output, or one file each with `--supabase`.
+    private func printMigrations(_ migrations: [Migration]) throws {
+        guard let supabaseFolder else {
+            print(Migrator.script(for: migrations), terminator: "")
+            return
+        }
+        let written = try MigrationFolder.write(migrations, into: supabaseFolder)
+        print(written.isEmpty
+            ? "Nothing to write: no migration is pending."
+            : "Wrote \(written.count) migration file(s) to \(supabaseFolder): \(written.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")).")
     }
 
     private func printStatus(_ statuses: [Migrator.Status]) {

@@ -3,7 +3,7 @@ import Foundation
 import PipelineCore
 import PostgresClient
 
-/// The run's row in `crm_import_runs`, written on its own connection and in its own transactions, so
+/// The run's row in `crm_private.crm_import_runs`, written on its own connection and in its own transactions, so
 /// that it survives when the import's transaction rolls back or its connection dies.
 final class ImportRunLog {
     private let url: String?
@@ -17,7 +17,7 @@ final class ImportRunLog {
         self.url = url
         connection = try Self.connect(url)
         let id = try connection.query(
-            "INSERT INTO crm_import_runs (mode) VALUES ($1) RETURNING id", [mode.rawValue]).scalar
+            "INSERT INTO crm_private.crm_import_runs (mode) VALUES ($1) RETURNING id", [mode.rawValue]).scalar
         self.id = Int64(id ?? "") ?? 0
     }
 
@@ -25,7 +25,7 @@ final class ImportRunLog {
     /// `running` row belongs to an importer that died (killed, crashed, lost its machine).
     func closeInterruptedRuns() throws {
         try connection.query("""
-            UPDATE crm_import_runs SET status = 'failed', finished_at = coalesce(finished_at, now()),
+            UPDATE crm_private.crm_import_runs SET status = 'failed', finished_at = coalesce(finished_at, now()),
                 error = 'interrupted: the importer stopped before it finished (killed or crashed); nothing of it was committed'
                     || CASE WHEN mode = 'backfill' THEN ' but the chunks it had committed' ELSE '' END
             WHERE status = 'running' AND id <> $1
@@ -35,7 +35,7 @@ final class ImportRunLog {
     /// The sha256 values among `hashes` that a successful run already imported.
     func alreadyImported(_ hashes: [String]) throws -> Set<String> {
         let rows = try connection.query("""
-            SELECT DISTINCT f.sha256 FROM crm_import_files f JOIN crm_import_runs r ON r.id = f.run_id
+            SELECT DISTINCT f.sha256 FROM crm_private.crm_import_files f JOIN crm_private.crm_import_runs r ON r.id = f.run_id
             WHERE r.status = 'succeeded' AND NOT f.skipped AND f.sha256 = ANY ($1::text[])
             """, ["{" + hashes.joined(separator: ",") + "}"]).rows
         return Set(rows.compactMap { $0.first ?? nil })
@@ -51,12 +51,12 @@ final class ImportRunLog {
         try withReconnect { connection in
             try connection.transaction { connection in
                 try connection.query("""
-                    UPDATE crm_import_runs SET status = $2, finished_at = now(), counts = $3::jsonb, rejects = $4::jsonb, error = $5
+                    UPDATE crm_private.crm_import_runs SET status = $2, finished_at = now(), counts = $3::jsonb, rejects = $4::jsonb, error = $5
                     WHERE id = $1
                     """, [id, status, countsJSON, rejectsJSON, error])
                 for file in files {
                     try connection.query("""
-                        INSERT INTO crm_import_files (run_id, path, sha256, bytes, skipped) VALUES ($1, $2, $3, $4, $5)
+                        INSERT INTO crm_private.crm_import_files (run_id, path, sha256, bytes, skipped) VALUES ($1, $2, $3, $4, $5)
                         ON CONFLICT DO NOTHING
                         """, [id, file.path, file.sha256, file.bytes, file.skipped])
                 }

@@ -23,7 +23,7 @@ extension Importer {
         summary: inout ImportSummary
     ) throws {
         let state = try connection.query(
-            "SELECT chunks, done, staged_rows FROM crm_backfill_state WHERE run_key = $1", [key]).rows.first
+            "SELECT chunks, done, staged_rows FROM crm_private.crm_backfill_state WHERE run_key = $1", [key]).rows.first
         let chunks: Int
         var done: Set<Int> = []
         if let state, let count = state[0].flatMap({ Int($0) }), try stagedRows(on: connection) == Int(state[2] ?? "") {
@@ -48,7 +48,7 @@ extension Importer {
                         try createWorkTables(on: worker)
                         try worker.query(StagingSQL.chunkRejectedUsers, [chunks, chunk])
                         try mergeStaged(files, on: worker, rejects: rejects, runID: runID, summary: &counts)
-                        try worker.query("UPDATE crm_backfill_state SET done = array_append(done, $2) WHERE run_key = $1", [key, chunk])
+                        try worker.query("UPDATE crm_private.crm_backfill_state SET done = array_append(done, $2) WHERE run_key = $1", [key, chunk])
                     }
                     progress(shared.add(counts))
                 }
@@ -59,7 +59,7 @@ extension Importer {
         try connection.transaction { connection in
             for entity in Entity.allCases { try connection.query("DROP TABLE IF EXISTS \(StagingSQL.persistent(entity))") }
             try connection.query("DROP TABLE IF EXISTS \(StagingSQL.persistentRejectedUsers)")
-            try connection.query("DELETE FROM crm_backfill_state WHERE run_key = $1", [key])
+            try connection.query("DELETE FROM crm_private.crm_backfill_state WHERE run_key = $1", [key])
         }
     }
 
@@ -71,7 +71,7 @@ extension Importer {
         summary: inout ImportSummary
     ) throws -> Int {
         try connection.transaction { connection in
-            try connection.query("DELETE FROM crm_backfill_state")
+            try connection.query("DELETE FROM crm_private.crm_backfill_state")
             for entity in Entity.allCases {
                 try connection.query("DROP TABLE IF EXISTS \(StagingSQL.persistent(entity))")
                 try connection.query(StagingSQL.createPersistent(entity))
@@ -85,7 +85,7 @@ extension Importer {
             let staged = summary.totalRead - summary.totalRejected
             let chunks = max(1, Int((Double(staged) / Double(options.chunkRows)).rounded(.up)))
             try connection.query(
-                "INSERT INTO crm_backfill_state (run_key, run_id, chunks, staged_rows) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO crm_private.crm_backfill_state (run_key, run_id, chunks, staged_rows) VALUES ($1, $2, $3, $4)",
                 [key, runID, chunks, try stagedRows(on: connection)])
             return chunks
         }
@@ -95,7 +95,7 @@ extension Importer {
     private func stagedRows(on connection: PostgresConnection) throws -> Int {
         var total = 0
         for entity in Entity.allCases {
-            guard try connection.query("SELECT to_regclass($1) IS NOT NULL", ["crm_backfill_s_" + entity.name]).scalar == "t" else { return 0 }
+            guard try connection.query("SELECT to_regclass($1) IS NOT NULL", [StagingSQL.persistentName(entity)]).scalar == "t" else { return 0 }
             total += Int(try connection.query("SELECT count(*) FROM \(StagingSQL.persistent(entity))").scalar ?? "") ?? 0
         }
         return total

@@ -35,7 +35,7 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
     ///
     /// - Returns: The summary, also when rows were rejected (under the thresholds).
     /// - Throws: ``LoadError``, ``ExtractError``, ``MappingError``, `XMLError` or `PostgresError`; nothing
-    ///   of the run is committed then, and its `crm_import_runs` row says why.
+    ///   of the run is committed then, and its `crm_private.crm_import_runs` row says why.
     public func run(files: [InputFile]) throws -> ImportSummary {
         guard options.mode == .backfill || options.jobs == 1 else {
             throw LoadError.usage("--jobs needs --mode backfill: a nightly import is one transaction on one connection")
@@ -187,7 +187,7 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
     }
 
     /// Reads, validates and COPYs every file into the staging tables `table(entity)`, and the emails of
-    /// rejected user records into `rejectedUsers`.
+    /// rejected user records into `rejectedUsers` (both SQL names, quoted where they need it).
     func stage(
         _ files: [InputFile], into table: (Entity) -> String, rejectedUsers: String, on connection: PostgresConnection,
         rejects: RejectFileWriter, summary: inout ImportSummary
@@ -229,7 +229,7 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
             try connection.copyIn("COPY rejected_users_raw (email) FROM STDIN") { writer in
                 try rejectedEmails.bytes.withUnsafeBytes { try writer.write($0) }
             }
-            try connection.query("INSERT INTO \(quoteIdentifier(rejectedUsers)) SELECT DISTINCT email FROM rejected_users_raw ON CONFLICT DO NOTHING")
+            try connection.query("INSERT INTO \(rejectedUsers) SELECT DISTINCT email FROM rejected_users_raw ON CONFLICT DO NOTHING")
         }
         report(file: nil, rows: sequence, bytes: totalBytes, of: totalBytes, since: started)
     }

@@ -25,8 +25,10 @@ struct MergeTarget {
                 entity: entity, table: #""digital_resume_by_CRM""#,
                 values: [("user_id", "account.id")]
                     + staged([.crmUserID, .firstName, .lastName, .phone, .createdAt, .updatedAt]),
+                // The account of the email: an exact match (GoTrue stores emails lower-cased, CRM emails are
+                // normalized), which GoTrue's unique index on email WHERE NOT is_sso_user serves.
                 joins: """
-                    LEFT JOIN LATERAL (SELECT a.id FROM auth.users a WHERE lower(a.email) = s.email
+                    LEFT JOIN LATERAL (SELECT a.id FROM auth.users a WHERE a.email = s.email AND NOT a.is_sso_user
                                        ORDER BY a.id LIMIT 1) account ON true
                     """,
                 counters: [])
@@ -141,27 +143,27 @@ enum UpkeepSQL {
     static let standAsideSetting = "crm.bulk_load"
 
     /// Whether the triggers honour the switch for this role (superuser or BYPASSRLS).
-    static let isBulkLoader = "SELECT crm_is_bulk_loader()"
+    static let isBulkLoader = "SELECT crm_private.crm_is_bulk_loader()"
 
     /// The whole-database catch-up (`crm_profiles_catch_up`), where the triggers that keep profiles and
     /// sign-up links up to date are not there (Citus: `migrate --citus` drops them).
-    static let catchUpEveryProfile = "SELECT (SELECT count(*) FROM crm_profiles_catch_up()) WHERE crm_is_distributed()"
+    static let catchUpEveryProfile = "SELECT (SELECT count(*) FROM crm_private.crm_profiles_catch_up()) WHERE crm_private.crm_is_distributed()"
 
     /// The same for the staged users, inside the import's transaction: the set-based upkeep below reads
     /// and moves their profiles, which the app may have left behind since the run started. On plain
     /// PostgreSQL nothing is done (a copy there could overwrite a charge the app commits meanwhile).
     static let catchUpStagedProfiles = """
-        SELECT (SELECT count(*) FROM crm_profiles_catch_up(ARRAY(
+        SELECT (SELECT count(*) FROM crm_private.crm_profiles_catch_up(ARRAY(
             SELECT email FROM "d_users" UNION SELECT email FROM "d_recordings" UNION SELECT email FROM "d_payments")))
-        WHERE crm_is_distributed()
+        WHERE crm_private.crm_is_distributed()
         """
 
     /// The co-located balances (crm_dashboard_stats.credits) after the upkeep: new users' take their
     /// new account's; existing users' move by what the import booked.
     static let balancesFollowUpkeep = [
-        "SELECT crm_balances_follow_profiles(array_agg(email)) FROM new_users HAVING count(*) > 0",
+        "SELECT crm_private.crm_balances_follow_profiles(array_agg(email)) FROM new_users HAVING count(*) > 0",
         """
-        SELECT crm_move_balances(array_agg(email), array_agg(delta))
+        SELECT crm_private.crm_move_balances(array_agg(email), array_agg(delta))
         FROM (SELECT email, (3 * sum(payments) - sum(charged))::integer AS delta FROM touched
               WHERE NOT EXISTS (SELECT 1 FROM new_users n WHERE n.email = touched.email) GROUP BY email) moved
         WHERE delta <> 0
@@ -169,18 +171,18 @@ enum UpkeepSQL {
         """,
     ]
 
-    static let usersCreated = "SELECT crm_users_created(array_agg(email)) FROM new_users HAVING count(*) > 0"
+    static let usersCreated = "SELECT crm_private.crm_users_created(array_agg(email)) FROM new_users HAVING count(*) > 0"
 
     /// Copies each staged user's account (user_id) to all their rows, the stats and ledger rows the
     /// upkeep just wrote included: run last.
     static let linkAccounts = """
-        SELECT crm_link_accounts(array_agg(u.email)) FROM "digital_resume_by_CRM" u
+        SELECT crm_private.crm_link_accounts(array_agg(u.email)) FROM "digital_resume_by_CRM" u
         WHERE u.user_id IS NOT NULL AND u.email IN (SELECT email FROM "d_users" UNION SELECT email FROM touched)
         HAVING count(*) > 0
         """
 
     static let adjustStats = """
-        SELECT crm_adjust_stats(array_agg(email), array_agg(applications), array_agg(recordings), array_agg(resumes))
+        SELECT crm_private.crm_adjust_stats(array_agg(email), array_agg(applications), array_agg(recordings), array_agg(resumes))
         FROM (SELECT email, sum(applications)::integer AS applications, sum(recordings)::integer AS recordings,
                      sum(resumes)::integer AS resumes
               FROM touched GROUP BY email) per_user
@@ -190,7 +192,7 @@ enum UpkeepSQL {
 
     /// One ledger row per user, import and kind of movement; `$1` is the ledger ref (`import:RUN`).
     static let bookCredits = """
-        SELECT crm_book_credits(array_agg(email), array_agg(delta), array_agg(reason), array_agg($1::text))
+        SELECT crm_private.crm_book_credits(array_agg(email), array_agg(delta), array_agg(reason), array_agg($1::text))
         FROM (SELECT email, 3 * sum(payments)::integer AS delta, 'payment'::text AS reason FROM touched GROUP BY email
               UNION ALL
               SELECT email, -sum(charged)::integer, 'recording' FROM touched GROUP BY email) movements

@@ -26,9 +26,11 @@ enum StagingSQL {
     }
 
     /// The staging of a backfill: UNLOGGED tables that outlive its chunk transactions (and a crash of the
-    /// client), dropped when the backfill ends.
-    static func persistent(_ entity: Entity) -> String { quoteIdentifier("crm_backfill_s_" + entity.name) }
-    static let persistentRejectedUsers = "crm_backfill_rejected_users"
+    /// client), dropped when the backfill ends. They hold personal data, so they live in the private schema,
+    /// where no API role can reach them (on Supabase, `public` is exposed to the API).
+    static func persistentName(_ entity: Entity) -> String { "crm_private.crm_backfill_s_" + entity.name }
+    static func persistent(_ entity: Entity) -> String { "crm_private." + quoteIdentifier("crm_backfill_s_" + entity.name) }
+    static let persistentRejectedUsers = "crm_private.crm_backfill_rejected_users"
 
     static func createStaging(_ entity: Entity) -> String {
         let fields = entity.loadedFields.map { "\(quoteIdentifier($0.name)) \(type(of: $0))" }.joined(separator: ", ")
@@ -47,7 +49,7 @@ enum StagingSQL {
     }
 
     static let chunkRejectedUsers = """
-        INSERT INTO rejected_users SELECT email FROM crm_backfill_rejected_users
+        INSERT INTO rejected_users SELECT email FROM crm_private.crm_backfill_rejected_users
         WHERE mod(abs(hashtext(email)), $1::integer) = $2 ON CONFLICT DO NOTHING
         """
 

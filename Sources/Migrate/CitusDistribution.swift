@@ -11,6 +11,17 @@ public enum CitusDistribution {
         FROM pg_dist_partition ORDER BY 1
         """
 
+    /// Whether `migrate --citus` has distributed the CRM tables here. Read from the catalog, so that it needs
+    /// no privilege on the project's functions (a role that owns nothing may run a migrate with nothing to do).
+    public static func isDistributed(on connection: PostgresConnection) throws -> Bool {
+        guard try connection.query("SELECT count(*) FROM pg_extension WHERE extname = 'citus'").scalar == "1" else {
+            return false
+        }
+        return try connection.query("""
+            SELECT count(*) FROM pg_dist_partition WHERE logicalrelid = to_regclass('public."digital_resume_by_CRM"')
+            """).scalar == "1"
+    }
+
     /// Distributes what is not distributed yet.
     ///
     /// - Throws: ``MigrationError/citusMissing`` without the extension, ``MigrationError/distributionFailed(_:)``

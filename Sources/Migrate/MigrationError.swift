@@ -19,11 +19,14 @@ public enum MigrationError: UserFacingError {
     case citusMissing
     /// Distributing the tables over Citus failed.
     case distributionFailed(PostgresError)
+    /// A migration file could not be written to the folder given with `--print --supabase`.
+    case cannotWrite(path: String, reason: String)
 
     public var exitStatus: ExitStatus {
         switch self {
         case .failed(_, let error), .distributionFailed(let error): error.isConnectionProblem ? .unavailable : .software
         case .citusMissing: .unavailable
+        case .cannotWrite: .cannotCreate
         default: .software
         }
     }
@@ -49,6 +52,8 @@ public enum MigrationError: UserFacingError {
                 + " run CREATE EXTENSION citus and add the workers (citus_add_node), or migrate without --citus"
         case .distributionFailed(let error):
             "distributing the tables over Citus failed: \(error)\nThe tables distributed so far stay so; fix the cause and run migrate --citus again."
+        case .cannotWrite(let path, let reason):
+            "cannot write the migration file \(path): \(reason)"
         }
     }
 }

@@ -2,7 +2,7 @@ import Logging
 import PostgresClient
 
 /// Applies the shipped migrations to a database, each in its own transaction, and records them
-/// (with their SHA-256) in `crm_schema_migrations`.
+/// (with their SHA-256) in `crm_private.crm_schema_migrations`.
 public struct Migrator {
     /// The state of one migration in a database.
     public enum State: Equatable, Sendable {
@@ -21,18 +21,36 @@ public struct Migrator {
     /// Serializes concurrent `migrate` runs against one database.
     static let lockKey: Int64 = 0x4352_4D5F_4D49_4752  // "CRM_MIGR"
 
-    /// The statement that creates the bookkeeping table; part of `--print` output too.
+    /// Where the applied migrations are recorded: the private schema, out of the API's reach.
+    static let bookkeepingTable = "crm_private.crm_schema_migrations"
+
+    /// Creates the bookkeeping table where it is missing, moving it out of `public` where an earlier
+    /// release kept it. Idempotent, and part of every printed script; ``migrate(_:)`` runs it only when
+    /// something is missing, so that a role that owns nothing can run a migrate that has nothing to do.
     static let bookkeepingSQL = """
-        CREATE TABLE IF NOT EXISTS crm_schema_migrations (
+        CREATE SCHEMA IF NOT EXISTS crm_private;
+        DO $bookkeeping$
+        BEGIN
+            IF to_regclass('crm_private.crm_schema_migrations') IS NULL AND to_regclass('public.crm_schema_migrations') IS NOT NULL THEN
+                ALTER TABLE public.crm_schema_migrations SET SCHEMA crm_private;
+            END IF;
+        END
+        $bookkeeping$;
+        CREATE TABLE IF NOT EXISTS crm_private.crm_schema_migrations (
             version    integer PRIMARY KEY,
             name       text NOT NULL,
             checksum   text NOT NULL,
             applied_at timestamptz NOT NULL DEFAULT now()
         );
-        ALTER TABLE crm_schema_migrations ENABLE ROW LEVEL SECURITY;
         """
 
-    static let recordSQL = "INSERT INTO crm_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)"
+    /// The bookkeeping table that holds the records: the private one, an earlier release's in `public`,
+    /// or none yet (`NULL`).
+    static let bookkeepingLocation = """
+        SELECT coalesce(to_regclass('crm_private.crm_schema_migrations'), to_regclass('public.crm_schema_migrations'))::text
+        """
+
+    static let recordSQL = "INSERT INTO \(bookkeepingTable) (version, name, checksum) VALUES ($1, $2, $3)"
 
     private let migrations: [Migration]
     private let logger: Logger
@@ -48,10 +66,14 @@ public struct Migrator {
     /// Each shipped migration with its state in the database.
     ///
     /// - Throws: ``MigrationError/edited(name:recorded:shipped:)`` when an applied file changed.
+    /// Reads only: a database without the bookkeeping table has every migration pending.
     public func status(on connection: PostgresConnection) throws -> [Status] {
-        try connection.executeScript(Self.bookkeepingSQL)
+        guard let table = try connection.query(Self.bookkeepingLocation).scalar else {
+            return migrations.map { Status(migration: $0, state: .pending) }
+        }
+        // `table` is PostgreSQL's own rendering of a regclass, already quoted where needed.
         let rows = try connection.query(
-            "SELECT version, name, checksum, applied_at::text FROM crm_schema_migrations ORDER BY version"
+            "SELECT version, name, checksum, applied_at::text FROM \(table) ORDER BY version"
         ).rows
         var applied: [Int: (checksum: String, at: String)] = [:]
         for row in rows {
@@ -89,6 +111,9 @@ public struct Migrator {
         try connection.query("SELECT pg_advisory_lock($1)", [Self.lockKey])
         defer { _ = try? connection.advisoryUnlock(Self.lockKey) }
 
+        if try connection.query(Self.bookkeepingLocation).scalar != Self.bookkeepingTable {
+            try connection.transaction { try $0.executeScript(Self.bookkeepingSQL) }
+        }
         let pending = try status(on: connection).filter { $0.state == .pending }.map(\.migration)
         for migration in pending {
             logger.info("applying migration", metadata: ["migration": "\(migration.name)"])
@@ -105,16 +130,32 @@ public struct Migrator {
         return pending
     }
 
-    /// The SQL that applies `migrations` by hand (`psql -v ON_ERROR_STOP=1 -f …`), recording them exactly as
-    /// ``migrate(_:)`` does, so that a later `crm-pipeline migrate` sees them as applied.
+    /// The SQL that applies `migrations` by hand (`psql -v ON_ERROR_STOP=1 -f …`), each in its own
+    /// transaction, recording them exactly as ``migrate(_:)`` does, so that a later `crm-pipeline migrate`
+    /// sees them as applied.
     public static func script(for migrations: [Migration]) -> String {
         var script = "-- crm-pipeline migrations: \(migrations.count) to apply, each in its own transaction.\n"
         script += bookkeepingSQL + "\n"
         for migration in migrations {
-            script += "\n-- \(migration.name)\nBEGIN;\n" + citusSettings.map { $0 + ";\n" }.joined() + "\(migration.sql)\n"
-            script += "INSERT INTO crm_schema_migrations (version, name, checksum) VALUES ("
-                + "\(migration.version), '\(migration.name.replacing("'", with: "''"))', '\(migration.checksum)');\nCOMMIT;\n"
+            script += "\n-- \(migration.name)\nBEGIN;\n" + body(of: migration) + "COMMIT;\n"
         }
         return script
+    }
+
+    /// One file per migration, named as the migration, for a folder that a tool applies file by file, each
+    /// in a transaction of its own (`supabase db push` and `supabase/migrations/`): no transaction
+    /// statements, and each file creates the bookkeeping table if it has to and records itself in it.
+    public static func files(for migrations: [Migration]) -> [(name: String, sql: String)] {
+        migrations.map { migration in
+            (migration.name, "-- crm-pipeline migration \(migration.name): apply in one transaction.\n"
+                + bookkeepingSQL + "\n" + body(of: migration))
+        }
+    }
+
+    /// The statements of one migration's transaction: the settings, the migration, its record.
+    private static func body(of migration: Migration) -> String {
+        citusSettings.map { $0 + ";\n" }.joined() + migration.sql + "\n"
+            + "INSERT INTO \(bookkeepingTable) (version, name, checksum) VALUES ("
+            + "\(migration.version), '\(migration.name.replacing("'", with: "''"))', '\(migration.checksum)');\n"
     }
 }

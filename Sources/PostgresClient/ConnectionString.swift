@@ -42,6 +42,14 @@ public struct ConnectionString: Sendable, Equatable {
         return copy
     }
 
+    /// The same settings with another user (and no password: it was the other user's).
+    public func with(user: String) -> ConnectionString {
+        var copy = self
+        copy.settings["user"] = user
+        copy.settings["password"] = nil
+        return copy
+    }
+
     /// The settings as a `key='value'` string that libpq accepts, in a stable order.
     public var text: String {
         settings.keys.sorted().map { key in

@@ -120,9 +120,10 @@ public struct ReportBuilder {
         ]
         var rows: [[ReportValue]] = []
         try connection.transaction { connection in
-            for table in ReportSQL.measuredTables {
-                let count = Int64(try connection.query("SELECT count(*) FROM \(quoteIdentifier(table))").scalar ?? "") ?? 0
-                guard let sizes = try connection.query(ReportSQL.tableSizes, [table]).rows.first else { continue }
+            for (schema, table) in ReportSQL.measuredTables {
+                let count = Int64(try connection.query(
+                    "SELECT count(*) FROM \(quoteIdentifier(schema)).\(quoteIdentifier(table))").scalar ?? "") ?? 0
+                guard let sizes = try connection.query(ReportSQL.tableSizes, [schema, table]).rows.first else { continue }
                 let number = { (index: Int) in Int64(sizes[index] ?? "") ?? 0 }
                 let growth = { (previous: String?, current: Int64) -> ReportValue in
                     previous.flatMap { Int64($0) }.map { .integer(current - $0) } ?? .empty

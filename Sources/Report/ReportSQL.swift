@@ -122,23 +122,23 @@ enum ReportSQL {
         LIMIT $3
         """
 
-    /// The tables the `tables` report measures.
-    static let measuredTables = [
+    /// The tables the `tables` report measures, with their schemas.
+    static let measuredTables: [(schema: String, name: String)] = [
         "digital_resume_by_CRM", "crm_job_requests", "crm_recordings", "crm_resumes", "crm_payments",
-        "crm_credit_ledger", "crm_dashboard_stats", "profiles", "crm_import_runs",
-    ]
+        "crm_credit_ledger", "crm_dashboard_stats", "profiles",
+    ].map { ("public", $0) } + [("crm_private", "crm_import_runs")]
 
-    /// Sizes of one table (`$1` is its name) and its previous snapshot. `crm_table_sizes` adds up the
-    /// shards on Citus, where the coordinator's table is an empty shell.
+    /// Sizes of one table (`$1` its schema, `$2` its name) and its previous snapshot. `crm_table_sizes`
+    /// adds up the shards on Citus, where the coordinator's table is an empty shell.
     static let tableSizes = """
         SELECT sizes.heap_bytes, sizes.index_bytes, sizes.total_bytes, sizes.dead_rows,
-               (SELECT rows FROM crm_table_snapshots WHERE table_name = $1 ORDER BY taken_at DESC LIMIT 1),
-               (SELECT total_bytes FROM crm_table_snapshots WHERE table_name = $1 ORDER BY taken_at DESC LIMIT 1)
-        FROM pg_class c CROSS JOIN LATERAL crm_table_sizes(c.oid) sizes
-        WHERE c.oid = to_regclass(quote_ident($1))
+               (SELECT rows FROM crm_private.crm_table_snapshots WHERE table_name = $2 ORDER BY taken_at DESC LIMIT 1),
+               (SELECT total_bytes FROM crm_private.crm_table_snapshots WHERE table_name = $2 ORDER BY taken_at DESC LIMIT 1)
+        FROM pg_class c CROSS JOIN LATERAL crm_private.crm_table_sizes(c.oid) sizes
+        WHERE c.oid = to_regclass(quote_ident($1) || '.' || quote_ident($2))
         """
 
-    static let recordSnapshot = "INSERT INTO crm_table_snapshots (table_name, rows, total_bytes) VALUES ($1, $2, $3)"
+    static let recordSnapshot = "INSERT INTO crm_private.crm_table_snapshots (table_name, rows, total_bytes) VALUES ($1, $2, $3)"
 
     /// Import runs: in the period when one was given, else the most recent. `$3` limits.
     static func imports(inPeriod: Bool) -> String {
@@ -150,7 +150,7 @@ enum ReportSQL {
                coalesce((SELECT sum((value ->> 'updated')::bigint) FROM jsonb_each(counts)), 0),
                coalesce((SELECT sum((value ->> 'rejected')::bigint) FROM jsonb_each(counts)), 0),
                coalesce(error, '')
-        FROM crm_import_runs
+        FROM crm_private.crm_import_runs
         \(inPeriod ? "WHERE started_at >= $1 AND started_at < $2" : "WHERE $1::timestamptz IS NOT NULL AND $2::timestamptz IS NOT NULL")
         ORDER BY started_at DESC, id DESC
         LIMIT $3

@@ -44,7 +44,7 @@ public struct Verifier {
 
     static let protectedTables = [
         "digital_resume_by_CRM", "crm_job_requests", "crm_recordings", "crm_resumes", "crm_dashboard_stats",
-        "profiles", "crm_credit_ledger", "crm_payments", "crm_import_runs",
+        "profiles", "crm_credit_ledger", "crm_payments",
     ]
 
     /// Every violation, in a stable order.
@@ -61,7 +61,7 @@ public struct Verifier {
         try collect(VerifySQL.accountLinks)
         try collect(VerifySQL.orphans)
         try collect(VerifySQL.rowLevelSecurity, ["{" + Self.protectedTables.joined(separator: ",") + "}"])
-        let distributed = try connection.query("SELECT crm_is_distributed()").scalar == "t"
+        let distributed = try connection.query("SELECT crm_private.crm_is_distributed()").scalar == "t"
         for (table, trigger) in Self.expectedTriggers {
             try collect(VerifySQL.trigger, [table, trigger])
         }
@@ -142,7 +142,7 @@ enum VerifySQL {
     /// no other profile has it). On Citus both wait for `crm_profiles_catch_up`.
     static let accountLinks = """
         SELECT u.email, 'CRM user linked to its sign-up', min(a.id::text), 'not linked'
-        FROM "digital_resume_by_CRM" u JOIN auth.users a ON lower(btrim(a.email)) = u.email
+        FROM "digital_resume_by_CRM" u JOIN auth.users a ON a.email = u.email AND NOT a.is_sso_user
         WHERE u.user_id IS NULL
         GROUP BY u.email
         UNION ALL
@@ -153,7 +153,7 @@ enum VerifySQL {
         ORDER BY 1, 2
         """
 
-    static let catchUpProfiles = "SELECT user_email, change FROM crm_profiles_catch_up() ORDER BY 1, 2"
+    static let catchUpProfiles = "SELECT user_email, change FROM crm_private.crm_profiles_catch_up() ORDER BY 1, 2"
 
     static let orphans = """
         SELECT o.email, 'row in ' || o.source || ' without a CRM user', 'a CRM user', 'none'

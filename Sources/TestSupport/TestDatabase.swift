@@ -4,60 +4,102 @@ import Migrate
 import PipelineCore
 import PostgresClient
 
-/// A fresh database on the private cluster that `make test` starts, dropped after the test.
+/// A fresh database on the cluster that `make test` starts, dropped after the test.
 ///
-/// The cluster is named by `DATABASE_URL`. Migrated databases are copied from a template that is
+/// The cluster is the current ``TestPlatform``'s. Migrated databases are copied from a template that is
 /// migrated once per test process, so that each test starts from the real schema in milliseconds.
 public struct TestDatabase: Sendable {
-    /// The connection string of this database.
+    /// The connection string of this database, as the role that migrates, imports and reports.
     public let url: String
     /// The database's name.
     public let name: String
+    /// The platform it lives on.
+    public let platform: TestPlatform
+    private let admin: ConnectionString
 
-    /// The connection string of the cluster's main database, from `DATABASE_URL`.
+    /// The connection string of the current platform's administration database, as its superuser.
     public static func adminURL() throws -> String {
-        guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else {
-            throw TestSupportError("DATABASE_URL is not set: run the tests with `make test`, which starts PostgreSQL")
-        }
-        return url
+        try TestPlatform.current.adminURL()
     }
 
     /// Creates a database, lends it to `body`, and drops it afterwards.
     ///
     /// - Parameters:
-    ///   - migrated: `true` for a copy of the fully migrated schema, `false` for an empty database.
+    ///   - migrated: `true` for a copy of the fully migrated schema, `false` for an empty project database
+    ///     (on Supabase, what a new project holds before the app adds anything).
     ///   - body: The test. It receives the database.
     public static func withFresh<T>(migrated: Bool = true, _ body: (TestDatabase) throws -> T) throws -> T {
-        let admin = try ConnectionString(try adminURL())
+        let platform = TestPlatform.current
+        let admin = try ConnectionString(try platform.adminURL())
         let name = "crm_test_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
-        let template = migrated ? try TemplateDatabase.shared.name(admin: admin) : "template0"
-        try PostgresConnection.withConnection(url: admin.text) { connection in
-            try connection.query("CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(quoteIdentifier(template))")
-        }
+        let template = migrated ? try TemplateDatabase.shared.name(platform: platform, admin: admin) : platform.emptyTemplate
+        try createDatabase(name, from: template, platform: platform, admin: admin)
         defer {
             _ = try? PostgresConnection.withConnection(url: admin.text) { connection in
                 try connection.query("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
             }
         }
-        return try body(TestDatabase(url: admin.with(database: name).text, name: name))
+        return try body(TestDatabase(platform: platform, admin: admin, name: name))
     }
 
-    /// Opens a connection to this database, named `crm-pipeline tests` (apart from the importer's).
+    private init(platform: TestPlatform, admin: ConnectionString, name: String) {
+        self.platform = platform
+        self.admin = admin
+        self.name = name
+        let database = admin.with(database: name)
+        url = (platform.operatorRole.map { database.with(user: $0) } ?? database).text
+    }
+
+    /// Copies `template` to `name`. On Supabase the copy belongs to `postgres` and gets the database
+    /// privileges a project's `postgres` database has, as `build.sh newdb` does.
+    static func createDatabase(_ name: String, from template: String, platform: TestPlatform, admin: ConnectionString) throws {
+        try PostgresConnection.withConnection(url: admin.text) { connection in
+            let owner = platform.operatorRole.map { " OWNER \(quoteIdentifier($0))" } ?? ""
+            try connection.query("CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(quoteIdentifier(template))\(owner)")
+            guard platform == .supabase else { return }
+            let grants = try connection.query("""
+                SELECT format('GRANT %s ON DATABASE %I TO %I', a.privilege_type, $1::text, a.grantee::regrole)
+                FROM pg_database d, aclexplode(d.datacl) a
+                WHERE d.datname = 'postgres' AND a.grantee <> 0 AND a.grantee <> d.datdba
+                """, [name]).rows.compactMap { $0.first ?? nil }
+            for grant in grants { try connection.query(grant) }
+        }
+    }
+
+    /// The connection string of this database as another role (`authenticator`, `supabase_auth_admin`).
+    public func url(as role: String) -> String {
+        admin.with(database: name).with(user: role).text
+    }
+
+    /// Opens a connection as the role that migrates and imports, named `crm-pipeline tests` (apart from
+    /// the importer's).
     public func connect() throws -> PostgresConnection {
         try PostgresConnection(url: url, applicationName: "crm-pipeline tests")
     }
+
+    /// Opens a connection as the cluster's superuser, for what no project role may do (sabotage a trigger
+    /// on `auth.users`, say).
+    public func connectAsSuperuser() throws -> PostgresConnection {
+        try PostgresConnection(url: admin.with(database: name).text, applicationName: "crm-pipeline tests")
+    }
+
+    /// Opens a connection as PostgREST does, as `authenticator`; ``PostgresConnection/asRole(_:_:)`` then
+    /// becomes `anon`, `authenticated` or `service_role` for one request.
+    public func connectAsAPI() throws -> PostgresConnection {
+        try PostgresConnection(url: url(as: "authenticator"), applicationName: "crm-pipeline tests")
+    }
 }
 
-/// The migrated template database, made once per migration set and reused by later test runs.
+/// The migrated template database, made once per migration set and platform and reused by later test runs.
 final class TemplateDatabase: @unchecked Sendable {
     static let shared = TemplateDatabase()
     private let lock = NSLock()
-    private var created: String?
+    private var created: [TestPlatform: String] = [:]
 
-    func name(admin: ConnectionString) throws -> String {
+    func name(platform: TestPlatform, admin: ConnectionString) throws -> String {
         lock.lock()
         defer { lock.unlock() }
-        if let created { return created }
+        if let name = created[platform] { return name }
         let migrations = try MigrationCatalog.shipped()
         let fingerprint = SHA256.hexDigest(of: Array(migrations.map(\.checksum).joined().utf8)).prefix(16)
         let name = "crm_template_\(fingerprint)"
@@ -65,27 +107,50 @@ final class TemplateDatabase: @unchecked Sendable {
             try connection.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]).rows.count == 1
         }
         if !exists {
-            // Build under a private name and rename, so that a half-built template is never used.
-            let building = "\(name)_\(ProcessInfo.processInfo.processIdentifier)"
-            try PostgresConnection.withConnection(url: admin.text) { connection in
-                try connection.query("DROP DATABASE IF EXISTS \(quoteIdentifier(building))")
-                try connection.query("CREATE DATABASE \(quoteIdentifier(building)) TEMPLATE template0")
-            }
-            try PostgresConnection.withConnection(url: admin.with(database: building).text) { connection in
-                try Migrator(migrations: migrations, logger: Logger(label: "test-template")).migrate(connection)
-            }
-            try PostgresConnection.withConnection(url: admin.text) { connection in
-                do {
-                    try connection.query("ALTER DATABASE \(quoteIdentifier(building)) RENAME TO \(quoteIdentifier(name))")
-                } catch {
-                    // Another test process finished the same template first.
-                    try connection.query("DROP DATABASE IF EXISTS \(quoteIdentifier(building))")
-                }
-            }
+            try build(name, platform: platform, admin: admin, migrations: migrations)
         }
-        created = name
+        created[platform] = name
         return name
     }
+
+    /// Builds under a private name and renames, so that a half-built template is never used. On the plain
+    /// cluster the test roles are made first: PostgREST's `authenticator`, which Supabase has.
+    private func build(_ name: String, platform: TestPlatform, admin: ConnectionString, migrations: [Migration]) throws {
+        let building = "\(name)_\(ProcessInfo.processInfo.processIdentifier)"
+        try PostgresConnection.withConnection(url: admin.text) { connection in
+            try connection.query("DROP DATABASE IF EXISTS \(quoteIdentifier(building))")
+        }
+        try TestDatabase.createDatabase(building, from: platform.emptyTemplate, platform: platform, admin: admin)
+        let database = admin.with(database: building)
+        try PostgresConnection.withConnection(url: (platform.operatorRole.map { database.with(user: $0) } ?? database).text) {
+            try Migrator(migrations: migrations, logger: Logger(label: "test-template")).migrate($0)
+        }
+        if platform == .plain {
+            try PostgresConnection.withConnection(url: database.text) { try $0.executeScript(Self.apiLoginRole) }
+        }
+        try PostgresConnection.withConnection(url: admin.text) { connection in
+            do {
+                try connection.query("ALTER DATABASE \(quoteIdentifier(building)) RENAME TO \(quoteIdentifier(name))")
+            } catch {
+                // Another test process finished the same template first.
+                try connection.query("DROP DATABASE IF EXISTS \(quoteIdentifier(building))")
+            }
+        }
+    }
+
+    /// PostgREST's login role as Supabase makes it: it holds nothing itself and becomes one of the API roles.
+    static let apiLoginRole = """
+        DO $roles$
+        BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
+                CREATE ROLE authenticator LOGIN NOINHERIT;
+            END IF;
+            GRANT anon, authenticated, service_role TO authenticator;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL; -- made concurrently by another test process
+        END
+        $roles$;
+        """
 }
 
 /// A problem in the test set-up itself.

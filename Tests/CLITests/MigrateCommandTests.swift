@@ -65,7 +65,7 @@ struct MigrateCommandTests {
     func editedMigration() throws {
         try TestDatabase.withFresh { database in
             try database.connect().query(
-                "UPDATE crm_schema_migrations SET checksum = 'deadbeef' WHERE name = '0004_credits_and_payments.sql'")
+                "UPDATE crm_private.crm_schema_migrations SET checksum = 'deadbeef' WHERE name = '0004_credits_and_payments.sql'")
             let outcome = try CommandLineRunner.run(["migrate", "--database-url", database.url])
             #expect(outcome.status == ExitStatus.software.rawValue)
             #expect(outcome.standardError.contains("0004_credits_and_payments.sql"))

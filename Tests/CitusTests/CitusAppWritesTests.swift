@@ -73,7 +73,7 @@ extension CitusTests {
             #expect(lagging.standardOutput.contains(expected), "\(expected) in \(lagging.standardOutput)")
         }
         let changes = try PostgresConnection.withConnection(url: citus) { connection in
-            try connection.query("SELECT user_email || ': ' || change FROM crm_profiles_catch_up() ORDER BY 1").rows.map { $0[0] ?? "" }
+            try connection.query("SELECT user_email || ': ' || change FROM crm_private.crm_profiles_catch_up() ORDER BY 1").rows.map { $0[0] ?? "" }
         }
         #expect(changes.contains("late.comer@example.com: linked to its sign-up (account 44444444-4444-4444-4444-444444444444)"), "\(changes)")
         #expect(changes.contains("early.bird@example.com: profile opened with 3 credit(s), the balance"), "\(changes)")
@@ -83,7 +83,7 @@ extension CitusTests {
             try CitusCluster.importSamples(into: plain.url, then: nil)
             let connection = try plain.connect()
             for statement in Self.appWrites { try connection.query(statement) }
-            #expect(try connection.query("SELECT count(*) FROM crm_profiles_catch_up()").scalar == "0",
+            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_profiles_catch_up()").scalar == "0",
                     "on plain PostgreSQL the triggers leave nothing to catch up")
             #expect(try CommandLineRunner.run(["verify", "--database-url", plain.url]).status == 0)
             try PostgresConnection.withConnection(url: citus) { citusConnection throws in

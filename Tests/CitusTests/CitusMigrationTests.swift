@@ -33,7 +33,7 @@ extension CitusTests {
                         try connection.setLocal("citus.multi_shard_modify_mode", to: "sequential")
                         try connection.query("DROP TRIGGER IF EXISTS crm_test_mark ON crm_job_requests")
                         try connection.query("DROP FUNCTION IF EXISTS crm_test_mark()")
-                        try connection.query("DELETE FROM crm_schema_migrations WHERE version = 99")
+                        try connection.query("DELETE FROM crm_private.crm_schema_migrations WHERE version = 99")
                     }
                 }
             }

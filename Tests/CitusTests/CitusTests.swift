@@ -113,7 +113,7 @@ struct RowLevelSecurity {
         #expect(outcome.status == 0, "\(outcome.standardError)")
         try PostgresConnection.withConnection(url: url) { connection in
             try connection.query("INSERT INTO auth.users (id, email) VALUES ($1::uuid, $2)", [anaID, ana])
-            let changes = try connection.query("SELECT change FROM crm_profiles_catch_up() WHERE user_email = $1", [ana]).rows
+            let changes = try connection.query("SELECT change FROM crm_private.crm_profiles_catch_up() WHERE user_email = $1", [ana]).rows
             #expect(changes.map { $0[0] ?? "" }.sorted() == ["linked to its sign-up (account \(anaID))"], "\(changes)")
             #expect(try connection.query("SELECT count(*) FROM crm_recordings WHERE email = $1 AND user_id = $2::uuid",
                                          [ana, anaID]).scalar != "0")

@@ -18,8 +18,8 @@ struct AllOrNothingTests {
             #expect(outcome.status == ExitStatus.dataError.rawValue)
             #expect(outcome.standardError.contains("users_z.csv:2: error: a quoted field starts here and is never closed"))
             #expect(try harness.counts() == "0/0/0/0/0/0")
-            #expect(try harness.scalar("SELECT status FROM crm_import_runs") == "failed")
-            #expect(try harness.scalar("SELECT error FROM crm_import_runs")?.contains("never closed") == true)
+            #expect(try harness.scalar("SELECT status FROM crm_private.crm_import_runs") == "failed")
+            #expect(try harness.scalar("SELECT error FROM crm_private.crm_import_runs")?.contains("never closed") == true)
         }
     }
 
@@ -51,7 +51,7 @@ struct AllOrNothingTests {
             #expect(outcome.standardOutput.contains("dry run"))
             #expect(outcome.standardOutput.contains("users            3         2"))
             #expect(try harness.counts() == "0/0/0/0/0/0")
-            #expect(try harness.scalar("SELECT status FROM crm_import_runs") == "dry_run")
+            #expect(try harness.scalar("SELECT status FROM crm_private.crm_import_runs") == "dry_run")
             // A dry run does not count as imported: the real run reads the files.
             #expect(try harness.run().standardOutput.contains("users            3         2"))
         }
@@ -79,9 +79,9 @@ struct AllOrNothingTests {
                 try connection.setLocal("crm.bulk_load", to: "on")
                 try connection.query("UPDATE profiles SET credits = 9 WHERE email = 'lag@example.com'")
             }
-            #expect(try cron.query("SELECT count(*) FROM crm_profiles_catch_up()").scalar == "0")
+            #expect(try cron.query("SELECT count(*) FROM crm_private.crm_profiles_catch_up()").scalar == "0")
             try holder.query("SELECT pg_advisory_unlock($1)", [Int64(0x4352_4D5F_494D_5054)])
-            #expect(try cron.query("SELECT change FROM crm_profiles_catch_up()").scalar == "profile credits 9 -> 4, the balance")
+            #expect(try cron.query("SELECT change FROM crm_private.crm_profiles_catch_up()").scalar == "profile credits 9 -> 4, the balance")
         }
     }
 
@@ -108,7 +108,7 @@ struct AllOrNothingTests {
             #expect(killed, "the import finished before it could be killed")
             #expect(process.terminationStatus == ExitStatus.unavailable.rawValue)
             #expect(try harness.counts() == "0/0/0/0/0/0")
-            #expect(try harness.scalar("SELECT status FROM crm_import_runs") == "failed")
+            #expect(try harness.scalar("SELECT status FROM crm_private.crm_import_runs") == "failed")
         }
     }
 }

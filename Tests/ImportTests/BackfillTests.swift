@@ -37,8 +37,8 @@ struct BackfillTests {
             let connection = try database.connect()
             #expect(try connection.contentFingerprint() == expected)
             #expect(try connection.invariantViolations().isEmpty)
-            #expect(try connection.query("SELECT count(*) FROM crm_backfill_state").scalar == "0")
-            #expect(try connection.query("SELECT to_regclass('crm_backfill_s_users') IS NULL").scalar == "t")
+            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_backfill_state").scalar == "0")
+            #expect(try connection.query("SELECT to_regclass('crm_private.crm_backfill_s_users') IS NULL").scalar == "t")
         }
     }
 
@@ -61,9 +61,9 @@ struct BackfillTests {
             // the kill can land after the commit. Then that attempt did not test this case: again, from scratch.
             var stagingCommitted = true
             for _ in 0..<5 where stagingCommitted {
-                try watcher.query("DELETE FROM crm_backfill_state")
+                try watcher.query("DELETE FROM crm_private.crm_backfill_state")
                 try killBackfill(after: "read: ")
-                stagingCommitted = try watcher.query("SELECT count(*) FROM crm_backfill_state").scalar != "0"
+                stagingCommitted = try watcher.query("SELECT count(*) FROM crm_private.crm_backfill_state").scalar != "0"
             }
             #expect(!stagingCommitted, "in 5 attempts the kill always landed after the staging commit")
             try killBackfill(after: "read, validate and stage done")
@@ -72,7 +72,7 @@ struct BackfillTests {
             var doneAtKill = 0
             for _ in 0..<600 where process.isRunning {
                 usleep(20_000)
-                let done = try? watcher.query("SELECT coalesce(array_length(done, 1), 0) FROM crm_backfill_state").scalar
+                let done = try? watcher.query("SELECT coalesce(array_length(done, 1), 0) FROM crm_private.crm_backfill_state").scalar
                 if let done, let count = Int(done), count >= 3 {
                     doneAtKill = count
                     kill(process.processIdentifier, SIGKILL)
@@ -82,7 +82,7 @@ struct BackfillTests {
             process.waitUntilExit()
             #expect(doneAtKill >= 3, "the backfill ended before it could be killed")
             #expect(process.terminationReason == .uncaughtSignal)
-            let total = Int(try watcher.query("SELECT chunks FROM crm_backfill_state").scalar ?? "") ?? 0
+            let total = Int(try watcher.query("SELECT chunks FROM crm_private.crm_backfill_state").scalar ?? "") ?? 0
             #expect(total > doneAtKill)
             let resumed = try Self.importInto(database, ["--mode", "backfill", "--chunk-rows", "150"])
             #expect(resumed.status == 0, "\(resumed.standardError)")

@@ -17,7 +17,7 @@ struct ReliabilityTests {
             #expect(outcome.status == ExitStatus.cannotCreate.rawValue, "\(outcome.standardError)")
             #expect(outcome.standardError.contains("cannot create the reject file"))
             #expect(try harness.counts() == "0/0/0/0/0/0")
-            #expect(try harness.scalar("SELECT status FROM crm_import_runs") == "failed")
+            #expect(try harness.scalar("SELECT status FROM crm_private.crm_import_runs") == "failed")
         }
     }
 
@@ -122,8 +122,8 @@ struct KillTests {
             }
             let outcome = try harness.run()
             #expect(outcome.status == 0, "\(outcome.standardError)")
-            #expect(try connection.query("SELECT count(*) FROM crm_import_runs WHERE status = 'running'").scalar == "0")
-            #expect(try connection.query("SELECT count(*) FROM crm_import_runs WHERE error LIKE 'interrupted:%'").scalar
+            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_import_runs WHERE status = 'running'").scalar == "0")
+            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_import_runs WHERE error LIKE 'interrupted:%'").scalar
                 == String(points.count))
             #expect(try connection.invariantViolations().isEmpty)
         }

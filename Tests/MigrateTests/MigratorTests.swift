@@ -29,7 +29,7 @@ struct MigratorTests {
             #expect(try migrator.migrate(connection).isEmpty)
             let states = try migrator.status(on: connection).map(\.state)
             #expect(states.allSatisfy { if case .applied = $0 { true } else { false } })
-            #expect(try connection.query("SELECT count(*) FROM crm_schema_migrations").scalar == "\(migrations.count)")
+            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_schema_migrations").scalar == "\(migrations.count)")
         }
     }
 
@@ -60,7 +60,7 @@ struct MigratorTests {
         try TestDatabase.withFresh { database in
             let connection = try database.connect()
             try connection.query(
-                "INSERT INTO crm_schema_migrations (version, name, checksum) VALUES (9999, '9999_future.sql', 'x')")
+                "INSERT INTO crm_private.crm_schema_migrations (version, name, checksum) VALUES (9999, '9999_future.sql', 'x')")
             let error = try #require(throws: MigrationError.self) {
                 try Migrator(migrations: try MigrationCatalog.shipped(), logger: logger).status(on: connection)
             }
@@ -85,7 +85,7 @@ struct MigratorTests {
             #expect(name == "0002_bad.sql")
             #expect(cause.sqlState == "22012")
             #expect(try connection.query("SELECT to_regclass('good') IS NOT NULL, to_regclass('half_done') IS NULL").rows == [["t", "t"]])
-            #expect(try connection.query("SELECT name FROM crm_schema_migrations").rows == [["0001_good.sql"]])
+            #expect(try connection.query("SELECT name FROM crm_private.crm_schema_migrations").rows == [["0001_good.sql"]])
         }
     }
 

@@ -68,10 +68,10 @@ struct VerifyTests {
             let connection = try database.connect()
             try ReportDataSet.load(into: connection)
             let account = "55555555-5555-5555-5555-555555555555"
-            try connection.transaction { connection in
+            try database.connectAsSuperuser().transaction { connection in
                 // No triggers fire in replica mode, as when a restore or a replication tool writes the row.
                 try connection.query("SET LOCAL session_replication_role = replica")
-                try connection.query("INSERT INTO auth.users (id, email) VALUES ($1::uuid, 'Ann@Example.com')", [account])
+                try connection.query("INSERT INTO auth.users (id, email) VALUES ($1::uuid, 'ann@example.com')", [account])
             }
             let found = try verify(database)
             #expect(found.status == ExitStatus.dataError.rawValue)
@@ -102,7 +102,8 @@ struct VerifyTests {
         try TestDatabase.withFresh { database throws in
             let connection = try database.connect()
             try connection.query("ALTER TABLE crm_recordings DISABLE TRIGGER crm_recordings_count")
-            try connection.query("DROP TRIGGER crm_link_crm_user ON auth.users")
+            // auth.users belongs to Supabase's auth service: only a superuser may drop a trigger there.
+            try database.connectAsSuperuser().query("DROP TRIGGER crm_link_crm_user ON auth.users")
             try connection.query("ALTER TABLE crm_payments DISABLE ROW LEVEL SECURITY")
             let outcome = try verify(database, ["--fix"])
             #expect(outcome.status == ExitStatus.dataError.rawValue)

@@ -50,9 +50,9 @@ struct BulkUpkeepTests {
                 #expect(try connection.query("SELECT count(*) FROM crm_dashboard_stats").scalar == "0")
                 #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").scalar == "0")
                 // One statement each, for every touched email, as an import does it.
-                try connection.query("SELECT crm_users_created($1::text[])", ["{" + Self.emails.joined(separator: ",") + "}"])
+                try connection.query("SELECT crm_private.crm_users_created($1::text[])", ["{" + Self.emails.joined(separator: ",") + "}"])
                 try connection.query("""
-                    SELECT crm_adjust_stats(array_agg(email), array_agg(applications), array_agg(recordings), array_agg(resumes))
+                    SELECT crm_private.crm_adjust_stats(array_agg(email), array_agg(applications), array_agg(recordings), array_agg(resumes))
                     FROM (SELECT u.email,
                                  (SELECT count(*)::int FROM crm_job_requests j WHERE j.email = u.email) AS applications,
                                  (SELECT count(*)::int FROM crm_recordings r WHERE r.email = u.email) AS recordings,
@@ -61,13 +61,13 @@ struct BulkUpkeepTests {
                     """)
                 // One ledger row per user and import for each kind of movement.
                 try connection.query("""
-                    SELECT crm_book_credits(array_agg(email), array_agg(delta), array_agg(reason), array_agg('import-run-1'::text))
+                    SELECT crm_private.crm_book_credits(array_agg(email), array_agg(delta), array_agg(reason), array_agg('import-run-1'::text))
                     FROM (SELECT email, 3 * count(*)::int AS delta, 'payment' AS reason FROM crm_payments GROUP BY email
                           UNION ALL
                           SELECT email, -count(*)::int, 'recording' FROM crm_recordings WHERE credit_charged GROUP BY email) movements
                     """)
                 // The co-located balances take what was booked on the accounts.
-                try connection.query("SELECT crm_balances_follow_profiles($1::text[])", ["{" + Self.emails.joined(separator: ",") + "}"])
+                try connection.query("SELECT crm_private.crm_balances_follow_profiles($1::text[])", ["{" + Self.emails.joined(separator: ",") + "}"])
             }
             #expect(try Fixture(connection: connection).invariantViolations().isEmpty)
             return try Self.summary(connection)
@@ -85,7 +85,7 @@ struct BulkUpkeepTests {
             try fixture.crmUser("small@example.com")
             expectSQLState("23514") {
                 try fixture.connection.query(
-                    "SELECT crm_book_credits('{big@example.com,small@example.com}', '{-4,-5}', '{recording,recording}', '{r,r}')")
+                    "SELECT crm_private.crm_book_credits('{big@example.com,small@example.com}', '{-4,-5}', '{recording,recording}', '{r,r}')")
             }
             #expect(try fixture.credits("big@example.com") == 4)
             #expect(try fixture.invariantViolations().isEmpty)
@@ -95,17 +95,18 @@ struct BulkUpkeepTests {
     @Test("the stand-aside switch is ignored for an authenticated user: still charged, still counted")
     func switchIgnoredForAuthenticated() throws {
         try TestDatabase.withFresh { database in
-            let connection = try database.connect()
-            let fixture = Fixture(connection: connection)
-            let id = try fixture.authUser("zoe@example.com")
+            let fixture = Fixture(connection: try database.connect())
+            let id = try database.signUp("zoe@example.com")
             try fixture.crmUser("zoe@example.com")
-            try connection.asRole(.authenticated(userID: id)) { connection in
+            try database.connectAsAPI().asRole(.authenticated(userID: id)) { connection in
                 try connection.setLocal("crm.bulk_load", to: "on")
                 try connection.query(
                     "INSERT INTO crm_recordings (email, user_id, video_url) VALUES ('zoe@example.com', $1, 'https://v.example.com/1')",
                     [id])
                 #expect(try connection.query("SELECT credits FROM profiles").scalar == "3")
                 #expect(try connection.query("SELECT total_recordings FROM crm_dashboard_stats").scalar == "1")
+                // The trigger booked the charge as the owner, and its ledger row still got the user's account.
+                #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").scalar == "2")
             }
         }
     }
@@ -115,16 +116,18 @@ struct BulkUpkeepTests {
         try TestDatabase.withFresh { database in
             let connection = try database.connect()
             let fixture = Fixture(connection: connection)
-            let id = try fixture.authUser("eve@example.com")
+            let id = try database.signUp("eve@example.com")
             try fixture.crmUser("eve@example.com")
+            // Look-alikes of what the triggers' stand-aside condition calls.
             try connection.executeScript("""
                 CREATE SCHEMA evil;
                 GRANT USAGE ON SCHEMA evil TO authenticated;
-                CREATE FUNCTION evil.crm_is_bulk_loader() RETURNS boolean LANGUAGE sql AS 'SELECT true';
-                CREATE FUNCTION evil.crm_upkeep_applies() RETURNS boolean LANGUAGE sql AS 'SELECT false';
+                CREATE FUNCTION evil.row_security_active(regclass) RETURNS boolean LANGUAGE sql AS 'SELECT false';
+                CREATE FUNCTION evil.current_setting(text, boolean) RETURNS text LANGUAGE sql
+                    AS $$ SELECT CASE $1 WHEN 'crm.bulk_load' THEN 'on' ELSE pg_catalog.current_setting($1, $2) END $$;
                 """)
-            try connection.asRole(.authenticated(userID: id)) { connection in
-                try connection.query("SET LOCAL search_path = evil, public")
+            try database.connectAsAPI().asRole(.authenticated(userID: id)) { connection in
+                try connection.query("SET LOCAL search_path = evil, pg_catalog, public")
                 try connection.setLocal("crm.bulk_load", to: "on")
                 try connection.query(
                     "INSERT INTO public.crm_recordings (email, user_id, video_url) VALUES ('eve@example.com', $1, 'https://v.example.com/1')",
@@ -138,8 +141,7 @@ struct BulkUpkeepTests {
     @Test("the stand-aside switch is honoured for service_role, which bypasses RLS anyway")
     func switchHonouredForServiceRole() throws {
         try TestDatabase.withFresh { database in
-            let connection = try database.connect()
-            try connection.asRole(.serviceRole) { connection in
+            try database.connectAsAPI().asRole(.serviceRole) { connection in
                 try connection.setLocal("crm.bulk_load", to: "on")
                 try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('svc@example.com')"#)
                 try connection.query("INSERT INTO crm_recordings (email, video_url) VALUES ('svc@example.com', 'https://v.example.com/1')")
@@ -149,18 +151,18 @@ struct BulkUpkeepTests {
         }
     }
 
-    @Test("nobody but the owner can call the upkeep functions", arguments: [
-        "SELECT crm_book_credits('{x@example.com}', '{100}', '{adjustment}', '{gift}')",
-        "SELECT crm_adjust_stats('{x@example.com}', '{5}', '{5}', '{5}')",
-        "SELECT crm_users_created('{x@example.com}')",
-        "SELECT crm_link_accounts('{x@example.com}')",
+    @Test("no API role can call the upkeep functions", arguments: [
+        "SELECT crm_private.crm_book_credits('{x@example.com}', '{100}', '{adjustment}', '{gift}')",
+        "SELECT crm_private.crm_adjust_stats('{x@example.com}', '{5}', '{5}', '{5}')",
+        "SELECT crm_private.crm_users_created('{x@example.com}')",
+        "SELECT crm_private.crm_link_accounts('{x@example.com}')",
     ])
     func upkeepNotCallable(call: String) throws {
         try TestDatabase.withFresh { database in
-            let connection = try database.connect()
-            let id = try Fixture(connection: connection).authUser("x@example.com")
-            for role in [AppRole.anon, .authenticated(userID: id)] {
-                expectSQLState("42501") { try connection.asRole(role) { try $0.query(call) } }
+            let api = try database.connectAsAPI()
+            let id = try database.signUp("x@example.com")
+            for role in [AppRole.anon, .authenticated(userID: id), .serviceRole] {
+                expectSQLState("42501") { try api.asRole(role) { try $0.query(call) } }
             }
         }
     }

@@ -6,12 +6,6 @@ import Testing
 struct Fixture {
     let connection: PostgresConnection
 
-    /// Adds an app account and returns its id.
-    @discardableResult
-    func authUser(_ email: String) throws -> String {
-        try #require(try connection.query("INSERT INTO auth.users (email) VALUES ($1) RETURNING id", [email]).scalar)
-    }
-
     func crmUser(_ email: String, firstName: String = "Test") throws {
         try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email, first_name) VALUES ($1, $2)"#, [email, firstName])
     }

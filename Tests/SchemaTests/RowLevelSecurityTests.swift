@@ -10,17 +10,20 @@ struct RowLevelSecurityTests {
         "crm_dashboard_stats", "profiles", "crm_credit_ledger", "crm_payments",
     ]
 
-    /// Two users with an account and data each: A (`a@example.com`) and B (`b@example.com`).
+    /// Two users with an account and data each: A (`a@example.com`) and B (`b@example.com`); `connection`
+    /// is the operator's, `api` PostgREST's (`authenticator`, which becomes a role per request).
     struct World {
         let connection: PostgresConnection
+        let api: PostgresConnection
         let userA: String
         let userB: String
 
         init(_ database: TestDatabase) throws {
             connection = try database.connect()
+            api = try database.connectAsAPI()
             let fixture = Fixture(connection: connection)
-            userA = try fixture.authUser("a@example.com")
-            userB = try fixture.authUser("b@example.com")
+            userA = try database.signUp("a@example.com")
+            userB = try database.signUp("b@example.com")
             for email in ["a@example.com", "b@example.com"] {
                 try fixture.crmUser(email)
                 let job = try fixture.jobRequest(email, externalID: "J1")
@@ -31,12 +34,12 @@ struct RowLevelSecurityTests {
         }
     }
 
-    @Test("anon reads nothing", arguments: readableTables + ["crm_import_runs"])
+    @Test("anon reads nothing", arguments: readableTables)
     func anonReadsNothing(table: String) throws {
         try TestDatabase.withFresh { database in
             let world = try World(database)
             expectSQLState("42501") {
-                try world.connection.asRole(.anon) { try $0.query("SELECT count(*) FROM \(quoteIdentifier(table))") }
+                try world.api.asRole(.anon) { try $0.query("SELECT count(*) FROM \(quoteIdentifier(table))") }
             }
         }
     }
@@ -45,36 +48,21 @@ struct RowLevelSecurityTests {
     func authenticatedReadsOwnRows(table: String) throws {
         try TestDatabase.withFresh { database in
             let world = try World(database)
-            let seen = try world.connection.asRole(.authenticated(userID: world.userA)) { connection in
+            let seen = try world.api.asRole(.authenticated(userID: world.userA)) { connection in
                 try connection.query("SELECT DISTINCT email FROM \(quoteIdentifier(table))").rows
             }
             #expect(seen == [["a@example.com"]])
         }
     }
 
-    @Test("service_role reads everything", arguments: readableTables + ["crm_import_runs"])
+    @Test("service_role reads everything", arguments: readableTables)
     func serviceRoleReadsAll(table: String) throws {
         try TestDatabase.withFresh { database in
             let world = try World(database)
-            let expected = table == "crm_import_runs" ? "0" : "2"
-            let count = try world.connection.asRole(.serviceRole) { connection in
-                table == "crm_import_runs"
-                    ? try connection.query("SELECT count(*) FROM crm_import_runs").scalar
-                    : try connection.query("SELECT count(DISTINCT email) FROM \(quoteIdentifier(table))").scalar
+            let count = try world.api.asRole(.serviceRole) { connection in
+                try connection.query("SELECT count(DISTINCT email) FROM \(quoteIdentifier(table))").scalar
             }
-            #expect(count == expected)
-        }
-    }
-
-    @Test("a signed-in user sees no import runs")
-    func importRunsHidden() throws {
-        try TestDatabase.withFresh { database in
-            let world = try World(database)
-            expectSQLState("42501") {
-                try world.connection.asRole(.authenticated(userID: world.userA)) {
-                    try $0.query("SELECT count(*) FROM crm_import_runs")
-                }
-            }
+            #expect(count == "2")
         }
     }
 
@@ -109,21 +97,21 @@ struct RowLevelSecurityTests {
             let quoted = quoteIdentifier(table.table)
             let asA = AppRole.authenticated(userID: world.userA)
             // Own row: allowed, and the stats follow.
-            try world.connection.asRole(asA) { connection in
+            try world.api.asRole(asA) { connection in
                 try connection.query(table.insert, [a, world.userA])
                 #expect(try connection.query("SELECT count(*) FROM \(quoted)").scalar == "2")
             }
             // Someone else's email (the owner check) or someone else's user_id (the policy): refused.
-            expectSQLState("42501") { try world.connection.asRole(asA) { try $0.query(table.insert, ["b@example.com", world.userA]) } }
-            expectSQLState("42501") { try world.connection.asRole(asA) { try $0.query(table.insert, [a, world.userB]) } }
+            expectSQLState("42501") { try world.api.asRole(asA) { try $0.query(table.insert, ["b@example.com", world.userA]) } }
+            expectSQLState("42501") { try world.api.asRole(asA) { try $0.query(table.insert, [a, world.userB]) } }
             // Updates and deletes reach only their own rows.
-            try world.connection.asRole(asA) { connection throws -> Void in
+            try world.api.asRole(asA) { connection throws -> Void in
                 #expect(try connection.query("UPDATE \(quoted) SET \(table.harmlessUpdate)").affectedRows == 1)
                 #expect(try connection.query("DELETE FROM \(quoted)").affectedRows == 1)
             }
             // Handing a row to another user is refused.
             expectSQLState("42501") {
-                try world.connection.asRole(asA) { try $0.query("UPDATE \(quoted) SET user_id = $1", [world.userB]) }
+                try world.api.asRole(asA) { try $0.query("UPDATE \(quoted) SET user_id = $1", [world.userB]) }
             }
             // Nothing of B's changed.
             #expect(try world.connection.query("SELECT count(*) FROM \(quoted) WHERE email = 'b@example.com'").scalar == "1")
@@ -134,7 +122,7 @@ struct RowLevelSecurityTests {
     func anonWritesNothing(table: Writable) throws {
         try TestDatabase.withFresh { database in
             let world = try World(database)
-            expectSQLState("42501") { try world.connection.asRole(.anon) { try $0.query(table.insert, ["a@example.com", world.userA]) } }
+            expectSQLState("42501") { try world.api.asRole(.anon) { try $0.query(table.insert, ["a@example.com", world.userA]) } }
         }
     }
 
@@ -143,7 +131,7 @@ struct RowLevelSecurityTests {
         try TestDatabase.withFresh { database in
             let world = try World(database)
             expectSQLState("42501") {
-                try world.connection.asRole(.authenticated(userID: world.userA)) {
+                try world.api.asRole(.authenticated(userID: world.userA)) {
                     try $0.query(
                         "INSERT INTO crm_recordings (email, user_id, video_url, credit_charged) VALUES ($1, $2, 'https://v.example.com/x', false)",
                         ["a@example.com", world.userA])
@@ -165,7 +153,7 @@ struct RowLevelSecurityTests {
         try TestDatabase.withFresh { database in
             let world = try World(database)
             expectSQLState("42501") {
-                try world.connection.asRole(.authenticated(userID: world.userA)) { try $0.query(statement) }
+                try world.api.asRole(.authenticated(userID: world.userA)) { try $0.query(statement) }
             }
         }
     }
@@ -174,7 +162,7 @@ struct RowLevelSecurityTests {
     func serviceRoleWrites() throws {
         try TestDatabase.withFresh { database in
             let world = try World(database)
-            try world.connection.asRole(.serviceRole) { connection in
+            try world.api.asRole(.serviceRole) { connection in
                 try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('new@example.com')"#)
                 try connection.query("INSERT INTO crm_payments (email, amount_cents, paid_at) VALUES ('b@example.com', 100, now())")
                 try connection.query("UPDATE crm_job_requests SET status = 'hired'")

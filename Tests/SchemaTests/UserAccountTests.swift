@@ -43,15 +43,38 @@ struct UserAccountTests {
         }
     }
 
-    @Test("user_id comes from auth.users by email, case-insensitively")
+    @Test("user_id comes from auth.users by email (a sign-up typed in capitals is stored lower-case by GoTrue)")
     func userIDFromAuthUsers() throws {
         try TestDatabase.withFresh { database in
             let fixture = Fixture(connection: try database.connect())
-            let id = try fixture.authUser("Cid@Example.COM")
+            let id = try database.signUp("Cid@Example.COM")
             try fixture.crmUser("cid@example.com")
             #expect(try fixture.connection.query(
                 #"SELECT user_id FROM "digital_resume_by_CRM" WHERE email = 'cid@example.com'"#).scalar == id)
             #expect(try fixture.connection.query("SELECT user_id FROM profiles WHERE email = 'cid@example.com'").scalar == id)
+        }
+    }
+
+    @Test("the account of an email is its one non-SSO account: SSO accounts and emails not in GoTrue's lower-case form are not linked")
+    func exactMatchOfTheAccount() throws {
+        try TestDatabase.withFresh { database in
+            let fixture = Fixture(connection: try database.connect())
+            // SSO accounts may share an email, so none of them is "the" account of it.
+            try database.signUp("sso@example.com", sso: true)
+            try database.signUp("sso@example.com", sso: true)
+            // Written by something other than GoTrue, not lower-cased: not the normalized CRM email.
+            try database.connectAsSuperuser().query("INSERT INTO auth.users (id, email) VALUES (gen_random_uuid(), 'Odd@Example.com')")
+            let account = try database.signUp("both@example.com")
+            try database.signUp("both@example.com", sso: true)
+            for email in ["sso@example.com", "odd@example.com", "both@example.com"] { try fixture.crmUser(email) }
+            let links = try fixture.connection.query(
+                #"SELECT email, user_id FROM "digital_resume_by_CRM" ORDER BY email"#).rows
+            #expect(links == [["both@example.com", account], ["odd@example.com", nil], ["sso@example.com", nil]])
+            // A later SSO sign-up does not link either.
+            try fixture.crmUser("late@example.com")
+            try database.signUp("late@example.com", sso: true)
+            #expect(try fixture.connection.query(#"SELECT user_id FROM "digital_resume_by_CRM" WHERE email = 'late@example.com'"#)
+                .scalar == nil)
         }
     }
 
@@ -63,7 +86,7 @@ struct UserAccountTests {
             try fixture.jobRequest("dee@example.com")
             try fixture.recording("dee@example.com")
             try fixture.resume("dee@example.com")
-            let id = try fixture.authUser(" DEE@example.com")
+            let id = try database.signUp(" DEE@example.com")
             let linked = try fixture.connection.query("""
                 SELECT (SELECT user_id FROM "digital_resume_by_CRM" WHERE email = $1),
                        (SELECT user_id FROM crm_job_requests WHERE email = $1),
@@ -115,7 +138,7 @@ struct UserAccountTests {
             let fixture = Fixture(connection: try database.connect())
             try fixture.crmUser("ida@example.com")
             try fixture.connection.query(#"DELETE FROM "digital_resume_by_CRM" WHERE email = 'ida@example.com'"#)
-            let id = try fixture.authUser("ida@example.com")
+            let id = try database.signUp("ida@example.com")
             try fixture.crmUser("ida@example.com")
             #expect(try fixture.connection.query("SELECT user_id FROM profiles WHERE email = 'ida@example.com'").scalar == id)
             #expect(try fixture.invariantViolations().isEmpty)
@@ -128,12 +151,12 @@ struct UserAccountTests {
             let fixture = Fixture(connection: try database.connect())
             try fixture.crmUser("jo.old@example.com")
             try fixture.crmUser("jo.new@example.com")
-            let id = try fixture.authUser("jo.elsewhere@example.com")
+            let id = try database.signUp("jo.elsewhere@example.com")
             try fixture.connection.transaction { connection in
                 // As an import links them: the row triggers stand aside, the set-based function links.
                 try connection.setLocal("crm.bulk_load", to: "on")
                 try connection.query(#"UPDATE "digital_resume_by_CRM" SET user_id = $1::uuid WHERE email LIKE 'jo.%'"#, [id])
-                try connection.query("SELECT crm_link_accounts(ARRAY['jo.old@example.com', 'jo.new@example.com'])")
+                try connection.query("SELECT crm_private.crm_link_accounts(ARRAY['jo.old@example.com', 'jo.new@example.com'])")
             }
             #expect(try fixture.connection.query("SELECT email FROM profiles WHERE user_id = $1::uuid", [id]).rows == [["jo.new@example.com"]])
         }

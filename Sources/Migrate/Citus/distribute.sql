@@ -25,13 +25,14 @@ DROP TRIGGER IF EXISTS crm_link_crm_user ON auth.users;
 -- parallel mode the second statement can need placements that the first modified over different
 -- connections, which Citus refuses ("cannot perform query with placements that were modified over
 -- multiple connections"). One connection per node for it, then.
-ALTER FUNCTION public.crm_profiles_catch_up(text[]) SET citus.multi_shard_modify_mode = 'sequential';
+ALTER FUNCTION crm_private.crm_profiles_catch_up(text[]) SET citus.multi_shard_modify_mode = 'sequential';
 
 -- The `tables` report's sizes: a Citus table's coordinator copy is an empty shell, so its shards are
 -- added up (sizes by Citus; dead rows asked of every shard).
-CREATE OR REPLACE FUNCTION public.crm_table_sizes(p_table regclass, OUT heap_bytes bigint, OUT index_bytes bigint,
-                                                  OUT total_bytes bigint, OUT dead_rows bigint)
+CREATE OR REPLACE FUNCTION crm_private.crm_table_sizes(p_table regclass, OUT heap_bytes bigint, OUT index_bytes bigint,
+                                                       OUT total_bytes bigint, OUT dead_rows bigint)
 LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT citus_relation_size(p_table), citus_total_relation_size(p_table) - citus_table_size(p_table),
            citus_total_relation_size(p_table),
@@ -44,6 +45,9 @@ AS $$
            coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = p_table), 0)
     WHERE NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = p_table)
 $$;
+
+-- Citus refuses subqueries in policies on distributed tables: the per-row form of auth.uid() (0017).
+SELECT crm_private.crm_set_policies(false);
 
 DO $distribute$
 DECLARE
