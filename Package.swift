@@ -143,7 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["PostgresClient", "PipelineCore", "TestSupport", "Migrate"],
+            dependencies: ["PostgresClient", "PipelineCore", "TestSupport", "Migrate", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
     ]
