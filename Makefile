@@ -1,7 +1,7 @@
 # crm-pipeline: the two commands a newcomer runs are `make run` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help deps build run test test-citus bench-citus stop psql clean bench bench-extract bench-triggers fuzz
+.PHONY: help deps build run test test-citus bench-citus stop psql clean bench bench-extract bench-triggers bench-auth fuzz
 
 help:
 	@echo "make run    install what is missing, build, start the private PostgreSQL, migrate, show the status"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench           every load compared with the floor, on ~1M generated rows; writes BENCHMARKS.md"
 	@echo "make bench-extract   CSV reader MB/s next to a plain byte loop (200 MB file)"
 	@echo "make bench-triggers  what the stats and credit triggers cost (1M rows, single rows)"
+	@echo "make bench-auth      an import against auth.users with 0 and 200,000 accounts, on a Supabase-shaped database"
 	@echo "make bench-citus     import rate on the two-node Citus cluster next to plain PostgreSQL (needs make test-citus first)"
 
 deps:
@@ -46,6 +47,9 @@ bench-extract: deps
 
 bench-triggers: deps
 	Benchmarks/trigger-cost.sh
+
+bench-auth: deps
+	Benchmarks/auth-users.sh
 
 bench-citus: deps
 	Benchmarks/citus-import.sh

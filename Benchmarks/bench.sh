@@ -201,7 +201,11 @@ goal() {
     echo "| memory flat: the larger set ≤ 1.5× the RSS of the smaller | $(calc "$mem_large / $mem_small" 2)× | $(awk "BEGIN { print ($mem_large / $mem_small <= 1.5) ? \"yes\" : \"no\" }") |"
     echo
     echo "Where the time goes and why: README, section Benchmarks."
+    echo
 } >"${BENCH_OUTPUT:-BENCHMARKS.md}"
+# Account linking against a large auth.users, on a Supabase-shaped database of its own.
+if [ "${BENCH_QUICK:-}" = 1 ]; then auth_sizes=(100 2000 1); else auth_sizes=(); fi
+Benchmarks/auth-users.sh "${auth_sizes[@]}" >>"${BENCH_OUTPUT:-BENCHMARKS.md}"
 cat "${BENCH_OUTPUT:-BENCHMARKS.md}"
 psql -X -q -d "$admin" -c "SELECT 1" >/dev/null
 for d in bench_floor bench_nightly bench_backfill1 bench_backfill2 bench_naive bench_pgloader bench_rbr bench_mem_small bench_mem_large; do

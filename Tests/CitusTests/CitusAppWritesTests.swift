@@ -9,7 +9,8 @@ extension CitusTests {
     /// payment; then two CRM users sign up, one of them from the samples. Times are fixed, so that the two
     /// databases can be compared.
     static let appWrites: [String] = [
-        "INSERT INTO auth.users (id, email) VALUES ('22222222-2222-2222-2222-222222222222', 'Early.Bird@example.com')",
+        // GoTrue stores the email lower-case, whatever the user typed.
+        "INSERT INTO auth.users (id, email) VALUES ('22222222-2222-2222-2222-222222222222', 'early.bird@example.com')",
         #"""
         INSERT INTO "digital_resume_by_CRM" (email, first_name, created_at, updated_at)
         VALUES ('early.bird@example.com', 'Early', '2025-11-02 10:00Z', '2025-11-02 10:00Z'),
@@ -130,7 +131,7 @@ extension CitusTests {
                 try connection.setLocal("citus.enable_unsafe_triggers", to: "on")
                 try connection.query(#"""
                     CREATE TRIGGER crm_users_open_profile AFTER INSERT ON "digital_resume_by_CRM"
-                    FOR EACH ROW WHEN (crm_upkeep_applies()) EXECUTE FUNCTION crm_on_user_inserted_profile()
+                    FOR EACH ROW EXECUTE FUNCTION crm_private.crm_on_user_inserted_profile()
                     """#)
             }
         }
