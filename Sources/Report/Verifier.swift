@@ -47,6 +47,9 @@ public struct Verifier {
         "profiles", "crm_credit_ledger", "crm_payments",
     ]
 
+    /// The tables the app writes itself (`authenticated` may insert, update and delete its own rows).
+    static let appWrittenTables = ["crm_job_requests", "crm_recordings", "crm_resumes"]
+
     /// Every violation, in a stable order.
     public func check() throws -> [Violation] {
         var violations: [Violation] = []
@@ -61,6 +64,8 @@ public struct Verifier {
         try collect(VerifySQL.accountLinks)
         try collect(VerifySQL.orphans)
         try collect(VerifySQL.rowLevelSecurity, ["{" + Self.protectedTables.joined(separator: ",") + "}"])
+        try collect(VerifySQL.privileges, ["{" + Self.protectedTables.joined(separator: ",") + "}",
+                                           "{" + Self.appWrittenTables.joined(separator: ",") + "}"])
         let distributed = try connection.query("SELECT crm_private.crm_is_distributed()").scalar == "t"
         for (table, trigger) in Self.expectedTriggers {
             try collect(VerifySQL.trigger, [table, trigger])
@@ -173,6 +178,30 @@ enum VerifySQL {
         FROM unnest($1::text[]) AS name
         LEFT JOIN pg_class c ON c.oid = to_regclass(quote_ident(name))
         WHERE c.oid IS NULL OR NOT c.relrowsecurity
+        """
+
+    /// The API roles' privileges against migration 0017's matrix (`$1` the app's tables, `$2` those the app
+    /// writes): a grant beyond it (TRUNCATE, say) or one missing, and any privilege on `crm_private`.
+    static let privileges = """
+        WITH roles AS (SELECT rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role', 'authenticator')),
+        matrix AS (
+            SELECT r.rolname, t.name, p.privilege,
+                   CASE r.rolname
+                       WHEN 'service_role' THEN p.privilege IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+                       WHEN 'authenticated' THEN p.privilege = 'SELECT'
+                            OR (p.privilege IN ('INSERT', 'UPDATE', 'DELETE') AND t.name = ANY ($2::text[]))
+                       ELSE false END AS allowed,
+                   has_table_privilege(r.rolname, to_regclass(quote_ident(t.name)), p.privilege) AS granted
+            FROM roles r CROSS JOIN unnest($1::text[]) AS t(name)
+            CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) AS p(privilege)
+            WHERE to_regclass(quote_ident(t.name)) IS NOT NULL)
+        SELECT NULL, privilege || ' on ' || name || ' for ' || rolname,
+               CASE WHEN allowed THEN 'granted' ELSE 'not granted' END, CASE WHEN granted THEN 'granted' ELSE 'not granted' END
+        FROM matrix WHERE allowed <> granted
+        UNION ALL
+        SELECT NULL, 'USAGE on schema crm_private for ' || rolname, 'not granted', 'granted'
+        FROM roles WHERE has_schema_privilege(rolname, 'crm_private', 'USAGE')
+        ORDER BY 2
         """
 
     /// `$1` as a relation: a plain name is quoted (mixed case), a qualified one (`auth.users`) is taken as is.

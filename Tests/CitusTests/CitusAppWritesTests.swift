@@ -109,9 +109,10 @@ extension CitusTests {
         let rows = Dictionary(outcome.standardOutput.split(whereSeparator: \.isNewline).map { $0.split(separator: ",").map(String.init) }
             .filter { $0.count >= 5 }.map { ($0[0], $0) }, uniquingKeysWith: { first, _ in first })
         try PostgresConnection.withConnection(url: url) { connection in
-            for table in ["crm_recordings", "profiles", "crm_import_runs"] {
+            for (table, qualified) in [("crm_recordings", "crm_recordings"), ("profiles", "profiles"),
+                                       ("crm_import_runs", "crm_private.crm_import_runs")] {
                 let row = try #require(rows[table], "\(outcome.standardOutput)")
-                #expect(try connection.query("SELECT count(*) FROM \(table)").scalar == row[1], "\(table): \(row)")
+                #expect(try connection.query("SELECT count(*) FROM \(qualified)").scalar == row[1], "\(table): \(row)")
             }
             // Asked of every shard directly, not through the function the report uses.
             let shards = try connection.query("""

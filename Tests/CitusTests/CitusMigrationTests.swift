@@ -12,7 +12,7 @@ extension CitusTests {
             -- its function does (Citus refuses a function command after a parallel operation on a
             -- distributed table in the same transaction, unless the transaction is sequential).
             CREATE TRIGGER crm_test_replaced BEFORE UPDATE OF external_id ON crm_job_requests
-                FOR EACH ROW EXECUTE FUNCTION crm_check_owner();
+                FOR EACH ROW EXECUTE FUNCTION crm_private.crm_check_owner();
             DROP TRIGGER crm_test_replaced ON crm_job_requests;
             -- A body with semicolons, as every real migration has.
             CREATE FUNCTION crm_test_mark() RETURNS trigger LANGUAGE plpgsql AS $$

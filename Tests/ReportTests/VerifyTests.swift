@@ -97,6 +97,24 @@ struct VerifyTests {
         }
     }
 
+    @Test("a privilege beyond the matrix, or one the app needs taken away, is found; --fix does not hide it")
+    func privileges() throws {
+        try TestDatabase.withFresh { database throws in
+            try database.connect().executeScript("""
+                GRANT TRUNCATE ON crm_recordings TO authenticated;
+                REVOKE SELECT ON profiles FROM authenticated;
+                GRANT USAGE ON SCHEMA crm_private TO anon;
+                """)
+            let outcome = try verify(database, ["--fix"])
+            #expect(outcome.status == ExitStatus.dataError.rawValue)
+            for line in ["TRUNCATE on crm_recordings for authenticated: expected not granted, found granted",
+                         "SELECT on profiles for authenticated: expected granted, found not granted",
+                         "USAGE on schema crm_private for anon: expected not granted, found granted"] {
+                #expect(outcome.standardOutput.contains(line), "\(outcome.standardOutput)")
+            }
+        }
+    }
+
     @Test("a disabled or missing trigger, or RLS switched off, is found; --fix does not hide it")
     func structure() throws {
         try TestDatabase.withFresh { database throws in

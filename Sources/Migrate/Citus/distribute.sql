@@ -49,9 +49,9 @@ $$;
 -- Citus refuses subqueries in policies on distributed tables: the per-row form of auth.uid() (0017).
 SELECT crm_private.crm_set_policies(false);
 
-DO $distribute$
-DECLARE
-    child text;
+-- The reference tables first, committed on their own: the CRM tables' triggers name profiles in their
+-- WHEN clause (0015), which the workers resolve when they make the shards.
+DO $reference$
 BEGIN
     -- Two of these at once would both try to distribute the same table.
     PERFORM pg_advisory_xact_lock(hashtext('crm-pipeline migrate --citus'));
@@ -61,6 +61,14 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = 'auth.users'::regclass) THEN
         PERFORM create_reference_table('auth.users');
     END IF;
+END
+$reference$;
+
+DO $distribute$
+DECLARE
+    child text;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('crm-pipeline migrate --citus'));
     IF NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = 'public."digital_resume_by_CRM"'::regclass) THEN
         PERFORM create_distributed_table('public."digital_resume_by_CRM"', 'email');
     END IF;

@@ -35,14 +35,16 @@ $staging$;
 -- The stand-aside condition, written into each upkeep trigger's WHEN clause instead of calling
 -- crm_upkeep_applies(): that function was inlined there (so it cost one setting read per row), which
 -- only works while it has no SET clause, and a function without a pinned search_path is what Supabase's
--- linter flags. The WHEN clause names only pg_catalog and the CRM users table, so it needs no privilege
--- on crm_private either. The switch is honoured for a caller to whom Row Level Security does not apply
+-- linter flags. The WHEN clause names only pg_catalog and a table with RLS (profiles, which every Citus
+-- node has before any CRM shard is made: the shards' triggers resolve the name there; and Citus 13
+-- writes the constant into them unquoted, which would break "digital_resume_by_CRM"), so it needs no
+-- privilege on crm_private either. The switch is honoured for a caller to whom Row Level Security does not apply
 -- (superuser, BYPASSRLS such as service_role or Supabase's postgres, or the tables' owner), never for
 -- anon or authenticated. (The old test read the role in the catalog through a function call, once per
 -- row and trigger while a non-superuser loaded: Supabase's postgres is not one.)
 DO $when$
 DECLARE
-    stand_aside constant text := $expr$(COALESCE(pg_catalog.current_setting('crm.bulk_load', true), '') OPERATOR(pg_catalog.<>) 'on' OR pg_catalog.row_security_active('public."digital_resume_by_CRM"'::pg_catalog.regclass))$expr$;
+    stand_aside constant text := $expr$(COALESCE(pg_catalog.current_setting('crm.bulk_load', true), '') OPERATOR(pg_catalog.<>) 'on' OR pg_catalog.row_security_active('public.profiles'::pg_catalog.regclass))$expr$;
     upkeep_trigger record;
 BEGIN
     FOR upkeep_trigger IN
@@ -63,7 +65,7 @@ CREATE OR REPLACE FUNCTION crm_is_bulk_loader() RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT NOT pg_catalog.row_security_active('public."digital_resume_by_CRM"'::pg_catalog.regclass)
+    SELECT NOT pg_catalog.row_security_active('public.profiles'::pg_catalog.regclass)
 $$;
 
 -- Every function of the project, upkeep, triggers and helpers alike.

@@ -29,21 +29,30 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     own constant text := 'user_id = ' || CASE WHEN p_evaluate_once THEN '(SELECT auth.uid())' ELSE 'auth.uid()' END;
-    table_name text;
+    policy record;
 BEGIN
-    EXECUTE format('ALTER POLICY crm_users_read_own ON public.%I USING (%s)', 'digital_resume_by_CRM', own);
-    EXECUTE format('ALTER POLICY profiles_read_own ON public.profiles USING (%s)', own);
-    FOREACH table_name IN ARRAY ARRAY['crm_dashboard_stats', 'crm_credit_ledger', 'crm_payments'] LOOP
-        EXECUTE format('ALTER POLICY %I ON public.%I USING (%s)', table_name || '_read_own', table_name, own);
-    END LOOP;
-    FOREACH table_name IN ARRAY ARRAY['crm_job_requests', 'crm_recordings', 'crm_resumes'] LOOP
-        EXECUTE format('ALTER POLICY %I ON public.%I USING (%s)', table_name || '_read_own', table_name, own);
-        -- A recording the app inserts is always charged: nobody records for free.
-        EXECUTE format('ALTER POLICY %I ON public.%I WITH CHECK (%s%s)', table_name || '_insert_own', table_name, own,
-                       CASE table_name WHEN 'crm_recordings' THEN ' AND credit_charged' ELSE '' END);
-        EXECUTE format('ALTER POLICY %I ON public.%I USING (%s) WITH CHECK (%s)', table_name || '_update_own', table_name,
-                       own, own);
-        EXECUTE format('ALTER POLICY %I ON public.%I USING (%s)', table_name || '_delete_own', table_name, own);
+    FOR policy IN
+        WITH wanted (table_name, policy_name, using_clause, check_clause) AS (
+            VALUES ('digital_resume_by_CRM', 'crm_users_read_own', own, NULL), ('profiles', 'profiles_read_own', own, NULL)
+            UNION ALL
+            SELECT t, t || '_read_own', own, NULL FROM unnest(ARRAY['crm_dashboard_stats', 'crm_credit_ledger', 'crm_payments']) t
+            UNION ALL
+            SELECT t, t || '_' || kind, CASE WHEN kind <> 'insert_own' THEN own END,
+                   CASE kind WHEN 'insert_own' THEN own
+                                 -- A recording the app inserts is always charged: nobody records for free.
+                                 || CASE t WHEN 'crm_recordings' THEN ' AND credit_charged' ELSE '' END
+                             WHEN 'update_own' THEN own END
+            FROM unnest(ARRAY['crm_job_requests', 'crm_recordings', 'crm_resumes']) t,
+                 unnest(ARRAY['read_own', 'insert_own', 'update_own', 'delete_own']) kind)
+        SELECT w.* FROM wanted w
+        JOIN pg_policy p ON p.polrelid = format('public.%I', w.table_name)::regclass AND p.polname = w.policy_name
+        -- Only what has the other form: a distributed table keeps the per-row one (and Citus 13 cannot
+        -- propagate an ALTER POLICY on a table with a mixed-case name).
+        WHERE (coalesce(pg_get_expr(p.polqual, p.polrelid), '') || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), ''))
+              ~* 'SELECT' IS DISTINCT FROM p_evaluate_once
+    LOOP
+        EXECUTE format('ALTER POLICY %I ON public.%I', policy.policy_name, policy.table_name)
+             || coalesce(' USING (' || policy.using_clause || ')', '') || coalesce(' WITH CHECK (' || policy.check_clause || ')', '');
     END LOOP;
 END
 $$;
