@@ -28,7 +28,7 @@ struct VerifyCommand: ParsableCommand {
             }
             let violations = try verifier.check()
             guard !violations.isEmpty else {
-                print("All invariants hold: stats equal the real rows, credits equal the ledger, RLS and triggers are in place.")
+                print("All invariants hold: stats equal the real rows, credits equal the ledger, RLS, privileges and triggers are in place.")
                 return
             }
             print("\(violations.count) violation(s):")

@@ -95,7 +95,7 @@ extension Importer {
     private func stagedRows(on connection: PostgresConnection) throws -> Int {
         var total = 0
         for entity in Entity.allCases {
-            guard try connection.query("SELECT to_regclass($1) IS NOT NULL", [StagingSQL.persistentName(entity)]).scalar == "t" else { return 0 }
+            guard try connection.query("SELECT to_regclass($1) IS NOT NULL", [StagingSQL.persistent(entity)]).scalar == "t" else { return 0 }
             total += Int(try connection.query("SELECT count(*) FROM \(StagingSQL.persistent(entity))").scalar ?? "") ?? 0
         }
         return total

@@ -28,7 +28,6 @@ enum StagingSQL {
     /// The staging of a backfill: UNLOGGED tables that outlive its chunk transactions (and a crash of the
     /// client), dropped when the backfill ends. They hold personal data, so they live in the private schema,
     /// where no API role can reach them (on Supabase, `public` is exposed to the API).
-    static func persistentName(_ entity: Entity) -> String { "crm_private.crm_backfill_s_" + entity.name }
     static func persistent(_ entity: Entity) -> String { "crm_private." + quoteIdentifier("crm_backfill_s_" + entity.name) }
     static let persistentRejectedUsers = "crm_private.crm_backfill_rejected_users"
 

@@ -63,10 +63,10 @@ public struct Migrator {
         self.logger = logger
     }
 
-    /// Each shipped migration with its state in the database.
+    /// Each shipped migration with its state in the database. Reads only: a database without the
+    /// bookkeeping table has every migration pending.
     ///
     /// - Throws: ``MigrationError/edited(name:recorded:shipped:)`` when an applied file changed.
-    /// Reads only: a database without the bookkeeping table has every migration pending.
     public func status(on connection: PostgresConnection) throws -> [Status] {
         guard let table = try connection.query(Self.bookkeepingLocation).scalar else {
             return migrations.map { Status(migration: $0, state: .pending) }

@@ -11,8 +11,9 @@ struct MigrateDeploymentTests {
     @Test("migrate --print --supabase DIR: one file per migration, no transaction statements; each applies with psql -1, then nothing is pending")
     func supabaseMigrationsFolder() throws {
         try TestDatabase.withFresh(migrated: false) { database in
-            let folder = NSTemporaryDirectory() + "crm-supabase-migrations-\(UUID().uuidString)/supabase/migrations"
-            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let project = NSTemporaryDirectory() + "crm-supabase-project-\(UUID().uuidString)"
+            let folder = project + "/supabase/migrations"
+            defer { try? FileManager.default.removeItem(atPath: project) }
             let printed = try CommandLineRunner.run(["migrate", "--print", "--supabase", folder, "--database-url", database.url])
             #expect(printed.status == 0, "\(printed.standardError)")
             let shipped = try MigrationCatalog.shipped()

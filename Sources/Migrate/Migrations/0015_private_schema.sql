@@ -34,14 +34,15 @@ $staging$;
 
 -- The stand-aside condition, written into each upkeep trigger's WHEN clause instead of calling
 -- crm_upkeep_applies(): that function was inlined there (so it cost one setting read per row), which
--- only works while it has no SET clause, and a function without a pinned search_path is what Supabase's
--- linter flags. The WHEN clause names only pg_catalog and a table with RLS (profiles, which every Citus
--- node has before any CRM shard is made: the shards' triggers resolve the name there; and Citus 13
--- writes the constant into them unquoted, which would break "digital_resume_by_CRM"), so it needs no
--- privilege on crm_private either. The switch is honoured for a caller to whom Row Level Security does not apply
--- (superuser, BYPASSRLS such as service_role or Supabase's postgres, or the tables' owner), never for
--- anon or authenticated. (The old test read the role in the catalog through a function call, once per
--- row and trigger while a non-superuser loaded: Supabase's postgres is not one.)
+-- only works while it has no SET clause, and a function without a pinned search_path is what
+-- Supabase's linter flags. The WHEN clause names only pg_catalog and a table with RLS, so it needs no
+-- privilege on crm_private either: profiles, which every Citus node has before any CRM shard is made
+-- (the shards' triggers resolve the name there), with a lower-case name (Citus 13 writes the constant
+-- into them unquoted, which would break "digital_resume_by_CRM"). The switch is honoured for a caller
+-- to whom Row Level Security does not apply (superuser, BYPASSRLS such as service_role or Supabase's
+-- postgres, or the tables' owner), never for anon or authenticated. (The old test read the role in
+-- the catalog through a function call, once per row and trigger while a non-superuser loaded, and
+-- Supabase's postgres is not a superuser.)
 DO $when$
 DECLARE
     stand_aside constant text := $expr$(COALESCE(pg_catalog.current_setting('crm.bulk_load', true), '') OPERATOR(pg_catalog.<>) 'on' OR pg_catalog.row_security_active('public.profiles'::pg_catalog.regclass))$expr$;
