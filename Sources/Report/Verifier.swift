@@ -176,7 +176,7 @@ enum VerifySQL {
     static let rowLevelSecurity = """
         SELECT NULL, 'row level security on ' || name, 'enabled', CASE WHEN c.oid IS NULL THEN 'no such table' ELSE 'disabled' END
         FROM unnest($1::text[]) AS name
-        LEFT JOIN pg_class c ON c.oid = to_regclass(quote_ident(name))
+        LEFT JOIN pg_class c ON c.oid = to_regclass('public.' || quote_ident(name))
         WHERE c.oid IS NULL OR NOT c.relrowsecurity
         """
 
@@ -191,10 +191,10 @@ enum VerifySQL {
                        WHEN 'authenticated' THEN p.privilege = 'SELECT'
                             OR (p.privilege IN ('INSERT', 'UPDATE', 'DELETE') AND t.name = ANY ($2::text[]))
                        ELSE false END AS allowed,
-                   has_table_privilege(r.rolname, to_regclass(quote_ident(t.name)), p.privilege) AS granted
+                   has_table_privilege(r.rolname, to_regclass('public.' || quote_ident(t.name)), p.privilege) AS granted
             FROM roles r CROSS JOIN unnest($1::text[]) AS t(name)
             CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) AS p(privilege)
-            WHERE to_regclass(quote_ident(t.name)) IS NOT NULL)
+            WHERE to_regclass('public.' || quote_ident(t.name)) IS NOT NULL)
         SELECT NULL, privilege || ' on ' || name || ' for ' || rolname,
                CASE WHEN allowed THEN 'granted' ELSE 'not granted' END, CASE WHEN granted THEN 'granted' ELSE 'not granted' END
         FROM matrix WHERE allowed <> granted

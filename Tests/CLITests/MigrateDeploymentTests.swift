@@ -104,6 +104,14 @@ struct MigrateDeploymentTests {
                 ORDER BY 1
                 """).rows
             #expect(leftInPublic.isEmpty, "\(leftInPublic)")
+            // The moved tables no longer carry what Supabase's default privileges gave them in public.
+            let apiGrants = try connection.query("""
+                SELECT r.rolname || ' ' || c.relname FROM pg_class c
+                CROSS JOIN (SELECT rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role')) r
+                WHERE c.relnamespace = 'crm_private'::regnamespace AND c.relkind = 'r'
+                  AND has_table_privilege(r.rolname, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+                """).rows
+            #expect(apiGrants.isEmpty, "\(apiGrants)")
             let status = try CommandLineRunner.run(["migrate", "--status", "--database-url", database.url])
             #expect(status.standardOutput.contains("Up to date."))
         }

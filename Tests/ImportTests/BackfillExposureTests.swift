@@ -63,7 +63,7 @@ struct BackfillExposureTests {
                 "--reject-file", NSTemporaryDirectory() + "bf-exposure-\(UUID().uuidString).jsonl"]).process
             var checkedDuring = false
             var killed = false
-            for _ in 0..<1_000 where process.isRunning {
+            for _ in 0..<6_000 where process.isRunning {
                 usleep(20_000)
                 let done = Int(try watcher.query(
                     "SELECT coalesce(max(array_length(done, 1)), 0) FROM crm_private.crm_backfill_state").scalar ?? "") ?? 0

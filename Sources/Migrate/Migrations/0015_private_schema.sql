@@ -51,7 +51,12 @@ BEGIN
     FOR upkeep_trigger IN
         SELECT t.tgname, t.tgrelid::regclass AS on_table, pg_get_triggerdef(t.oid) AS definition
         FROM pg_trigger t
-        WHERE NOT t.tgisinternal AND pg_get_triggerdef(t.oid) ~ 'crm_upkeep_applies\(\)'
+        -- The CRM tables themselves: on Citus their shards' triggers (a coordinator may hold shards) follow.
+        WHERE t.tgrelid IN ('public."digital_resume_by_CRM"'::regclass, 'public.crm_job_requests'::regclass,
+                            'public.crm_recordings'::regclass, 'public.crm_resumes'::regclass,
+                            'public.crm_dashboard_stats'::regclass, 'public.crm_credit_ledger'::regclass,
+                            'public.crm_payments'::regclass)
+          AND NOT t.tgisinternal AND pg_get_triggerdef(t.oid) ~ 'crm_upkeep_applies\(\)'
         ORDER BY t.tgrelid, t.tgname
     LOOP
         EXECUTE format('DROP TRIGGER %I ON %s', upkeep_trigger.tgname, upkeep_trigger.on_table);

@@ -1,0 +1,25 @@
+import PostgresClient
+import TestSupport
+import Testing
+
+@Suite("Account links, through the binary")
+struct AccountLinkImportTests {
+    @Test("an import links each CRM user to the one non-SSO account of its email, matched exactly; SSO accounts and emails not stored lower-case are left alone")
+    func linksTheAccountOfTheEmail() throws {
+        try TestDatabase.withFresh { database throws in
+            let harness = ImportHarness(database)
+            let account = try database.signUp("plain@example.com")
+            try database.signUp("sso@example.com", sso: true)
+            // Written by something other than GoTrue, not lower-cased.
+            try database.connectAsSuperuser().query("INSERT INTO auth.users (id, email) VALUES (gen_random_uuid(), 'Mixed@Example.com')")
+            harness.write("users.csv", "email,first_name\n PLAIN@Example.com ,Pat\nsso@example.com,Sam\nmixed@example.com,Max\n")
+            let outcome = try harness.run()
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            let links = try database.connect().query("""
+                SELECT u.email, u.user_id, p.user_id FROM "digital_resume_by_CRM" u JOIN profiles p USING (email) ORDER BY u.email
+                """).rows
+            #expect(links == [["mixed@example.com", nil, nil], ["plain@example.com", account, account], ["sso@example.com", nil, nil]])
+            #expect(try harness.invariantViolations().isEmpty)
+        }
+    }
+}
