@@ -70,8 +70,20 @@ public final class CSVRecordSource: RecordSource {
         case nil:
             if available != reader.header.count {
                 record.problem = .wrongFieldCount(expected: reader.header.count, found: available)
+            } else if row.containsNUL {
+                record.problem = firstNUL(in: row)
             }
         }
         return record
+    }
+
+    /// The first NUL byte in a column the entity uses (a NUL in an ignored column harms nothing).
+    private func firstNUL(in row: CSVRow) -> SourceRecord.Problem? {
+        for (position, index) in columnIndexes.enumerated() where constants[position] == nil {
+            if let index, let offset = row.nulOffset(at: index) {
+                return .nulByte(field: entity.fields[position], offset: offset)
+            }
+        }
+        return nil
     }
 }

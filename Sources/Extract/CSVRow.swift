@@ -37,6 +37,15 @@ public struct CSVRow {
         ends[index] - (index == 0 ? 0 : ends[index - 1])
     }
 
+    /// Whether any field holds a NUL byte (0x00): one pass over the record's bytes.
+    public var containsNUL: Bool { storage.contains(0) }
+
+    /// The offset of the first NUL byte in the field at `index`, or `nil` when it has none.
+    public func nulOffset(at index: Int) -> Int? {
+        let start = index == 0 ? 0 : ends[index - 1]
+        return storage[start..<ends[index]].firstIndex(of: 0).map { $0 - start }
+    }
+
     /// Every field as strings.
     public var fields: [String] {
         (0..<count).map { self[$0] }

@@ -10,6 +10,9 @@ public struct SourceRecord: Sendable, Equatable {
         case tooLarge(String)
         /// A quoted CSV field has text after its closing quote.
         case textAfterClosingQuote(field: Int)
+        /// A field holds a NUL byte (0x00), which PostgreSQL cannot store in text, at this byte offset of
+        /// the field's value.
+        case nulByte(field: Field, offset: Int)
     }
 
     /// The kind of record.

@@ -214,7 +214,9 @@ public final class Importer: @unchecked Sendable {  // every stored property is 
                     }
                 case .failure(let reject):
                     try note(reject, rejects: rejects, summary: &summary)
-                    if record.entity == .users, let email = record[.email].map(EmailAddress.normalize), !email.isEmpty {
+                    // (An email with a NUL byte cannot be staged, and no row can name it either.)
+                    if record.entity == .users, let email = record[.email].map(EmailAddress.normalize), !email.isEmpty,
+                       !email.utf8.contains(0) {
                         rejectedEmails.appendRow([email])
                     }
                 }

@@ -11,6 +11,8 @@ final class RejectFileWriter: @unchecked Sendable {
     private let encoder: JSONEncoder
     private(set) var count = 0
 
+    /// One reject line. Every key is always there (`null` when there is no field or value), so that a
+    /// warehouse loading the file sees the same columns on every line.
     private struct Line: Encodable {
         let file: String
         let line: Int
@@ -19,6 +21,21 @@ final class RejectFileWriter: @unchecked Sendable {
         let value: String?
         let reason: String
         let message: String
+
+        private enum CodingKeys: String, CodingKey {
+            case file, line, entity, field, value, reason, message
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(file, forKey: .file)
+            try container.encode(line, forKey: .line)
+            try container.encode(entity, forKey: .entity)
+            try container.encode(field, forKey: .field)
+            try container.encode(value, forKey: .value)
+            try container.encode(reason, forKey: .reason)
+            try container.encode(message, forKey: .message)
+        }
     }
 
     init(path: String) {

@@ -12,6 +12,8 @@ public enum RejectReason: String, Sendable, CaseIterable, Codable {
     case insufficientCredits = "insufficient_credits"
     case malformedRow = "malformed_row"
     case tooLarge = "too_large"
+    /// A byte PostgreSQL cannot store in text: NUL (0x00), valid UTF-8 all the same.
+    case invalidByte = "invalid_byte"
 }
 
 /// One rejected row: where it is, which field, what value, and why.

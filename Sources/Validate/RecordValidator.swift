@@ -48,6 +48,10 @@ public struct RecordValidator {
             return reject(nil, nil, .tooLarge, what)
         case .textAfterClosingQuote(let field)?:
             return reject(nil, nil, .malformedRow, "field \(field) has text after its closing quote")
+        case .nulByte(let field, let offset)?:
+            return reject(field, record[field], .invalidByte,
+                          "\(field) holds a NUL byte (0x00) at byte offset \(offset) of its value, which PostgreSQL cannot"
+                              + " store in text: remove it from the export")
         case nil:
             break
         }

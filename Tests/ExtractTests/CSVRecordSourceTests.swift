@@ -15,6 +15,14 @@ struct CSVRecordSourceTests {
         #expect(records[3][.email] == "d@x.io")
     }
 
+    @Test("a NUL byte marks its row with the field and the offset in the value; one in a column no field uses is harmless")
+    func nulBytes() throws {
+        let path = TestFiles.write(Array("email,first_name,notes\na@x.io,An\u{0}n,ok\nb@x.io,Bo,n\u{0}te\n".utf8))
+        let records = try readAll(try CSVRecordSource(path: path, entity: .users, mapping: nil, options: CSVOptions()))
+        #expect(records.map(\.problem) == [.nulByte(field: .firstName, offset: 2), nil])
+        #expect(records[0][.email] == "a@x.io")
+    }
+
     @Test("a file without a column every record needs is a data error naming it")
     func missingRequiredColumn() throws {
         let path = TestFiles.write("id,job_title\n1,Nurse\n", name: "job_requests.csv")

@@ -27,6 +27,7 @@ struct RejectTests {
             + (1...5).map { "ann@example.com,R\($0),https://v.io/\($0),2024-02-0\($0)" }.joined(separator: "\n") + "\n",
          "insufficient_credits@6"),
         ("resumes.csv", "email,file_url\nann@example.com,https://f.io/cv.pdf,extra\n", "malformed_row@2"),
+        ("users2.csv", "email,first_name\nnul@example.com,N\u{0}ul\n", "invalid_byte@2"),
         ("resumes.csv", "email,file_url,file_name\nann@example.com,https://f.io/cv.pdf,\(String(repeating: "n", count: 1_100_000))\nbob@example.com,https://f.io/b.pdf,b\n", "too_large@2"),
     ])
     func reason(file: String, content: String, expected: String) throws {
@@ -41,7 +42,32 @@ struct RejectTests {
             #expect(rejects.first?["file"] as? String == path)
             #expect(rejects.first?["entity"] as? String != nil)
             #expect(rejects.first?["message"] as? String != nil)
+            // Every line has all seven keys, a missing value as null.
+            #expect(Set(rejects.first?.keys.map { $0 } ?? []) == ["file", "line", "entity", "field", "value", "reason", "message"])
             #expect(outcome.standardOutput.contains(expected.split(separator: "@")[0]))
+            #expect(try harness.invariantViolations().isEmpty)
+        }
+    }
+
+    @Test("a NUL byte in a field or in the email, in UTF-8 or Latin-1, nightly or backfill: that row is rejected (invalid_byte, with field and offset) and the rest loads",
+          arguments: [["--mode", "nightly"], ["--mode", "backfill"], ["--encoding", "latin1"]])
+    func nulBytes(options: [String]) throws {
+        try TestDatabase.withFresh { database throws in
+            let harness = ImportHarness(database)
+            let users = "email,first_name\nann@example.com,A\u{0}nn\nz\u{0}ed@example.com,Zed\nbob@example.com,Bob\n"
+            _ = FileManager.default.createFile(
+                atPath: harness.folder + "/users.csv",
+                contents: options.contains("latin1") ? users.data(using: .isoLatin1) : Data(users.utf8))
+            harness.write("resumes.csv", "email,file_url\nz\u{0}ed@example.com,https://f.io/z.pdf\nbob@example.com,https://f.io/b.pdf\n")
+            let outcome = try harness.run(nil, options)
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(try harness.rejectSummary().sorted() == ["invalid_byte@2", "invalid_byte@2", "invalid_byte@3"])
+            let first = try #require(try harness.rejects().first {
+                ($0["file"] as? String)?.hasSuffix("/users.csv") == true && $0["line"] as? Int == 2
+            })
+            #expect(first["field"] as? String == "first_name")
+            #expect((first["message"] as? String)?.contains("byte offset 1") == true, "\(first)")
+            #expect(try harness.counts() == "1/0/0/1/0/1")
             #expect(try harness.invariantViolations().isEmpty)
         }
     }
