@@ -8,10 +8,12 @@ public struct ConnectionString: Sendable, Equatable {
     /// The settings that were given, by libpq keyword (`host`, `port`, `dbname`, `user`, …).
     public private(set) var settings: [String: String]
 
-    /// Parses a `postgresql://` URL or a `key=value` string with libpq's own parser.
+    /// Parses a `postgresql://` URL or a `key=value` string with libpq's own parser, then checks the values
+    /// libpq would only check when connecting (a port that is no number, an unknown `sslmode`), so that a
+    /// typo is a usage error (exit 64) that cron does not retry, rather than an unreachable server (69).
     ///
-    /// - Throws: ``PostgresError`` with code `invalidConnectionString` when libpq cannot parse it; the message
-    ///   never quotes the text.
+    /// - Throws: ``PostgresError`` with code `invalidConnectionString` when libpq cannot parse it or a value
+    ///   is malformed; the message names the setting, never the text or a value.
     public init(_ text: String) throws {
         var errorMessage: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(text, &errorMessage) else {
@@ -30,6 +32,36 @@ public struct ConnectionString: Sendable, Equatable {
             option += 1
         }
         self.settings = settings
+        if let problem = Self.malformedValue(in: settings) {
+            throw PostgresError(code: .invalidConnectionString, message: "the database URL or connection string is malformed: \(problem)")
+        }
+    }
+
+    /// The settings whose values libpq accepts only from a fixed set, or as numbers.
+    private static let choices: [String: Set<String>] = [
+        "sslmode": ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"],
+        "target_session_attrs": ["any", "read-write", "read-only", "primary", "standby", "prefer-standby"],
+        "gssencmode": ["disable", "prefer", "require"],
+    ]
+
+    /// What is wrong with a value, or `nil` when libpq will accept every one.
+    static func malformedValue(in settings: [String: String]) -> String? {
+        if let ports = settings["port"] {
+            // One port per host, comma-separated; an empty one means the default.
+            let valid = ports.split(separator: ",", omittingEmptySubsequences: false).allSatisfy { port in
+                port.isEmpty || UInt16(port).map { $0 > 0 } == true
+            }
+            if !valid { return "the port must be a number from 1 to 65535" }
+        }
+        if let timeout = settings["connect_timeout"], Int(timeout) == nil {
+            return "connect_timeout must be a whole number of seconds"
+        }
+        for (name, allowed) in choices.sorted(by: { $0.key < $1.key }) {
+            if let value = settings[name], !allowed.contains(value) {
+                return "\(name) must be one of \(allowed.sorted().joined(separator: ", "))"
+            }
+        }
+        return nil
     }
 
     /// The password the settings carry, if any.

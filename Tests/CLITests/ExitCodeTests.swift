@@ -52,6 +52,14 @@ struct ExitCodeTests {
         #expect(!outcome.standardError.contains("s3cret"))
     }
 
+    @Test("a URL with a port that is no number is a usage error (64, not 69: cron must not retry a typo)")
+    func malformedPort() throws {
+        let outcome = try CommandLineRunner.run(["migrate", "--database-url", "postgresql://bob:\(Self.password)@@host:abc/db"])
+        #expect(outcome.status == ExitStatus.usage.rawValue)
+        #expect(outcome.standardError.contains("the port must be a number"), "\(outcome.standardError)")
+        #expect(!outcome.standardError.contains(Self.password))
+    }
+
     @Test("usage errors exit 64", arguments: [
         ["migrate", "--status", "--print"],
         ["migrate", "--all"],

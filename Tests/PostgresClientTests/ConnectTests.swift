@@ -31,6 +31,24 @@ struct ConnectTests {
         #expect(!error.description.contains("s3cr3t"))
     }
 
+    @Test("values libpq checks only when connecting are checked before: a port that is no number, an unknown sslmode",
+          arguments: ["postgresql://bob:s3cr3t@@host:abc/db", "postgresql://bob:s3cr3t@host:70000/db",
+                      "host=h port=5432,x user=bob password=s3cr3t", "postgresql://bob:s3cr3t@host/db?sslmode=requir",
+                      "postgresql://bob:s3cr3t@host/db?connect_timeout=soon"])
+    func malformedValues(text: String) throws {
+        let error = try #require(throws: PostgresError.self) { try ConnectionString(text) }
+        #expect(error.code == .invalidConnectionString)
+        #expect(error.exitStatus == .usage)
+        #expect(!error.description.contains("s3cr3t"))
+        #expect(error.description.contains("malformed"), "\(error)")
+    }
+
+    @Test("several hosts with their ports, and an empty port for the default, are fine")
+    func wellFormedValues() throws {
+        #expect(try ConnectionString("host=a,b port=5432,6432 sslmode=verify-full").settings["port"] == "5432,6432")
+        #expect(try ConnectionString("host=a,b port=,5433").settings["host"] == "a,b")
+    }
+
     @Test("a connection string can be pointed at another database and still connect")
     func connectionStringRewrite() throws {
         let admin = try ConnectionString(try TestDatabaseURL.admin())
