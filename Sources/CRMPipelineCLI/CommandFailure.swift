@@ -9,7 +9,9 @@ func runReportingErrors(_ work: () throws -> Void) throws {
     do {
         try work()
     } catch let error as any UserFacingError {
-        FileHandle.standardError.write(Data("crm-pipeline: error: \(error)\n".utf8))
+        // One `error:` per line: a located error already reads `file:line: error: message`.
+        let line = error.isLocated ? "\(error)" : "crm-pipeline: error: \(error)"
+        FileHandle.standardError.write(Data((line + "\n").utf8))
         throw ExitCode(error.exitStatus.rawValue)
     } catch let error as ExitCode {
         throw error

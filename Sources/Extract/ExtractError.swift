@@ -13,6 +13,9 @@ public enum ExtractError: UserFacingError, Equatable {
     /// The file's kind cannot be told from its name, extension or the mapping.
     case unknownKind(file: String, reason: String)
 
+    /// Every case names its file (and line), as `file:line: error: …`.
+    public var isLocated: Bool { true }
+
     public var exitStatus: ExitStatus {
         switch self {
         case .unreadable: .noInput

@@ -12,6 +12,7 @@ public struct MappingError: UserFacingError, Equatable {
     }
 
     public var exitStatus: ExitStatus { .usage }
+    public var isLocated: Bool { true }
 
     public var description: String { "\(location): error: \(reason)" }
 }

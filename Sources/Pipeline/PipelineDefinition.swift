@@ -140,6 +140,9 @@ public enum PipelineError: UserFacingError {
     case unreadable(String)
     case invalid(location: SourceLocation, reason: String)
 
+    /// Every case names its file (and line), as `file:line: error: …`.
+    public var isLocated: Bool { true }
+
     public var exitStatus: ExitStatus {
         switch self {
         case .unreadable: .noInput

@@ -27,4 +27,11 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
 public protocol UserFacingError: Error, CustomStringConvertible {
     /// The exit status the process ends with when this error stops it.
     var exitStatus: ExitStatus { get }
+    /// Whether `description` already starts with the place in a file it is about, as compilers write it
+    /// (`file:line: error: message`): the command line then prints it as it is.
+    var isLocated: Bool { get }
+}
+
+extension UserFacingError {
+    public var isLocated: Bool { false }
 }

@@ -23,6 +23,9 @@ public struct XMLError: UserFacingError, Equatable {
         self.reason = reason
     }
 
+    /// Every case names its file (and line), as `file:line: error: …`.
+    public var isLocated: Bool { true }
+
     public var exitStatus: ExitStatus {
         kind == .unreadable ? .noInput : .dataError
     }

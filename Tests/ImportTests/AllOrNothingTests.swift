@@ -17,6 +17,10 @@ struct AllOrNothingTests {
             let outcome = try harness.run()
             #expect(outcome.status == ExitStatus.dataError.rawValue)
             #expect(outcome.standardError.contains("users_z.csv:2: error: a quoted field starts here and is never closed"))
+            // One `error:` on the line, in the compilers' form: the file first.
+            let errorLine = try #require(outcome.standardError.split(separator: "\n").first { $0.contains("never closed") })
+            #expect(errorLine.hasPrefix(harness.folder + "/users_z.csv:2: error: "), "\(errorLine)")
+            #expect(errorLine.components(separatedBy: "error:").count == 2, "\(errorLine)")
             #expect(try harness.counts() == "0/0/0/0/0/0")
             #expect(try harness.scalar("SELECT status FROM crm_private.crm_import_runs") == "failed")
             #expect(try harness.scalar("SELECT error FROM crm_private.crm_import_runs")?.contains("never closed") == true)
