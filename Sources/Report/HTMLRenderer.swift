@@ -8,7 +8,7 @@ enum HTMLRenderer {
                     "<p class=\"meta\">Generated \(escape(ReportPeriod.sql(report.generatedAt))) by crm-pipeline.</p>"]
         if !report.totals.isEmpty {
             body.append("<dl class=\"totals\">" + report.totals.map {
-                "<div><dt>\(escape($0.key))</dt><dd>\(escape($0.value.text))</dd></div>"
+                "<div><dt>\(escape($0.label))</dt><dd>\(escape($0.value.text))</dd></div>"
             }.joined() + "</dl>")
         }
         body += report.charts.map(SVGChart.render)

@@ -2,10 +2,10 @@
 enum MarkdownRenderer {
     static func render(_ report: Report) -> String {
         var lines = ["# \(escape(report.heading))", ""]
-        lines += report.totals.map { "- **\($0.key)**: \(escape($0.value.text))" }
+        lines += report.totals.map { "- **\(escape($0.label))**: \(escape($0.value.text))" }
         for section in [report.main] + report.sections {
             lines += ["", "## \(escape(section.title))", ""]
-            lines.append("| " + section.columns.map { escape($0.key) }.joined(separator: " | ") + " |")
+            lines.append("| " + section.columns.map { escape($0.title) }.joined(separator: " | ") + " |")
             lines.append("|" + section.columns.indices.map { column in
                 section.rows.allSatisfy { $0[column].isNumeric || $0[column] == .empty } ? " ---: |" : " --- |"
             }.joined())

@@ -57,15 +57,31 @@ public struct ReportChart: Sendable {
     public enum Unit: Sendable { case count, bytes }
 }
 
+/// A figure for the whole report: its stable key (JSON) and a label for people (the other formats).
+public struct ReportFigure: Sendable, Equatable {
+    public let key: String
+    public let label: String
+    public let value: ReportValue
+
+    public init(_ key: String, _ label: String, _ value: ReportValue) {
+        self.key = key
+        self.label = label
+        self.value = value
+    }
+}
+
 /// A report: its rows, its totals, further sections and charts, for one period.
 public struct Report: Sendable {
     public let kind: String
     public let period: ReportPeriod
     public let generatedAt: Date
+    /// Whether the report shows the state when it was made (table sizes, the latest runs) rather than a
+    /// period: its heading then says "as of" that time.
+    public var isSnapshot = false
     /// The main table (`rows` in JSON).
     public var main: ReportSection
     /// Figures for the whole report (`totals` in JSON), in order.
-    public var totals: [(key: String, value: ReportValue)] = []
+    public var totals: [ReportFigure] = []
     /// Further tables (their keys are top-level keys in JSON).
     public var sections: [ReportSection] = []
     public var charts: [ReportChart] = []

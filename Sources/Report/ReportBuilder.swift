@@ -51,10 +51,12 @@ public struct ReportBuilder {
         let rows = try connection.query(ReportSQL.users(top: top != nil), bounds + [limit]).rows
         var report = Report(kind: "users", period: period, generatedAt: now, main: ReportSection(
             key: "rows", title: "Users", columns: columns, rows: rows.map { Self.values($0, textColumns: [0, 1, 11]) }))
-        report.totals = [("users", .integer(Int64(rows.count)))]
-        for (index, key) in [(2, "total_applications"), (3, "total_recordings"), (4, "total_resumes"), (6, "recordings_in_period"),
-                             (8, "credits"), (9, "credits_bought"), (10, "credits_used")] {
-            report.totals.append((key, .integer(rows.reduce(0) { $0 + (Int64($1[index] ?? "") ?? 0) })))
+        report.totals = [ReportFigure("users", "Users", .integer(Int64(rows.count)))]
+        for (index, key, label) in [(2, "total_applications", "Applications, all time"), (3, "total_recordings", "Recordings, all time"),
+                                    (4, "total_resumes", "Resumes, all time"), (6, "recordings_in_period", "Recordings in the period"),
+                                    (8, "credits", "Credit balance"), (9, "credits_bought", "Credits bought in the period"),
+                                    (10, "credits_used", "Credits used in the period")] {
+            report.totals.append(ReportFigure(key, label, .integer(rows.reduce(0) { $0 + (Int64($1[index] ?? "") ?? 0) })))
         }
         return report
     }
@@ -62,8 +64,11 @@ public struct ReportBuilder {
     private func summary() throws -> Report {
         let figures = try connection.query(ReportSQL.summaryTotals, bounds).rows.first?.map { Int64($0 ?? "") ?? 0 } ?? []
         let keys = [
-            "users_total", "users_new", "users_active", "total_applications", "total_recordings", "total_resumes",
-            "applications_in_period", "recordings_in_period", "resumes_in_period", "credits_bought", "credits_used", "credits_balance",
+            ("users_total", "Users"), ("users_new", "New users"), ("users_active", "Active users"),
+            ("total_applications", "Applications, all time"), ("total_recordings", "Recordings, all time"),
+            ("total_resumes", "Resumes, all time"), ("applications_in_period", "Applications in the period"),
+            ("recordings_in_period", "Recordings in the period"), ("resumes_in_period", "Resumes in the period"),
+            ("credits_bought", "Credits bought"), ("credits_used", "Credits used"), ("credits_balance", "Credit balance, all users"),
         ]
         let series = try connection.query(ReportSQL.monthlySeries, [period.sqlTo]).rows
         let columns = [
@@ -73,10 +78,12 @@ public struct ReportBuilder {
         ]
         var report = Report(kind: "summary", period: period, generatedAt: now, main: ReportSection(
             key: "rows", title: "Month by month", columns: columns, rows: series.map { Self.values($0, textColumns: [0]) }))
-        report.totals = zip(keys, figures).map { ($0, .integer($1)) }
+        report.totals = zip(keys, figures).map { ReportFigure($0.0, $0.1, .integer($1)) }
         let active = Double(figures.count > 2 ? figures[2] : 0)
-        for (key, index) in [("applications_per_active_user", 6), ("recordings_per_active_user", 7), ("resumes_per_active_user", 8)] {
-            report.totals.append((key, .decimal(active > 0 && index < figures.count ? Double(figures[index]) / active : 0)))
+        for (key, label, index) in [("applications_per_active_user", "Applications per active user", 6),
+                                    ("recordings_per_active_user", "Recordings per active user", 7),
+                                    ("resumes_per_active_user", "Resumes per active user", 8)] {
+            report.totals.append(ReportFigure(key, label, .decimal(active > 0 && index < figures.count ? Double(figures[index]) / active : 0)))
         }
         let topUsers = try ReportBuilder(connection: connection, period: period, periodGiven: true, top: top ?? 10, now: now).users().main
         report.sections.append(ReportSection(
@@ -104,9 +111,13 @@ public struct ReportBuilder {
         var report = Report(kind: "credits", period: period, generatedAt: now, main: ReportSection(
             key: "rows", title: "Credits per user", columns: columns,
             rows: rows.map { row in Self.values(Array(row.dropLast()), textColumns: [0]) + [.flag(row.last == "t")] }))
-        report.totals = [("users", .integer(Int64(rows.count))), ("users_flagged", .integer(Int64(rows.filter { $0.last == "t" }.count)))]
-        for (index, key) in [(1, "credits"), (2, "ledger_sum"), (4, "bought"), (5, "used"), (7, "bought_in_period"), (8, "used_in_period")] {
-            report.totals.append((key, .integer(rows.reduce(0) { $0 + (Int64($1[index] ?? "") ?? 0) })))
+        report.totals = [ReportFigure("users", "Users", .integer(Int64(rows.count))),
+                         ReportFigure("users_flagged", "Users whose balance disagrees with the ledger",
+                                      .integer(Int64(rows.filter { $0.last == "t" }.count)))]
+        for (index, key, label) in [(1, "credits", "Balances"), (2, "ledger_sum", "Ledger sums"), (4, "bought", "Credits bought"),
+                                    (5, "used", "Credits used"), (7, "bought_in_period", "Bought in the period"),
+                                    (8, "used_in_period", "Used in the period")] {
+            report.totals.append(ReportFigure(key, label, .integer(rows.reduce(0) { $0 + (Int64($1[index] ?? "") ?? 0) })))
         }
         return report
     }
@@ -135,8 +146,10 @@ public struct ReportBuilder {
         }
         var report = Report(kind: "tables", period: period, generatedAt: now, main: ReportSection(
             key: "rows", title: "Tables", columns: columns, rows: rows))
-        for (index, key) in [(1, "rows"), (2, "table_bytes"), (3, "index_bytes"), (4, "total_bytes")] {
-            report.totals.append((key, .integer(rows.reduce(0) { if case .integer(let n) = $1[index] { $0 + n } else { $0 } })))
+        report.isSnapshot = true
+        for (index, key, label) in [(1, "rows", "Rows"), (2, "table_bytes", "Table bytes"), (3, "index_bytes", "Index bytes"),
+                                    (4, "total_bytes", "Total bytes")] {
+            report.totals.append(ReportFigure(key, label, .integer(rows.reduce(0) { if case .integer(let n) = $1[index] { $0 + n } else { $0 } })))
         }
         report.charts = [ReportChart(
             title: "Size per table", labels: rows.map { $0[0].text },
@@ -162,8 +175,9 @@ public struct ReportBuilder {
         }
         var report = Report(kind: "imports", period: period, generatedAt: now, main: ReportSection(
             key: "rows", title: "Import runs", columns: columns, rows: values))
-        report.totals = [("runs", .integer(Int64(rows.count))),
-                         ("failed", .integer(Int64(rows.filter { $0[2] == "failed" }.count)))]
+        report.isSnapshot = !periodGiven
+        report.totals = [ReportFigure("runs", "Runs", .integer(Int64(rows.count))),
+                         ReportFigure("failed", "Failed runs", .integer(Int64(rows.filter { $0[2] == "failed" }.count)))]
         return report
     }
 

@@ -19,8 +19,11 @@ public enum ReportFormat: String, Sendable, CaseIterable {
 }
 
 extension Report {
-    /// `users report for 2024-05 (2024-05-01 to 2024-06-01, UTC)`.
+    /// `users report for 2024-05 (2024-05-01T00:00:00Z to 2024-06-01T00:00:00Z)`, or for a snapshot
+    /// `tables report as of 2026-12-01T02:40:00Z`.
     var heading: String {
-        "\(kind) report for \(period.label) (\(ReportPeriod.sql(period.from)) to \(ReportPeriod.sql(period.to)))"
+        isSnapshot
+            ? "\(kind) report as of \(ReportPeriod.sql(generatedAt))"
+            : "\(kind) report for \(period.label) (\(ReportPeriod.sql(period.from)) to \(ReportPeriod.sql(period.to)))"
     }
 }

@@ -7,8 +7,8 @@ struct TextTableRenderer {
     func render(_ report: Report) -> String {
         var lines = [report.heading, ""]
         if !report.totals.isEmpty {
-            let keyWidth = report.totals.map { DisplayWidth.of($0.key) }.max() ?? 0
-            lines += report.totals.map { DisplayWidth.pad($0.key, to: keyWidth, right: false) + "  " + $0.value.text }
+            let labelWidth = report.totals.map { DisplayWidth.of($0.label) }.max() ?? 0
+            lines += report.totals.map { DisplayWidth.pad($0.label, to: labelWidth, right: false) + "  " + $0.value.text }
             lines.append("")
         }
         for section in [report.main] + report.sections {

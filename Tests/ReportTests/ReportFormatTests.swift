@@ -91,7 +91,36 @@ struct ReportFormatTests {
             #expect(outcome.standardOutput.contains(path))
             let text = try String(contentsOfFile: path, encoding: .utf8)
             #expect(text.hasPrefix("# summary report"))
-            #expect(text.contains("| month |"))
+            #expect(text.contains("| Month |"))
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+
+    @Test("people read words, machines keys: the HTML, Markdown and table formats label the figures, JSON keeps its keys",
+          arguments: ["html", "markdown", "table"])
+    func humanLabels(format: String) throws {
+        try TestDatabase.withFresh { database throws in
+            try ReportDataSet.load(into: database.connect())
+            let text = try ReportDataSet.report(database, ["summary", "--month", "2024-05", "--format", format]).standardOutput
+            for label in ["Active users", "Applications per active user", "Credits bought"] {
+                #expect(text.contains(label), "\(format): \(label)")
+            }
+            for key in ["users_active", "applications_per_active_user", "credits_bought"] {
+                #expect(!text.contains(key), "\(format) shows the JSON key \(key)")
+            }
+        }
+    }
+
+    @Test("tables, and imports without a period, show the state now: their heading says \"as of\", not a month")
+    func snapshotHeadings() throws {
+        try TestDatabase.withFresh { database throws in
+            try ReportDataSet.load(into: database.connect())
+            for arguments in [["tables"], ["imports"]] {
+                let heading = try ReportDataSet.report(database, arguments).standardOutput.split(separator: "\n").first ?? ""
+                #expect(heading.hasPrefix("\(arguments[0]) report as of 20"), "\(heading)")
+            }
+            let inMonth = try ReportDataSet.report(database, ["imports", "--month", "2024-05"]).standardOutput
+            #expect(inMonth.hasPrefix("imports report for 2024-05"), "\(inMonth)")
         }
     }
 }
