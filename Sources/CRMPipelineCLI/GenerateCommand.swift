@@ -9,8 +9,8 @@ struct GenerateCommand: ParsableCommand {
         abstract: "Write a synthetic CRM export (all five entities), the same bytes for the same seed.",
         discussion: """
             Each user gets 0–3 job requests, 0–5 recordings (linked to their job requests, charged only
-            while they have credits), 0–2 resumes and 0–2 payments, dated over --months ending December
-            2025. --duplicates adds a second row for that share of users (other case, spaces, empty
+            while they have credits), 0–2 resumes and 0–2 payments. Sign-ups are spread over the --months
+            that end with December 2025, and each user's activity over the rest of that window. --duplicates adds a second row for that share of users (other case, spaces, empty
             fields); --bad-rows adds rows each wrong for one reject reason. Use 0 and 0 for a clean set.
             """
     )

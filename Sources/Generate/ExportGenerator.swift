@@ -50,7 +50,8 @@ public struct ExportGenerator {
         }
         for n in 0..<options.users {
             let email = "user\(n)@\(random.pick(SampleVocabulary.domains))"
-            let created = end.addingTimeInterval(-span + Double(random.below(Int(span * 0.5))))
+            // Sign-ups spread over the whole window, and each user's activity over what is left of it.
+            let created = end.addingTimeInterval(-span + Double(random.below(Int(span))))
             let first = random.pick(SampleVocabulary.firstNames)
             let last = random.pick(SampleVocabulary.lastNames)
             let user = [email, "C-\(n)", first, last, "+\(random.below(90) + 1) \(random.below(900_000_000) + 100_000_000)",
@@ -60,9 +61,12 @@ public struct ExportGenerator {
                 try sink.write(.users, ["  " + email.uppercased() + " ", "C-\(n)", "", last + "-" + first, "", "", stamp(created)])
             }
             var time = created
+            // Normal rows end an hour before the window does: the insufficient-credits bad rows come last.
+            let lastNormal = end.addingTimeInterval(-3_600)
             func later() -> Date {
-                time = time.addingTimeInterval(Double(random.below(86_400 * 5) + 60))
-                return min(time, end)
+                let left = max(lastNormal.timeIntervalSince(time), 0)
+                time = time.addingTimeInterval(Double(random.below(max(Int(left / 16), 1)) + 60))
+                return min(time, lastNormal)
             }
             let payments = random.below(3)
             for p in 0..<payments {

@@ -21,6 +21,26 @@ struct GenerateTests {
         }
     }
 
+    @Test("users, activity and payments are spread over every month of the --months window, which ends in December 2025")
+    func spreadOverTheWindow() throws {
+        let folder = NSTemporaryDirectory() + "crm-generate-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let outcome = try CommandLineRunner.run(["generate", "--users", "2000", "--bad-rows", "0", "--duplicates", "0", "--out", folder])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let window = Set((1...12).map { String(format: "2025-%02d", $0) })
+        for file in ["users.csv", "job_requests.csv", "recordings.csv", "resumes.csv", "payments.csv"] {
+            let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
+            // The month of each row's first timestamp (created_at; paid_at for payments).
+            let months = Set(text.split(separator: "\n").dropFirst().compactMap { line in
+                line.split(separator: ",").first { $0.count >= 20 && $0.dropFirst(4).first == "-" && $0.contains("T") }
+                    .map { String($0.prefix(7)) }
+            })
+            #expect(window.isSubset(of: months), "\(file): no rows in \(window.subtracting(months).sorted())")
+            // Beyond the window only by the time zones the rows are written in (UTC-5 to UTC+9).
+            #expect(months.subtracting(window).isSubset(of: ["2024-12", "2026-01"]), "\(file): \(months.sorted())")
+        }
+    }
+
     @Test("a clean set imports with no reject and verify is clean", arguments: ["csv", "xml"])
     func cleanSet(format: String) throws {
         try TestDatabase.withFresh { database throws in
