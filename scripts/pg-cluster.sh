@@ -6,6 +6,7 @@
 #   scripts/pg-cluster.sh restart NAME pg_ctl restart -m fast (fault tests: a server restarted mid-run;
 #                                      PG_RESTART_MODE=immediate for a crash and its recovery)
 #   scripts/pg-cluster.sh url NAME     print the URL of a running cluster
+#   scripts/pg-cluster.sh remove NAME  stop the server and delete the cluster, wherever it was placed (make clean)
 #
 # NAME separates clusters (run, test, bench). PG_SETTINGS adds server settings at start
 # ("shared_preload_libraries=citus max_connections=300"). With --ephemeral, start makes a fresh cluster tuned for tests
@@ -14,7 +15,7 @@
 # fresh mktemp -d folder owned by postgres instead of .pgcluster/NAME.
 set -euo pipefail
 
-usage="usage: pg-cluster.sh start|stop|restart|url NAME [--ephemeral]"
+usage="usage: pg-cluster.sh start|stop|restart|url|remove NAME [--ephemeral]"
 command=${1:?$usage}
 name=${2:?$usage}
 ephemeral=${3:-}
@@ -130,6 +131,17 @@ stop() {
     fi
 }
 
+remove() {
+    [ -f "$pointer" ] || return 0
+    local folder
+    folder=$(cat "$pointer")
+    if is_running "$folder"; then
+        as_server_user "$bindir/pg_ctl" -D "$folder/data" -m fast -w stop >/dev/null
+    fi
+    rm -rf "$folder"
+    rm -f "$pointer"
+}
+
 restart() {
     local folder
     folder=$(cat "$pointer")
@@ -141,6 +153,7 @@ case "$command" in
     start) start ;;
     stop) stop ;;
     restart) restart ;;
+    remove) remove ;;
     url) [ -f "$pointer" ] && is_running "$(cat "$pointer")" && url_of "$(cat "$pointer")" \
         || { echo "error: cluster $name is not running (make run starts it)" >&2; exit 1; } ;;
     *) echo "$usage" >&2; exit 64 ;;

@@ -16,11 +16,14 @@ fi
 
 swift build --build-tests
 
+# Every file and folder the tests write goes to a temporary folder of this run, removed at the end.
+test_tmp=$(mktemp -d /tmp/crm-pipeline-tests.XXXXXX)
 supabase_base=""
 supabase_build="$shared/vendor/supabase/build.sh"
 supabase_port=55433
 cleanup() {
     scripts/pg-cluster.sh stop test
+    rm -rf "$test_tmp"
     if [ -n "$supabase_base" ]; then
         "$supabase_build" "$supabase_base" "$supabase_port" stop >/dev/null || true
         rm -rf "$supabase_base"
@@ -30,7 +33,7 @@ trap cleanup EXIT INT TERM
 url=$(scripts/pg-cluster.sh start test --ephemeral)
 echo "==> test cluster: $url"
 
-export DATABASE_URL="$url"
+export DATABASE_URL="$url" TMPDIR="$test_tmp"
 export CRM_PIPELINE_BIN="$(swift build --show-bin-path)/crm-pipeline"
 swift test
 

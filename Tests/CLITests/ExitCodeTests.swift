@@ -60,6 +60,18 @@ struct ExitCodeTests {
         #expect(!outcome.standardError.contains(Self.password))
     }
 
+    @Test("--help lists every exit code the command line can end with, one per line, within 80 columns")
+    func helpListsExitCodes() throws {
+        let outcome = try CommandLineRunner.run(["--help"], environment: ["COLUMNS": "80"])
+        #expect(outcome.status == 0)
+        let lines = outcome.standardOutput.split(separator: "\n", omittingEmptySubsequences: false)
+        for status in ExitStatus.allCases {
+            let code = String(status.rawValue)
+            #expect(lines.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix(code + " ") }, "exit code \(code)")
+        }
+        #expect(lines.allSatisfy { $0.count <= 80 }, "\(lines.filter { $0.count > 80 })")
+    }
+
     @Test("usage errors exit 64", arguments: [
         ["migrate", "--status", "--print"],
         ["migrate", "--all"],
