@@ -5,13 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The conformance cases the tests must use live beside the checkout, never in it: say so at once rather
-# than after the build, in dozens of failures.
+# The shared test material (conformance cases, Supabase's SQL) lives beside the checkout, never in it. A
+# clone from a public host has none: the tests that need it are skipped, each saying so in one line.
 shared=${CRM_SHARED_DIR:-$(cd .. && pwd)/shared}
 if [ ! -d "$shared/conformance" ]; then
-    echo "make test: the shared test material is not at $shared/conformance; clone this repository next to the" \
-         "shared folder (../shared), or set CRM_SHARED_DIR to it" >&2
-    exit 66
+    echo "make test: no shared test material at $shared: the tests of the conformance cases and the Supabase-shaped" \
+         "database are skipped (clone this repository beside the shared folder, or set CRM_SHARED_DIR)"
 fi
 
 swift build --build-tests

@@ -15,4 +15,14 @@ public enum SharedFolder {
 
     /// `shared/conformance`.
     public static var conformance: String { path + "/conformance" }
+
+    /// Whether the conformance cases are there: a clone from a public host has no `../shared`.
+    public static var hasConformance: Bool {
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: conformance, isDirectory: &isFolder) && isFolder.boolValue
+    }
+
+    /// Why a test that reads the conformance cases is skipped, and how to get them.
+    public static let conformanceMissing = "needs the shared conformance cases (../shared/conformance):"
+        + " clone this repository beside the shared folder, or set CRM_SHARED_DIR"
 }
