@@ -200,7 +200,7 @@ goal() {
     goal "backfill \`--jobs 2\` ≥ 15× row by row" "$(calc "$backfill_rate / $rbr_rate" 1)" 15
     echo "| memory flat: the larger set ≤ 1.5× the RSS of the smaller | $(calc "$mem_large / $mem_small" 2)× | $(awk "BEGIN { print ($mem_large / $mem_small <= 1.5) ? \"yes\" : \"no\" }") |"
     echo
-    echo "Where the time goes and why: README, section Benchmarks."
+    echo "Where the time goes and why: docs/benchmarks.md."
     echo
 } >"${BENCH_OUTPUT:-BENCHMARKS.md}"
 # Account linking against a large auth.users, on a Supabase-shaped database of its own.

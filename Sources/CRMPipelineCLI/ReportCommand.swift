@@ -11,7 +11,7 @@ struct ReportCommand: ParsableCommand {
         abstract: "Print a report: users, summary, credits, tables or imports.",
         discussion: """
             The period is the last complete month unless --month or --from/--to is given (UTC).
-            Formats: table (terminal), csv, json (stable shape, see the README), markdown, html (one
+            Formats: table (terminal), csv, json (stable shape, see docs/reports.md), markdown, html (one
             self-contained file with charts).
             """
     )

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// The privilege model of migration 0017, read from the catalog: what each role may do to every object
-/// the project creates. README "Privileges" shows the same matrix.
+/// the project creates. docs/data-model.md "Privileges" shows the same matrix.
 @Suite("Privileges")
 struct PrivilegeTests {
     /// The app's tables, in `public`: what PostgREST exposes.

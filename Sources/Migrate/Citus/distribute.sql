@@ -14,7 +14,7 @@ SET citus.enable_unsafe_triggers = on;
 -- A trigger on a shard cannot write the reference table profiles, and one on the reference table
 -- auth.users cannot reach a CRM shard on another node: the triggers that would are dropped, and
 -- crm_profiles_catch_up() does their work from the coordinator (every import runs it first, so does
--- `verify --fix`; see the README for running it more often). The balance of record,
+-- `verify --fix`; see docs/scaling-out.md for running it more often). The balance of record,
 -- crm_dashboard_stats.credits, and the CRM user's own rows are still kept by the triggers on the shards.
 DROP TRIGGER IF EXISTS crm_dashboard_stats_profiles_follow ON public.crm_dashboard_stats;
 DROP TRIGGER IF EXISTS crm_users_open_profile ON public."digital_resume_by_CRM";

@@ -1,7 +1,7 @@
 -- An explicit privilege model (issue 14), independent of default privileges: Supabase's give anon,
 -- authenticated and service_role ALL on every table and function created in public, TRUNCATE (which
 -- ignores RLS and skips the row triggers) and REFERENCES and TRIGGER included. Everything is revoked
--- from the API roles, then exactly SPEC §2 is granted. README "Privileges" shows the whole matrix, and
+-- from the API roles, then exactly SPEC §2 is granted. docs/data-model.md "Privileges" shows the whole matrix, and
 -- PrivilegeTests checks it from the catalog, so a later migration that forgets a grant or a revoke fails.
 --
 --   table (public)           anon  authenticated                   service_role
