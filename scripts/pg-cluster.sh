@@ -118,6 +118,7 @@ start() {
     url_of "$folder"
 }
 
+# stop [remove]: stops the server; deletes the cluster when it is ephemeral, or when asked to.
 stop() {
     [ -f "$pointer" ] || return 0
     local folder
@@ -125,21 +126,10 @@ stop() {
     if is_running "$folder"; then
         as_server_user "$bindir/pg_ctl" -D "$folder/data" -m fast -w stop >/dev/null
     fi
-    if [ -f "$folder/ephemeral" ]; then
+    if [ -f "$folder/ephemeral" ] || [ "${1:-}" = remove ]; then
         rm -rf "$folder"
         rm -f "$pointer"
     fi
-}
-
-remove() {
-    [ -f "$pointer" ] || return 0
-    local folder
-    folder=$(cat "$pointer")
-    if is_running "$folder"; then
-        as_server_user "$bindir/pg_ctl" -D "$folder/data" -m fast -w stop >/dev/null
-    fi
-    rm -rf "$folder"
-    rm -f "$pointer"
 }
 
 restart() {
@@ -153,7 +143,7 @@ case "$command" in
     start) start ;;
     stop) stop ;;
     restart) restart ;;
-    remove) remove ;;
+    remove) stop remove ;;
     url) [ -f "$pointer" ] && is_running "$(cat "$pointer")" && url_of "$(cat "$pointer")" \
         || { echo "error: cluster $name is not running (make run starts it)" >&2; exit 1; } ;;
     *) echo "$usage" >&2; exit 64 ;;
