@@ -10,7 +10,7 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "crm-pipeline",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "crm-pipeline", targets: ["CRMPipelineCLI"]),
     ],
@@ -32,6 +32,8 @@ let package = Package(
             dependencies: ["CLibPQ", "PipelineCore"],
             swiftSettings: strictSettings
         ),
+        // The project's tables, functions and run states, each named once (SQLName.importRuns, …).
+        .target(name: "CRMSchema", dependencies: ["PostgresClient", "PipelineCore"], swiftSettings: strictSettings),
         // A streaming XML reader over libxml2 with safe settings: the only module that sees libxml2.
         .target(name: "XMLStream", dependencies: ["CLibXML2", "PipelineCore"], swiftSettings: strictSettings),
         // Stage 1: files → records (CSV, XML, mappings), no database.
@@ -46,13 +48,13 @@ let package = Package(
         .target(
             name: "Load",
             dependencies: [
-                "Extract", "Validate", "PostgresClient", "PipelineCore",
+                "Extract", "Validate", "PostgresClient", "PipelineCore", "CRMSchema",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
         // Reports (five kinds, five formats) and verify: set-based reads of the CRM tables.
-        .target(name: "Report", dependencies: ["PostgresClient", "PipelineCore"], swiftSettings: strictSettings),
+        .target(name: "Report", dependencies: ["PostgresClient", "PipelineCore", "CRMSchema"], swiftSettings: strictSettings),
         // Synthetic exports for demos, tests and benchmarks (crm-pipeline generate).
         .target(name: "Generate", dependencies: ["PipelineCore"], swiftSettings: strictSettings),
         // Pipeline files (run): YAML steps resolved to command lines, with ${VAR} substitution.
@@ -65,7 +67,7 @@ let package = Package(
         .target(
             name: "Migrate",
             dependencies: [
-                "PostgresClient", "PipelineCore",
+                "PostgresClient", "PipelineCore", "CRMSchema",
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Migrations"), .copy("Citus")],

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Synchronization
 
 /// Options every subcommand takes: where the database is, and how much to log.
 struct GlobalOptions: ParsableArguments {
@@ -53,14 +54,13 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// Guards `LoggingSystem.bootstrap`, which may run only once per process.
 enum LoggingBootstrap {
-    nonisolated(unsafe) private static var done = false
-    private static let lock = NSLock()
+    private static let done = Mutex(false)
 
     static func once(_ body: () -> Void) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !done else { return }
-        done = true
-        body()
+        done.withLock { done in
+            guard !done else { return }
+            done = true
+            body()
+        }
     }
 }

@@ -70,8 +70,8 @@ struct MigrateCommand: ParsableCommand {
                 // only plain PostgreSQL can have (a trigger that writes profiles from a shard).
                 if try citus || CitusDistribution.isDistributed(on: connection) {
                     try CitusDistribution.apply(on: connection)
-                    let layout = try connection.query(CitusDistribution.layoutQuery).rows
-                    print("Citus: " + layout.map { "\($0[0] ?? "?") \($0[1] ?? "?")" }.joined(separator: ", ") + ".")
+                    let layout = try CitusDistribution.layout(on: connection)
+                    print("Citus: " + layout.map { "\($0.table) \($0.kind)" }.joined(separator: ", ") + ".")
                 }
             }
         }

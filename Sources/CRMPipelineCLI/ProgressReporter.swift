@@ -1,11 +1,14 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Progress on standard error: a line rewritten in place on a terminal, plain log lines otherwise (cron).
-final class ProgressReporter: @unchecked Sendable {
+/// Parallel backfill jobs report through one reporter: its state is behind a lock.
+final class ProgressReporter: Sendable {
     private let logger: Logger
     private let isTerminal = isatty(STDERR_FILENO) == 1
-    private var wroteLine = false
+    /// Whether a line was written and not ended yet.
+    private let wroteLine = Mutex(false)
 
     init(logger: Logger) {
         self.logger = logger
@@ -13,14 +16,19 @@ final class ProgressReporter: @unchecked Sendable {
 
     func update(_ line: String) {
         if isTerminal {
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
-            wroteLine = true
+            wroteLine.withLock { wrote in
+                FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+                wrote = true
+            }
         } else {
             logger.info("\(line)")
         }
     }
 
     func finish() {
-        if wroteLine { FileHandle.standardError.write(Data("\n".utf8)) }
+        wroteLine.withLock { wrote in
+            if wrote { FileHandle.standardError.write(Data("\n".utf8)) }
+            wrote = false
+        }
     }
 }

@@ -59,12 +59,10 @@ struct ReportCommand: ParsableCommand {
         try runReportingErrors {
             _ = options.bootstrapLogging()
             let connection = try PostgresConnection(url: options.resolvedDatabaseURL)
-            // One snapshot for the whole report: consistent even while an import runs.
-            try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            // One snapshot for the whole report (the builder's): consistent even while an import runs.
             let report = try ReportBuilder(
                 connection: connection, period: period, periodGiven: month != nil || from != nil, top: top
             ).build(kind)
-            try connection.query("COMMIT")
             let text = format.render(report, width: TerminalWidth.current)
             guard let output else {
                 print(text, terminator: "")

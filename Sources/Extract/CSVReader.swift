@@ -1,27 +1,5 @@
 import PipelineCore
 
-/// Options of the CSV reader.
-public struct CSVOptions: Sendable, Equatable {
-    /// The field separator: `,` `;` tab or `|`.
-    public var delimiter: UInt8
-    /// The file's encoding; anything but UTF-8 is converted while reading.
-    public var encoding: TextEncoding
-    /// The largest field, in UTF-8 bytes, before the row is rejected as too large.
-    public var maxFieldBytes: Int
-    /// The largest record, in UTF-8 bytes, before the row is rejected as too large.
-    public var maxRecordBytes: Int
-
-    public init(
-        delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .utf8,
-        maxFieldBytes: Int = 1 << 20, maxRecordBytes: Int = 16 << 20
-    ) {
-        self.delimiter = delimiter
-        self.encoding = encoding
-        self.maxFieldBytes = maxFieldBytes
-        self.maxRecordBytes = maxRecordBytes
-    }
-}
-
 /// A streaming RFC 4180 reader that works on bytes, in 1 MiB blocks.
 ///
 /// It handles quoted fields, doubled quotes, line breaks inside quotes, CRLF, LF and lone CR (mixed),
@@ -38,18 +16,13 @@ public final class CSVReader {
     /// The header row's column names.
     public private(set) var header: [String] = []
     /// How many bytes of the file have been read so far.
-    public var bytesRead: Int { source.offset }
+    public var bytesRead: Int { input.bytesRead }
 
-    private let source: FileBlockReader
+    private var input: CSVBlockInput
     private let options: CSVOptions
-    private var block: [UInt8]
-    private var converted: [UInt8] = []
+    /// The part of `input.bytes` still to parse.
     private var position = 0
     private var available = 0
-    private var streamOffset = 0
-    private var validator = UTF8Validator()
-    private var reachedEnd = false
-    private var atStreamStart = true
 
     private var state = State.fieldStart
     private var line = 1
@@ -62,7 +35,6 @@ public final class CSVReader {
     private var unquotedSpecial = [Bool](repeating: false, count: 256)
     private var quotedSpecial = [Bool](repeating: false, count: 256)
 
-    private static let blockSize = 1 << 20
     private static let quote = UInt8(ascii: "\"")
     private static let lineFeed = UInt8(ascii: "\n")
     private static let carriageReturn = UInt8(ascii: "\r")
@@ -73,8 +45,7 @@ public final class CSVReader {
     public init(path: String, options: CSVOptions = CSVOptions()) throws {
         self.path = path
         self.options = options
-        source = try FileBlockReader(path: path)
-        block = [UInt8](repeating: 0, count: Self.blockSize)
+        input = try CSVBlockInput(path: path, encoding: options.encoding)
         for byte in [options.delimiter, Self.quote, Self.lineFeed, Self.carriageReturn] {
             unquotedSpecial[Int(byte)] = true
         }
@@ -98,7 +69,8 @@ public final class CSVReader {
         discarding = false
         while true {
             if position == available {
-                if try !refill() { return try finishAtEnd(&row) }
+                guard let fresh = try input.nextBlock() else { return try finishAtEnd(&row) }
+                (position, available) = (fresh.lowerBound, fresh.upperBound)
             }
             let complete = parseAvailable(&row)
             if complete { return true }
@@ -108,8 +80,7 @@ public final class CSVReader {
     /// Parses from `position` until a record ends (`true`) or the block is used up (`false`).
     private func parseAvailable(_ row: inout CSVRow) -> Bool {
         let delimiter = options.delimiter
-        let data = options.encoding == .utf8 ? block : converted
-        return data.withUnsafeBufferPointer { buffer in
+        return input.bytes.withUnsafeBufferPointer { buffer in
             unquotedSpecial.withUnsafeBufferPointer { unquotedSpecial in
                 quotedSpecial.withUnsafeBufferPointer { quotedSpecial in
                     var index = position
@@ -248,7 +219,7 @@ public final class CSVReader {
     }
 
     private func finishAtEnd(_ row: inout CSVRow) throws -> Bool {
-        if let offset = validator.finish() { throw try invalidUTF8(at: offset) }
+        try input.finish()
         if state == .quoted {
             throw ExtractError.unterminatedQuote(file: path, line: quoteLine)
         }
@@ -257,58 +228,5 @@ public final class CSVReader {
         state = .fieldStart
         recordHasContent = false
         return true
-    }
-
-    /// Reads the next block; returns `false` at the end of the file.
-    private func refill() throws -> Bool {
-        guard !reachedEnd else { return false }
-        let count = try block.withUnsafeMutableBytes { try source.read(into: $0) }
-        guard count > 0 else {
-            reachedEnd = true
-            return false
-        }
-        var start = 0
-        if atStreamStart {
-            atStreamStart = false
-            if count >= 3, block[0] == 0xEF, block[1] == 0xBB, block[2] == 0xBF { start = 3 }
-        }
-        if options.encoding == .utf8 {
-            let failure = block.withUnsafeBytes { bytes in
-                validator.validate(UnsafeRawBufferPointer(rebasing: bytes[start..<count]), streamOffset: streamOffset + start)
-            }
-            if let failure { throw try invalidUTF8(at: failure) }
-            position = start
-            available = count
-        } else {
-            converted.removeAll(keepingCapacity: true)
-            block.withUnsafeBytes { options.encoding.transcode(UnsafeRawBufferPointer(rebasing: $0[0..<count]), into: &converted) }
-            position = 0
-            available = converted.count
-        }
-        streamOffset += count
-        return true
-    }
-
-    private func invalidUTF8(at offset: Int) throws -> ExtractError {
-        .invalidUTF8(file: path, line: try Self.lineNumber(ofOffset: offset, in: path), byteOffset: offset)
-    }
-
-    /// The 1-based line of a byte offset, counting LF, CRLF and lone CR as line breaks (used on errors only).
-    static func lineNumber(ofOffset offset: Int, in path: String) throws -> Int {
-        let reader = try FileBlockReader(path: path)
-        var buffer = [UInt8](repeating: 0, count: blockSize)
-        var line = 1
-        var consumed = 0
-        var previous: UInt8 = 0
-        while consumed < offset {
-            let count = try buffer.withUnsafeMutableBytes { try reader.read(into: $0) }
-            guard count > 0 else { break }
-            for byte in buffer[0..<min(count, offset - consumed)] {
-                if byte == lineFeed && previous != carriageReturn || byte == carriageReturn { line += 1 }
-                previous = byte
-            }
-            consumed += count
-        }
-        return line
     }
 }

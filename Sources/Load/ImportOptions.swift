@@ -32,30 +32,3 @@ public struct ImportOptions: Sendable {
 
     public init() {}
 }
-
-/// What one entity's rows became.
-public struct EntityCounts: Sendable, Equatable, Codable {
-    public var read = 0
-    public var inserted = 0
-    public var updated = 0
-    public var unchanged = 0
-    public var rejected = 0
-    public var duplicates = 0
-
-    public init() {}
-}
-
-/// The outcome of an import, for the summary and `crm_import_runs`.
-public struct ImportSummary: Sendable {
-    public var runID: Int64 = 0
-    public var counts: [Entity: EntityCounts] = [:]
-    public var rejectsByReason: [String: Int] = [:]
-    public var skippedFiles: [String] = []
-    public var mergedRows: [String] = []
-    public var rejectFile: String?
-    public var elapsed: TimeInterval = 0
-    public var dryRun = false
-
-    public var totalRead: Int { counts.values.reduce(0) { $0 + $1.read } }
-    public var totalRejected: Int { counts.values.reduce(0) { $0 + $1.rejected } }
-}

@@ -1,15 +1,17 @@
 import Foundation
 import PipelineCore
+import Synchronization
 
 /// Writes rejects as JSON Lines to a file created with mode 0600 (it holds personal data), opened on the
-/// first reject only.
-/// Thread-safe: parallel backfill jobs write through one writer (every access is under `lock`).
-final class RejectFileWriter: @unchecked Sendable {
-    private let lock = NSLock()
+/// first reject only. Parallel backfill jobs write through one writer: its state is behind a lock.
+final class RejectFileWriter: Sendable {
     let path: String
-    private var descriptor: Int32 = -1
-    private let encoder: JSONEncoder
-    private(set) var count = 0
+    private let state = Mutex(State())
+
+    private struct State {
+        var descriptor: Int32 = -1
+        var count = 0
+    }
 
     /// One reject line. Every key is always there (`null` when there is no field or value), so that a
     /// warehouse loading the file sees the same columns on every line.
@@ -40,27 +42,35 @@ final class RejectFileWriter: @unchecked Sendable {
 
     init(path: String) {
         self.path = path
-        encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     }
 
     deinit {
-        if descriptor >= 0 { close(descriptor) }
+        state.withLock { if $0.descriptor >= 0 { close($0.descriptor) } }
     }
+
+    /// The rejects written so far.
+    var count: Int { state.withLock { $0.count } }
 
     /// Appends one reject.
     ///
     /// - Throws: ``LoadError/rejectFileNotCreated(path:reason:)`` when the file cannot be created, and
     ///   ``LoadError/rejectFileNotWritten(path:reason:)`` when a write fails (a full disk).
     func write(_ reject: Reject) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        let descriptor = try openIfNeeded()
         let line = Line(
             file: reject.location.file, line: reject.location.line, entity: reject.entity.name,
             field: reject.field?.name, value: reject.value, reason: reject.reason.rawValue, message: reject.message)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var data = try encoder.encode(line)
         data.append(0x0A)
+        try state.withLock { state in
+            let descriptor = try openIfNeeded(&state)
+            try Self.writeAll(data, to: descriptor, path: path)
+            state.count += 1
+        }
+    }
+
+    private static func writeAll(_ data: Data, to descriptor: Int32, path: String) throws {
         try data.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
@@ -72,11 +82,10 @@ final class RejectFileWriter: @unchecked Sendable {
                 offset += written
             }
         }
-        count += 1
     }
 
-    private func openIfNeeded() throws -> Int32 {
-        if descriptor >= 0 { return descriptor }
+    private func openIfNeeded(_ state: inout State) throws -> Int32 {
+        if state.descriptor >= 0 { return state.descriptor }
         let opened = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard opened >= 0 else { throw LoadError.rejectFileNotCreated(path: path, reason: String(cString: strerror(errno))) }
         // An existing file keeps its mode through O_CREAT: narrow it, whatever the umask was.
@@ -85,7 +94,7 @@ final class RejectFileWriter: @unchecked Sendable {
             close(opened)
             throw LoadError.rejectFileNotCreated(path: path, reason: reason)
         }
-        descriptor = opened
+        state.descriptor = opened
         return opened
     }
 }

@@ -1,3 +1,4 @@
+import CRMSchema
 import Logging
 import PostgresClient
 
@@ -21,8 +22,6 @@ public struct Migrator {
     /// Serializes concurrent `migrate` runs against one database.
     static let lockKey: Int64 = 0x4352_4D5F_4D49_4752  // "CRM_MIGR"
 
-    /// Where the applied migrations are recorded: the private schema, out of the API's reach.
-    static let bookkeepingTable = "crm_private.crm_schema_migrations"
 
     /// Creates the bookkeeping table where it is missing, moving it out of `public` where an earlier
     /// release kept it. Idempotent, and part of every printed script; ``migrate(_:)`` runs it only when
@@ -44,13 +43,19 @@ public struct Migrator {
         );
         """
 
-    /// The bookkeeping table that holds the records: the private one, an earlier release's in `public`,
-    /// or none yet (`NULL`).
-    static let bookkeepingLocation = """
-        SELECT coalesce(to_regclass('crm_private.crm_schema_migrations'), to_regclass('public.crm_schema_migrations'))::text
-        """
+    /// Where an earlier release kept the bookkeeping table.
+    static let legacyBookkeeping = SQLName(schema: "public", SQLName.schemaMigrations.name)
 
-    static let recordSQL = "INSERT INTO \(bookkeepingTable) (version, name, checksum) VALUES ($1, $2, $3)"
+    /// The bookkeeping table that holds the records: the private one, an earlier release's in `public`,
+    /// or none yet. Reads the catalog only.
+    static func bookkeepingTable(on connection: PostgresConnection) throws -> SQLName? {
+        let row = try connection.query("""
+            SELECT to_regclass(\(bind: SQLName.schemaMigrations.description)) IS NOT NULL AS private,
+                   to_regclass(\(bind: legacyBookkeeping.description)) IS NOT NULL AS legacy
+            """).rows[0]
+        if try row.decode(Bool.self, "private") { return .schemaMigrations }
+        return try row.decode(Bool.self, "legacy") ? legacyBookkeeping : nil
+    }
 
     private let migrations: [Migration]
     private let logger: Logger
@@ -68,23 +73,24 @@ public struct Migrator {
     ///
     /// - Throws: ``MigrationError/edited(name:recorded:shipped:)`` when an applied file changed.
     public func status(on connection: PostgresConnection) throws -> [Status] {
-        guard let table = try connection.query(Self.bookkeepingLocation).scalar else {
+        guard let table = try Self.bookkeepingTable(on: connection) else {
             return migrations.map { Status(migration: $0, state: .pending) }
         }
-        // `table` is PostgreSQL's own rendering of a regclass, already quoted where needed.
         let rows = try connection.query(
-            "SELECT version, name, checksum, applied_at::text FROM \(table) ORDER BY version"
+            "SELECT version, name, checksum, applied_at::text AS applied_at FROM \(table) ORDER BY version"
         ).rows
         var applied: [Int: (checksum: String, at: String)] = [:]
         for row in rows {
-            guard let version = row[0].flatMap({ Int($0) }), let name = row[1], let checksum = row[2] else { continue }
+            let version = try row.decode(Int.self, "version")
+            let name = try row.decode(String.self, "name")
+            let checksum = try row.decode(String.self, "checksum")
             guard let migration = migrations.first(where: { $0.version == version }) else {
                 throw MigrationError.unknownApplied(name: name)
             }
             guard migration.checksum == checksum else {
                 throw MigrationError.edited(name: migration.name, recorded: checksum, shipped: migration.checksum)
             }
-            applied[version] = (checksum, row[3] ?? "")
+            applied[version] = (checksum, try row.decode(String.self, "applied_at"))
         }
         return migrations.map { migration in
             Status(migration: migration, state: applied[migration.version].map { .applied(at: $0.at) } ?? .pending)
@@ -96,7 +102,7 @@ public struct Migrator {
     /// rows of the same email: see Citus/distribute.sql), and refuses a function command after DDL that
     /// it ran over several connections, unless the transaction is sequential. Without Citus these are
     /// placeholder settings that nothing reads.
-    static let citusSettings = [
+    static let citusSettings: [SQLQuery] = [
         "SET LOCAL citus.enable_unsafe_triggers = on",
         "SET LOCAL citus.multi_shard_modify_mode = 'sequential'",
     ]
@@ -108,11 +114,14 @@ public struct Migrator {
     @discardableResult
     public func migrate(_ connection: PostgresConnection) throws -> [Migration] {
         // Wait for a concurrent migrate to finish rather than fail: it is usually a deploy race.
-        try connection.query("SELECT pg_advisory_lock($1)", [Self.lockKey])
+        try connection.query("SELECT pg_advisory_lock(\(bind: Self.lockKey))")
         defer { _ = try? connection.advisoryUnlock(Self.lockKey) }
 
-        if try connection.query(Self.bookkeepingLocation).scalar != Self.bookkeepingTable {
-            try connection.transaction { try $0.executeScript(Self.bookkeepingSQL) }
+        if try Self.bookkeepingTable(on: connection) != .schemaMigrations {
+            try connection.transaction { connection in
+                try connection.executeScript(Self.bookkeepingSQL)
+                return .commit(())
+            }
         }
         let pending = try status(on: connection).filter { $0.state == .pending }.map(\.migration)
         for migration in pending {
@@ -121,7 +130,11 @@ public struct Migrator {
                 try connection.transaction { connection in
                     for setting in Self.citusSettings { try connection.query(setting) }
                     try connection.executeScript(migration.sql)
-                    try connection.query(Self.recordSQL, [migration.version, migration.name, migration.checksum])
+                    try connection.query("""
+                        INSERT INTO \(SQLName.schemaMigrations) (version, name, checksum)
+                        VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: migration.checksum))
+                        """)
+                    return .commit(())
                 }
             } catch let error as PostgresError {
                 throw MigrationError.failed(name: migration.name, error: error)
@@ -154,8 +167,8 @@ public struct Migrator {
 
     /// The statements of one migration's transaction: the settings, the migration, its record.
     private static func body(of migration: Migration) -> String {
-        citusSettings.map { $0 + ";\n" }.joined() + migration.sql + "\n"
-            + "INSERT INTO \(bookkeepingTable) (version, name, checksum) VALUES ("
+        citusSettings.map { $0.description + ";\n" }.joined() + migration.sql + "\n"
+            + "INSERT INTO \(SQLName.schemaMigrations.description) (version, name, checksum) VALUES ("
             + "\(migration.version), '\(migration.name.replacing("'", with: "''"))', '\(migration.checksum)');\n"
     }
 }

@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 
 /// A parsed libpq connection string or URL, whose settings can be changed and written back.
 ///

@@ -3,12 +3,12 @@ extension PostgresConnection {
     ///
     /// - Returns: `true` when the lock is now held by this session, `false` when another session holds it.
     public func tryAdvisoryLock(_ key: Int64) throws -> Bool {
-        try query("SELECT pg_try_advisory_lock($1)", [key]).scalar == "t"
+        try query("SELECT pg_try_advisory_lock(\(bind: key)) AS locked").scalar(Bool.self)
     }
 
     /// Releases a session-level advisory lock taken with ``tryAdvisoryLock(_:)``.
     public func advisoryUnlock(_ key: Int64) throws {
-        try query("SELECT pg_advisory_unlock($1)", [key])
+        try query("SELECT pg_advisory_unlock(\(bind: key))")
     }
 
     /// Runs `body` while holding a session-level advisory lock, and releases it afterwards.

@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 
 /// Sends the data of a `COPY … FROM STDIN` in chunks of at least 64 KiB.
 ///
@@ -45,12 +45,15 @@ extension PostgresConnection {
     /// caller's error is rethrown.
     ///
     /// - Parameters:
-    ///   - sql: The `COPY table (columns) FROM STDIN …` statement.
+    ///   - statement: The `COPY table (columns) FROM STDIN …` statement (it takes no values).
     ///   - body: Writes the data in the format the statement names.
     /// - Returns: The number of rows the server copied.
     /// - Throws: The error of `body`, or ``PostgresError`` when the server rejects the data.
     @discardableResult
-    public func copyIn(_ sql: String, _ body: (inout CopyInWriter) throws -> Void) throws -> Int {
+    public func copyIn(_ statement: SQLQuery, _ body: (inout CopyInWriter) throws -> Void) throws -> Int {
+        guard let sql = statement.plainText else {
+            throw PostgresError(code: .invalidParameter, message: "a COPY statement takes no parameters: \(statement)")
+        }
         let start = PQexec(handle, sql)
         guard let start else { throw lastError() }
         guard PQresultStatus(start) == PGRES_COPY_IN else {
@@ -74,7 +77,7 @@ extension PostgresConnection {
         var copied = 0
         var failure: (any Error)?
         while let result = PQgetResult(handle) {
-            do { copied = try consume(result).affectedRows } catch { failure = failure ?? error }
+            do { copied = try consume(result, query: statement.summary).affectedRows } catch { failure = failure ?? error }
         }
         if let failure { throw failure }
         return copied

@@ -1,20 +1,61 @@
+internal import CLibPQ
+
+/// How a transaction ends: its body says whether its work stays.
+public enum TransactionEnd<Value> {
+    /// Keep the work, and hand `value` to the caller.
+    case commit(Value)
+    /// Undo the work (a dry run), and hand `value` to the caller.
+    case rollback(Value)
+}
+
+/// The isolation of a transaction (PostgreSQL's `BEGIN ISOLATION LEVEL …`).
+public enum IsolationLevel: String, Sendable {
+    case readCommitted = "READ COMMITTED"
+    case repeatableRead = "REPEATABLE READ"
+    case serializable = "SERIALIZABLE"
+}
+
 extension PostgresConnection {
-    /// Runs `body` inside `BEGIN … COMMIT`; if `body` throws, rolls back and rethrows its error.
+    /// Runs `body` in a transaction that commits or rolls back as `body` says; if `body` throws, rolls
+    /// back and rethrows. Transactions do not nest: beginning one inside another is refused (a nested
+    /// COMMIT would end the outer transaction, and with it a report's snapshot).
     ///
-    /// - Parameter body: The work of the transaction. It receives this connection.
-    /// - Returns: What `body` returns, once the commit has succeeded.
-    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        try query("BEGIN")
-        let value: T
+    /// - Parameters:
+    ///   - isolation: The isolation level (`REPEATABLE READ` for one consistent snapshot).
+    ///   - readOnly: Whether the transaction may only read.
+    /// - Returns: The value `body` ended with, once the commit (or rollback) has succeeded.
+    /// - Throws: ``PostgresError`` with code `nestedTransaction` when a transaction is already open.
+    public func transaction<T>(
+        isolation: IsolationLevel = .readCommitted, readOnly: Bool = false,
+        _ body: (PostgresConnection) throws -> TransactionEnd<T>
+    ) throws -> T {
+        guard PQtransactionStatus(handle) == PQTRANS_IDLE else {
+            throw PostgresError(code: .nestedTransaction, message: "a transaction is already open on this connection")
+        }
+        switch (isolation, readOnly) {
+        case (.readCommitted, false): try query("BEGIN")
+        case (.readCommitted, true): try query("BEGIN READ ONLY")
+        case (.repeatableRead, false): try query("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        case (.repeatableRead, true): try query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        case (.serializable, false): try query("BEGIN ISOLATION LEVEL SERIALIZABLE")
+        case (.serializable, true): try query("BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY")
+        }
+        let end: TransactionEnd<T>
         do {
-            value = try body(self)
+            end = try body(self)
         } catch {
             // The connection may be gone; the caller's error is the one that matters.
             _ = try? query("ROLLBACK")
             throw error
         }
-        try query("COMMIT")
-        return value
+        switch end {
+        case .commit(let value):
+            try query("COMMIT")
+            return value
+        case .rollback(let value):
+            try query("ROLLBACK")
+            return value
+        }
     }
 
     /// Sets a configuration parameter for the rest of the current transaction only, with the `SET LOCAL`
@@ -22,6 +63,6 @@ extension PostgresConnection {
     /// connections (with `citus.propagate_set_commands = 'local'`), where policies and triggers read it.
     /// `SET` takes no parameters, so the value is escaped by libpq and the name quoted as an identifier.
     public func setLocal(_ name: String, to value: String) throws {
-        try query("SET LOCAL \(quoteIdentifier(name)) = \(try escapeLiteral(value))")
+        try execute(text: "SET LOCAL \(quoteIdentifier(name)) = \(try escapeLiteral(value))")
     }
 }

@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 import Foundation
 
 /// One session with PostgreSQL over libpq. It closes itself when released.
@@ -60,27 +60,33 @@ public final class PostgresConnection {
         return try body(connection)
     }
 
-    /// Runs one statement with its values sent as parameters.
+    /// Runs one statement; its values travel as parameters (`PQexecParams`), never in the text.
     ///
-    /// - Parameters:
-    ///   - sql: One SQL statement with `$1`, `$2`, … placeholders.
-    ///   - parameters: The values, in text format; `nil` is SQL `NULL`.
     /// - Returns: The rows and the affected-row count.
     /// - Throws: ``PostgresError`` with the server's SQLSTATE, message, detail and hint.
     @discardableResult
-    public func query(_ sql: String, _ parameters: [(any SQLParameter)?] = []) throws -> QueryResult {
-        let texts = try parameters.map { parameter -> String? in
-            guard let text = parameter?.sqlText else { return nil }
-            guard !text.utf8.contains(0) else {
-                throw PostgresError(
-                    code: .invalidParameter, message: "a text value contains a NUL byte, which PostgreSQL cannot store")
-            }
-            return text
+    public func query(_ query: SQLQuery) throws -> QueryResult {
+        let (sql, parameters) = query.rendered
+        return try execute(sql, parameters, summary: query.summary)
+    }
+
+    /// Runs one statement whose text is a compile-time constant, with its values as positional parameters
+    /// (`$1`, `$2`, …): a text that cannot have been built from data.
+    @discardableResult
+    public func query(_ sql: StaticString, _ parameters: [(any SQLParameter)?]) throws -> QueryResult {
+        let text = sql.description
+        return try execute(text, parameters.map { $0?.sqlText }, summary: SQLQuery(text: text).summary)
+    }
+
+    private func execute(_ sql: String, _ parameters: [String?], summary: String) throws -> QueryResult {
+        for parameter in parameters where parameter?.utf8.contains(0) == true {
+            throw PostgresError(
+                code: .invalidParameter, message: "a text value contains a NUL byte, which PostgreSQL cannot store")
         }
-        let result = withOptionalCStrings(texts) { values in
-            PQexecParams(handle, sql, Int32(texts.count), nil, values, nil, nil, 0)
+        let result = withOptionalCStrings(parameters) { values in
+            PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
         }
-        return try consume(result)
+        return try consume(result, query: summary)
     }
 
     /// `value` as an SQL string literal, escaped by libpq for this connection's encoding: only for the
@@ -97,18 +103,24 @@ public final class PostgresConnection {
     /// - Throws: ``PostgresError`` for the first statement that fails; the rest do not run.
     public func executeScript(_ sql: String) throws {
         for statement in SQLScript.statements(in: sql) {
-            try consume(PQexec(handle, statement))
+            try execute(text: statement)
         }
+    }
+
+    /// Runs one statement that takes no values (a script's, a `SET` with an escaped literal).
+    @discardableResult
+    func execute(text: String) throws -> QueryResult {
+        try consume(PQexec(handle, text), query: SQLQuery(text: text).summary)
     }
 
     /// Turns a libpq result into a ``QueryResult`` or an error, and frees it.
     @discardableResult
-    func consume(_ result: OpaquePointer?) throws -> QueryResult {
+    func consume(_ result: OpaquePointer?, query: String) throws -> QueryResult {
         guard let result else { throw lastError() }
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
-            return QueryResult(result)
+            return QueryResult(result, query: query)
         case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
             throw error(from: result)
         default:

@@ -15,6 +15,8 @@ public struct PostgresError: UserFacingError, CustomDebugStringConvertible {
             case invalidParameter = "invalid parameter"
             case invalidConnectionString = "invalid connection string"
             case protocolViolation = "unexpected response"
+            case unexpectedResult = "unexpected result"
+            case nestedTransaction = "nested transaction"
         }
 
         private let base: Base
@@ -32,6 +34,10 @@ public struct PostgresError: UserFacingError, CustomDebugStringConvertible {
         public static let invalidConnectionString = Code(.invalidConnectionString)
         /// libpq returned something this client did not expect.
         public static let protocolViolation = Code(.protocolViolation)
+        /// A result is not what the code reading it expects (a column missing, NULL, of another type).
+        public static let unexpectedResult = Code(.unexpectedResult)
+        /// A transaction was begun while one is open on the connection.
+        public static let nestedTransaction = Code(.nestedTransaction)
 
         public var description: String { base.rawValue }
     }

@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 import Foundation
 
 /// Removes every password this connection could know from text before it leaves the client.

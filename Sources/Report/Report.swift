@@ -27,14 +27,19 @@ public enum ReportValue: Sendable, Equatable {
     }
 }
 
-/// A column: the stable key of JSON and CSV, and a title for people.
+/// A column: the stable key of JSON and CSV (and of the query's output column), a title for people, and
+/// the kind of value it holds.
 public struct ReportColumn: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case text, integer, decimal, flag }
+
     public let key: String
     public let title: String
+    public let kind: Kind
 
-    public init(_ key: String, _ title: String) {
+    public init(_ key: String, _ title: String, _ kind: Kind = .integer) {
         self.key = key
         self.title = title
+        self.kind = kind
     }
 }
 
@@ -44,6 +49,39 @@ public struct ReportSection: Sendable {
     public let title: String
     public let columns: [ReportColumn]
     public var rows: [[ReportValue]]
+}
+
+extension ReportSection {
+    /// The cells of the column `key`, top to bottom.
+    public func cells(_ key: String) -> [ReportValue] {
+        let index = columnIndex(key)
+        return rows.map { $0[index] }
+    }
+
+    /// The column `key` as numbers, for a chart: an empty cell is drawn as nothing (0).
+    func numbers(_ key: String) -> [Double] {
+        cells(key).map {
+            switch $0 {
+            case .integer(let number): Double(number)
+            case .decimal(let number): number
+            case .text, .flag, .empty: 0
+            }
+        }
+    }
+
+    /// A section of the columns `keys` only, in that order.
+    func selecting(_ keys: [String], key: String, title: String) -> ReportSection {
+        let indices = keys.map(columnIndex)
+        return ReportSection(key: key, title: title, columns: indices.map { columns[$0] },
+                             rows: rows.map { row in indices.map { row[$0] } })
+    }
+
+    private func columnIndex(_ key: String) -> Int {
+        guard let index = columns.firstIndex(where: { $0.key == key }) else {
+            preconditionFailure("the section \(self.key) has no column \(key)")
+        }
+        return index
+    }
 }
 
 /// A bar chart drawn in the HTML report: one bar (or group of bars) per label.

@@ -1,3 +1,4 @@
+import CRMSchema
 import Foundation
 import PostgresClient
 
@@ -6,13 +7,14 @@ public enum ReportKind: String, Sendable, CaseIterable {
     case users, summary, credits, tables, imports
 }
 
-/// Reads a report from the database with set-based statements (no per-user query).
+/// Reads a report from the database with set-based statements (no per-user query), in one snapshot.
 public struct ReportBuilder {
     private let connection: PostgresConnection
     private let period: ReportPeriod
     private let periodGiven: Bool
     private let top: Int?
     private let now: Date
+    private let sql: ReportSQL
 
     /// - Parameters:
     ///   - periodGiven: Whether the user chose the period (the imports report then filters by it).
@@ -23,170 +25,180 @@ public struct ReportBuilder {
         self.periodGiven = periodGiven
         self.top = top
         self.now = now
+        sql = ReportSQL(period: period)
     }
 
-    /// Builds the report of `kind`. The `tables` report also records a size snapshot.
+    /// Builds the report of `kind` in one transaction that sees one snapshot (REPEATABLE READ), so that its
+    /// parts agree even while an import commits. The `tables` report also records a size snapshot.
     public func build(_ kind: ReportKind) throws -> Report {
-        switch kind {
-        case .users: try users()
-        case .summary: try summary()
-        case .credits: try credits()
-        case .tables: try tables()
-        case .imports: try imports()
+        try connection.transaction(isolation: .repeatableRead, readOnly: kind != .tables) { _ in
+            switch kind {
+            case .users: .commit(try users())
+            case .summary: .commit(try summary())
+            case .credits: .commit(try credits())
+            case .tables: .commit(try tables())
+            case .imports: .commit(try imports())
+            }
         }
     }
 
-    private var bounds: [(any SQLParameter)?] { [period.sqlFrom, period.sqlTo] }
     private var limit: Int { top ?? Int(Int32.max) }
+
+    /// The rows of `query`, each as the values of `columns` (read by their keys).
+    private func rows(_ query: SQLQuery, _ columns: [ReportColumn]) throws -> [[ReportValue]] {
+        try connection.query(query).rows.map { row in try columns.map { try $0.value(in: row) } }
+    }
+
+    /// Sums of integer columns of `section`, as figures.
+    private static func sums(_ section: ReportSection, _ figures: [(key: String, label: String)]) -> [ReportFigure] {
+        figures.map { figure in
+            ReportFigure(figure.key, figure.label, .integer(section.cells(figure.key).reduce(0) {
+                if case .integer(let number) = $1 { $0 + number } else { $0 }
+            }))
+        }
+    }
 
     private func users() throws -> Report {
         let columns = [
-            ReportColumn("email", "Email"), ReportColumn("name", "Name"),
+            ReportColumn("email", "Email", .text), ReportColumn("name", "Name", .text),
             ReportColumn("total_applications", "Apps"), ReportColumn("total_recordings", "Recs"),
             ReportColumn("total_resumes", "CVs"), ReportColumn("applications_in_period", "Apps+"),
             ReportColumn("recordings_in_period", "Recs+"), ReportColumn("resumes_in_period", "CVs+"),
             ReportColumn("credits", "Credits"), ReportColumn("credits_bought", "Bought+"),
-            ReportColumn("credits_used", "Used+"), ReportColumn("last_activity", "Last activity"),
+            ReportColumn("credits_used", "Used+"), ReportColumn("last_activity", "Last activity", .text),
         ]
-        let rows = try connection.query(ReportSQL.users(top: top != nil), bounds + [limit]).rows
+        let values = try rows(sql.users(mostActiveFirst: top != nil, limit: limit), columns)
         var report = Report(kind: "users", period: period, generatedAt: now, main: ReportSection(
-            key: "rows", title: "Users", columns: columns, rows: rows.map { Self.values($0, textColumns: [0, 1, 11]) }))
-        report.totals = [ReportFigure("users", "Users", .integer(Int64(rows.count)))]
-        for (index, key, label) in [(2, "total_applications", "Applications, all time"), (3, "total_recordings", "Recordings, all time"),
-                                    (4, "total_resumes", "Resumes, all time"), (6, "recordings_in_period", "Recordings in the period"),
-                                    (8, "credits", "Credit balance"), (9, "credits_bought", "Credits bought in the period"),
-                                    (10, "credits_used", "Credits used in the period")] {
-            report.totals.append(ReportFigure(key, label, .integer(rows.reduce(0) { $0 + (Int64($1[index] ?? "") ?? 0) })))
-        }
+            key: "rows", title: "Users", columns: columns, rows: values))
+        report.totals = [ReportFigure("users", "Users", .integer(Int64(values.count)))] + Self.sums(report.main, [
+            ("total_applications", "Applications, all time"), ("total_recordings", "Recordings, all time"),
+            ("total_resumes", "Resumes, all time"), ("applications_in_period", "Applications in the period"),
+            ("recordings_in_period", "Recordings in the period"), ("resumes_in_period", "Resumes in the period"),
+            ("credits", "Credit balance"), ("credits_bought", "Credits bought in the period"),
+            ("credits_used", "Credits used in the period"),
+        ])
         return report
     }
 
     private func summary() throws -> Report {
-        let figures = try connection.query(ReportSQL.summaryTotals, bounds).rows.first?.map { Int64($0 ?? "") ?? 0 } ?? []
-        let keys = [
+        let figures = [
             ("users_total", "Users"), ("users_new", "New users"), ("users_active", "Active users"),
             ("total_applications", "Applications, all time"), ("total_recordings", "Recordings, all time"),
             ("total_resumes", "Resumes, all time"), ("applications_in_period", "Applications in the period"),
             ("recordings_in_period", "Recordings in the period"), ("resumes_in_period", "Resumes in the period"),
             ("credits_bought", "Credits bought"), ("credits_used", "Credits used"), ("credits_balance", "Credit balance, all users"),
         ]
-        let series = try connection.query(ReportSQL.monthlySeries, [period.sqlTo]).rows
+        let totals = try connection.query(sql.summaryTotals).rows[0]
         let columns = [
-            ReportColumn("month", "Month"), ReportColumn("new_users", "New users"), ReportColumn("applications", "Applications"),
+            ReportColumn("month", "Month", .text), ReportColumn("new_users", "New users"), ReportColumn("applications", "Applications"),
             ReportColumn("recordings", "Recordings"), ReportColumn("resumes", "Resumes"),
             ReportColumn("credits_bought", "Credits bought"), ReportColumn("credits_used", "Credits used"),
         ]
+        let series = try rows(sql.monthlySeries, columns)
         var report = Report(kind: "summary", period: period, generatedAt: now, main: ReportSection(
-            key: "rows", title: "Month by month", columns: columns, rows: series.map { Self.values($0, textColumns: [0]) }))
-        report.totals = zip(keys, figures).map { ReportFigure($0.0, $0.1, .integer($1)) }
-        let active = Double(figures.count > 2 ? figures[2] : 0)
-        for (key, label, index) in [("applications_per_active_user", "Applications per active user", 6),
-                                    ("recordings_per_active_user", "Recordings per active user", 7),
-                                    ("resumes_per_active_user", "Resumes per active user", 8)] {
-            report.totals.append(ReportFigure(key, label, .decimal(active > 0 && index < figures.count ? Double(figures[index]) / active : 0)))
+            key: "rows", title: "Month by month", columns: columns, rows: series))
+        report.totals = try figures.map { ReportFigure($0.0, $0.1, .integer(try totals.decode(Int64.self, $0.0))) }
+        let active = Double(try totals.decode(Int64.self, "users_active"))
+        for (key, label, count) in [("applications_per_active_user", "Applications per active user", "applications_in_period"),
+                                    ("recordings_per_active_user", "Recordings per active user", "recordings_in_period"),
+                                    ("resumes_per_active_user", "Resumes per active user", "resumes_in_period")] {
+            let value = active > 0 ? Double(try totals.decode(Int64.self, count)) / active : 0
+            report.totals.append(ReportFigure(key, label, .decimal(value)))
         }
         let topUsers = try ReportBuilder(connection: connection, period: period, periodGiven: true, top: top ?? 10, now: now).users().main
-        report.sections.append(ReportSection(
-            key: "top_users", title: "Top users in the period", columns: Array(topUsers.columns[0...1] + topUsers.columns[5...7]),
-            rows: topUsers.rows.map { Array($0[0...1] + $0[5...7]) }))
-        let labels = series.map { $0[0] ?? "" }
-        func column(_ index: Int) -> [Double] { series.map { Double($0[index] ?? "") ?? 0 } }
+        report.sections.append(topUsers.selecting(
+            ["email", "name", "applications_in_period", "recordings_in_period", "resumes_in_period"],
+            key: "top_users", title: "Top users in the period"))
+        let months = report.main, labels = months.cells("month").map(\.text)
         report.charts = [
-            ReportChart(title: "Activity per month", labels: labels,
-                        series: [("Applications", column(2)), ("Recordings", column(3)), ("Resumes", column(4))], unit: .count),
-            ReportChart(title: "Credits per month", labels: labels,
-                        series: [("Bought", column(5)), ("Used", column(6))], unit: .count),
+            ReportChart(title: "Activity per month", labels: labels, series: [
+                ("Applications", months.numbers("applications")), ("Recordings", months.numbers("recordings")),
+                ("Resumes", months.numbers("resumes"))], unit: .count),
+            ReportChart(title: "Credits per month", labels: labels, series: [
+                ("Bought", months.numbers("credits_bought")), ("Used", months.numbers("credits_used"))], unit: .count),
         ]
         return report
     }
 
     private func credits() throws -> Report {
         let columns = [
-            ReportColumn("email", "Email"), ReportColumn("credits", "Balance"), ReportColumn("ledger_sum", "Ledger"),
+            ReportColumn("email", "Email", .text), ReportColumn("credits", "Balance"), ReportColumn("ledger_sum", "Ledger"),
             ReportColumn("initial", "Initial"), ReportColumn("bought", "Bought"), ReportColumn("used", "Used"),
             ReportColumn("adjusted", "Adjusted"), ReportColumn("bought_in_period", "Bought+"),
-            ReportColumn("used_in_period", "Used+"), ReportColumn("disagrees", "Disagrees"),
+            ReportColumn("used_in_period", "Used+"), ReportColumn("disagrees", "Disagrees", .flag),
         ]
-        let rows = try connection.query(ReportSQL.credits, bounds + [limit]).rows
+        let values = try rows(sql.credits(limit: limit), columns)
         var report = Report(kind: "credits", period: period, generatedAt: now, main: ReportSection(
-            key: "rows", title: "Credits per user", columns: columns,
-            rows: rows.map { row in Self.values(Array(row.dropLast()), textColumns: [0]) + [.flag(row.last == "t")] }))
-        report.totals = [ReportFigure("users", "Users", .integer(Int64(rows.count))),
+            key: "rows", title: "Credits per user", columns: columns, rows: values))
+        report.totals = [ReportFigure("users", "Users", .integer(Int64(values.count))),
                          ReportFigure("users_flagged", "Users whose balance disagrees with the ledger",
-                                      .integer(Int64(rows.filter { $0.last == "t" }.count)))]
-        for (index, key, label) in [(1, "credits", "Balances"), (2, "ledger_sum", "Ledger sums"), (4, "bought", "Credits bought"),
-                                    (5, "used", "Credits used"), (7, "bought_in_period", "Bought in the period"),
-                                    (8, "used_in_period", "Used in the period")] {
-            report.totals.append(ReportFigure(key, label, .integer(rows.reduce(0) { $0 + (Int64($1[index] ?? "") ?? 0) })))
-        }
+                                      .integer(Int64(report.main.cells("disagrees").filter { $0 == .flag(true) }.count)))]
+            + Self.sums(report.main, [("credits", "Balances"), ("ledger_sum", "Ledger sums"), ("bought", "Credits bought"),
+                                          ("used", "Credits used"), ("bought_in_period", "Bought in the period"),
+                                          ("used_in_period", "Used in the period")])
         return report
     }
 
     private func tables() throws -> Report {
         let columns = [
-            ReportColumn("table", "Table"), ReportColumn("rows", "Rows"), ReportColumn("table_bytes", "Table bytes"),
+            ReportColumn("table", "Table", .text), ReportColumn("rows", "Rows"), ReportColumn("table_bytes", "Table bytes"),
             ReportColumn("index_bytes", "Index bytes"), ReportColumn("total_bytes", "Total bytes"),
             ReportColumn("dead_rows", "Dead rows"), ReportColumn("rows_growth", "Rows +/-"),
             ReportColumn("bytes_growth", "Bytes +/-"),
         ]
-        var rows: [[ReportValue]] = []
-        try connection.transaction { connection in
-            for (schema, table) in ReportSQL.measuredTables {
-                let count = Int64(try connection.query(
-                    "SELECT count(*) FROM \(quoteIdentifier(schema)).\(quoteIdentifier(table))").scalar ?? "") ?? 0
-                guard let sizes = try connection.query(ReportSQL.tableSizes, [schema, table]).rows.first else { continue }
-                let number = { (index: Int) in Int64(sizes[index] ?? "") ?? 0 }
-                let growth = { (previous: String?, current: Int64) -> ReportValue in
-                    previous.flatMap { Int64($0) }.map { .integer(current - $0) } ?? .empty
-                }
-                rows.append([.text(table), .integer(count), .integer(number(0)), .integer(number(1)), .integer(number(2)),
-                             .integer(number(3)), growth(sizes[4], count), growth(sizes[5], number(2))])
-                try connection.query(ReportSQL.recordSnapshot, [table, count, number(2)])
-            }
+        var values: [[ReportValue]] = []
+        for table in ReportSQL.measuredTables {
+            let row = try connection.query(ReportSQL.tableSizes(table)).rows[0]
+            let count = try row.decode(Int64.self, "rows"), total = try row.decode(Int64.self, "total_bytes")
+            let growth = { (previous: Int64?, current: Int64) -> ReportValue in previous.map { .integer(current - $0) } ?? .empty }
+            values.append([.text(table.name), .integer(count), .integer(try row.decode(Int64.self, "table_bytes")),
+                           .integer(try row.decode(Int64.self, "index_bytes")), .integer(total),
+                           .integer(try row.decode(Int64.self, "dead_rows")),
+                           growth(try row.decode(Int64?.self, "previous_rows"), count),
+                           growth(try row.decode(Int64?.self, "previous_bytes"), total)])
+            try connection.query(ReportSQL.recordSnapshot(table, rows: count, totalBytes: total))
         }
         var report = Report(kind: "tables", period: period, generatedAt: now, main: ReportSection(
-            key: "rows", title: "Tables", columns: columns, rows: rows))
+            key: "rows", title: "Tables", columns: columns, rows: values))
         report.isSnapshot = true
-        for (index, key, label) in [(1, "rows", "Rows"), (2, "table_bytes", "Table bytes"), (3, "index_bytes", "Index bytes"),
-                                    (4, "total_bytes", "Total bytes")] {
-            report.totals.append(ReportFigure(key, label, .integer(rows.reduce(0) { if case .integer(let n) = $1[index] { $0 + n } else { $0 } })))
-        }
+        report.totals = Self.sums(report.main, [("rows", "Rows"), ("table_bytes", "Table bytes"), ("index_bytes", "Index bytes"),
+                                                    ("total_bytes", "Total bytes")])
         report.charts = [ReportChart(
-            title: "Size per table", labels: rows.map { $0[0].text },
-            series: [("Table", rows.map { Double($0[2].text) ?? 0 }), ("Indexes", rows.map { Double($0[3].text) ?? 0 })],
-            unit: .bytes)]
+            title: "Size per table", labels: report.main.cells("table").map(\.text),
+            series: [("Table", report.main.numbers("table_bytes")), ("Indexes", report.main.numbers("index_bytes"))], unit: .bytes)]
         return report
     }
 
     private func imports() throws -> Report {
-        let columns = [
-            ReportColumn("id", "Run"), ReportColumn("started_at", "Started"), ReportColumn("status", "Status"),
-            ReportColumn("mode", "Mode"), ReportColumn("seconds", "Seconds"), ReportColumn("rows_read", "Read"),
+        let read = [
+            ReportColumn("id", "Run"), ReportColumn("started_at", "Started", .text), ReportColumn("status", "Status", .text),
+            ReportColumn("mode", "Mode", .text), ReportColumn("seconds", "Seconds", .decimal), ReportColumn("rows_read", "Read"),
             ReportColumn("inserted", "Inserted"), ReportColumn("updated", "Updated"), ReportColumn("rejected", "Rejected"),
-            ReportColumn("rows_per_second", "Rows/s"), ReportColumn("error", "Error"),
         ]
-        let rows = try connection.query(ReportSQL.imports(inPeriod: periodGiven), bounds + [top ?? 20]).rows
-        let values = rows.map { row -> [ReportValue] in
-            let seconds = Double(row[4] ?? "") ?? 0
-            let read = Double(row[5] ?? "") ?? 0
-            return [.integer(Int64(row[0] ?? "") ?? 0), .text(row[1] ?? ""), .text(row[2] ?? ""), .text(row[3] ?? ""),
-                    .decimal(seconds)] + Self.values(Array(row[5...8]), textColumns: [])
-                + [.integer(seconds > 0 ? Int64(read / seconds) : 0), .text(row[9] ?? "")]
+        let columns = read + [ReportColumn("rows_per_second", "Rows/s"), ReportColumn("error", "Error", .text)]
+        let runs = try connection.query(sql.imports(inPeriod: periodGiven, limit: top ?? 20)).rows
+        let values = try runs.map { row -> [ReportValue] in
+            let seconds = try row.decode(Double.self, "seconds"), rowsRead = try row.decode(Double.self, "rows_read")
+            return try read.map { try $0.value(in: row) }
+                + [.integer(seconds > 0 ? Int64(rowsRead / seconds) : 0), .text(try row.decode(String.self, "error"))]
         }
         var report = Report(kind: "imports", period: period, generatedAt: now, main: ReportSection(
             key: "rows", title: "Import runs", columns: columns, rows: values))
         report.isSnapshot = !periodGiven
-        report.totals = [ReportFigure("runs", "Runs", .integer(Int64(rows.count))),
-                         ReportFigure("failed", "Failed runs", .integer(Int64(rows.filter { $0[2] == "failed" }.count)))]
+        report.totals = [ReportFigure("runs", "Runs", .integer(Int64(values.count))),
+                         ReportFigure("failed", "Failed runs", .integer(Int64(report.main.cells("status").filter { $0 == .text(RunStatus.failed.rawValue) }.count)))]
         return report
     }
+}
 
-    /// Database text values as report values: the listed columns as text, the others as integers.
-    private static func values(_ row: [String?], textColumns: Set<Int>) -> [ReportValue] {
-        row.enumerated().map { index, value in
-            guard let value else { return .empty }
-            if textColumns.contains(index) { return .text(value) }
-            return Int64(value).map(ReportValue.integer) ?? .text(value)
+extension ReportColumn {
+    /// This column's value in `row`, read by the column's key; NULL is an empty cell.
+    func value(in row: Row) throws -> ReportValue {
+        switch kind {
+        case .text: try row.decode(String?.self, key).map(ReportValue.text) ?? .empty
+        case .integer: try row.decode(Int64?.self, key).map(ReportValue.integer) ?? .empty
+        case .decimal: try row.decode(Double?.self, key).map(ReportValue.decimal) ?? .empty
+        case .flag: try row.decode(Bool?.self, key).map(ReportValue.flag) ?? .empty
         }
     }
 }

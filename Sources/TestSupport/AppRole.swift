@@ -35,11 +35,10 @@ extension PostgresConnection {
     /// - Returns: What `body` returns.
     @discardableResult
     public func asRole<T>(_ role: AppRole, _ body: (PostgresConnection) throws -> T) throws -> T {
-        try query("BEGIN")
-        defer { _ = try? query("ROLLBACK") }
-        // The role name is one of three fixed identifiers, quoted all the same.
-        try query("SET LOCAL ROLE \(quoteIdentifier(role.roleName))")
-        try setLocal("request.jwt.claims", to: role.claims)
-        return try body(self)
+        try transaction { connection in
+            try connection.query("SET LOCAL ROLE \(ident: role.roleName)")
+            try connection.setLocal("request.jwt.claims", to: role.claims)
+            return .rollback(try body(connection))
+        }
     }
 }

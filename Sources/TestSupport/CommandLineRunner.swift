@@ -77,6 +77,7 @@ public enum CommandLineRunner {
     }
 }
 
+// @unchecked: its mutable state is only read and written while holding `lock`.
 private final class CollectedOutput: @unchecked Sendable {
     private let lock = NSLock()
     var stdout = Data()
@@ -91,6 +92,7 @@ private final class CollectedOutput: @unchecked Sendable {
 
 /// A `crm-pipeline` running in the background, with its standard error collected as it comes, so that a
 /// test can act at the moment the program logs that it reached a point (a stage boundary).
+// @unchecked: its mutable state is only read and written while holding `lock`.
 public final class RunningCommand: @unchecked Sendable {
     /// The process, to kill or to wait for.
     public let process: Process

@@ -21,6 +21,6 @@ extension PostgresConnection {
                 UNION ALL SELECT 'c:' || email || credits FROM profiles
                 UNION ALL SELECT 'l:' || email || reason || sum(delta) FROM crm_credit_ledger GROUP BY email, reason
             ) t(x)
-            """).scalar ?? ""
+            """).textScalar ?? ""
     }
 }

@@ -9,8 +9,8 @@ extension PostgresConnection {
             let busy = try query("""
                 SELECT count(*) FROM pg_stat_activity
                 WHERE datname = current_database() AND application_name IN ('crm-pipeline', 'crm-pipeline import log')
-                """).scalar
-            if busy == "0" { return }
+                """).scalar(Int.self)
+            if busy == 0 { return }
             usleep(50_000)
         }
     }

@@ -23,6 +23,6 @@ extension PostgresConnection {
             SELECT s.email || ': balance ' || s.credits || ' profile ' || coalesce(p.credits::text, 'none')
             FROM crm_dashboard_stats s LEFT JOIN profiles p USING (email)
             WHERE s.credits IS DISTINCT FROM p.credits
-            """).rows.compactMap { $0.first ?? nil }
+            """).textRows.compactMap { $0.first ?? nil }
     }
 }

@@ -15,17 +15,18 @@ public enum SupabaseLinter {
         guard let query = script.split(separator: ";", maxSplits: 1).last, script.hasPrefix("set local search_path") else {
             throw TestSupportError("\(queryPath) does not start with splinter's `set local search_path`")
         }
+        let lints = SQLQuery(fileText: String(query))
         return try database.connectAsSuperuser().transaction { connection in
             // What PostgREST exposes on a Supabase project, as Studio sets it for the advisors.
             try connection.setLocal("pgrst.db_schemas", to: "public, graphql_public")
             try connection.query("SET LOCAL search_path = ''")
-            return try connection.query("""
+            return .commit(try connection.query("""
                 SELECT lints.level || ' ' || lints.name || ' ' || (lints.metadata ->> 'schema') || '.'
-                       || (lints.metadata ->> 'name') || ': ' || lints.detail
-                FROM (\(query)) lints
+                       || (lints.metadata ->> 'name') || ': ' || lints.detail AS finding
+                FROM (\(lints)) lints
                 WHERE lints.level IN ('ERROR', 'WARN') AND lints.metadata ->> 'schema' IN ('public', 'crm_private')
                 ORDER BY 1
-                """).rows.compactMap { $0.first ?? nil }
+                """).rows.map { try $0.decode(String.self, "finding") })
         }
     }
 }

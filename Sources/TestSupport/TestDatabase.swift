@@ -36,7 +36,7 @@ public struct TestDatabase: Sendable {
         try createDatabase(name, from: template, platform: platform, admin: admin)
         defer {
             _ = try? PostgresConnection.withConnection(url: admin.text) { connection in
-                try connection.query("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+                try connection.query("DROP DATABASE IF EXISTS \(ident: name) WITH (FORCE)")
             }
         }
         return try body(TestDatabase(platform: platform, admin: admin, name: name))
@@ -54,15 +54,21 @@ public struct TestDatabase: Sendable {
     /// privileges a project's `postgres` database has, as `build.sh newdb` does.
     static func createDatabase(_ name: String, from template: String, platform: TestPlatform, admin: ConnectionString) throws {
         try PostgresConnection.withConnection(url: admin.text) { connection in
-            let owner = platform.operatorRole.map { " OWNER \(quoteIdentifier($0))" } ?? ""
-            try connection.query("CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(quoteIdentifier(template))\(owner)")
+            let owner: SQLQuery = platform.operatorRole.map { " OWNER \(ident: $0)" } ?? ""
+            try connection.query("CREATE DATABASE \(ident: name) TEMPLATE \(ident: template)\(owner)")
             guard platform == .supabase else { return }
+            // The database privileges Supabase gives postgres's own database, granted on the copy.
             let grants = try connection.query("""
-                SELECT format('GRANT %s ON DATABASE %I TO %I', a.privilege_type, $1::text, a.grantee::regrole)
+                SELECT a.privilege_type, a.grantee::regrole::text AS grantee
                 FROM pg_database d, aclexplode(d.datacl) a
                 WHERE d.datname = 'postgres' AND a.grantee <> 0 AND a.grantee <> d.datdba
-                """, [name]).rows.compactMap { $0.first ?? nil }
-            for grant in grants { try connection.query(grant) }
+                """).rows
+            for grant in grants {
+                let privilege = try grant.decode(String.self, "privilege_type")
+                guard ["CREATE", "CONNECT", "TEMPORARY"].contains(privilege) else { continue }
+                let keyword: SQLQuery = privilege == "CREATE" ? "CREATE" : privilege == "CONNECT" ? "CONNECT" : "TEMPORARY"
+                try connection.query("GRANT \(keyword) ON DATABASE \(ident: name) TO \(ident: try grant.decode(String.self, "grantee"))")
+            }
         }
     }
 
@@ -91,6 +97,7 @@ public struct TestDatabase: Sendable {
 }
 
 /// The migrated template database, made once per migration set and platform and reused by later test runs.
+// @unchecked: its mutable state is only read and written while holding `lock`.
 final class TemplateDatabase: @unchecked Sendable {
     static let shared = TemplateDatabase()
     private let lock = NSLock()
@@ -104,7 +111,7 @@ final class TemplateDatabase: @unchecked Sendable {
         let fingerprint = SHA256.hexDigest(of: Array(migrations.map(\.checksum).joined().utf8)).prefix(16)
         let name = "crm_template_\(fingerprint)"
         let exists = try PostgresConnection.withConnection(url: admin.text) { connection in
-            try connection.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]).rows.count == 1
+            try connection.query("SELECT 1 FROM pg_database WHERE datname = \(bind: name)").rows.count == 1
         }
         if !exists {
             try build(name, platform: platform, admin: admin, migrations: migrations)
@@ -118,7 +125,7 @@ final class TemplateDatabase: @unchecked Sendable {
     private func build(_ name: String, platform: TestPlatform, admin: ConnectionString, migrations: [Migration]) throws {
         let building = "\(name)_\(ProcessInfo.processInfo.processIdentifier)"
         try PostgresConnection.withConnection(url: admin.text) { connection in
-            try connection.query("DROP DATABASE IF EXISTS \(quoteIdentifier(building))")
+            try connection.query("DROP DATABASE IF EXISTS \(ident: building)")
         }
         try TestDatabase.createDatabase(building, from: platform.emptyTemplate, platform: platform, admin: admin)
         let database = admin.with(database: building)
@@ -130,10 +137,10 @@ final class TemplateDatabase: @unchecked Sendable {
         }
         try PostgresConnection.withConnection(url: admin.text) { connection in
             do {
-                try connection.query("ALTER DATABASE \(quoteIdentifier(building)) RENAME TO \(quoteIdentifier(name))")
+                try connection.query("ALTER DATABASE \(ident: building) RENAME TO \(ident: name)")
             } catch {
                 // Another test process finished the same template first.
-                try connection.query("DROP DATABASE IF EXISTS \(quoteIdentifier(building))")
+                try connection.query("DROP DATABASE IF EXISTS \(ident: building)")
             }
         }
     }

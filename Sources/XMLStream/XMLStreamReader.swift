@@ -1,5 +1,9 @@
 import CLibXML2
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import PipelineCore
 
 /// One step through an XML document.

@@ -38,7 +38,7 @@ struct MigrateDeploymentTests {
             // And the schema works: a CRM user gets an account.
             let connection = try database.connect()
             try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('push@example.com')"#)
-            #expect(try connection.query("SELECT credits FROM profiles").scalar == "4")
+            #expect(try connection.query("SELECT credits FROM profiles").textScalar == "4")
         }
     }
 
@@ -95,14 +95,14 @@ struct MigrateDeploymentTests {
                        (SELECT count(*) FROM crm_private.crm_import_files), (SELECT count(*) FROM crm_private.crm_table_snapshots),
                        (SELECT count(*) FROM crm_private.crm_backfill_state), (SELECT count(*) FROM crm_private.crm_backfill_s_users),
                        (SELECT count(*) FROM crm_private.crm_backfill_rejected_users)
-                """).rows
+                """).textRows
             #expect(counts == [["\(shipped.count)", "1", "1", "1", "1", "1", "0"]])
             let leftInPublic = try connection.query("""
                 SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'S')
                   AND relname NOT IN ('digital_resume_by_CRM', 'crm_job_requests', 'crm_recordings', 'crm_resumes',
                                       'crm_dashboard_stats', 'profiles', 'crm_credit_ledger', 'crm_payments')
                 ORDER BY 1
-                """).rows
+                """).textRows
             #expect(leftInPublic.isEmpty, "\(leftInPublic)")
             // The moved tables no longer carry what Supabase's default privileges gave them in public.
             let apiGrants = try connection.query("""
@@ -110,7 +110,7 @@ struct MigrateDeploymentTests {
                 CROSS JOIN (SELECT rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role')) r
                 WHERE c.relnamespace = 'crm_private'::regnamespace AND c.relkind = 'r'
                   AND has_table_privilege(r.rolname, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
-                """).rows
+                """).textRows
             #expect(apiGrants.isEmpty, "\(apiGrants)")
             let status = try CommandLineRunner.run(["migrate", "--status", "--database-url", database.url])
             #expect(status.standardOutput.contains("Up to date."))

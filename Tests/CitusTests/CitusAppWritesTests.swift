@@ -8,7 +8,7 @@ extension CitusTests {
     /// A service adds two CRM users (one already signed up), their job requests, charged recordings and a
     /// payment; then two CRM users sign up, one of them from the samples. Times are fixed, so that the two
     /// databases can be compared.
-    static let appWrites: [String] = [
+    static let appWrites: [SQLQuery] = [
         // GoTrue stores the email lower-case, whatever the user typed.
         "INSERT INTO auth.users (id, email) VALUES ('22222222-2222-2222-2222-222222222222', 'early.bird@example.com')",
         #"""
@@ -50,7 +50,7 @@ extension CitusTests {
                 UNION ALL SELECT 'l', email, user_id FROM crm_credit_ledger
                 UNION ALL SELECT 'y', email, user_id FROM crm_payments) links
             ORDER BY 1
-            """).rows.map { $0[0] ?? "" }
+            """).textRows.map { $0[0] ?? "" }
     }
 
     @Test("the app's own writes (new CRM users, their rows, charges, a payment, sign-ups) succeed on shards of both nodes; after crm_profiles_catch_up the tables, credits and account links are identical to plain PostgreSQL, where the triggers did it all at once")
@@ -63,7 +63,7 @@ extension CitusTests {
                 SELECT count(DISTINCT p.nodeport) FROM unnest(ARRAY['early.bird@example.com', 'late.comer@example.com',
                                                                     'chloe.dubois@example.fr']) AS e(email)
                 JOIN pg_dist_shard_placement p ON p.shardid = get_shard_id_for_distribution_column('"digital_resume_by_CRM"', e.email)
-                """).scalar == "2")
+                """).textScalar == "2")
             for statement in Self.appWrites { try connection.query(statement) }
         }
         // Until the catch-up, the profiles lag and verify says so.
@@ -74,7 +74,7 @@ extension CitusTests {
             #expect(lagging.standardOutput.contains(expected), "\(expected) in \(lagging.standardOutput)")
         }
         let changes = try PostgresConnection.withConnection(url: citus) { connection in
-            try connection.query("SELECT user_email || ': ' || change FROM crm_private.crm_profiles_catch_up() ORDER BY 1").rows.map { $0[0] ?? "" }
+            try connection.query("SELECT user_email || ': ' || change FROM crm_private.crm_profiles_catch_up() ORDER BY 1").textRows.map { $0[0] ?? "" }
         }
         #expect(changes.contains("late.comer@example.com: linked to its sign-up (account 44444444-4444-4444-4444-444444444444)"), "\(changes)")
         #expect(changes.contains("early.bird@example.com: profile opened with 3 credit(s), the balance"), "\(changes)")
@@ -84,7 +84,7 @@ extension CitusTests {
             try CitusCluster.importSamples(into: plain.url, then: nil)
             let connection = try plain.connect()
             for statement in Self.appWrites { try connection.query(statement) }
-            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_profiles_catch_up()").scalar == "0",
+            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_profiles_catch_up()").textScalar == "0",
                     "on plain PostgreSQL the triggers leave nothing to catch up")
             #expect(try CommandLineRunner.run(["verify", "--database-url", plain.url]).status == 0)
             try PostgresConnection.withConnection(url: citus) { citusConnection throws in
@@ -109,17 +109,17 @@ extension CitusTests {
         let rows = Dictionary(outcome.standardOutput.split(whereSeparator: \.isNewline).map { $0.split(separator: ",").map(String.init) }
             .filter { $0.count >= 5 }.map { ($0[0], $0) }, uniquingKeysWith: { first, _ in first })
         try PostgresConnection.withConnection(url: url) { connection in
-            for (table, qualified) in [("crm_recordings", "crm_recordings"), ("profiles", "profiles"),
-                                       ("crm_import_runs", "crm_private.crm_import_runs")] {
+            for (table, qualified) in [("crm_recordings", SQLName("crm_recordings")), ("profiles", SQLName("profiles")),
+                                       ("crm_import_runs", SQLName(schema: "crm_private", "crm_import_runs"))] {
                 let row = try #require(rows[table], "\(outcome.standardOutput)")
-                #expect(try connection.query("SELECT count(*) FROM \(qualified)").scalar == row[1], "\(table): \(row)")
+                #expect(try connection.query("SELECT count(*) FROM \(qualified)").textScalar == row[1], "\(table): \(row)")
             }
             // Asked of every shard directly, not through the function the report uses.
             let shards = try connection.query("""
                 SELECT sum(result::bigint) FROM run_command_on_shards('crm_recordings', 'SELECT pg_total_relation_size(''%s'')')
-                """).scalar
+                """).textScalar
             #expect(rows["crm_recordings"]?[4] == shards, "\(String(describing: rows["crm_recordings"])) vs \(shards ?? "-")")
-            let shell = try connection.query("SELECT pg_total_relation_size('crm_recordings')").scalar.flatMap { Int64($0) } ?? 0
+            let shell = try connection.query("SELECT pg_total_relation_size('crm_recordings')").textScalar.flatMap { Int64($0) } ?? 0
             #expect(Int64(rows["crm_recordings"]?[4] ?? "") ?? 0 > 20 * shell, "the shards hold the rows, not the shell")
         }
     }
@@ -134,6 +134,7 @@ extension CitusTests {
                     CREATE TRIGGER crm_users_open_profile AFTER INSERT ON "digital_resume_by_CRM"
                     FOR EACH ROW EXECUTE FUNCTION crm_private.crm_on_user_inserted_profile()
                     """#)
+                return .commit(())
             }
         }
         let found = try CommandLineRunner.run(["verify", "--database-url", url])

@@ -45,7 +45,7 @@ enum CitusCluster {
                   ON p.shardid = get_shard_id_for_distribution_column('"digital_resume_by_CRM"', 'probe-' || n || '@example.com')
                 WHERE (p.nodeport = current_setting('port')::int) = $1::boolean
                 ORDER BY n LIMIT 1
-                """, [onCoordinator ? "true" : "false"]).scalar)
+                """, [onCoordinator ? "true" : "false"]).textScalar)
         }
     }
 

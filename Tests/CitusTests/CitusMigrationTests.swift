@@ -34,6 +34,7 @@ extension CitusTests {
                         try connection.query("DROP TRIGGER IF EXISTS crm_test_mark ON crm_job_requests")
                         try connection.query("DROP FUNCTION IF EXISTS crm_test_mark()")
                         try connection.query("DELETE FROM crm_private.crm_schema_migrations WHERE version = 99")
+                        return .commit(())
                     }
                 }
             }
@@ -42,7 +43,7 @@ extension CitusTests {
             #expect(applied.map(\.name) == ["0099_after_citus.sql"])
             try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('mark@example.com')"#)
             try connection.query("INSERT INTO crm_job_requests (email, job_title) VALUES ('mark@example.com', 'Tester')")
-            #expect(try connection.query("SELECT status FROM crm_job_requests WHERE email = 'mark@example.com'").scalar
+            #expect(try connection.query("SELECT status FROM crm_job_requests WHERE email = 'mark@example.com'").textScalar
                 == "marked; by a trigger")
         }
     }

@@ -25,7 +25,7 @@ struct CitusTests {
         try PostgresConnection.withConnection(url: url) { connection throws in
             let layout = try connection.query("""
                 SELECT logicalrelid::regclass::text, partmethod, colocationid FROM pg_dist_partition ORDER BY 1
-                """).rows.map { $0.compactMap { $0 } }
+                """).textRows.map { $0.compactMap { $0 } }
             let distributed = layout.filter { $0[1] == "h" }
             #expect(Set(distributed.map { $0[0] }) == [#""digital_resume_by_CRM""#, "crm_job_requests", "crm_recordings",
                                                        "crm_resumes", "crm_dashboard_stats", "crm_payments", "crm_credit_ledger"])
@@ -34,9 +34,9 @@ struct CitusTests {
             let shardsPerNode = try connection.query("""
                 SELECT p.nodeport, count(*) FROM pg_dist_shard_placement p JOIN pg_dist_shard s USING (shardid)
                 JOIN pg_dist_partition d USING (logicalrelid) WHERE d.partmethod = 'h' GROUP BY 1
-                """).rows
+                """).textRows
             #expect(shardsPerNode.count == 2 && shardsPerNode.allSatisfy { Int($0[1] ?? "") ?? 0 >= 7 * 8 }, "\(shardsPerNode)")
-            #expect(try connection.query("SELECT current_setting('citus.propagate_set_commands')").scalar == "local")
+            #expect(try connection.query("SELECT current_setting('citus.propagate_set_commands')").textScalar == "local")
         }
     }
 
@@ -54,7 +54,7 @@ struct CitusTests {
             for (name, report) in plainReports {
                 #expect(citusReports[name] == report, "report \(name) differs")
             }
-            #expect(try plain.connect().query(#"SELECT count(*) FROM "digital_resume_by_CRM""#).scalar.flatMap { Int($0) } ?? 0 > 1_400)
+            #expect(try plain.connect().query(#"SELECT count(*) FROM "digital_resume_by_CRM""#).textScalar.flatMap { Int($0) } ?? 0 > 1_400)
         }
         let verified = try CommandLineRunner.run(["verify", "--database-url", citus])
         #expect(verified.status == 0, "\(verified.standardOutput)\(verified.standardError)")
@@ -84,6 +84,7 @@ extension CitusTests {
                 try connection.setLocal("crm.bulk_load", to: "on")
                 try connection.query("UPDATE crm_dashboard_stats SET total_recordings = 99 WHERE email = 'ana.garcia@example.com'")
                 try connection.query("UPDATE profiles SET credits = 50 WHERE email = 'ana.garcia@example.com'")
+                return .commit(())
             }
         }
         let found = try CommandLineRunner.run(["verify", "--database-url", url])
@@ -113,10 +114,10 @@ struct RowLevelSecurity {
         #expect(outcome.status == 0, "\(outcome.standardError)")
         try PostgresConnection.withConnection(url: url) { connection in
             try connection.query("INSERT INTO auth.users (id, email) VALUES ($1::uuid, $2)", [anaID, ana])
-            let changes = try connection.query("SELECT change FROM crm_private.crm_profiles_catch_up() WHERE user_email = $1", [ana]).rows
+            let changes = try connection.query("SELECT change FROM crm_private.crm_profiles_catch_up() WHERE user_email = $1", [ana]).textRows
             #expect(changes.map { $0[0] ?? "" }.sorted() == ["linked to its sign-up (account \(anaID))"], "\(changes)")
             #expect(try connection.query("SELECT count(*) FROM crm_recordings WHERE email = $1 AND user_id = $2::uuid",
-                                         [ana, anaID]).scalar != "0")
+                                         [ana, anaID]).textScalar != "0")
         }
         return url
     }
@@ -133,17 +134,17 @@ struct RowLevelSecurity {
         try PostgresConnection.withConnection(url: url) { try $0.query("ALTER ROLE authenticated NOLOGIN") }
         let onWorker = try CitusCluster.email(onCoordinator: false, url: url)
         let onCoordinator = try CitusCluster.email(onCoordinator: true, url: url)
-        for (query, parameters) in [("SELECT count(*) FROM crm_recordings", [String]()),
-                                    ("SELECT count(*) FROM crm_recordings WHERE email = $1", [onWorker])] {
+        for query: SQLQuery in ["SELECT count(*) FROM crm_recordings",
+                                "SELECT count(*) FROM crm_recordings WHERE email = \(bind: onWorker)"] {
             do {
-                _ = try Self.asAna(url) { try $0.query(query, parameters).scalar }
+                _ = try Self.asAna(url) { try $0.query(query).textScalar }
                 Issue.record("a NOLOGIN role reached a shard on the worker: \(query)")
             } catch let error as PostgresError {
                 #expect(error.message.contains("not permitted to log in"), "\(error)")
             }
         }
         // What SPEC §7 says works, works only where the shard is on the node the app is connected to.
-        #expect(try Self.asAna(url) { try $0.query("SELECT count(*) FROM crm_recordings WHERE email = $1", [onCoordinator]).scalar } == "0")
+        #expect(try Self.asAna(url) { try $0.query("SELECT count(*) FROM crm_recordings WHERE email = $1", [onCoordinator]).textScalar } == "0")
     }
 
     @Test("with a LOGIN role, a signed-in user reads only their own rows on every table, across shards too; writes their own job requests with the stats following; cannot write under another user's email")
@@ -152,18 +153,18 @@ struct RowLevelSecurity {
         try PostgresConnection.withConnection(url: url) { try $0.query("ALTER ROLE authenticated LOGIN") }
         defer { _ = try? PostgresConnection.withConnection(url: url) { try $0.query("ALTER ROLE authenticated NOLOGIN") } }
         let expected = try PostgresConnection.withConnection(url: url) { connection in
-            try connection.query(#"SELECT total_recordings FROM crm_dashboard_stats WHERE email = $1"#, [Self.ana]).scalar
+            try connection.query(#"SELECT total_recordings FROM crm_dashboard_stats WHERE email = $1"#, [Self.ana]).textScalar
         }
         try Self.asAna(url) { connection throws in
-            for table in [#""digital_resume_by_CRM""#, "crm_job_requests", "crm_recordings", "crm_resumes",
+            for table in ["digital_resume_by_CRM", "crm_job_requests", "crm_recordings", "crm_resumes",
                           "crm_dashboard_stats", "crm_credit_ledger", "crm_payments", "profiles"] {
                 // Multi-shard: every row visible is Ana's.
-                #expect(try connection.query("SELECT count(*) FROM \(table) WHERE email <> $1", [Self.ana]).scalar == "0", "\(table)")
+                #expect(try connection.query("SELECT count(*) FROM \(ident: table) WHERE email <> \(bind: Self.ana)").textScalar == "0", "\(table)")
             }
-            #expect(try connection.query("SELECT count(*) FROM crm_recordings WHERE email = $1", [Self.ana]).scalar == expected)
-            #expect(try connection.query(#"SELECT count(*) FROM "digital_resume_by_CRM""#).scalar == "1")
+            #expect(try connection.query("SELECT count(*) FROM crm_recordings WHERE email = $1", [Self.ana]).textScalar == expected)
+            #expect(try connection.query(#"SELECT count(*) FROM "digital_resume_by_CRM""#).textScalar == "1")
             try connection.query("INSERT INTO crm_job_requests (email, external_id, job_title) VALUES ($1, 'APP-1', 'Developer')", [Self.ana])
-            #expect(try connection.query("SELECT count(*) FROM crm_job_requests WHERE external_id = 'APP-1'").scalar == "1")
+            #expect(try connection.query("SELECT count(*) FROM crm_job_requests WHERE external_id = 'APP-1'").textScalar == "1")
             try connection.query("SAVEPOINT other")
             do {
                 try connection.query("INSERT INTO crm_job_requests (email, external_id, job_title) VALUES ('chloe.dubois@example.fr', 'APP-2', 'x')")
@@ -183,10 +184,10 @@ struct RowLevelSecurity {
                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = 'public' AND c.relkind = 'r'
                   AND c.relname ~ '^(digital_resume_by_CRM|crm_job_requests|crm_recordings|crm_resumes|crm_dashboard_stats|crm_payments|crm_credit_ledger)_[0-9]+$'
-                """).rows.first
+                """).textRows.first
             #expect(shards?[0].flatMap { Int($0) } ?? 0 >= 7 * 8, "the worker holds shards: \(String(describing: shards))")
             #expect(shards?[1] == "0")
-            #expect(try connection.query("SELECT count(*) > 0 FROM pg_policy WHERE polname = 'crm_recordings_read_own'").scalar == "t")
+            #expect(try connection.query("SELECT count(*) > 0 FROM pg_policy WHERE polname = 'crm_recordings_read_own'").textScalar == "t")
         }
     }
 
@@ -196,10 +197,10 @@ struct RowLevelSecurity {
         try PostgresConnection.withConnection(url: url) { try $0.query("ALTER ROLE authenticated LOGIN") }
         defer { _ = try? PostgresConnection.withConnection(url: url) { try $0.query("ALTER ROLE authenticated NOLOGIN") } }
         let balance = { (connection: PostgresConnection) in
-            Int(try connection.query("SELECT credits FROM crm_dashboard_stats WHERE email = $1", [Self.ana]).scalar ?? "") ?? -1
+            Int(try connection.query("SELECT credits FROM crm_dashboard_stats WHERE email = $1", [Self.ana]).textScalar ?? "") ?? -1
         }
         let ledger = { (connection: PostgresConnection) in
-            Int(try connection.query("SELECT sum(delta) FROM crm_credit_ledger WHERE email = $1", [Self.ana]).scalar ?? "") ?? -1
+            Int(try connection.query("SELECT sum(delta) FROM crm_credit_ledger WHERE email = $1", [Self.ana]).textScalar ?? "") ?? -1
         }
         let before = try PostgresConnection.withConnection(url: url) { try balance($0) }
         #expect(before >= 1)

@@ -63,7 +63,7 @@ extension CitusTests {
         try CitusCluster.importSamples(into: upgraded, then: nil)
         try PostgresConnection.withConnection(url: upgraded) { connection in
             for statement in Self.appWrites { try connection.query(statement) }
-            #expect(try connection.query("SELECT count(*) > 0 FROM crm_private.crm_profiles_catch_up()").scalar == "t")
+            #expect(try connection.query("SELECT count(*) > 0 FROM crm_private.crm_profiles_catch_up()").textScalar == "t")
         }
         let verified = try CommandLineRunner.run(["verify", "--database-url", upgraded])
         #expect(verified.status == 0, "\(verified.standardOutput)\(verified.standardError)")

@@ -17,7 +17,7 @@ struct AccountLinkImportTests {
             #expect(outcome.status == 0, "\(outcome.standardError)")
             let links = try database.connect().query("""
                 SELECT u.email, u.user_id, p.user_id FROM "digital_resume_by_CRM" u JOIN profiles p USING (email) ORDER BY u.email
-                """).rows
+                """).textRows
             #expect(links == [["mixed@example.com", nil, nil], ["plain@example.com", account, account], ["sso@example.com", nil, nil]])
             #expect(try harness.invariantViolations().isEmpty)
         }

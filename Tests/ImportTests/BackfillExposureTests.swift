@@ -21,18 +21,18 @@ struct BackfillExposureTests {
                            has_table_privilege(r.rolname, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
                        ELSE false END
                OR has_schema_privilege(r.rolname, 'crm_private', 'USAGE')
-            """, ["{" + apiRoles.joined(separator: ",") + "}"]).rows.compactMap { $0.first ?? nil }
+            """, ["{" + apiRoles.joined(separator: ",") + "}"]).textRows.compactMap { $0.first ?? nil }
     }
 
     /// What the API roles can do with the backfill's staging and progress, as PostgREST would ask.
     static func expectNothingExposed(_ database: TestDatabase, when: String) throws {
         let connection = try database.connect()
-        #expect(try connection.query("SELECT to_regclass('crm_private.crm_backfill_s_users') IS NOT NULL").scalar == "t",
+        #expect(try connection.query("SELECT to_regclass('crm_private.crm_backfill_s_users') IS NOT NULL").textScalar == "t",
                 "\(when): the staging should be there")
         #expect(try privateGrants(connection) == [], "\(when)")
         let api = try database.connectAsAPI()
         for role in [AppRole.anon, .authenticated(userID: UUID().uuidString), .serviceRole] {
-            for statement in ["SELECT count(*) FROM crm_private.crm_backfill_s_users",
+            for statement: SQLQuery in ["SELECT count(*) FROM crm_private.crm_backfill_s_users",
                               "SELECT count(*) FROM crm_private.crm_backfill_rejected_users",
                               "DELETE FROM crm_private.crm_backfill_state"] {
                 do {
@@ -45,7 +45,7 @@ struct BackfillExposureTests {
         }
         // Nothing of the CRM tables either, for a signed-in user without a CRM row (anon may not even ask).
         let seen = try api.asRole(.authenticated(userID: UUID().uuidString)) { connection in
-            try connection.query(#"SELECT count(*) FROM "digital_resume_by_CRM""#).scalar
+            try connection.query(#"SELECT count(*) FROM "digital_resume_by_CRM""#).textScalar
         }
         #expect(seen == "0", "\(when): a stranger sees CRM users")
         if database.platform == .supabase {
@@ -66,7 +66,7 @@ struct BackfillExposureTests {
             for _ in 0..<6_000 where process.isRunning {
                 usleep(20_000)
                 let done = Int(try watcher.query(
-                    "SELECT coalesce(max(array_length(done, 1)), 0) FROM crm_private.crm_backfill_state").scalar ?? "") ?? 0
+                    "SELECT coalesce(max(array_length(done, 1)), 0) FROM crm_private.crm_backfill_state").textScalar ?? "") ?? 0
                 if done >= 1 && !checkedDuring {
                     #expect(try Self.privateGrants(watcher) == [], "during the backfill")
                     checkedDuring = true
@@ -82,11 +82,11 @@ struct BackfillExposureTests {
             try Self.expectNothingExposed(database, when: "after the kill")
 
             // A CRM user who signs up sees their own rows, and nobody else's.
-            let email = try #require(try watcher.query(#"SELECT min(email) FROM "digital_resume_by_CRM""#).scalar)
+            let email = try #require(try watcher.query(#"SELECT min(email) FROM "digital_resume_by_CRM""#).textScalar)
             let account = try database.signUp(email)
             for table in ["digital_resume_by_CRM", "crm_dashboard_stats", "profiles", "crm_credit_ledger"] {
                 let seen = try database.connectAsAPI().asRole(.authenticated(userID: account)) { connection in
-                    try connection.query("SELECT DISTINCT email FROM \(quoteIdentifier(table))").rows
+                    try connection.query("SELECT DISTINCT email FROM \(ident: table)").textRows
                 }
                 #expect(seen == [[email]], "\(table)")
             }
@@ -94,7 +94,7 @@ struct BackfillExposureTests {
             let resumed = try BackfillTests.importInto(database, ["--mode", "backfill", "--chunk-rows", "150"])
             #expect(resumed.status == 0, "\(resumed.standardError)")
             #expect(try watcher.query("SELECT count(*) FROM pg_class WHERE relnamespace = 'crm_private'::regnamespace AND relname LIKE 'crm\\_backfill\\_s\\_%'")
-                .scalar == "0")
+                .textScalar == "0")
             #expect(try watcher.invariantViolations().isEmpty)
         }
     }

@@ -43,8 +43,8 @@ struct ImportHarness {
         try rejects().map { "\($0["reason"] as? String ?? "?")@\($0["line"] as? Int ?? 0)" }
     }
 
-    func scalar(_ sql: String, _ parameters: [(any SQLParameter)?] = []) throws -> String? {
-        try database.connect().query(sql, parameters).scalar
+    func scalar(_ query: SQLQuery) throws -> String? {
+        try database.connect().query(query).textScalar
     }
 
     /// Row counts of the CRM tables, as `users/job requests/recordings/resumes/payments/ledger`.

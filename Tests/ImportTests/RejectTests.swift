@@ -1,5 +1,6 @@
 import Foundation
 import PipelineCore
+import PostgresClient
 import TestSupport
 import Testing
 

@@ -74,7 +74,7 @@ struct ReliabilityTests {
             }
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
-            #expect(try setup.query("SELECT count(*) FROM crm_recordings").scalar == String(2_000 + appInserts))
+            #expect(try setup.query("SELECT count(*) FROM crm_recordings").textScalar == String(2_000 + appInserts))
             let violations = try setup.invariantViolations()
             #expect(violations.isEmpty, "\(violations.prefix(5))")
         }
@@ -101,11 +101,11 @@ struct KillTests {
             let generated = try CommandLineRunner.run(["generate", "--users", "8000", "--seed", "5", "--out", harness.folder])
             #expect(generated.status == 0)
             let watcher = try database.connect()
-            let copying = "SELECT count(*) > 0 FROM pg_stat_progress_copy WHERE datname = current_database()"
+            let copying: SQLQuery = "SELECT count(*) > 0 FROM pg_stat_progress_copy WHERE datname = current_database()"
             let points: [(name: String, reached: (RunningCommand) throws -> Bool)] =
                 [("inside the staging COPY", { command in
                     for _ in 0..<60_000 where command.process.isRunning {
-                        if try watcher.query(copying).scalar == "t" { return true }
+                        if try watcher.query(copying).textScalar == "t" { return true }
                         usleep(1_000)
                     }
                     return false
@@ -120,12 +120,12 @@ struct KillTests {
                 try connection.waitUntilImportsGone()
                 #expect(try connection.contentFingerprint() == before, "killed \(point.name)")
                 #expect(try connection.query(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").scalar == "0")
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").textScalar == "0")
             }
             let outcome = try harness.run()
             #expect(outcome.status == 0, "\(outcome.standardError)")
-            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_import_runs WHERE status = 'running'").scalar == "0")
-            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_import_runs WHERE error LIKE 'interrupted:%'").scalar
+            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_import_runs WHERE status = 'running'").textScalar == "0")
+            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_import_runs WHERE error LIKE 'interrupted:%'").textScalar
                 == String(points.count))
             #expect(try connection.invariantViolations().isEmpty)
         }

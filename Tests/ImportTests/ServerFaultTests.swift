@@ -39,7 +39,7 @@ struct ServerFaultTests {
             #expect(command.standardError.contains("nothing was committed"))
             try PostgresConnection.withConnection(url: url) { connection throws in
                 #expect(try connection.contentFingerprint() == before, "restarted after \(point)")
-                let run = try connection.query("SELECT status, error FROM crm_private.crm_import_runs ORDER BY id DESC LIMIT 1").rows.first
+                let run = try connection.query("SELECT status, error FROM crm_private.crm_import_runs ORDER BY id DESC LIMIT 1").textRows.first
                 #expect(run?[0] == "failed")
                 #expect((run?[1] ?? nil)?.contains("lost the connection") == true, "\(String(describing: run))")
             }
@@ -48,7 +48,7 @@ struct ServerFaultTests {
         #expect(outcome.status == 0, "\(outcome.standardError)")
         try PostgresConnection.withConnection(url: url) { connection throws in
             #expect(try connection.invariantViolations().isEmpty)
-            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_import_runs WHERE status = 'succeeded'").scalar == "1")
+            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_import_runs WHERE status = 'succeeded'").textScalar == "1")
         }
     }
 
@@ -66,7 +66,7 @@ struct ServerFaultTests {
         try PostgresConnection.withConnection(url: url) { watcher in
             for _ in 0..<1_500 where command.process.isRunning && doneAtCrash < 3 {
                 usleep(10_000)
-                doneAtCrash = Int(try watcher.query("SELECT coalesce(max(array_length(done, 1)), 0) FROM crm_private.crm_backfill_state").scalar ?? "") ?? 0
+                doneAtCrash = Int(try watcher.query("SELECT coalesce(max(array_length(done, 1)), 0) FROM crm_private.crm_backfill_state").textScalar ?? "") ?? 0
             }
         }
         try Self.cluster("restart", environment: ["PG_RESTART_MODE": "immediate"])

@@ -18,7 +18,7 @@ struct CopyInTests {
             }
             #expect(copied == 100_000)
             let result = try connection.query("SELECT count(*), sum(n), count(DISTINCT email) FROM t")
-            #expect(result.rows == [["100000", "4999950000", "100000"]])
+            #expect(result.textRows == [["100000", "4999950000", "100000"]])
         }
     }
 
@@ -33,7 +33,7 @@ struct CopyInTests {
                     throw ReaderFailed()
                 }
             }
-            #expect(try connection.query("SELECT count(*) FROM t").scalar == "0")
+            #expect(try connection.query("SELECT count(*) FROM t").textScalar == "0")
         }
     }
 
@@ -48,7 +48,7 @@ struct CopyInTests {
                 }
             }
             #expect(error.sqlState == "22P02")
-            #expect(try connection.query("SELECT count(*) FROM t").scalar == "0")
+            #expect(try connection.query("SELECT count(*) FROM t").textScalar == "0")
         }
     }
 
@@ -60,7 +60,7 @@ struct CopyInTests {
                 try connection.copyIn("COPY missing_table FROM STDIN") { _ in }
             }
             #expect(error.sqlState == "42P01")
-            #expect(try connection.query("SELECT 1").scalar == "1")
+            #expect(try connection.query("SELECT 1").textScalar == "1")
         }
     }
 }

@@ -17,8 +17,8 @@ struct QueryTests {
             let connection = try database.connect()
             try connection.query("CREATE TABLE victims (value text)")
             try connection.query("INSERT INTO victims (value) VALUES ($1)", [value])
-            #expect(try connection.query("SELECT value FROM victims").scalar == value)
-            #expect(try connection.query("SELECT count(*) FROM victims WHERE value = $1", [value]).scalar == "1")
+            #expect(try connection.query("SELECT value FROM victims").textScalar == value)
+            #expect(try connection.query("SELECT count(*) FROM victims WHERE value = $1", [value]).textScalar == "1")
         }
     }
 
@@ -28,7 +28,7 @@ struct QueryTests {
             let connection = try database.connect()
             let result = try connection.query(
                 "SELECT $1::text IS NULL, $2::int + 1, $3::bool, $4::bigint", [nil, 41, true, Int64(1) << 40])
-            #expect(result.rows == [["t", "42", "t", "1099511627776"]])
+            #expect(result.textRows == [["t", "42", "t", "1099511627776"]])
             #expect(result.columns.count == 4)
         }
     }
@@ -41,7 +41,7 @@ struct QueryTests {
                 try connection.query("SELECT $1::text", ["a\u{0}b"])
             }
             #expect(error.code == .invalidParameter)
-            #expect(try connection.query("SELECT 1").scalar == "1")
+            #expect(try connection.query("SELECT 1").textScalar == "1")
         }
     }
 
@@ -85,8 +85,8 @@ struct QueryTests {
             let connection = try database.connect()
             let hostile = "x\"; DROP TABLE keep; --"
             try connection.query("CREATE TABLE keep (n int)")
-            try connection.query("CREATE TABLE \(quoteIdentifier(hostile)) (n int)")
-            #expect(try connection.query("SELECT count(*) FROM pg_class WHERE relname IN ('keep', $1)", [hostile]).scalar == "2")
+            try connection.query("CREATE TABLE \(ident: hostile) (n int)")
+            #expect(try connection.query("SELECT count(*) FROM pg_class WHERE relname IN ('keep', $1)", [hostile]).textScalar == "2")
         }
     }
 
@@ -94,7 +94,7 @@ struct QueryTests {
     func terminatedBackend() throws {
         try TestDatabase.withFresh(migrated: false) { database in
             let victim = try database.connect()
-            let pid = try #require(try victim.query("SELECT pg_backend_pid()").scalar)
+            let pid = try #require(try victim.query("SELECT pg_backend_pid()").textScalar)
             let killer = try database.connect()
             try killer.query("SELECT pg_terminate_backend($1::int)", [pid])
             let error = try #require(throws: PostgresError.self) { try victim.query("SELECT 1") }

@@ -25,7 +25,7 @@ struct VerifyTests {
         ("DELETE FROM crm_dashboard_stats WHERE email = 'ann@example.com'", "stats row missing: expected 2/3/0, found no row"),
         ("DELETE FROM profiles WHERE email = 'ann@example.com'", "credit account missing: expected 8, found no account"),
     ])
-    func drift(sql: String, expected: String) throws {
+    func drift(sql: SQLQuery, expected: String) throws {
         try TestDatabase.withFresh { database throws in
             let connection = try database.connect()
             try ReportDataSet.load(into: connection)
@@ -50,6 +50,7 @@ struct VerifyTests {
             try connection.transaction { connection in
                 try connection.setLocal("crm.bulk_load", to: "on")
                 try connection.query("UPDATE crm_dashboard_stats SET credits = 50 WHERE email = 'ann@example.com'")
+                return .commit(())
             }
             let found = try verify(database)
             #expect(found.status == ExitStatus.dataError.rawValue)
@@ -72,6 +73,7 @@ struct VerifyTests {
                 // No triggers fire in replica mode, as when a restore or a replication tool writes the row.
                 try connection.query("SET LOCAL session_replication_role = replica")
                 try connection.query("INSERT INTO auth.users (id, email) VALUES ($1::uuid, 'ann@example.com')", [account])
+                return .commit(())
             }
             let found = try verify(database)
             #expect(found.status == ExitStatus.dataError.rawValue)
@@ -80,14 +82,16 @@ struct VerifyTests {
             let fixed = try verify(database, ["--fix"])
             #expect(fixed.standardOutput.contains("ann@example.com: linked to its sign-up (account \(account))"), "\(fixed.standardOutput)")
             #expect(try verify(database).status == 0)
-            for table in [#""digital_resume_by_CRM""#, "crm_recordings", "crm_dashboard_stats", "profiles"] {
-                #expect(try connection.query("SELECT count(*) FROM \(table) WHERE email = 'ann@example.com' AND user_id IS DISTINCT FROM $1::uuid",
-                                             [account]).scalar == "0", "\(table)")
+            for table in ["digital_resume_by_CRM", "crm_recordings", "crm_dashboard_stats", "profiles"] {
+                #expect(try connection.query("""
+                    SELECT count(*) FROM \(ident: table) WHERE email = 'ann@example.com' AND user_id IS DISTINCT FROM \(bind: account)::uuid
+                    """).textScalar == "0", "\(table)")
             }
             // The profile alone loses the link (the triggers standing aside): found, and linked again.
             try connection.transaction { connection in
                 try connection.setLocal("crm.bulk_load", to: "on")
                 try connection.query("UPDATE profiles SET user_id = NULL WHERE email = 'ann@example.com'")
+                return .commit(())
             }
             let unlinked = try verify(database)
             #expect(unlinked.standardOutput.contains("ann@example.com  profile linked to the account: expected \(account), found not linked"),

@@ -31,7 +31,7 @@ struct BulkUpkeepTests {
             SELECT s.email, s.total_applications, s.total_recordings, s.total_resumes, p.credits,
                    (SELECT sum(delta) FROM crm_credit_ledger l WHERE l.email = s.email)
             FROM crm_dashboard_stats s JOIN profiles p USING (email) ORDER BY s.email
-            """).rows
+            """).textRows
     }
 
     @Test("triggers stand aside for the loader, and the set-based functions give the same end state as the triggers")
@@ -47,8 +47,8 @@ struct BulkUpkeepTests {
                 try connection.setLocal("crm.bulk_load", to: "on")
                 try Self.insertDataSet(connection)
                 // Nothing was kept up by the triggers.
-                #expect(try connection.query("SELECT count(*) FROM crm_dashboard_stats").scalar == "0")
-                #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").scalar == "0")
+                #expect(try connection.query("SELECT count(*) FROM crm_dashboard_stats").textScalar == "0")
+                #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").textScalar == "0")
                 // One statement each, for every touched email, as an import does it.
                 try connection.query("SELECT crm_private.crm_users_created($1::text[])", ["{" + Self.emails.joined(separator: ",") + "}"])
                 try connection.query("""
@@ -68,6 +68,7 @@ struct BulkUpkeepTests {
                     """)
                 // The co-located balances take what was booked on the accounts.
                 try connection.query("SELECT crm_private.crm_balances_follow_profiles($1::text[])", ["{" + Self.emails.joined(separator: ",") + "}"])
+                return .commit(())
             }
             #expect(try Fixture(connection: connection).invariantViolations().isEmpty)
             return try Self.summary(connection)
@@ -103,10 +104,10 @@ struct BulkUpkeepTests {
                 try connection.query(
                     "INSERT INTO crm_recordings (email, user_id, video_url) VALUES ('zoe@example.com', $1, 'https://v.example.com/1')",
                     [id])
-                #expect(try connection.query("SELECT credits FROM profiles").scalar == "3")
-                #expect(try connection.query("SELECT total_recordings FROM crm_dashboard_stats").scalar == "1")
+                #expect(try connection.query("SELECT credits FROM profiles").textScalar == "3")
+                #expect(try connection.query("SELECT total_recordings FROM crm_dashboard_stats").textScalar == "1")
                 // The trigger booked the charge as the owner, and its ledger row still got the user's account.
-                #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").scalar == "2")
+                #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").textScalar == "2")
             }
         }
     }
@@ -132,8 +133,8 @@ struct BulkUpkeepTests {
                 try connection.query(
                     "INSERT INTO public.crm_recordings (email, user_id, video_url) VALUES ('eve@example.com', $1, 'https://v.example.com/1')",
                     [id])
-                #expect(try connection.query("SELECT credits FROM public.profiles").scalar == "3")
-                #expect(try connection.query("SELECT total_recordings FROM public.crm_dashboard_stats").scalar == "1")
+                #expect(try connection.query("SELECT credits FROM public.profiles").textScalar == "3")
+                #expect(try connection.query("SELECT total_recordings FROM public.crm_dashboard_stats").textScalar == "1")
             }
         }
     }
@@ -145,8 +146,8 @@ struct BulkUpkeepTests {
                 try connection.setLocal("crm.bulk_load", to: "on")
                 try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('svc@example.com')"#)
                 try connection.query("INSERT INTO crm_recordings (email, video_url) VALUES ('svc@example.com', 'https://v.example.com/1')")
-                #expect(try connection.query("SELECT count(*) FROM crm_dashboard_stats").scalar == "0")
-                #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").scalar == "0")
+                #expect(try connection.query("SELECT count(*) FROM crm_dashboard_stats").textScalar == "0")
+                #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").textScalar == "0")
             }
         }
     }
@@ -157,7 +158,7 @@ struct BulkUpkeepTests {
         "SELECT crm_private.crm_users_created('{x@example.com}')",
         "SELECT crm_private.crm_link_accounts('{x@example.com}')",
     ])
-    func upkeepNotCallable(call: String) throws {
+    func upkeepNotCallable(call: SQLQuery) throws {
         try TestDatabase.withFresh { database in
             let api = try database.connectAsAPI()
             let id = try database.signUp("x@example.com")

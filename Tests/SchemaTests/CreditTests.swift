@@ -16,7 +16,7 @@ struct CreditTests {
             #expect(try fixture.credits("max@example.com") == 6)
             let reasons = try fixture.connection.query(
                 "SELECT reason, delta FROM crm_credit_ledger WHERE email = $1 ORDER BY created_at, reason", ["max@example.com"])
-            #expect(Set(reasons.rows.map { "\($0[0] ?? ""):\($0[1] ?? "")" }) == ["initial:4", "recording:-1", "payment:3"])
+            #expect(Set(reasons.textRows.map { "\($0[0] ?? ""):\($0[1] ?? "")" }) == ["initial:4", "recording:-1", "payment:3"])
             #expect(try fixture.invariantViolations().isEmpty)
         }
     }

@@ -21,7 +21,7 @@ struct DistributableKeysTests {
                 FROM pg_constraint c
                 WHERE c.contype IN ('p', 'u', 'f')
                   AND c.conrelid IN (SELECT to_regclass(quote_ident(name)) FROM unnest($1::text[]) AS name)
-                """, [tables]).rows
+                """, [tables]).textRows
             let tablesSeen = Set(rows.compactMap { $0[0] })
             #expect(tablesSeen.count == Self.crmTables.count, "constraints found on \(tablesSeen.sorted())")
             for row in rows {
@@ -34,7 +34,7 @@ struct DistributableKeysTests {
                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname = 'email'
                 WHERE i.indisunique AND NOT a.attnum = ANY (i.indkey)
                   AND i.indrelid IN (SELECT to_regclass(quote_ident(name)) FROM unnest($1::text[]) AS name)
-                """, [tables]).rows
+                """, [tables]).textRows
             #expect(indexes.isEmpty, "unique indexes without email: \(indexes)")
         }
     }
@@ -46,7 +46,7 @@ struct DistributableKeysTests {
             let indexed = try connection.query("""
                 SELECT DISTINCT i.indrelid::regclass::text FROM pg_index i
                 WHERE pg_get_indexdef(i.indexrelid) LIKE '%(email, created_at)%'
-                """).rows.compactMap { $0[0] }
+                """).textRows.compactMap { $0[0] }
             #expect(Set(indexed).isSuperset(of: ["crm_job_requests", "crm_recordings", "crm_resumes", "crm_credit_ledger"]))
         }
     }

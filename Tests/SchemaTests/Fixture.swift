@@ -15,7 +15,7 @@ struct Fixture {
     func jobRequest(_ email: String, externalID: String? = nil, userID: String? = nil) throws -> String {
         try #require(try connection.query(
             "INSERT INTO crm_job_requests (email, external_id, job_title, user_id) VALUES ($1, $2, 'Engineer', $3) RETURNING id",
-            [email, externalID, userID]).scalar)
+            [email, externalID, userID]).textScalar)
     }
 
     func recording(_ email: String, charged: Bool = true, jobRequestID: String? = nil) throws {
@@ -38,15 +38,15 @@ struct Fixture {
     func stats(_ email: String) throws -> [String?] {
         try connection.query(
             "SELECT total_applications, total_recordings, total_resumes FROM crm_dashboard_stats WHERE email = $1",
-            [email]).rows.first ?? []
+            [email]).textRows.first ?? []
     }
 
     func credits(_ email: String) throws -> Int? {
-        try connection.query("SELECT credits FROM profiles WHERE email = $1", [email]).scalar.flatMap { Int($0) }
+        try connection.query("SELECT credits FROM profiles WHERE email = $1", [email]).textScalar.flatMap { Int($0) }
     }
 
     func count(_ table: String, email: String) throws -> Int {
-        Int(try connection.query("SELECT count(*) FROM \(quoteIdentifier(table)) WHERE email = $1", [email]).scalar ?? "") ?? -1
+        try connection.query("SELECT count(*) FROM \(ident: table) WHERE email = \(bind: email)").scalar(Int.self)
     }
 
     /// Every broken invariant of SPEC §2, one line each; empty when the data is consistent.

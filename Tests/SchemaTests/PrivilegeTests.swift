@@ -31,7 +31,7 @@ struct PrivilegeTests {
 
     /// Every privilege each role effectively holds (own grants, inherited ones, PUBLIC's) on every table in
     /// `public`, and on the schema `crm_private` and every table, sequence and function in it.
-    static let effectivePrivileges = """
+    static let effectivePrivileges: SQLQuery = """
         WITH roles AS (SELECT rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role', 'authenticator', 'postgres')),
         objects AS (
             SELECT n.nspname || '.' || c.relname AS name, c.oid, CASE c.relkind WHEN 'S' THEN 'sequence' ELSE 'table' END AS kind
@@ -61,7 +61,7 @@ struct PrivilegeTests {
     @Test("every role × every object × every privilege is exactly the matrix: the API roles get what SPEC §2 allows, postgres everything")
     func wholeMatrix() throws {
         try TestDatabase.withFresh { database in
-            let rows = try database.connect().query(Self.effectivePrivileges).rows
+            let rows = try database.connect().query(Self.effectivePrivileges).textRows
             let objects = Set(rows.compactMap { $0[1] })
             // The matrix covers what the project made: the app's tables, the private schema and what is in it.
             #expect(objects.isSuperset(of: Self.appTables.map { "public.\($0)" } + ["crm_private.crm_import_runs",
@@ -91,7 +91,7 @@ struct PrivilegeTests {
     func privateSchemaUnreachable(role: AppRole) throws {
         try TestDatabase.withFresh { database in
             let api = try database.connectAsAPI()
-            for statement in [
+            for statement: SQLQuery in [
                 "SELECT count(*) FROM crm_private.crm_import_runs",
                 "SELECT count(*) FROM crm_private.crm_schema_migrations",
                 "DELETE FROM crm_private.crm_backfill_state",
@@ -109,7 +109,7 @@ struct PrivilegeTests {
         try TestDatabase.withFresh { database in
             let api = try database.connectAsAPI()
             for role in [AppRole.anon, .authenticated(userID: "00000000-0000-0000-0000-000000000001"), .serviceRole] {
-                expectSQLState("42501") { try api.asRole(role) { try $0.query("TRUNCATE \(quoteIdentifier(table)) CASCADE") } }
+                expectSQLState("42501") { try api.asRole(role) { try $0.query("TRUNCATE \(ident: table) CASCADE") } }
             }
         }
     }
@@ -122,12 +122,12 @@ struct PrivilegeTests {
                 SELECT p.oid::regprocedure::text FROM pg_proc p
                 WHERE p.prosecdef AND p.pronamespace IN ('public'::regnamespace, 'crm_private'::regnamespace)
                   AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')
-                """).rows
+                """).textRows
             #expect(unpinned.isEmpty, "SECURITY DEFINER without a search_path: \(unpinned)")
             #expect(try connection.query("""
                 SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
                   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
-                """).scalar == "0")
+                """).textScalar == "0")
         }
     }
 
@@ -137,7 +137,7 @@ struct PrivilegeTests {
             let policies = try database.connect().query("""
                 SELECT tablename || '.' || policyname, coalesce(qual, '') || ' ' || coalesce(with_check, '')
                 FROM pg_policies WHERE schemaname = 'public'
-                """).rows
+                """).textRows
             #expect(policies.count == 17)
             for policy in policies {
                 let text = (policy[1] ?? "").lowercased()

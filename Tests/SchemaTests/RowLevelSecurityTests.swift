@@ -39,7 +39,7 @@ struct RowLevelSecurityTests {
         try TestDatabase.withFresh { database in
             let world = try World(database)
             expectSQLState("42501") {
-                try world.api.asRole(.anon) { try $0.query("SELECT count(*) FROM \(quoteIdentifier(table))") }
+                try world.api.asRole(.anon) { try $0.query("SELECT count(*) FROM \(ident: table)") }
             }
         }
     }
@@ -49,7 +49,7 @@ struct RowLevelSecurityTests {
         try TestDatabase.withFresh { database in
             let world = try World(database)
             let seen = try world.api.asRole(.authenticated(userID: world.userA)) { connection in
-                try connection.query("SELECT DISTINCT email FROM \(quoteIdentifier(table))").rows
+                try connection.query("SELECT DISTINCT email FROM \(ident: table)").textRows
             }
             #expect(seen == [["a@example.com"]])
         }
@@ -60,7 +60,7 @@ struct RowLevelSecurityTests {
         try TestDatabase.withFresh { database in
             let world = try World(database)
             let count = try world.api.asRole(.serviceRole) { connection in
-                try connection.query("SELECT count(DISTINCT email) FROM \(quoteIdentifier(table))").scalar
+                try connection.query("SELECT count(DISTINCT email) FROM \(ident: table)").textScalar
             }
             #expect(count == "2")
         }
@@ -69,8 +69,8 @@ struct RowLevelSecurityTests {
     /// The three tables the app writes, with an INSERT whose `$1` is the email and `$2` the user_id.
     struct Writable: Sendable, CustomStringConvertible {
         let table: String
-        let insert: String
-        let harmlessUpdate: String
+        let insert: StaticString
+        let harmlessUpdate: SQLQuery
         var description: String { table }
     }
 
@@ -94,27 +94,26 @@ struct RowLevelSecurityTests {
         try TestDatabase.withFresh { database in
             let world = try World(database)
             let a = "a@example.com"
-            let quoted = quoteIdentifier(table.table)
             let asA = AppRole.authenticated(userID: world.userA)
             // Own row: allowed, and the stats follow.
             try world.api.asRole(asA) { connection in
                 try connection.query(table.insert, [a, world.userA])
-                #expect(try connection.query("SELECT count(*) FROM \(quoted)").scalar == "2")
+                #expect(try connection.query("SELECT count(*) FROM \(ident: table.table)").textScalar == "2")
             }
             // Someone else's email (the owner check) or someone else's user_id (the policy): refused.
             expectSQLState("42501") { try world.api.asRole(asA) { try $0.query(table.insert, ["b@example.com", world.userA]) } }
             expectSQLState("42501") { try world.api.asRole(asA) { try $0.query(table.insert, [a, world.userB]) } }
             // Updates and deletes reach only their own rows.
             try world.api.asRole(asA) { connection throws -> Void in
-                #expect(try connection.query("UPDATE \(quoted) SET \(table.harmlessUpdate)").affectedRows == 1)
-                #expect(try connection.query("DELETE FROM \(quoted)").affectedRows == 1)
+                #expect(try connection.query("UPDATE \(ident: table.table) SET \(table.harmlessUpdate)").affectedRows == 1)
+                #expect(try connection.query("DELETE FROM \(ident: table.table)").affectedRows == 1)
             }
             // Handing a row to another user is refused.
             expectSQLState("42501") {
-                try world.api.asRole(asA) { try $0.query("UPDATE \(quoted) SET user_id = $1", [world.userB]) }
+                try world.api.asRole(asA) { try $0.query("UPDATE \(ident: table.table) SET user_id = \(bind: world.userB)") }
             }
             // Nothing of B's changed.
-            #expect(try world.connection.query("SELECT count(*) FROM \(quoted) WHERE email = 'b@example.com'").scalar == "1")
+            #expect(try world.connection.query("SELECT count(*) FROM \(ident: table.table) WHERE email = 'b@example.com'").textScalar == "1")
         }
     }
 
@@ -149,7 +148,7 @@ struct RowLevelSecurityTests {
         "INSERT INTO crm_payments (email, amount_cents, paid_at) VALUES ('a@example.com', 1, now())",
         "DELETE FROM crm_credit_ledger",
     ])
-    func readOnlyTables(statement: String) throws {
+    func readOnlyTables(statement: SQLQuery) throws {
         try TestDatabase.withFresh { database in
             let world = try World(database)
             expectSQLState("42501") {
@@ -167,7 +166,7 @@ struct RowLevelSecurityTests {
                 try connection.query("INSERT INTO crm_payments (email, amount_cents, paid_at) VALUES ('b@example.com', 100, now())")
                 try connection.query("UPDATE crm_job_requests SET status = 'hired'")
                 #expect(try connection.query("DELETE FROM crm_resumes").affectedRows == 2)
-                #expect(try connection.query("SELECT credits FROM profiles WHERE email = 'b@example.com'").scalar == "9")
+                #expect(try connection.query("SELECT credits FROM profiles WHERE email = 'b@example.com'").textScalar == "9")
             }
         }
     }
@@ -179,7 +178,7 @@ struct RowLevelSecurityTests {
             let disabled = try connection.query("""
                 SELECT relname FROM pg_class
                 WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND NOT relrowsecurity
-                """).rows
+                """).textRows
             #expect(disabled.isEmpty, "without RLS: \(disabled)")
         }
     }

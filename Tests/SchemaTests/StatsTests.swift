@@ -7,7 +7,7 @@ struct StatsTests {
     /// A child table, the SQL that inserts `$2` rows of it for email `$1`, and its position in the stats row.
     struct Child: Sendable, CustomStringConvertible {
         let table: String
-        let insertMany: String
+        let insertMany: StaticString
         let statsIndex: Int
         var description: String { table }
     }
@@ -36,7 +36,7 @@ struct StatsTests {
             try fixture.connection.query(child.insertMany, ["ivy@example.com", 1])
             #expect(try fixture.stats("ivy@example.com")[child.statsIndex] == "2")
             try fixture.connection.query(
-                "DELETE FROM \(quoteIdentifier(child.table)) WHERE ctid IN (SELECT ctid FROM \(quoteIdentifier(child.table)) LIMIT 1)")
+                "DELETE FROM \(ident: child.table) WHERE ctid IN (SELECT ctid FROM \(ident: child.table) LIMIT 1)")
             #expect(try fixture.stats("ivy@example.com")[child.statsIndex] == "1")
             #expect(try fixture.invariantViolations().isEmpty)
         }
@@ -52,8 +52,7 @@ struct StatsTests {
             try fixture.connection.query(child.insertMany, ["kim@example.com", 3])
             #expect(try fixture.stats("jay@example.com")[child.statsIndex] == "1000")
             try fixture.connection.query(
-                "DELETE FROM \(quoteIdentifier(child.table)) WHERE ctid IN (SELECT ctid FROM \(quoteIdentifier(child.table)) WHERE email = $1 LIMIT 400)",
-                ["jay@example.com"])
+                "DELETE FROM \(ident: child.table) WHERE ctid IN (SELECT ctid FROM \(ident: child.table) WHERE email = \(bind: "jay@example.com") LIMIT 400)")
             #expect(try fixture.stats("jay@example.com")[child.statsIndex] == "600")
             #expect(try fixture.stats("kim@example.com")[child.statsIndex] == "3")
             #expect(try fixture.invariantViolations().isEmpty)
@@ -66,7 +65,7 @@ struct StatsTests {
             let fixture = Fixture(connection: try database.connect())
             try fixture.crmUser("lou@example.com")
             struct Abort: Error {}
-            _ = try? fixture.connection.transaction { connection in
+            _ = try? fixture.connection.transaction { connection -> TransactionEnd<Void> in
                 try Fixture(connection: connection).jobRequest("lou@example.com")
                 throw Abort()
             }

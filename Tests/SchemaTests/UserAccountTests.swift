@@ -12,7 +12,7 @@ struct UserAccountTests {
             #expect(try fixture.stats("ann@example.com") == ["0", "0", "0"])
             #expect(try fixture.credits("ann@example.com") == 4)
             #expect(try fixture.connection.query(
-                "SELECT delta, reason FROM crm_credit_ledger WHERE email = $1", ["ann@example.com"]).rows == [["4", "initial"]])
+                "SELECT delta, reason FROM crm_credit_ledger WHERE email = $1", ["ann@example.com"]).textRows == [["4", "initial"]])
             #expect(try fixture.invariantViolations().isEmpty)
         }
     }
@@ -25,7 +25,7 @@ struct UserAccountTests {
                 #"INSERT INTO "digital_resume_by_CRM" (email) SELECT 'user' || n || '@example.com' FROM generate_series(1, 500) n"#)
             let totals = try fixture.connection.query(
                 "SELECT (SELECT count(*) FROM crm_dashboard_stats), (SELECT count(*) FROM profiles), (SELECT sum(credits) FROM profiles)")
-            #expect(totals.rows == [["500", "500", "2000"]])
+            #expect(totals.textRows == [["500", "500", "2000"]])
             #expect(try fixture.invariantViolations().isEmpty)
         }
     }
@@ -38,7 +38,7 @@ struct UserAccountTests {
             try fixture.crmUser("bea@example.com")
             #expect(try fixture.credits("bea@example.com") == 10)
             #expect(try fixture.connection.query(
-                "SELECT delta, reason FROM crm_credit_ledger WHERE email = $1", ["bea@example.com"]).rows == [["10", "adjustment"]])
+                "SELECT delta, reason FROM crm_credit_ledger WHERE email = $1", ["bea@example.com"]).textRows == [["10", "adjustment"]])
             #expect(try fixture.invariantViolations().isEmpty)
         }
     }
@@ -50,8 +50,8 @@ struct UserAccountTests {
             let id = try database.signUp("Cid@Example.COM")
             try fixture.crmUser("cid@example.com")
             #expect(try fixture.connection.query(
-                #"SELECT user_id FROM "digital_resume_by_CRM" WHERE email = 'cid@example.com'"#).scalar == id)
-            #expect(try fixture.connection.query("SELECT user_id FROM profiles WHERE email = 'cid@example.com'").scalar == id)
+                #"SELECT user_id FROM "digital_resume_by_CRM" WHERE email = 'cid@example.com'"#).textScalar == id)
+            #expect(try fixture.connection.query("SELECT user_id FROM profiles WHERE email = 'cid@example.com'").textScalar == id)
         }
     }
 
@@ -68,13 +68,13 @@ struct UserAccountTests {
             try database.signUp("both@example.com", sso: true)
             for email in ["sso@example.com", "odd@example.com", "both@example.com"] { try fixture.crmUser(email) }
             let links = try fixture.connection.query(
-                #"SELECT email, user_id FROM "digital_resume_by_CRM" ORDER BY email"#).rows
+                #"SELECT email, user_id FROM "digital_resume_by_CRM" ORDER BY email"#).textRows
             #expect(links == [["both@example.com", account], ["odd@example.com", nil], ["sso@example.com", nil]])
             // A later SSO sign-up does not link either.
             try fixture.crmUser("late@example.com")
             try database.signUp("late@example.com", sso: true)
             #expect(try fixture.connection.query(#"SELECT user_id FROM "digital_resume_by_CRM" WHERE email = 'late@example.com'"#)
-                .scalar == nil)
+                .textScalar == nil)
         }
     }
 
@@ -94,7 +94,7 @@ struct UserAccountTests {
                        (SELECT user_id FROM crm_resumes WHERE email = $1),
                        (SELECT user_id FROM profiles WHERE email = $1)
                 """, ["dee@example.com"])
-            #expect(linked.rows == [[id, id, id, id, id]])
+            #expect(linked.textRows == [[id, id, id, id, id]])
         }
     }
 
@@ -140,7 +140,7 @@ struct UserAccountTests {
             try fixture.connection.query(#"DELETE FROM "digital_resume_by_CRM" WHERE email = 'ida@example.com'"#)
             let id = try database.signUp("ida@example.com")
             try fixture.crmUser("ida@example.com")
-            #expect(try fixture.connection.query("SELECT user_id FROM profiles WHERE email = 'ida@example.com'").scalar == id)
+            #expect(try fixture.connection.query("SELECT user_id FROM profiles WHERE email = 'ida@example.com'").textScalar == id)
             #expect(try fixture.invariantViolations().isEmpty)
         }
     }
@@ -157,8 +157,9 @@ struct UserAccountTests {
                 try connection.setLocal("crm.bulk_load", to: "on")
                 try connection.query(#"UPDATE "digital_resume_by_CRM" SET user_id = $1::uuid WHERE email LIKE 'jo.%'"#, [id])
                 try connection.query("SELECT crm_private.crm_link_accounts(ARRAY['jo.old@example.com', 'jo.new@example.com'])")
+                return .commit(())
             }
-            #expect(try fixture.connection.query("SELECT email FROM profiles WHERE user_id = $1::uuid", [id]).rows == [["jo.new@example.com"]])
+            #expect(try fixture.connection.query("SELECT email FROM profiles WHERE user_id = $1::uuid", [id]).textRows == [["jo.new@example.com"]])
         }
     }
 

@@ -1,11 +1,20 @@
+import CRMSchema
 import Extract
 import Foundation
 import PipelineCore
 import PostgresClient
 
-/// The run's row in `crm_private.crm_import_runs`, written on its own connection and in its own transactions, so
+/// An input file of a run, as recorded: its path, fingerprint, and whether it was skipped.
+struct RecordedFile: Sendable {
+    let path: String
+    let sha256: String
+    let bytes: Int
+    var skipped = false
+}
+
+/// The run's row in `crm_import_runs`, written on its own connection and in its own transactions, so
 /// that it survives when the import's transaction rolls back or its connection dies.
-final class ImportRunLog {
+final class RunRecord {
     private let url: String?
     private var connection: PostgresConnection
     let id: Int64
@@ -13,36 +22,39 @@ final class ImportRunLog {
     /// How long `finish` keeps trying to reconnect when the server went away (a restart takes seconds).
     static let reconnectAttempts = 15
 
+    /// Opens the run's record (`running`).
     init(url: String?, mode: ImportOptions.Mode) throws {
         self.url = url
         connection = try Self.connect(url)
-        let id = try connection.query(
-            "INSERT INTO crm_private.crm_import_runs (mode) VALUES ($1) RETURNING id", [mode.rawValue]).scalar
-        self.id = Int64(id ?? "") ?? 0
+        id = try connection.query("""
+            INSERT INTO \(SQLName.importRuns) (mode, status) VALUES (\(bind: mode.rawValue), \(bind: RunStatus.running.rawValue))
+            RETURNING id
+            """).scalar(Int64.self)
     }
 
     /// Marks runs still `running` as failed: called by the run that holds the lock, so any other
     /// `running` row belongs to an importer that died (killed, crashed, lost its machine).
     func closeInterruptedRuns() throws {
         try connection.query("""
-            UPDATE crm_private.crm_import_runs SET status = 'failed', finished_at = coalesce(finished_at, now()),
+            UPDATE \(SQLName.importRuns) SET status = \(bind: RunStatus.failed.rawValue), finished_at = coalesce(finished_at, now()),
                 error = 'interrupted: the importer stopped before it finished (killed or crashed); nothing of it was committed'
                     || CASE WHEN mode = 'backfill' THEN ' but the chunks it had committed' ELSE '' END
-            WHERE status = 'running' AND id <> $1
-            """, [id])
+            WHERE status = \(bind: RunStatus.running.rawValue) AND id <> \(bind: id)
+            """)
     }
 
     /// The sha256 values among `hashes` that a successful run already imported.
     func alreadyImported(_ hashes: [String]) throws -> Set<String> {
         let rows = try connection.query("""
-            SELECT DISTINCT f.sha256 FROM crm_private.crm_import_files f JOIN crm_private.crm_import_runs r ON r.id = f.run_id
-            WHERE r.status = 'succeeded' AND NOT f.skipped AND f.sha256 = ANY ($1::text[])
-            """, ["{" + hashes.joined(separator: ",") + "}"]).rows
-        return Set(rows.compactMap { $0.first ?? nil })
+            SELECT DISTINCT f.sha256 FROM \(SQLName.importFiles) f JOIN \(SQLName.importRuns) r ON r.id = f.run_id
+            WHERE r.status = \(bind: RunStatus.succeeded.rawValue) AND NOT f.skipped
+              AND f.sha256 = ANY (\(bind: "{" + hashes.joined(separator: ",") + "}")::text[])
+            """).rows
+        return Set(try rows.map { try $0.decode(String.self, "sha256") })
     }
 
     /// Records the outcome: status, counts, rejects by reason, the files, and the error if any.
-    func finish(status: String, summary: ImportSummary, files: [(path: String, sha256: String, bytes: Int, skipped: Bool)], error: String?) throws {
+    func finish(status: RunStatus, summary: ImportSummary, files: [RecordedFile], error: String?) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let counts = Dictionary(uniqueKeysWithValues: summary.counts.map { ($0.key.name, $0.value) })
@@ -51,15 +63,18 @@ final class ImportRunLog {
         try withReconnect { connection in
             try connection.transaction { connection in
                 try connection.query("""
-                    UPDATE crm_private.crm_import_runs SET status = $2, finished_at = now(), counts = $3::jsonb, rejects = $4::jsonb, error = $5
-                    WHERE id = $1
-                    """, [id, status, countsJSON, rejectsJSON, error])
+                    UPDATE \(SQLName.importRuns) SET status = \(bind: status.rawValue), finished_at = now(),
+                        counts = \(bind: countsJSON)::jsonb, rejects = \(bind: rejectsJSON)::jsonb, error = \(bind: error)
+                    WHERE id = \(bind: id)
+                    """)
                 for file in files {
                     try connection.query("""
-                        INSERT INTO crm_private.crm_import_files (run_id, path, sha256, bytes, skipped) VALUES ($1, $2, $3, $4, $5)
+                        INSERT INTO \(SQLName.importFiles) (run_id, path, sha256, bytes, skipped)
+                        VALUES (\(bind: id), \(bind: file.path), \(bind: file.sha256), \(bind: file.bytes), \(bind: file.skipped))
                         ON CONFLICT DO NOTHING
-                        """, [id, file.path, file.sha256, file.bytes, file.skipped])
+                        """)
                 }
+                return .commit(())
             }
         }
     }

@@ -1,0 +1,81 @@
+import PipelineCore
+import PostgresClient
+
+/// The project's tables and functions, each named once. Every statement of Load, Report, Migrate and the
+/// CLI refers to them through these names.
+extension SQLName {
+    /// The private schema: internal tables and functions, out of every API role's reach (migration 0015).
+    public static let privateSchema = "crm_private"
+
+    // The app's tables, in public (the ones PostgREST exposes).
+    public static let crmUsers = SQLName(schema: "public", "digital_resume_by_CRM")
+    public static let jobRequests = SQLName(schema: "public", "crm_job_requests")
+    public static let recordings = SQLName(schema: "public", "crm_recordings")
+    public static let resumes = SQLName(schema: "public", "crm_resumes")
+    public static let payments = SQLName(schema: "public", "crm_payments")
+    public static let creditLedger = SQLName(schema: "public", "crm_credit_ledger")
+    public static let dashboardStats = SQLName(schema: "public", "crm_dashboard_stats")
+    public static let profiles = SQLName(schema: "public", "profiles")
+    public static let authUsers = SQLName(schema: "auth", "users")
+
+    /// The CRM table an entity is loaded into.
+    public static func table(of entity: Entity) -> SQLName {
+        switch entity {
+        case .users: crmUsers
+        case .jobRequests: jobRequests
+        case .recordings: recordings
+        case .resumes: resumes
+        case .payments: payments
+        }
+    }
+
+    // Internal tables (crm_private).
+    public static let schemaMigrations = SQLName(schema: privateSchema, "crm_schema_migrations")
+    public static let importRuns = SQLName(schema: privateSchema, "crm_import_runs")
+    public static let importFiles = SQLName(schema: privateSchema, "crm_import_files")
+    public static let tableSnapshots = SQLName(schema: privateSchema, "crm_table_snapshots")
+    public static let backfillState = SQLName(schema: privateSchema, "crm_backfill_state")
+    public static let backfillRejectedUsers = SQLName(schema: privateSchema, "crm_backfill_rejected_users")
+
+    /// A backfill's staging of one entity: UNLOGGED, it outlives the chunks' transactions.
+    public static func backfillStaging(_ entity: Entity) -> SQLName {
+        SQLName(schema: privateSchema, "crm_backfill_s_" + entity.name)
+    }
+
+    // Functions (crm_private): the set-based upkeep and its helpers.
+    public static let isBulkLoader = SQLName(schema: privateSchema, "crm_is_bulk_loader")
+    public static let isDistributed = SQLName(schema: privateSchema, "crm_is_distributed")
+    public static let profilesCatchUp = SQLName(schema: privateSchema, "crm_profiles_catch_up")
+    public static let usersCreated = SQLName(schema: privateSchema, "crm_users_created")
+    public static let adjustStats = SQLName(schema: privateSchema, "crm_adjust_stats")
+    public static let bookCredits = SQLName(schema: privateSchema, "crm_book_credits")
+    public static let linkAccounts = SQLName(schema: privateSchema, "crm_link_accounts")
+    public static let balancesFollowProfiles = SQLName(schema: privateSchema, "crm_balances_follow_profiles")
+    public static let moveBalances = SQLName(schema: privateSchema, "crm_move_balances")
+    public static let tableSizes = SQLName(schema: privateSchema, "crm_table_sizes")
+
+    // An import's temporary tables (ON COMMIT DROP, found through the search path).
+    /// The validated rows of one entity as read.
+    public static func staged(_ entity: Entity) -> SQLName { SQLName("s_" + entity.name) }
+    /// The same rows after deduplication.
+    public static func deduplicated(_ entity: Entity) -> SQLName { SQLName("d_" + entity.name) }
+    /// Emails whose user record was rejected.
+    public static let rejectedUsers = SQLName("rejected_users")
+    /// Per-email counts of what the merges changed.
+    public static let touched = SQLName("touched")
+    /// Emails of the users the import created.
+    public static let newUsers = SQLName("new_users")
+}
+
+/// The states of an import run (`crm_import_runs.status`).
+public enum RunStatus: String, Sendable, CaseIterable {
+    case running
+    case succeeded
+    case failed
+    case dryRun = "dry_run"
+}
+
+/// The upkeep's stand-aside switch (`SET LOCAL`), honoured for callers that bypass Row Level Security.
+public enum UpkeepSwitch {
+    public static let setting = "crm.bulk_load"
+}

@@ -1,0 +1,134 @@
+import CRMSchema
+import Dispatch
+import Extract
+import Foundation
+import Logging
+import PipelineCore
+import PostgresClient
+import Synchronization
+import Validate
+
+/// `--mode backfill`: the validated rows are staged once in UNLOGGED tables, then loaded in chunks of
+/// users (by a hash of the email), each chunk in its own transaction with the same statements as a nightly
+/// import. A user's rows, stats and credits are always in one chunk, so chunks never touch the same rows
+/// and `--jobs N` connections load them in parallel without deadlocks. The chunks done are recorded with
+/// the staging; a re-run of the same input after a crash resumes with the chunks left.
+struct BackfillScheduler {
+    let importer: Importer
+    let rejects: RejectFileWriter
+    let runID: Int64
+
+    private var options: ImportOptions { importer.options }
+
+    /// Identifies a backfill's input: the files' sha256 and the options that change the result.
+    static func key(_ hashes: [String], options: ImportOptions) -> String {
+        let parts = hashes.sorted() + [options.credits.rawValue, options.mapping?.path ?? "", String(options.chunkRows)]
+        return SHA256.hexDigest(of: Array(parts.joined(separator: "\n").utf8))
+    }
+
+    /// Stages (or finds the staging of a stopped run), loads the chunks left, and drops the staging.
+    func run(_ files: [InputFile], key: String, on connection: PostgresConnection) throws -> LoadTally {
+        let staging = StagingArea(connection: connection)
+        let state = try connection.query("""
+            SELECT chunks, staged_rows FROM \(SQLName.backfillState) WHERE run_key = \(bind: key)
+            """).rows.first
+        var tally = LoadTally()
+        let chunks: Int
+        var done: Set<Int> = []
+        if let state, try staging.persistentRows() == state.decode(Int.self, "staged_rows") {
+            chunks = try state.decode(Int.self, "chunks")
+            done = Set(try connection.query("""
+                SELECT unnest(done) AS chunk FROM \(SQLName.backfillState) WHERE run_key = \(bind: key)
+                """).rows.map { try $0.decode(Int.self, "chunk") })
+            importer.logger.notice("resuming a backfill of the same files", metadata: ["chunks done": "\(done.count) of \(chunks)"])
+            // The rows read are the staged ones (validation rejects were written the first time).
+            for (entity, count) in try staging.persistentCounts() { tally.counts[entity, default: EntityCounts()].read = count }
+        } else {
+            (chunks, tally) = try stage(files, key: key, on: connection)
+        }
+        let pending = (0..<chunks).filter { !done.contains($0) }
+        let progress = BackfillProgress(total: chunks, done: done.count)
+        let jobs = min(options.jobs, max(pending.count, 1))
+        DispatchQueue.concurrentPerform(iterations: jobs) { job in
+            progress.run {
+                let worker = try PostgresConnection(url: importer.url, applicationName: "crm-pipeline")
+                for chunk in pending where chunk % jobs == job {
+                    guard !progress.stopped else { return }
+                    let counts = try worker.transaction { worker in
+                        try StagingArea(connection: worker).createChunk(chunk, of: chunks)
+                        let counts = try importer.mergeStaged(files, on: worker, rejects: rejects, runID: runID, before: LoadTally())
+                        try worker.query("""
+                            UPDATE \(SQLName.backfillState) SET done = array_append(done, \(bind: chunk)) WHERE run_key = \(bind: key)
+                            """)
+                        return .commit(counts)
+                    }
+                    importer.progress(progress.add(counts))
+                }
+            }
+        }
+        if let failure = progress.failure { throw failure }
+        tally.add(progress.tally)
+        try connection.transaction { connection in
+            try StagingArea(connection: connection).dropPersistent()
+            try connection.query("DELETE FROM \(SQLName.backfillState) WHERE run_key = \(bind: key)")
+            return .commit(())
+        }
+        return tally
+    }
+
+    /// Validates and stages every file into fresh UNLOGGED tables, and records the chunking; one commit.
+    /// Chunks a previous, crashed attempt committed are loaded again as no-ops (the merges are idempotent).
+    private func stage(_ files: [InputFile], key: String, on connection: PostgresConnection) throws -> (chunks: Int, tally: LoadTally) {
+        try connection.transaction { connection in
+            let staging = StagingArea(connection: connection)
+            try connection.query("DELETE FROM \(SQLName.backfillState)")
+            try staging.createPersistent()
+            var phase = Phase(logger: importer.logger)
+            let tally = try RowStager(connection: connection, options: options, rejects: rejects, progress: importer.progress)
+                .stage(files, into: SQLName.backfillStaging, rejectedUsers: .backfillRejectedUsers)
+            phase.finished("read, validate and stage")
+            let staged = tally.totalRead - tally.totalRejected
+            let chunks = max(1, Int((Double(staged) / Double(options.chunkRows)).rounded(.up)))
+            try connection.query("""
+                INSERT INTO \(SQLName.backfillState) (run_key, run_id, chunks, staged_rows)
+                VALUES (\(bind: key), \(bind: runID), \(bind: chunks), \(bind: try staging.persistentRows()))
+                """)
+            return .commit((chunks, tally))
+        }
+    }
+}
+
+/// What the parallel chunk loads share: the chunks' tallies and the first failure, under one lock.
+private final class BackfillProgress: Sendable {
+    private struct State {
+        var tally = LoadTally()
+        var failure: (any Error)?
+        var done: Int
+    }
+
+    private let state: Mutex<State>
+    private let total: Int
+
+    init(total: Int, done: Int) {
+        self.total = total
+        state = Mutex(State(done: done))
+    }
+
+    var stopped: Bool { state.withLock { $0.failure != nil } }
+    var failure: (any Error)? { state.withLock { $0.failure } }
+    var tally: LoadTally { state.withLock { $0.tally } }
+
+    /// Runs a job's work, keeping its error (the first one stops the others between chunks).
+    func run(_ work: () throws -> Void) {
+        do { try work() } catch { state.withLock { if $0.failure == nil { $0.failure = error } } }
+    }
+
+    /// Adds a committed chunk's counts; returns a progress line.
+    func add(_ chunk: LoadTally) -> String {
+        state.withLock { state in
+            state.tally.add(chunk)
+            state.done += 1
+            return "backfill: \(state.done) of \(total) chunks committed"
+        }
+    }
+}
