@@ -128,13 +128,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "LoadTests",
+            dependencies: [
+                "Load", "CRMSchema", "Extract", "Validate", "PostgresClient", "PipelineCore", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ReportTests",
-            dependencies: ["PostgresClient", "PipelineCore", "TestSupport", "Extract", "XMLStream"],
+            dependencies: ["Report", "CRMSchema", "PostgresClient", "PipelineCore", "TestSupport", "Extract", "XMLStream"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["PostgresClient", "PipelineCore", "TestSupport"],
+            dependencies: ["Generate", "Pipeline", "PostgresClient", "PipelineCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         // Runs only under `make test-citus` (CITUS_URL set): the same runs on Citus and on plain PostgreSQL.

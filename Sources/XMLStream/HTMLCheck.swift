@@ -1,4 +1,4 @@
-import CLibXML2
+internal import CLibXML2
 
 /// Parses an HTML document with libxml2's HTML parser (no network) and returns its errors, so that a
 /// generated report can be checked for well-formedness. libxml2's parser knows HTML 4 only, so its

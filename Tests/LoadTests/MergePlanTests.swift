@@ -1,0 +1,86 @@
+import CRMSchema
+@testable import Load
+import PipelineCore
+import PostgresClient
+import TestSupport
+import Testing
+
+@Suite("MergePlan: the set-based statements, as data and against the database")
+struct MergePlanTests {
+    @Test("the plan prints every entity in load order, users first, and no statement carries a value")
+    func printable() {
+        let plan = MergePlan()
+        let headers = plan.description.split(separator: "\n").filter { $0.hasPrefix("-- ") }
+        #expect(headers == Entity.allCases.map { "-- \($0)" })
+        for entity in Entity.allCases {
+            let statements = plan.statements(for: entity)
+            for statement in [statements.countExisting, statements.update, statements.insert] + statements.prepare {
+                #expect(statement.rendered.parameters.isEmpty, "\(entity): \(statement)")
+            }
+            #expect(statements.update.description.contains("UPDATE \(SQLName.table(of: entity).sql)"))
+            #expect(statements.insert.description.contains("INSERT INTO \(SQLName.table(of: entity).sql)"))
+        }
+        #expect(plan.statements(for: .users).insert.description.contains("INSERT INTO \(SQLName.newUsers.sql)"))
+        #expect(plan.statements(for: .jobRequests).insert.description.contains("INSERT INTO \(SQLName.touched.sql)"))
+        #expect(plan.statements(for: .recordings).prepare.count == 2, "the recordings' job ids, and charges of recordings loaded uncharged")
+    }
+
+    @Test("merging inserts new rows, updates changed ones, leaves equal ones, and the upkeep keeps stats and credits right")
+    func mergesAndUpkeep() throws {
+        try TestDatabase.withFresh { database in
+            func load(title: String) throws -> [Entity: EntityCounts] {
+                try StagedRows.inTransaction(database) { rows in
+                    try rows.stage(.users, line: 2, ["email": "ann@example.com", "first_name": "Ann"])
+                    try rows.stage(.jobRequests, line: 2, ["email": "ann@example.com", "external_id": "J1", "job_title": title])
+                    try rows.stage(.jobRequests, line: 3, ["email": "ann@example.com", "external_id": "J2", "job_title": "Doctor"])
+                    try rows.stage(.recordings, line: 2, ["email": "ann@example.com", "external_id": "R1", "job_request_external_id": "J1",
+                                                          "video_url": "https://v.example.com/1", "credit_charged": "true"])
+                    try rows.stage(.payments, line: 2, ["email": "ann@example.com", "external_id": "P1", "amount_cents": "900",
+                                                        "currency": "EUR", "paid_at": "2024-05-02T00:00:00Z"])
+                    _ = try rows.deduplicate()
+                    let upkeep = Upkeep(connection: rows.connection)
+                    #expect(try upkeep.standAside(), "the test's role bypasses RLS, so the triggers stand aside")
+                    var counts: [Entity: EntityCounts] = [:]
+                    for entity in Entity.allCases {
+                        counts[entity] = try MergePlan().merge(entity, on: rows.connection)
+                        if entity == .users { try upkeep.usersCreated() }
+                    }
+                    try upkeep.afterMerges(runID: 1)
+                    return .commit(counts)
+                }
+            }
+            let first = try load(title: "Nurse")
+            #expect(first[.users]?.inserted == 1)
+            #expect(first[.jobRequests]?.inserted == 2)
+            #expect(first[.recordings]?.inserted == 1)
+            #expect(first[.payments]?.inserted == 1)
+
+            let connection = try database.connect()
+            #expect(try connection.invariantViolations() == [])
+            let stats = try connection.query("""
+                SELECT s.total_applications, s.total_recordings, s.credits, r.job_request_id = j.id AS linked
+                FROM \(SQLName.dashboardStats) s, \(SQLName.recordings) r, \(SQLName.jobRequests) j
+                WHERE s.email = 'ann@example.com' AND j.external_id = 'J1'
+                """).rows[0]
+            #expect(try stats.decode(Int.self, "total_applications") == 2)
+            #expect(try stats.decode(Int.self, "total_recordings") == 1)
+            #expect(try stats.decode(Int.self, "credits") == 4 + 3 - 1)
+            #expect(try stats.decode(Bool.self, "linked"))
+
+            let again = try load(title: "Head Nurse")
+            #expect(again[.users] == counts(unchanged: 1))
+            #expect(again[.jobRequests] == counts(updated: 1, unchanged: 1))
+            #expect(again[.recordings] == counts(unchanged: 1))
+            #expect(again[.payments] == counts(unchanged: 1))
+            #expect(try connection.invariantViolations() == [])
+            #expect(try connection.query("SELECT credits FROM \(SQLName.dashboardStats)").scalar(Int.self) == 6, "nothing booked twice")
+        }
+    }
+
+    private func counts(updated: Int = 0, unchanged: Int = 0) -> EntityCounts {
+        var counts = EntityCounts()
+        counts.updated = updated
+        counts.unchanged = unchanged
+        return counts
+    }
+}

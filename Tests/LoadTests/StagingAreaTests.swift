@@ -1,0 +1,84 @@
+import CRMSchema
+@testable import Load
+import PipelineCore
+import PostgresClient
+import TestSupport
+import Testing
+
+@Suite("StagingArea: staging tables and deduplication")
+struct StagingAreaTests {
+    @Test("rows with the same key merge into one: the latest non-empty value of each field wins, and each merge is counted and located")
+    func deduplicates() throws {
+        try TestDatabase.withFresh { database in
+            try StagedRows.inTransaction(database) { rows in
+                try rows.stage(.users, line: 2, ["email": "ann@example.com", "first_name": "Ann", "last_name": "Old", "phone": "+1 555"])
+                try rows.stage(.users, line: 3, ["email": "bob@example.com", "first_name": "Bob"])
+                try rows.stage(.users, file: 1, line: 2, ["email": "ann@example.com", "first_name": nil, "last_name": "New"])
+                try rows.stage(.jobRequests, line: 2, ["email": "ann@example.com", "external_id": "J1", "job_title": "Nurse"])
+                try rows.stage(.jobRequests, line: 3, ["email": "ann@example.com", "external_id": "J2", "job_title": "Doctor"])
+                let tally = try rows.deduplicate()
+                #expect(tally.counts[.users]?.duplicates == 1)
+                #expect(tally.counts[.jobRequests]?.duplicates ?? 0 == 0)
+                #expect(tally.mergedRows == ["users: f0.csv:2 merged into f1.csv:2"])
+
+                let ann = try rows.connection.query("""
+                    SELECT first_name, last_name, phone, file, line, copies FROM \(SQLName.deduplicated(.users)) WHERE email = 'ann@example.com'
+                    """).rows
+                #expect(ann.count == 1)
+                #expect(try ann[0].decode(String.self, "first_name") == "Ann", "an empty value never erases")
+                #expect(try ann[0].decode(String.self, "last_name") == "New", "the later value wins")
+                #expect(try ann[0].decode(String.self, "phone") == "+1 555")
+                #expect(try ann[0].decode(Int.self, "file") == 1)
+                #expect(try ann[0].decode(Int.self, "copies") == 2)
+                #expect(try rows.connection.query("SELECT count(*) FROM \(SQLName.deduplicated(.users))").scalar(Int.self) == 2)
+                #expect(try rows.connection.query("SELECT count(*) FROM \(SQLName.deduplicated(.jobRequests))").scalar(Int.self) == 2)
+                return .rollback(())
+            }
+        }
+    }
+
+    @Test("children are the same record only with the same email and external id")
+    func childKey() throws {
+        try TestDatabase.withFresh { database in
+            try StagedRows.inTransaction(database) { rows in
+                for (line, email) in [(2, "ann@example.com"), (3, "bob@example.com"), (4, "ann@example.com")] {
+                    try rows.stage(.resumes, line: line, ["email": email, "external_id": "CV1", "file_url": "https://f.example.com/\(line)"])
+                }
+                let tally = try rows.deduplicate()
+                #expect(tally.mergedRows == ["resumes: f0.csv:2 merged into f0.csv:4"])
+                let kept = try rows.connection.query("""
+                    SELECT file_url FROM \(SQLName.deduplicated(.resumes)) WHERE email = 'ann@example.com'
+                    """).scalar(String.self)
+                #expect(kept == "https://f.example.com/4")
+                return .rollback(())
+            }
+        }
+    }
+
+    @Test("a backfill's staging lives in crm_private, counts its rows, hands out chunks that partition the users, and is dropped")
+    func persistentStaging() throws {
+        try TestDatabase.withFresh { database in
+            let connection = try database.connect()
+            let staging = StagingArea(connection: connection)
+            try staging.createPersistent()
+            for index in 0..<40 {
+                try connection.query("""
+                    INSERT INTO \(SQLName.backfillStaging(.users)) (seq, file, line, email) VALUES (\(bind: index), 0, \(bind: index + 2), \(bind: "u\(index)@example.com"))
+                    """)
+            }
+            #expect(try staging.persistentRows() == 40)
+            #expect(try staging.persistentCounts() == [.users: 40, .jobRequests: 0, .recordings: 0, .resumes: 0, .payments: 0])
+            var seen: [String] = []
+            for chunk in 0..<3 {
+                seen += try connection.transaction { connection in
+                    try StagingArea(connection: connection).createChunk(chunk, of: 3)
+                    let emails = try connection.query("SELECT email FROM \(SQLName.staged(.users))").rows
+                    return .rollback(try emails.map { try $0.decode(String.self, "email") })
+                }
+            }
+            #expect(seen.sorted() == (0..<40).map { "u\($0)@example.com" }.sorted(), "every user in exactly one chunk")
+            try staging.dropPersistent()
+            #expect(try staging.persistentRows() == 0)
+        }
+    }
+}
