@@ -1,7 +1,7 @@
 # crm-pipeline: the two commands a newcomer runs are `make run` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help deps build install run test test-citus bench-citus stop psql clean bench bench-extract bench-triggers bench-auth fuzz
+.PHONY: help deps build install run test test-citus bench-citus stop psql clean bench bench-extract bench-triggers bench-auth bench-compare fuzz
 
 help:
 	@echo "make run    install what is missing, build, start the private PostgreSQL, migrate, show the status"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench-extract   CSV reader MB/s next to a plain byte loop (200 MB file)"
 	@echo "make bench-triggers  what the stats and credit triggers cost (1M rows, single rows)"
 	@echo "make bench-auth      an import against auth.users with 0 and 200,000 accounts, on a Supabase-shaped database"
+	@echo "make bench-compare REV=<commit>  nightly and re-import by REV's build and this tree's, interleaved"
 	@echo "make bench-citus     import rate on the two-node Citus cluster next to plain PostgreSQL (needs make test-citus first)"
 
 deps:
@@ -61,6 +62,9 @@ bench-triggers: deps
 
 bench-auth: deps
 	Benchmarks/auth-users.sh
+
+bench-compare: deps
+	Benchmarks/compare-builds.sh "$(REV)"
 
 bench-citus: deps
 	Benchmarks/citus-import.sh
