@@ -12,6 +12,8 @@ struct GenerateCommand: ParsableCommand {
             while they have credits), 0–2 resumes and 0–2 payments. Sign-ups are spread over the --months
             that end with December 2025, and each user's activity over the rest of that window. --duplicates adds a second row for that share of users (other case, spaces, empty
             fields); --bad-rows adds rows each wrong for one reject reason. Use 0 and 0 for a clean set.
+            --layout hubspot|salesforce|pipedrive writes that CRM's contacts export instead (users only, in its
+            columns and date formats), for the shipped mappings; --required-only keeps the email column alone.
             """
     )
 
@@ -36,12 +38,22 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Dates spread over this many months.")
     var months = 12
 
+    @Option(help: "Write a CRM's contacts export instead: hubspot, salesforce (Contact.csv, or XML with --format xml) or pipedrive.")
+    var layout: ContactLayout?
+
+    @Flag(name: .customLong("required-only"), help: "With --layout: only the email column.")
+    var requiredOnly = false
+
     func validate() throws {
         guard users >= 0 else { throw ValidationError("--users must be 0 or more") }
         guard (0...1).contains(duplicates), (0...1).contains(badRows) else {
             throw ValidationError("--duplicates and --bad-rows are shares between 0 and 1")
         }
         guard (1...600).contains(months) else { throw ValidationError("--months must be between 1 and 600") }
+        guard layout != nil || !requiredOnly else { throw ValidationError("--required-only needs --layout") }
+        guard format == .csv || layout == nil || layout == .salesforce else {
+            throw ValidationError("--format xml with --layout is Salesforce's only (its API writes XML)")
+        }
     }
 
     func run() throws {
@@ -54,7 +66,8 @@ struct GenerateCommand: ParsableCommand {
             options.duplicates = duplicates
             options.badRows = badRows
             options.months = months
-            let counts = try ExportGenerator(options: options).run()
+            let counts = try layout.map { try ContactExportGenerator(options: options, layout: $0, requiredOnly: requiredOnly).run() }
+                ?? ExportGenerator(options: options).run()
             let total = counts.values.reduce(0, +)
             print("Wrote \(total) rows to \(out): " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
@@ -62,3 +75,4 @@ struct GenerateCommand: ParsableCommand {
 }
 
 extension GenerateOptions.Format: ExpressibleByArgument {}
+extension ContactLayout: ExpressibleByArgument {}

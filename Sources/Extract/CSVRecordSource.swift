@@ -6,6 +6,7 @@ public final class CSVRecordSource: RecordSource {
     public var bytesRead: Int { reader.bytesRead }
     /// The entity every record of this file is.
     public let entity: Entity
+    public private(set) var notes: [String] = []
 
     private let reader: CSVReader
     private let columnIndexes: [Int?]
@@ -16,8 +17,9 @@ public final class CSVRecordSource: RecordSource {
     ///
     /// - Parameters:
     ///   - mapping: The entity's mapping, if the mapping file names it.
-    /// - Throws: ``MappingError`` when a mapped column is not in the header (exit 64), ``ExtractError`` when
-    ///   a column every record needs is missing (exit 65) or the file cannot be read.
+    /// - Throws: ``MappingError`` when the column mapped to a required field is not in the header (exit 64;
+    ///   an optional field's is noted and left empty), ``ExtractError`` when a column every record needs
+    ///   is missing (exit 65) or the file cannot be read.
     public init(path: String, entity: Entity, mapping: Mapping.EntityMapping?, options: CSVOptions) throws {
         self.entity = entity
         reader = try CSVReader(path: path, options: options)
@@ -26,7 +28,13 @@ public final class CSVRecordSource: RecordSource {
         for field in entity.fields {
             let name = mapping?.sourceName(of: field, xml: false) ?? field.name
             let index = header.firstIndex(of: name)
-            if index == nil, let mapped = mapping?.columns[field] {
+            if index == nil, let mapped = mapping?.columns[field], mapping?.constants[field] == nil {
+                let lacks = "\(path) has no column \"\(mapped)\", which the mapping names for \(field)"
+                guard entity.requiredFields.contains(field) else {
+                    notes.append(lacks + ": the field is left empty")
+                    indexes.append(nil)
+                    continue
+                }
                 throw MappingError(
                     "the mapping names column \"\(mapped)\" for \(field), but \(path) has no such column"
                         + " (its columns: \(header.joined(separator: ", ")))",

@@ -7,12 +7,18 @@ import PipelineCore
 public struct Mapping: Sendable {
     /// The mapping of one entity.
     public struct EntityMapping: Sendable {
-        /// A glob on the file name (`*contacts*.csv`) that marks files of this entity.
-        public var files: String?
+        /// Globs on the file name (`*contacts*.csv`) that mark files of this entity; empty: no file is marked,
+        /// and the mapping applies to every file of the entity.
+        public var files: [String] = []
+
+        /// Whether a file named `name` (no folder) is one of this entity's files.
+        func matches(fileName name: String) -> Bool {
+            files.contains { fnmatch($0, name, 0) == 0 }
+        }
         /// Our field → the file's column (CSV), element or `@attribute` (XML).
         public var columns: [Field: String] = [:]
-        /// Our date field → its Unicode date pattern (`yyyy-MM-dd HH:mm`).
-        public var dateFormats: [Field: String] = [:]
+        /// Our date field → its Unicode date patterns (`yyyy-MM-dd HH:mm`), tried in order.
+        public var dateFormats: [Field: [String]] = [:]
         /// The time zone of dates without an offset.
         public var timeZone = TimeZone(identifier: "UTC")!
         /// Our field → a value given to every record.
@@ -45,16 +51,13 @@ public struct Mapping: Sendable {
     public func applying(to path: String) -> Mapping {
         let name = URL(fileURLWithPath: path).lastPathComponent
         return Mapping(path: self.path, entities: entities.filter { _, mapping in
-            mapping.files.map { fnmatch($0, name, 0) == 0 } ?? true
+            mapping.files.isEmpty || mapping.matches(fileName: name)
         })
     }
 
     /// The entity whose `files` glob matches the file name of `path`, if any.
     public func entity(forFile path: String) -> Entity? {
         let name = URL(fileURLWithPath: path).lastPathComponent
-        return Entity.allCases.first { entity in
-            guard let pattern = entities[entity]?.files else { return false }
-            return fnmatch(pattern, name, 0) == 0
-        }
+        return Entity.allCases.first { entities[$0]?.matches(fileName: name) == true }
     }
 }

@@ -59,19 +59,15 @@ public enum MappingLoader {
             if value.null != nil { continue }
             switch name {
             case "files":
-                result.files = try scalar(value, path: path, what: "a file-name pattern")
+                result.files = try scalars(value, path: path, what: "a file-name pattern")
             case "columns":
                 for (field, source, keyNode) in try fieldPairs(value, entity: entity, path: path) {
                     result.columns[field] = source
                     result.columnLocations[field] = location(keyNode, path)
                 }
             case "date_formats":
-                for (field, pattern, keyNode) in try fieldPairs(value, entity: entity, path: path) {
-                    guard field.isDate else {
-                        throw MappingError("\(field) is not a date field", at: location(keyNode, path))
-                    }
-                    try DatePattern.check(pattern, at: location(keyNode, path))
-                    result.dateFormats[field] = pattern
+                for (field, patterns) in try datePatterns(value, entity: entity, path: path) {
+                    result.dateFormats[field] = patterns
                 }
             case "timezone":
                 let identifier = try scalar(value, path: path, what: "a time zone such as UTC or Europe/Paris")
@@ -90,8 +86,25 @@ public enum MappingLoader {
         return result
     }
 
+    /// The `field: pattern` or `field: [pattern, …]` pairs of `date_formats`, each pattern checked.
+    private static func datePatterns(_ node: Node, entity: Entity, path: String) throws -> [(Field, [String])] {
+        try fieldNodes(node, entity: entity, path: path).map { field, value, key in
+            guard field.isDate else { throw MappingError("\(field) is not a date field", at: location(key, path)) }
+            let patterns = try scalars(value, path: path, what: "a date pattern for \(field)")
+            for pattern in patterns { try DatePattern.check(pattern, at: location(value, path)) }
+            return (field, patterns)
+        }
+    }
+
     /// The `field: value` pairs of a mapping node, each field checked against the entity.
     private static func fieldPairs(_ node: Node, entity: Entity, path: String) throws -> [(Field, String, Node)] {
+        try fieldNodes(node, entity: entity, path: path).map { field, value, key in
+            (field, try scalar(value, path: path, what: "a value for \(field)"), key)
+        }
+    }
+
+    /// The `field: node` pairs of a mapping node (value node, key node), each field checked against the entity.
+    private static func fieldNodes(_ node: Node, entity: Entity, path: String) throws -> [(Field, Node, Node)] {
         guard case .mapping(let pairs) = node else {
             if node.null != nil { return [] }
             throw MappingError("expected field: value pairs", at: location(node, path))
@@ -103,8 +116,15 @@ public enum MappingLoader {
                         + entity.fields.map(\.name).joined(separator: ", "),
                     at: location(key, path))
             }
-            return (field, try scalar(value, path: path, what: "a value for \(field)"), key)
+            return (field, value, key)
         }
+    }
+
+    /// One scalar or a non-empty list of them.
+    private static func scalars(_ node: Node, path: String, what: String) throws -> [String] {
+        guard case .sequence(let sequence) = node else { return [try scalar(node, path: path, what: what)] }
+        guard !sequence.isEmpty else { throw MappingError("expected at least one \(what)", at: location(node, path)) }
+        return try sequence.map { try scalar($0, path: path, what: what) }
     }
 
     private static func scalar(_ node: Node, path: String, what: String) throws -> String {

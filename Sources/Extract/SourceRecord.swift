@@ -47,4 +47,7 @@ public protocol RecordSource: AnyObject {
     ///
     /// - Throws: ``ExtractError``, `XMLError` or ``MappingError`` when the file as a whole cannot be used.
     func next() throws -> SourceRecord?
+    /// What is worth telling once about the file, complete at its end: the optional fields whose mapped
+    /// column or element it lacks (they are left empty).
+    var notes: [String] { get }
 }

@@ -6,6 +6,7 @@ import XMLStream
 public final class XMLRecordSource: RecordSource {
     public let path: String
     public var bytesRead: Int { reader.bytesConsumed }
+    public private(set) var notes: [String] = []
 
     private let reader: XMLStreamReader
     private let mapping: Mapping?
@@ -103,7 +104,8 @@ public final class XMLRecordSource: RecordSource {
         return SourceRecord(entity: record.entity, location: SourceLocation(file: path, line: record.line), values: values)
     }
 
-    /// At the end: a file with no records must be an export we know, and every mapped source must appear.
+    /// At the end: a file with no records must be an export we know, and every source mapped to a required
+    /// field must appear (an optional field's is noted).
     private func checkAtEnd() throws {
         if recordCount == 0, rootName != "crmExport" {
             throw ExtractError.unknownKind(
@@ -116,9 +118,13 @@ public final class XMLRecordSource: RecordSource {
         for (entity, entityMapping) in mapping.entities where seenSources[entity] != nil || entityMapping.record != nil {
             let seen = seenSources[entity] ?? []
             for (field, source) in entityMapping.columns.sorted(by: { $0.key.name < $1.key.name }) where !seen.contains(source) {
+                let what = "\(source.hasPrefix("@") ? "attribute" : "element") \"\(source)\""
+                guard entity.requiredFields.contains(field) else {
+                    notes.append("no \(entity) record in \(path) has \(what), which the mapping names for \(field): the field is left empty")
+                    continue
+                }
                 throw MappingError(
-                    "the mapping names \(source.hasPrefix("@") ? "attribute" : "element") \"\(source)\" for \(field),"
-                        + " but no \(entity) record in \(path) has it",
+                    "the mapping names \(what) for \(field), but no \(entity) record in \(path) has it",
                     at: entityMapping.columnLocations[field] ?? SourceLocation(file: mapping.path, line: 1))
             }
         }

@@ -84,7 +84,8 @@ struct BackfillScheduler {
             try connection.query("DELETE FROM \(SQLName.backfillState)")
             try staging.createPersistent()
             var phase = Phase(logger: importer.logger)
-            let tally = try RowStager(connection: connection, options: options, rejects: rejects, progress: importer.progress)
+            let tally = try RowStager(
+                connection: connection, options: options, rejects: rejects, logger: importer.logger, progress: importer.progress)
                 .stage(files, into: SQLName.backfillStaging, rejectedUsers: .backfillRejectedUsers)
             phase.finished("read, validate and stage")
             let staged = tally.totalRead - tally.totalRejected

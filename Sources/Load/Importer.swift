@@ -91,7 +91,7 @@ public struct Importer: Sendable {
     private func load(_ files: [InputFile], on connection: PostgresConnection, rejects: RejectFileWriter, runID: Int64) throws -> LoadTally {
         try StagingArea(connection: connection).createTemporary()
         var phase = Phase(logger: logger)
-        let read = try RowStager(connection: connection, options: options, rejects: rejects, progress: progress)
+        let read = try RowStager(connection: connection, options: options, rejects: rejects, logger: logger, progress: progress)
             .stage(files, into: SQLName.staged, rejectedUsers: .rejectedUsers)
         phase.finished("read, validate and stage")
         return try mergeStaged(files, on: connection, rejects: rejects, runID: runID, before: read)

@@ -1,6 +1,7 @@
 import CRMSchema
 import Extract
 import Foundation
+import Logging
 import PipelineCore
 import PostgresClient
 import Validate
@@ -14,6 +15,8 @@ struct RowStager {
     let connection: PostgresConnection
     let options: ImportOptions
     let rejects: RejectFileWriter
+    /// Receives the files' notes (a mapped optional column a file lacks), once per file.
+    let logger: Logger
     /// Receives short progress lines (rows read, MB/s) while files are read.
     let progress: @Sendable (String) -> Void
 
@@ -32,6 +35,7 @@ struct RowStager {
             let source = try file.open(mapping: options.mapping, options: options.csv)
             var validator = RecordValidator(mapping: options.mapping?.applying(to: file.path), creditPolicy: options.credits)
             defer { bytesBefore += source.bytesRead }
+            defer { for note in source.notes { logger.notice("\(note)") } }
             while let record = try source.next() {
                 sequence += 1
                 tally.counts[record.entity, default: EntityCounts()].read += 1

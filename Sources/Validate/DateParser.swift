@@ -1,16 +1,16 @@
 import Foundation
 
-/// Parses the dates of an import: ISO 8601, or a mapping's pattern.
+/// Parses the dates of an import: ISO 8601, or a mapping's patterns.
 public struct DateParser {
     private let zone: TimeZone
-    private let formatter: DateFormatter?
+    private let formatters: [DateFormatter]
 
     /// - Parameters:
-    ///   - pattern: A mapping's Unicode date pattern; `nil` for ISO 8601.
+    ///   - patterns: A mapping's Unicode date patterns, tried in order; none for ISO 8601.
     ///   - zone: The time zone of dates without an offset (UTC unless a mapping says otherwise).
-    public init(pattern: String? = nil, zone: TimeZone = TimeZone(identifier: "UTC")!) {
+    public init(patterns: [String] = [], zone: TimeZone = TimeZone(identifier: "UTC")!) {
         self.zone = zone
-        formatter = pattern.map { pattern in
+        formatters = patterns.map { pattern in
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = zone
@@ -22,10 +22,11 @@ public struct DateParser {
 
     /// The instant `text` stands for, or `nil` when it is not a valid date (`2024-02-30` is not).
     public func parse(_ text: String) -> Instant? {
-        if let formatter {
-            return formatter.date(from: text).map(Instant.init)
+        guard !formatters.isEmpty else { return parseISO8601(Array(text.utf8)) }
+        for formatter in formatters {
+            if let date = formatter.date(from: text) { return Instant(date) }
         }
-        return parseISO8601(Array(text.utf8))
+        return nil
     }
 
     /// `YYYY-MM-DD`, optionally `T` or a space and `hh:mm[:ss[.fraction]]`, optionally `Z`, `±hh:mm`,

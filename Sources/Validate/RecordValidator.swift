@@ -86,7 +86,9 @@ public struct RecordValidator {
                 ? .success(email) : .failure(FieldFailure(reason: .invalidEmail, message: "not a valid email address"))
         case .createdAt, .updatedAt, .paidAt:
             guard let instant = parser(for: field, entity: entity).parse(raw) else {
-                let expected = mapping?.entities[entity]?.dateFormats[field] ?? "an ISO 8601 date or date-time"
+                let patterns = mapping?.entities[entity]?.dateFormats[field] ?? []
+                let expected = patterns.isEmpty
+                    ? "an ISO 8601 date or date-time" : patterns.map { "\"\($0)\"" }.joined(separator: " or ")
                 return .failure(FieldFailure(reason: .invalidDate, message: "not a valid date (expected \(expected))"))
             }
             guard instant <= now else {
@@ -145,7 +147,7 @@ public struct RecordValidator {
         if let parser = parsers[entity]?[field] { return parser }
         let entityMapping = mapping?.entities[entity]
         let parser = DateParser(
-            pattern: entityMapping?.dateFormats[field], zone: entityMapping?.timeZone ?? TimeZone(identifier: "UTC")!)
+            patterns: entityMapping?.dateFormats[field] ?? [], zone: entityMapping?.timeZone ?? TimeZone(identifier: "UTC")!)
         parsers[entity, default: [:]][field] = parser
         return parser
     }

@@ -30,7 +30,7 @@ struct MappingTests {
         #expect(records[1][.lastName] == "Yamada")
         #expect(records[4][.firstName] == "Ana")
         #expect(records.allSatisfy { $0.problem == nil })
-        #expect(mapping.entities[.users]?.dateFormats[.createdAt] == "yyyy-MM-dd HH:mm")
+        #expect(mapping.entities[.users]?.dateFormats[.createdAt]?.first == "yyyy-MM-dd HH:mm")
     }
 
     @Test("the shipped Salesforce-style mapping reads its XML sample: record element, prefixes, empty elements")
@@ -82,7 +82,59 @@ struct MappingTests {
         #expect(error.description.hasPrefix("bad.yml:\(line)"))
     }
 
-    @Test("a mapped column the CSV file lacks is a usage error before any record is read")
+    @Test("a column mapped to an optional field may be absent: the file loads, the field is empty, and the source says so once")
+    func absentOptionalColumn() throws {
+        let mapping = try MappingLoader.parse("""
+            users:
+              columns:
+                email: Email
+                updated_at: Last Modified Date
+                phone: Phone Number
+            """, path: "m.yml")
+        let path = TestFiles.write("Email,Phone Number\na@x.io,+1 555\nb@x.io,\n", name: "contacts.csv")
+        let source = try CSVRecordSource(path: path, entity: .users, mapping: mapping.entities[.users], options: CSVOptions())
+        let records = try readAll(source)
+        #expect(records.map { $0[.email] } == ["a@x.io", "b@x.io"])
+        #expect(records.allSatisfy { $0[.updatedAt] == nil && $0.problem == nil })
+        #expect(records[0][.phone] == "+1 555")
+        #expect(source.notes == ["\(path) has no column \"Last Modified Date\", which the mapping names for updated_at: the field is left empty"])
+    }
+
+    @Test("an optional field's mapped XML element that no record has is noted; a required one's is an error")
+    func absentOptionalElement() throws {
+        let mapping = try MappingLoader.parse("users:\n  record: contact\n  columns:\n    email: mail\n    phone: '@tel'\n", path: "m.yml")
+        let source = try XMLRecordSource(path: TestFiles.write("<export><contact><mail>a@x.io</mail></contact></export>", name: "c.xml"), mapping: mapping)
+        #expect(try readAll(source).map { $0[.email] } == ["a@x.io"])
+        #expect(source.notes.count == 1)
+        #expect(source.notes.first?.contains("attribute \"@tel\", which the mapping names for phone: the field is left empty") == true)
+    }
+
+    @Test("files: and date_formats: take one value or a list; an empty list is an error at its line")
+    func lists() throws {
+        let mapping = try MappingLoader.parse("""
+            users:
+              files: ["Contact.csv", "*salesforce*.xml"]
+              date_formats:
+                created_at: ["yyyy-MM-dd HH:mm", "M/d/yyyy h:mm a"]
+                updated_at: "yyyy-MM-dd"
+            """, path: "m.yml")
+        #expect(mapping.entities[.users]?.files == ["Contact.csv", "*salesforce*.xml"])
+        #expect(mapping.entity(forFile: "/drop/Contact.csv") == .users)
+        #expect(mapping.entity(forFile: "/drop/x-salesforce-1.xml") == .users)
+        #expect(mapping.entity(forFile: "/drop/ContactHistory.csv") == nil)
+        #expect(mapping.entities[.users]?.dateFormats[.createdAt] == ["yyyy-MM-dd HH:mm", "M/d/yyyy h:mm a"])
+        #expect(mapping.entities[.users]?.dateFormats[.updatedAt] == ["yyyy-MM-dd"])
+        let error = try #require(throws: MappingError.self) {
+            try MappingLoader.parse("users:\n  date_formats:\n    created_at: []\n", path: "m.yml")
+        }
+        #expect(error.location.line == 3)
+        #expect(error.description.contains("at least one"))
+        #expect(throws: MappingError.self) {
+            try MappingLoader.parse("users:\n  date_formats:\n    created_at: [\"yyyy-MM-dd\", \"HH:mm\"]\n", path: "m.yml")
+        }
+    }
+
+    @Test("a column mapped to a required field that the CSV file lacks is a usage error before any record is read")
     func missingMappedColumn() throws {
         let mapping = try MappingLoader.parse("users:\n  columns:\n    email: E-mail Address\n", path: "m.yml")
         let path = TestFiles.write("Email,Name\na@x.io,A\n", name: "users.csv")
@@ -95,7 +147,7 @@ struct MappingTests {
         #expect(error.description.contains(path))
     }
 
-    @Test("a mapped XML element that no record has is a usage error")
+    @Test("a required field's mapped XML element that no record has is a usage error")
     func missingMappedElement() throws {
         let mapping = try MappingLoader.parse("users:\n  record: contact\n  columns:\n    email: mail\n    phone: '@tel'\n", path: "m.yml")
         let error = try #require(throws: MappingError.self) {

@@ -40,12 +40,12 @@ struct DateParserTests {
 
     @Test("a mapping's pattern and time zone")
     func pattern() throws {
-        let parser = DateParser(pattern: "yyyy-MM-dd HH:mm", zone: TimeZone(identifier: "Europe/Paris")!)
+        let parser = DateParser(patterns: ["yyyy-MM-dd HH:mm"], zone: TimeZone(identifier: "Europe/Paris")!)
         #expect(parser.parse("2024-07-01 14:30")?.description == "2024-07-01 12:30:00.000000+00")
         #expect(parser.parse("2024-01-15 14:30")?.description == "2024-01-15 13:30:00.000000+00")
         #expect(parser.parse("2024-07-01T14:30") == nil)
         #expect(parser.parse("2024-02-30 10:00") == nil)
-        let salesforce = DateParser(pattern: "yyyy-MM-dd'T'HH:mm:ss.SSSZ")
+        let salesforce = DateParser(patterns: ["yyyy-MM-dd'T'HH:mm:ss.SSSZ"])
         #expect(salesforce.parse("2024-04-11T08:30:00.000+0000")?.description == "2024-04-11 08:30:00.000000+00")
     }
 

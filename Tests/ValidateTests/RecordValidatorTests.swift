@@ -73,6 +73,26 @@ struct RecordValidatorTests {
         #expect(recording[.creditCharged] == "f")
     }
 
+    @Test("a mapping's date patterns are tried in order; a date none fits is rejected naming every pattern")
+    func severalDatePatterns() throws {
+        let mapping = try MappingLoader.parse("""
+            users:
+              date_formats:
+                created_at: ["yyyy-MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss", "M/d/yyyy h:mm a"]
+            """, path: "m.yml")
+        for (text, expected) in [("2024-01-15 10:00", "2024-01-15 10:00:00.000000+00"), ("2024-01-15 10:00:30", "2024-01-15 10:00:30.000000+00"),
+                                 ("3/15/2024 2:30 PM", "2024-03-15 14:30:00.000000+00")] {
+            let user = try validate(record(.users, [.email: "a@x.io", .createdAt: text]), mapping: mapping).get()
+            #expect(user[.createdAt] == expected, "\(text)")
+        }
+        guard case .failure(let reject) = validate(record(.users, [.email: "a@x.io", .createdAt: "15.03.2024"]), mapping: mapping) else {
+            Issue.record("a date no pattern fits was accepted")
+            return
+        }
+        #expect(reject.reason == .invalidDate)
+        #expect(reject.message == #"not a valid date (expected "yyyy-MM-dd HH:mm" or "yyyy-MM-dd HH:mm:ss" or "M/d/yyyy h:mm a")"#)
+    }
+
     @Test("--credits skip loads every recording uncharged")
     func creditsSkip() throws {
         let charged = try validate(record(.recordings, [.email: "a@x.io", .videoURL: "https://v.io/1", .creditCharged: "true"]), credits: .skip).get()

@@ -1,0 +1,71 @@
+import Foundation
+import PipelineCore
+
+/// Writes a CRM contacts export (``ContactLayout``) of `options.users` contacts, the same bytes for the
+/// same seed; with `requiredOnly`, a file of the email column alone.
+public struct ContactExportGenerator {
+    private let options: GenerateOptions
+    private let layout: ContactLayout
+    private let requiredOnly: Bool
+
+    public init(options: GenerateOptions, layout: ContactLayout, requiredOnly: Bool = false) {
+        self.options = options
+        self.layout = layout
+        self.requiredOnly = requiredOnly
+    }
+
+    /// Writes the file and returns the number of contacts (`users`).
+    @discardableResult
+    public func run() throws -> [String: Int] {
+        try FileManager.default.createDirectory(atPath: options.out, withIntermediateDirectories: true)
+        let path = options.out + "/" + layout.fileName(format: options.format)
+        guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
+            throw GenerateError.cannotWrite(path)
+        }
+        defer { try? file.close() }
+        let columns = requiredOnly ? [layout.emailColumn] : layout.columns
+        let xml = layout == .salesforce && options.format == .xml
+        var text = xml ? Self.xmlHead : Self.csvLine(columns)
+        var random = SeededGenerator(seed: options.seed)
+        let end = 1_767_225_599  // 2025-12-31T23:59:59Z
+        let span = options.months * 2_626_560  // 30.4 days a month
+        for number in 0..<options.users {
+            let created = end - span + random.below(span)
+            let contact = Contact(
+                number: number, email: "contact\(number)@\(random.pick(SampleVocabulary.domains))",
+                first: random.pick(SampleVocabulary.firstNames), last: random.pick(SampleVocabulary.lastNames),
+                phone: "+\(random.below(90) + 1) \(random.below(900_000_000) + 100_000_000)",
+                company: random.pick(SampleVocabulary.companies), title: random.pick(SampleVocabulary.jobTitles),
+                created: Date(timeIntervalSince1970: TimeInterval(created)),
+                updated: Date(timeIntervalSince1970: TimeInterval(min(created + random.below(86_400 * 30), end))))
+            let all = Dictionary(uniqueKeysWithValues: zip(layout.columns, layout.values(of: contact, row: number)))
+            let values = columns.map { all[$0] ?? "" }
+            text += xml ? Self.xmlRecord(columns, values) : Self.csvLine(values)
+            if text.utf8.count > 1 << 20 {
+                try file.write(contentsOf: Data(text.utf8))
+                text = ""
+            }
+        }
+        if xml { text += "</result></queryResponse>\n" }
+        try file.write(contentsOf: Data(text.utf8))
+        return ["users": options.users]
+    }
+
+    private static func csvLine(_ values: [String]) -> String {
+        values.map(CSVField.quoted).joined(separator: ",") + "\n"
+    }
+
+    private static let xmlHead = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <queryResponse xmlns="urn:partner.soap.sforce.com" xmlns:sf="urn:sobject.partner.soap.sforce.com"
+                       xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><result>
+
+        """
+
+    /// One `<records>` element; empty values are left out, as Salesforce writes nil fields.
+    private static func xmlRecord(_ columns: [String], _ values: [String]) -> String {
+        "<records xsi:type=\"sf:Contact\"><sf:type>Contact</sf:type>"
+            + zip(columns, values).filter { !$0.1.isEmpty }.map { "<sf:\($0.0)>\(ExportSink.xmlText($0.1))</sf:\($0.0)>" }.joined()
+            + "</records>\n"
+    }
+}
