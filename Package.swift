@@ -23,6 +23,7 @@ let package = Package(
         // C libraries, reached only through the thin Swift module above each.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
 
         // Core value types shared by every stage.
         .target(name: "PipelineCore", swiftSettings: strictSettings),
@@ -36,10 +37,12 @@ let package = Package(
         .target(name: "CRMSchema", dependencies: ["PostgresClient", "PipelineCore"], swiftSettings: strictSettings),
         // A streaming XML reader over libxml2 with safe settings: the only module that sees libxml2.
         .target(name: "XMLStream", dependencies: ["CLibXML2", "PipelineCore"], swiftSettings: strictSettings),
-        // Stage 1: files → records (CSV, XML, mappings), no database.
+        // Compressed files and archives through libarchive, streaming: the only module that sees libarchive.
+        .target(name: "ArchiveStream", dependencies: ["CLibArchive"], swiftSettings: strictSettings),
+        // Stage 1: files → records (CSV, XML, mappings; loose, compressed or archived), no database.
         .target(
             name: "Extract",
-            dependencies: ["PipelineCore", "XMLStream", .product(name: "Yams", package: "Yams")],
+            dependencies: ["PipelineCore", "XMLStream", "ArchiveStream", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         // Stage 2: every record checked and normalized (pure: no database).
@@ -104,7 +107,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExtractTests",
-            dependencies: ["Extract", "XMLStream", "PipelineCore", "TestSupport"],
+            dependencies: ["Extract", "XMLStream", "ArchiveStream", "PipelineCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -124,7 +127,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImportTests",
-            dependencies: ["PostgresClient", "PipelineCore", "TestSupport"],
+            dependencies: ["ArchiveStream", "PostgresClient", "PipelineCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

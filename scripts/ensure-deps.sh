@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs from Debian, only when it is missing:
-# PostgreSQL (server and client), libpq-dev, libxml2-dev and pkg-config.
+# PostgreSQL (server and client), libpq-dev, libxml2-dev, libarchive-dev and pkg-config.
 set -euo pipefail
 
 missing=()
@@ -8,8 +8,9 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if command -v pkg-config >/dev/null 2>&1; then
     pkg-config --exists libpq || missing+=(libpq-dev)
     pkg-config --exists libxml-2.0 || missing+=(libxml2-dev)
+    pkg-config --exists libarchive || missing+=(libarchive-dev)
 else
-    missing+=(libpq-dev libxml2-dev)
+    missing+=(libpq-dev libxml2-dev libarchive-dev)
 fi
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)

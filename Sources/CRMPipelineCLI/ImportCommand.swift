@@ -2,6 +2,7 @@ import ArgumentParser
 import Extract
 import Foundation
 import Load
+import Logging
 import PipelineCore
 import Validate
 
@@ -102,14 +103,16 @@ struct ImportCommand: ParsableCommand {
             importOptions.force = force
             importOptions.jobs = jobs
             importOptions.chunkRows = chunkRows
-            let files = try InputFile.collect(paths, format: importOptions.format, mapping: importOptions.mapping)
+            let files = try InputFile.collect(paths, format: importOptions.format, mapping: importOptions.mapping) { member in
+                logger.notice("not a CRM file: skipped", metadata: ["member": "\(member)"])
+            }
             let progress = ProgressReporter(logger: logger)
             let importer = Importer(url: options.resolvedDatabaseURL, options: importOptions, logger: logger, progress: progress.update)
             let summary = try importer.run(files: files)
             progress.finish()
             print(ImportSummaryView(summary: summary).text, terminator: "")
             if let moveTo, !dryRun {
-                let moved = try ProcessedFiles.move(files.map(\.path), to: moveTo)
+                let moved = try ProcessedFiles.move(files.map(\.path).uniqued(), to: moveTo)
                 print("Moved \(moved.count) file(s) to \(moveTo).")
             }
         }

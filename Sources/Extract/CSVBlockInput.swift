@@ -6,7 +6,8 @@ struct CSVBlockInput {
 
     private let path: String
     private let encoding: TextEncoding
-    private let source: FileBlockReader
+    private let open: () throws -> any ByteStream
+    private let source: any ByteStream
     private var block: [UInt8]
     private var converted: [UInt8] = []
     private var validator = UTF8Validator()
@@ -14,15 +15,19 @@ struct CSVBlockInput {
     private var reachedEnd = false
     private var atStreamStart = true
 
-    init(path: String, encoding: TextEncoding) throws {
-        self.path = path
+    /// - Parameters:
+    ///   - name: How messages name the input.
+    ///   - open: Opens the input's bytes (again, on the error path that counts lines).
+    init(name: String, encoding: TextEncoding, open: @escaping () throws -> any ByteStream) throws {
+        self.path = name
         self.encoding = encoding
-        source = try FileBlockReader(path: path)
+        self.open = open
+        source = try open()
         block = [UInt8](repeating: 0, count: Self.blockSize)
     }
 
-    /// How many bytes of the file have been read so far.
-    var bytesRead: Int { source.offset }
+    /// How many bytes of the file on disk have been read so far.
+    var bytesRead: Int { source.consumed }
 
     /// The current block, in UTF-8.
     var bytes: [UInt8] { encoding == .utf8 ? block : converted }
@@ -59,13 +64,12 @@ struct CSVBlockInput {
     }
 
     private func invalidUTF8(at offset: Int) throws -> ExtractError {
-        .invalidUTF8(file: path, line: try Self.lineNumber(ofOffset: offset, in: path), byteOffset: offset)
+        .invalidUTF8(file: path, line: try Self.lineNumber(ofOffset: offset, in: try open()), byteOffset: offset)
     }
 
     /// The 1-based line of a byte offset, counting LF, CRLF and lone CR as line breaks (used on errors only).
-    static func lineNumber(ofOffset offset: Int, in path: String) throws -> Int {
+    static func lineNumber(ofOffset offset: Int, in reader: any ByteStream) throws -> Int {
         let lineFeed = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r")
-        let reader = try FileBlockReader(path: path)
         var buffer = [UInt8](repeating: 0, count: blockSize)
         var line = 1
         var consumed = 0

@@ -42,10 +42,15 @@ public final class CSVReader {
     /// Opens `path` and reads its header row.
     ///
     /// - Throws: ``ExtractError`` when the file cannot be read or its header is malformed.
-    public init(path: String, options: CSVOptions = CSVOptions()) throws {
-        self.path = path
+    public convenience init(path: String, options: CSVOptions = CSVOptions()) throws {
+        try self.init(name: path, options: options) { try FileBlockReader(path: path) }
+    }
+
+    /// Reads the input that `open` opens (a file or an archive member), named `name` in messages.
+    init(name: String, options: CSVOptions, open: @escaping () throws -> any ByteStream) throws {
+        self.path = name
         self.options = options
-        input = try CSVBlockInput(path: path, encoding: options.encoding)
+        input = try CSVBlockInput(name: name, encoding: options.encoding, open: open)
         for byte in [options.delimiter, Self.quote, Self.lineFeed, Self.carriageReturn] {
             unquotedSpecial[Int(byte)] = true
         }

@@ -20,9 +20,15 @@ public final class CSVRecordSource: RecordSource {
     /// - Throws: ``MappingError`` when the column mapped to a required field is not in the header (exit 64;
     ///   an optional field's is noted and left empty), ``ExtractError`` when a column every record needs
     ///   is missing (exit 65) or the file cannot be read.
-    public init(path: String, entity: Entity, mapping: Mapping.EntityMapping?, options: CSVOptions) throws {
+    public convenience init(path: String, entity: Entity, mapping: Mapping.EntityMapping?, options: CSVOptions) throws {
+        try self.init(input: InputFile(path: path, format: .csv, entity: entity), entity: entity, mapping: mapping, options: options)
+    }
+
+    /// Opens the CSV input `input` (a file, a compressed file or an archive member) of `entity`.
+    init(input: InputFile, entity: Entity, mapping: Mapping.EntityMapping?, options: CSVOptions) throws {
         self.entity = entity
-        reader = try CSVReader(path: path, options: options)
+        let path = input.name
+        reader = try CSVReader(name: path, options: options, open: input.openStream)
         let header = reader.header.map { $0.trimmingWhitespace() }
         var indexes: [Int?] = []
         for field in entity.fields {

@@ -12,6 +12,11 @@ public enum ExtractError: UserFacingError, Equatable {
     case missingColumn(file: String, column: String, entity: Entity)
     /// The file's kind cannot be told from its name, extension or the mapping.
     case unknownKind(file: String, reason: String)
+    /// A compressed file or an archive that is corrupt, truncated, encrypted or hostile (a zip bomb,
+    /// a member outside the archive's folder, an archive inside it).
+    case badArchive(file: String, reason: String)
+    /// A format the importer does not read (old binary Excel files).
+    case unsupportedFormat(file: String, reason: String)
 
     /// Every case names its file (and line), as `file:line: error: …`.
     public var isLocated: Bool { true }
@@ -19,7 +24,7 @@ public enum ExtractError: UserFacingError, Equatable {
     public var exitStatus: ExitStatus {
         switch self {
         case .unreadable: .noInput
-        case .invalidUTF8, .unterminatedQuote, .missingColumn: .dataError
+        case .invalidUTF8, .unterminatedQuote, .missingColumn, .badArchive, .unsupportedFormat: .dataError
         case .unknownKind: .usage
         }
     }
@@ -35,8 +40,10 @@ public enum ExtractError: UserFacingError, Equatable {
             "\(file):\(line): error: a quoted field starts here and is never closed"
         case .missingColumn(let file, let column, let entity):
             "\(file):1: error: the header has no column \"\(column)\", which \(entity) need"
-        case .unknownKind(let file, let reason):
+        case .unknownKind(let file, let reason), .unsupportedFormat(let file, let reason):
             "\(file): error: \(reason)"
+        case .badArchive(let file, let reason):
+            "\(file): error: the archive cannot be read: \(reason); nothing was loaded"
         }
     }
 }

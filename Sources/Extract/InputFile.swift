@@ -1,3 +1,4 @@
+import ArchiveStream
 import Foundation
 import PipelineCore
 
@@ -7,82 +8,63 @@ public enum InputFormat: String, Sendable, CaseIterable {
     case xml
 }
 
-/// One input file, with its format and (for CSV) its entity.
+/// One input: a file, or one member of an archive, with its format and (for CSV) its entity.
 public struct InputFile: Sendable, Equatable {
-    /// The path as given, or as found in a given folder.
+    /// How the input's bytes are stored on disk.
+    public enum Packaging: Sendable, Equatable {
+        /// A loose file.
+        case plain
+        /// A file compressed with gzip, bzip2 or xz.
+        case compressed
+        /// A member of a zip or tar archive.
+        case archived(member: String)
+    }
+
+    /// The file on disk, as given or as found in a given folder (for an archive member: the archive).
     public let path: String
     public let format: InputFormat
     /// The entity of a CSV file; `nil` for XML, whose sections say it record by record.
     public let entity: Entity?
+    public let packaging: Packaging
 
-    public init(path: String, format: InputFormat, entity: Entity?) {
+    public init(path: String, format: InputFormat, entity: Entity?, packaging: Packaging = .plain) {
         self.path = path
         self.format = format
         self.entity = entity
+        self.packaging = packaging
     }
 
-    /// Expands folders (their `.csv` and `.xml` files, sorted by name) and classifies every file.
-    ///
-    /// - Parameters:
-    ///   - paths: Files or folders, as given on the command line.
-    ///   - format: Forces the format of every file (`--format`); otherwise the extension decides.
-    ///   - mapping: Its `files` patterns name the entity of foreign CSV files.
-    /// - Throws: ``ExtractError`` `.unreadable` (exit 66) for a missing path, `.unknownKind` (exit 64) for a
-    ///   file whose format or entity cannot be told.
-    public static func collect(_ paths: [String], format: InputFormat?, mapping: Mapping?) throws -> [InputFile] {
-        var files: [InputFile] = []
-        for path in paths {
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-                throw ExtractError.unreadable(file: path, reason: "no such file or folder")
-            }
-            if isFolder.boolValue {
-                let names = try FileManager.default.contentsOfDirectory(atPath: path).sorted()
-                for name in names where Self.format(ofName: name) != nil {
-                    files.append(try classify((path as NSString).appendingPathComponent(name), format: format, mapping: mapping))
-                }
-            } else {
-                files.append(try classify(path, format: format, mapping: mapping))
-            }
+    /// How messages and reject lines name the input: the path, or `archive.zip!/member.csv`.
+    public var name: String {
+        if case .archived(let member) = packaging { return "\(path)!/\(member)" }
+        return path
+    }
+
+    /// The name the input is classified and mapped by: a member's own, a compressed file's without its
+    /// compression extension.
+    public var innerName: String {
+        switch packaging {
+        case .plain: (path as NSString).lastPathComponent
+        case .compressed: ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        case .archived(let member): (member as NSString).lastPathComponent
         }
-        return files
     }
 
-    /// Classifies one file.
-    public static func classify(_ path: String, format: InputFormat?, mapping: Mapping?) throws -> InputFile {
-        let name = (path as NSString).lastPathComponent
-        guard let format = format ?? Self.format(ofName: name) else {
-            throw ExtractError.unknownKind(
-                file: path, reason: "cannot tell the format from the extension: name it .csv or .xml, or give --format")
+    /// Opens the input's bytes.
+    func openStream() throws -> any ByteStream {
+        switch packaging {
+        case .plain: try FileBlockReader(path: path)
+        case .compressed: try ArchiveMemberStream(path: path, kind: .compressed, member: nil, name: name)
+        case .archived(let member): try ArchiveMemberStream(path: path, kind: .archive, member: member, name: name)
         }
-        guard format == .csv else { return InputFile(path: path, format: .xml, entity: nil) }
-        if let entity = mapping?.entity(forFile: path) ?? nativeEntity(ofName: name) {
-            return InputFile(path: path, format: .csv, entity: entity)
-        }
-        throw ExtractError.unknownKind(
-            file: path,
-            reason: "cannot tell which records this CSV file holds: name it "
-                + Entity.allCases.map { "\($0.name)*.csv" }.joined(separator: ", ")
-                + ", or give a mapping whose files: pattern matches it")
     }
 
-    private static func format(ofName name: String) -> InputFormat? {
-        InputFormat(rawValue: (name as NSString).pathExtension.lowercased())
-    }
-
-    private static func nativeEntity(ofName name: String) -> Entity? {
-        let lowercased = name.lowercased()
-        return Entity.allCases.first { lowercased.hasPrefix($0.name) }
-    }
-
-    /// Opens a reader for the records of this file, with the part of the mapping that applies to it.
+    /// Opens a reader for the records of this input, with the part of the mapping that applies to it.
     public func open(mapping: Mapping?, options: CSVOptions) throws -> any RecordSource {
-        let mapping = mapping?.applying(to: path)
+        let mapping = mapping?.applying(to: innerName)
         return switch format {
-        case .csv:
-            try CSVRecordSource(path: path, entity: entity!, mapping: mapping?.entities[entity!], options: options)
-        case .xml:
-            try XMLRecordSource(path: path, mapping: mapping)
+        case .csv: try CSVRecordSource(input: self, entity: entity!, mapping: mapping?.entities[entity!], options: options)
+        case .xml: try XMLRecordSource(input: self, mapping: mapping)
         }
     }
 }

@@ -5,10 +5,11 @@ import XMLStream
 /// elements a mapping names. Elements are matched by local name; prefixes and namespaces are ignored.
 public final class XMLRecordSource: RecordSource {
     public let path: String
-    public var bytesRead: Int { reader.bytesConsumed }
+    public var bytesRead: Int { stream.consumed }
     public private(set) var notes: [String] = []
 
     private let reader: XMLStreamReader
+    private let stream: any ByteStream
     private let mapping: Mapping?
     /// The open elements, by local name.
     private var stack: [String] = []
@@ -31,10 +32,17 @@ public final class XMLRecordSource: RecordSource {
     /// Opens `path`.
     ///
     /// - Throws: `XMLError` when the file cannot be opened.
-    public init(path: String, mapping: Mapping?) throws {
-        self.path = path
+    public convenience init(path: String, mapping: Mapping?) throws {
+        try self.init(input: InputFile(path: path, format: .xml, entity: nil), mapping: mapping)
+    }
+
+    /// Opens the XML input `input` (a file, a compressed file or an archive member).
+    init(input: InputFile, mapping: Mapping?) throws {
+        path = input.name
         self.mapping = mapping
-        reader = try XMLStreamReader(path: path)
+        let stream = try input.openStream()
+        self.stream = stream
+        reader = try XMLStreamReader(name: input.name) { try stream.read(into: $0) }
     }
 
     public func next() throws -> SourceRecord? {

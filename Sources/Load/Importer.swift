@@ -55,14 +55,19 @@ public struct Importer: Sendable {
                 let changes = try Upkeep.catchUpEveryProfile(on: connection)
                 if changes > 0 { logger.info("profiles caught up with the app's own writes", metadata: ["changes": "\(changes)"]) }
             }
-            recorded = try files.map { let (sha256, bytes) = try fingerprint(of: $0.path); return RecordedFile(path: $0.path, sha256: sha256, bytes: bytes) }
+            // One fingerprint per file on disk: an archive is skipped or read as a whole.
+            recorded = try files.map(\.path).uniqued().map { path in
+                let (sha256, bytes) = try fingerprint(of: path)
+                return RecordedFile(path: path, sha256: sha256, bytes: bytes)
+            }
             let seen = options.force ? [] : try record.alreadyImported(recorded.map(\.sha256))
             for index in recorded.indices where seen.contains(recorded[index].sha256) {
                 recorded[index].skipped = true
                 summary.skippedFiles.append(recorded[index].path)
                 logger.notice("skipping a file already imported (use --force to import it again)", metadata: ["file": "\(recorded[index].path)"])
             }
-            let toRead = zip(files, recorded).filter { !$0.1.skipped }.map(\.0)
+            let skippedPaths = Set(recorded.filter(\.skipped).map(\.path))
+            let toRead = files.filter { !skippedPaths.contains($0.path) }
             if options.mode == .backfill {
                 let key = BackfillScheduler.key(recorded.filter { !$0.skipped }.map(\.sha256), options: options)
                 summary.tally = try BackfillScheduler(importer: self, rejects: rejects, runID: record.id)
@@ -103,7 +108,7 @@ public struct Importer: Sendable {
         _ files: [InputFile], on connection: PostgresConnection, rejects: RejectFileWriter, runID: Int64, before: LoadTally
     ) throws -> LoadTally {
         var phase = Phase(logger: logger)
-        func path(_ index: Int) -> String { files.indices.contains(index) ? files[index].path : "?" }
+        func path(_ index: Int) -> String { files.indices.contains(index) ? files[index].name : "?" }
         var tally = before
         tally.add(try StagingArea(connection: connection).deduplicate { "\(path($0)):\($1)" })
         phase.finished("deduplicate")

@@ -29,11 +29,13 @@ struct RowStager {
         var sequence: Int64 = 0
         var rejectedEmails = CopyTextWriter()
         let started = Date()
-        let totalBytes = files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1.path)[.size] as? Int) ?? 0) }
+        let totalBytes = files.map(\.path).uniqued().reduce(0) { total, path in
+            total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+        }
         var bytesBefore = 0
         for (fileIndex, file) in files.enumerated() {
             let source = try file.open(mapping: options.mapping, options: options.csv)
-            var validator = RecordValidator(mapping: options.mapping?.applying(to: file.path), creditPolicy: options.credits)
+            var validator = RecordValidator(mapping: options.mapping?.applying(to: file.innerName), creditPolicy: options.credits)
             defer { bytesBefore += source.bytesRead }
             defer { for note in source.notes { logger.notice("\(note)") } }
             while let record = try source.next() {
@@ -56,7 +58,7 @@ struct RowStager {
                     }
                 }
                 if sequence % 50_000 == 0 {
-                    report(file: file.path, rows: sequence, bytes: bytesBefore + source.bytesRead, of: totalBytes, since: started)
+                    report(file: file.name, rows: sequence, bytes: bytesBefore + source.bytesRead, of: totalBytes, since: started)
                 }
             }
         }

@@ -26,6 +26,7 @@ public final class XMLStreamReader {
     private let reader: OpaquePointer
     private let path: String
     private let errors: ErrorCollector
+    private let input: XMLInput
 
     /// How many bytes of the document the parser has consumed.
     public var bytesConsumed: Int { max(0, Int(xmlTextReaderByteConsumed(reader))) }
@@ -36,13 +37,21 @@ public final class XMLStreamReader {
     /// Opens `path` for reading.
     ///
     /// - Throws: ``XMLError`` with kind `unreadable` when the file cannot be opened.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        let file = try FileDescriptorInput(path: path)
+        try self.init(name: path) { try file.read(into: $0) }
+    }
+
+    /// Reads a document whose bytes `read` supplies (filling its buffer from the start, 0 at the end);
+    /// `name` names it in errors. An error `read` throws ends the document and is rethrown by ``next()``.
+    public init(name: String, read: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) throws {
         Self.installSafeGlobals
-        guard let reader = xmlReaderForFile(path, nil, Self.options) else {
-            throw XMLError(kind: .unreadable, location: SourceLocation(file: path, line: 0), reason: "cannot open the file")
+        input = XMLInput(read: read)
+        guard let reader = xmlReaderForIO(XMLInput.callback, nil, Unmanaged.passUnretained(input).toOpaque(), name, nil, Self.options) else {
+            throw XMLError(kind: .unreadable, location: SourceLocation(file: name, line: 0), reason: "cannot start reading the document")
         }
         self.reader = reader
-        self.path = path
+        self.path = name
         self.errors = ErrorCollector()
         let handler: xmlStructuredErrorFunc = { context, error in
             guard let context, let error else { return }
@@ -68,6 +77,7 @@ public final class XMLStreamReader {
     public func next() throws -> XMLEvent? {
         while true {
             let status = xmlTextReaderRead(reader)
+            if let failure = input.failure { throw failure }
             if let failure = errors.first {
                 throw XMLError(
                     kind: .malformed, location: SourceLocation(file: path, line: failure.line, column: failure.column),
@@ -89,7 +99,7 @@ public final class XMLStreamReader {
                 // libxml2 keeps no line for the DOCTYPE node; it comes before the root, near the start.
                 throw XMLError(
                     kind: .forbiddenConstruct,
-                    location: SourceLocation(file: path, line: lineOfFirst("<!DOCTYPE") ?? currentLine()),
+                    location: SourceLocation(file: path, line: input.lineOfFirst("<!DOCTYPE") ?? currentLine()),
                     reason: "DOCTYPE/entity declarations are not allowed in a CRM export")
             case Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue):
                 throw forbidden("entity reference &\(localName()); is not allowed (only &amp; &lt; &gt; &quot; &apos; and character references are)")
@@ -126,22 +136,6 @@ public final class XMLStreamReader {
             if line > 0 { return line }
         }
         return Int(xmlTextReaderGetParserLineNumber(reader))
-    }
-
-    /// The line of the first occurrence of `marker` in the first megabyte of the file (error paths only).
-    private func lineOfFirst(_ marker: String) -> Int? {
-        guard let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var prefix = [UInt8](repeating: 0, count: 1 << 20)
-        let count = fread(&prefix, 1, prefix.count, file)
-        let needle = Array(marker.utf8)
-        guard count >= needle.count else { return nil }
-        var line = 1
-        for index in 0...(count - needle.count) {
-            if prefix[index] == UInt8(ascii: "\n") { line += 1 }
-            if prefix[index] == needle[0], Array(prefix[index..<(index + needle.count)]) == needle { return line }
-        }
-        return nil
     }
 
     private func forbidden(_ reason: String) -> XMLError {
