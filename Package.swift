@@ -47,11 +47,13 @@ let package = Package(
         ),
         // Stage 2: every record checked and normalized (pure: no database).
         .target(name: "Validate", dependencies: ["Extract", "PipelineCore"], swiftSettings: strictSettings),
+        // The Prometheus text format and the atomic metrics file (--metrics-file).
+        .target(name: "Metrics", dependencies: ["PipelineCore"], swiftSettings: strictSettings),
         // Stages 3–5: staging with COPY, dedupe and checks in SQL, merges, rejects, run records.
         .target(
             name: "Load",
             dependencies: [
-                "Extract", "Validate", "PostgresClient", "PipelineCore", "CRMSchema",
+                "Extract", "Validate", "PostgresClient", "PipelineCore", "CRMSchema", "Metrics",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -79,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "CRMPipelineCLI",
             dependencies: [
-                "PipelineCore", "PostgresClient", "Migrate", "Extract", "Validate", "Load", "Report", "Generate", "Pipeline",
+                "PipelineCore", "PostgresClient", "Migrate", "Extract", "Validate", "Load", "Report", "Generate", "Pipeline", "Metrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -99,7 +101,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore"], swiftSettings: strictSettings),
+        .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore", "Metrics"], swiftSettings: strictSettings),
         .testTarget(
             name: "ValidateTests",
             dependencies: ["Validate", "Extract", "PipelineCore", "TestSupport"],

@@ -56,6 +56,11 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .customLong("chunk-rows"), help: "Backfill: rows per chunk; each chunk commits on its own.")
     var chunkRows = 100_000
 
+    @Option(name: .customLong("metrics-file"), help: ArgumentHelp(
+        "Write the run's outcome for Prometheus' node exporter (textfile collector), replacing the file atomically.",
+        valueName: "path"))
+    var metricsFile: String?
+
     @Option(name: .customLong("move-to"), help: ArgumentHelp(
         "After a successful import, move the input files into this folder (a drop folder's processed/).",
         valueName: "dir"))
@@ -88,6 +93,20 @@ struct ImportCommand: ParsableCommand {
     }
 
     func run() throws {
+        var outcome = ImportOutcome(tally: nil, exitStatus: .ok, seconds: 0)
+        outcome.dryRun = dryRun
+        let started = Date()
+        do {
+            try importFiles(&outcome)
+        } catch {
+            outcome.exitStatus = ExitStatus.of(error)
+            try? ImportMetricsRecorder.record(outcome, since: started, file: metricsFile, prefix: "crm_pipeline_import")
+            throw error
+        }
+        try ImportMetricsRecorder.record(outcome, since: started, file: metricsFile, prefix: "crm_pipeline_import")
+    }
+
+    private func importFiles(_ outcome: inout ImportOutcome) throws {
         try runReportingErrors {
             let logger = options.bootstrapLogging()
             var importOptions = ImportOptions()
@@ -110,6 +129,11 @@ struct ImportCommand: ParsableCommand {
             let importer = Importer(url: options.resolvedDatabaseURL, options: importOptions, logger: logger, progress: progress.update)
             let summary = try importer.run(files: files)
             progress.finish()
+            let paths = files.map(\.path).uniqued()
+            outcome.tally = summary.tally
+            outcome.filesSkipped = summary.skippedFiles.count
+            outcome.filesRead = paths.count - summary.skippedFiles.count
+            outcome.inputBytes = paths.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
             print(ImportSummaryView(summary: summary).text, terminator: "")
             if let moveTo, !dryRun {
                 let moved = try ProcessedFiles.move(files.map(\.path).uniqued(), to: moveTo)

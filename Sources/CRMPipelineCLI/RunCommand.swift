@@ -21,7 +21,29 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Print the resolved steps without running them.")
     var dryRun = false
 
+    @Option(name: .customLong("metrics-file"), help: ArgumentHelp(
+        "Write the pipeline's outcome and its imports' rows for Prometheus' node exporter (textfile collector).",
+        valueName: "path"))
+    var metricsFile: String?
+
     func run() throws {
+        let started = Date(), importsBefore = ImportMetricsRecorder.count
+        do {
+            try runSteps()
+        } catch {
+            if !dryRun {
+                let outcome = ImportMetricsRecorder.combined(since: importsBefore, exitStatus: ExitStatus.of(error))
+                try? ImportMetricsRecorder.record(outcome, since: started, file: metricsFile, prefix: "crm_pipeline_run")
+            }
+            throw error
+        }
+        if !dryRun {
+            let outcome = ImportMetricsRecorder.combined(since: importsBefore, exitStatus: .ok)
+            try ImportMetricsRecorder.record(outcome, since: started, file: metricsFile, prefix: "crm_pipeline_run")
+        }
+    }
+
+    private func runSteps() throws {
         var steps: [PipelineStep] = []
         try runReportingErrors {
             steps = try PipelineDefinition.load(path: file, environment: ProcessInfo.processInfo.environment)

@@ -50,7 +50,7 @@ public struct LoadTally: Sendable, Equatable {
     }
 
     /// The sum of `tallies`.
-    static func sum(_ tallies: [LoadTally]) -> LoadTally {
+    public static func sum(_ tallies: [LoadTally]) -> LoadTally {
         tallies.reduce(into: LoadTally()) { $0.add($1) }
     }
 }
