@@ -61,7 +61,7 @@ let package = Package(
         // Reports (five kinds, five formats) and verify: set-based reads of the CRM tables.
         .target(name: "Report", dependencies: ["PostgresClient", "PipelineCore", "CRMSchema"], swiftSettings: strictSettings),
         // Synthetic exports for demos, tests and benchmarks (crm-pipeline generate).
-        .target(name: "Generate", dependencies: ["PipelineCore"], swiftSettings: strictSettings),
+        .target(name: "Generate", dependencies: ["PipelineCore", "ArchiveStream"], swiftSettings: strictSettings),
         // Pipeline files (run): YAML steps resolved to command lines, with ${VAR} substitution.
         .target(
             name: "Pipeline",

@@ -20,7 +20,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "How many users.")
     var users = 1_000
 
-    @Option(help: "csv (one file per entity) or xml (one crm-export.xml).")
+    @Option(help: "csv (one file per entity), xml (one crm-export.xml) or xlsx (one crm-export.xlsx, a sheet per entity).")
     var format: GenerateOptions.Format = .csv
 
     @Option(help: "The random seed.")
@@ -51,8 +51,11 @@ struct GenerateCommand: ParsableCommand {
         }
         guard (1...600).contains(months) else { throw ValidationError("--months must be between 1 and 600") }
         guard layout != nil || !requiredOnly else { throw ValidationError("--required-only needs --layout") }
-        guard format == .csv || layout == nil || layout == .salesforce else {
+        if let layout, format == .xml, layout != .salesforce {
             throw ValidationError("--format xml with --layout is Salesforce's only (its API writes XML)")
+        }
+        if layout == .salesforce, format == .xlsx {
+            throw ValidationError("--format xlsx with --layout is for hubspot and pipedrive (Salesforce exports CSV or XML)")
         }
     }
 

@@ -29,34 +29,10 @@ public final class CSVRecordSource: RecordSource {
         self.entity = entity
         let path = input.name
         reader = try CSVReader(name: path, options: options, open: input.openStream)
-        let header = reader.header.map { $0.trimmingWhitespace() }
-        var indexes: [Int?] = []
-        for field in entity.fields {
-            let name = mapping?.sourceName(of: field, xml: false) ?? field.name
-            let index = header.firstIndex(of: name)
-            if index == nil, let mapped = mapping?.columns[field], mapping?.constants[field] == nil {
-                let lacks = "\(path) has no column \"\(mapped)\", which the mapping names for \(field)"
-                guard entity.requiredFields.contains(field) else {
-                    notes.append(lacks + ": the field is left empty")
-                    indexes.append(nil)
-                    continue
-                }
-                throw MappingError(
-                    "the mapping names column \"\(mapped)\" for \(field), but \(path) has no such column"
-                        + " (its columns: \(header.joined(separator: ", ")))",
-                    at: mapping?.columnLocations[field] ?? SourceLocation(file: path, line: 1))
-            }
-            indexes.append(index)
-        }
-        columnIndexes = indexes
-        constants = entity.fields.map { mapping?.constants[$0] }
-        for field in entity.requiredFields {
-            let position = entity.index(of: field)!
-            if indexes[position] == nil, constants[position] == nil {
-                throw ExtractError.missingColumn(
-                    file: path, column: mapping?.sourceName(of: field, xml: false) ?? field.name, entity: entity)
-            }
-        }
+        let match = try HeaderMatch(header: reader.header, entity: entity, mapping: mapping, name: path)
+        columnIndexes = match.columnIndexes
+        constants = match.constants
+        notes = match.notes
     }
 
     public func next() throws -> SourceRecord? {

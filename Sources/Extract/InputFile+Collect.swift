@@ -37,8 +37,12 @@ extension InputFile {
     private static func expand(
         _ path: String, format: InputFormat?, mapping: Mapping?, skipped: (String) -> Void
     ) throws -> [InputFile] {
-        guard format == nil, InputName((path as NSString).lastPathComponent) == .archive else {
-            return [try classify(path, format: format, mapping: mapping)]
+        switch (format, InputName((path as NSString).lastPathComponent)) {
+        case (nil, .archive), (.xlsx, _), (nil, .workbook): break
+        default: return [try classify(path, format: format, mapping: mapping)]
+        }
+        if format == .xlsx || InputName((path as NSString).lastPathComponent) == .workbook {
+            return try sheets(of: path, mapping: mapping, skipped: skipped)
         }
         var files: [InputFile] = []
         for member in try ArchiveCatalog.members(of: path) {
@@ -61,6 +65,30 @@ extension InputFile {
         return files
     }
 
+    /// A workbook's sheets: each read as the entity a mapping's `sheet:` names, else the one the sheet's own
+    /// name says (`users`, `job_requests`, …), else the entity of a mapping whose `files:` glob matches the
+    /// workbook (and names no sheet); the other sheets are skipped.
+    private static func sheets(of path: String, mapping: Mapping?, skipped: (String) -> Void) throws -> [InputFile] {
+        let workbookName = (path as NSString).lastPathComponent
+        var files: [InputFile] = []
+        for sheet in try XLSXWorkbook(path: path, withStrings: false).sheets {
+            let bySheet = Entity.allCases.first { mapping?.entities[$0]?.sheet == sheet.name }
+            let byFile = Entity.allCases.first { entity in
+                mapping?.entities[entity].map { $0.sheet == nil && $0.matches(fileName: workbookName) } == true
+            }
+            guard let entity = bySheet ?? nativeEntity(ofName: sheet.name) ?? byFile else {
+                skipped("\(path)!/\(sheet.name)")
+                continue
+            }
+            files.append(InputFile(path: path, format: .xlsx, entity: entity, packaging: .sheet(name: sheet.name, part: sheet.part)))
+        }
+        guard !files.isEmpty else {
+            throw ExtractError.unknownKind(
+                file: path, reason: "no sheet of the workbook holds CRM records: name a sheet users, job_requests, …, or map it with sheet: in a mapping")
+        }
+        return files
+    }
+
     /// Classifies one file that is not an archive.
     public static func classify(_ path: String, format: InputFormat?, mapping: Mapping?) throws -> InputFile {
         let name = (path as NSString).lastPathComponent
@@ -72,6 +100,8 @@ extension InputFile {
             (packaging, innerName, detected) = (.compressed, inner, innerFormat)
         case .plain(let plainFormat):
             (packaging, innerName, detected) = (.plain, name, plainFormat)
+        case .workbook:
+            (packaging, innerName, detected) = (.plain, name, .xlsx)
         case .excel97:
             throw ExtractError.unsupportedFormat(
                 file: path, reason: "old binary Excel files (.xls) are not read: save or export the sheet as .xlsx or .csv")

@@ -7,6 +7,8 @@ enum InputName: Equatable {
     /// A compressed file; `inner` is its name without the compression extension (`users.csv`).
     case compressed(inner: String, InputFormat)
     case archive
+    /// An XLSX workbook (a zip of XML parts): its sheets are the inputs.
+    case workbook
     /// An old binary Excel workbook, which is refused with advice.
     case excel97
     case other
@@ -22,9 +24,11 @@ enum InputName: Equatable {
         } else if Self.compressions.contains(extensionName) {
             let inner = (name as NSString).deletingPathExtension
             let innerExtension = (inner.lowercased() as NSString).pathExtension
-            self = InputFormat(rawValue: innerExtension).map { .compressed(inner: inner, $0) } ?? .other
-        } else if let format = InputFormat(rawValue: extensionName) {
+            self = ["csv", "xml"].contains(innerExtension) ? .compressed(inner: inner, InputFormat(rawValue: innerExtension)!) : .other
+        } else if ["csv", "xml"].contains(extensionName), let format = InputFormat(rawValue: extensionName) {
             self = .plain(format)
+        } else if extensionName == "xlsx" {
+            self = .workbook
         } else if extensionName == "xls" {
             self = .excel97
         } else {

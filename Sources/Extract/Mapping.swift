@@ -12,7 +12,7 @@ public struct Mapping: Sendable {
         public var files: [String] = []
 
         /// Whether a file named `name` (no folder) is one of this entity's files.
-        func matches(fileName name: String) -> Bool {
+        public func matches(fileName name: String) -> Bool {
             files.contains { fnmatch($0, name, 0) == 0 }
         }
         /// Our field → the file's column (CSV), element or `@attribute` (XML).
@@ -25,6 +25,8 @@ public struct Mapping: Sendable {
         public var constants: [Field: String] = [:]
         /// XML only: the local name of the record element.
         public var record: String?
+        /// XLSX only: the name of the sheet that holds this entity's records.
+        public var sheet: String?
         /// Where each `columns` entry is written, for messages.
         public var columnLocations: [Field: SourceLocation] = [:]
 

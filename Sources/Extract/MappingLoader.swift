@@ -4,7 +4,7 @@ import Yams
 
 /// Reads a mapping file (YAML, SPEC §4.1) and checks every name in it, reporting errors with their line.
 public enum MappingLoader {
-    private static let entityKeys: Set<String> = ["files", "columns", "date_formats", "timezone", "constants", "record"]
+    private static let entityKeys: Set<String> = ["files", "columns", "date_formats", "timezone", "constants", "record", "sheet"]
 
     /// Loads and checks the mapping at `path`.
     ///
@@ -79,6 +79,8 @@ public enum MappingLoader {
                 for (field, constant, _) in try fieldPairs(value, entity: entity, path: path) {
                     result.constants[field] = constant
                 }
+            case "sheet":
+                result.sheet = try scalar(value, path: path, what: "the name of a sheet of an XLSX workbook")
             default:  // "record"
                 result.record = try scalar(value, path: path, what: "the local name of the record element")
             }

@@ -17,9 +17,11 @@ public enum ContactLayout: String, Sendable, CaseIterable {
     /// The file name the CRM gives the export (the shipped mapping's `files:` glob matches it).
     func fileName(format: GenerateOptions.Format) -> String {
         switch (self, format) {
+        case (.hubspot, .xlsx): "hubspot-contacts.xlsx"
         case (.hubspot, _): "hubspot-contacts.csv"
-        case (.salesforce, .csv): "Contact.csv"
         case (.salesforce, .xml): "salesforce-contacts.xml"
+        case (.salesforce, _): "Contact.csv"
+        case (.pipedrive, .xlsx): "pipedrive-persons.xlsx"
         case (.pipedrive, _): "pipedrive-persons.csv"
         }
     }
@@ -39,6 +41,20 @@ public enum ContactLayout: String, Sendable, CaseIterable {
              "Person - Person created", "Person - Update time"]
         }
     }
+
+    /// In a workbook: the columns Excel holds as dates, and the ones it holds as numbers.
+    var dateColumns: [String: KeyPath<Contact, Date>] {
+        switch self {
+        case .hubspot: ["Create Date": \.created]
+        case .salesforce: ["CreatedDate": \.created, "LastModifiedDate": \.updated]
+        case .pipedrive: ["Person - Person created": \.created, "Person - Update time": \.updated]
+        }
+    }
+
+    var numberColumns: Set<String> { ["Record ID", "Person - ID"] }
+
+    /// The sheet of a workbook export.
+    var sheetName: String { self == .pipedrive ? "Persons" : "Contacts" }
 
     /// The one column an export needs: the email.
     var emailColumn: String {

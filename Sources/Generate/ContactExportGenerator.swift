@@ -18,6 +18,7 @@ public struct ContactExportGenerator {
     @discardableResult
     public func run() throws -> [String: Int] {
         try FileManager.default.createDirectory(atPath: options.out, withIntermediateDirectories: true)
+        if options.format == .xlsx { return try writeWorkbook() }
         let path = options.out + "/" + layout.fileName(format: options.format)
         guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
             throw GenerateError.cannotWrite(path)
@@ -26,18 +27,9 @@ public struct ContactExportGenerator {
         let columns = requiredOnly ? [layout.emailColumn] : layout.columns
         let xml = layout == .salesforce && options.format == .xml
         var text = xml ? Self.xmlHead : Self.csvLine(columns)
-        var random = SeededGenerator(seed: options.seed)
-        let end = 1_767_225_599  // 2025-12-31T23:59:59Z
-        let span = options.months * 2_626_560  // 30.4 days a month
+        var contacts = ContactSequence(options: options)
         for number in 0..<options.users {
-            let created = end - span + random.below(span)
-            let contact = Contact(
-                number: number, email: "contact\(number)@\(random.pick(SampleVocabulary.domains))",
-                first: random.pick(SampleVocabulary.firstNames), last: random.pick(SampleVocabulary.lastNames),
-                phone: "+\(random.below(90) + 1) \(random.below(900_000_000) + 100_000_000)",
-                company: random.pick(SampleVocabulary.companies), title: random.pick(SampleVocabulary.jobTitles),
-                created: Date(timeIntervalSince1970: TimeInterval(created)),
-                updated: Date(timeIntervalSince1970: TimeInterval(min(created + random.below(86_400 * 30), end))))
+            let contact = contacts.next(number)
             let all = Dictionary(uniqueKeysWithValues: zip(layout.columns, layout.values(of: contact, row: number)))
             let values = columns.map { all[$0] ?? "" }
             text += xml ? Self.xmlRecord(columns, values) : Self.csvLine(values)
@@ -48,6 +40,26 @@ public struct ContactExportGenerator {
         }
         if xml { text += "</result></queryResponse>\n" }
         try file.write(contentsOf: Data(text.utf8))
+        return ["users": options.users]
+    }
+
+    /// The export as an XLSX workbook of one sheet: dates as date cells, ids as numbers.
+    private func writeWorkbook() throws -> [String: Int] {
+        let writer = XLSXWriter(folder: options.out)
+        let sheet = try writer.addSheet(layout.sheetName)
+        let columns = requiredOnly ? [layout.emailColumn] : layout.columns
+        try writer.append(columns.map { .shared($0) }, to: sheet)
+        var contacts = ContactSequence(options: options)
+        for number in 0..<options.users {
+            let contact = contacts.next(number)
+            let all = Dictionary(uniqueKeysWithValues: zip(layout.columns, layout.values(of: contact, row: number)))
+            try writer.append(columns.map { column -> XLSXWriter.Cell? in
+                if let date = layout.dateColumns[column] { return .date(contact[keyPath: date]) }
+                guard let value = all[column], !value.isEmpty else { return nil }
+                return layout.numberColumns.contains(column) ? .number(value) : .inline(value)
+            }, to: sheet)
+        }
+        try writer.finish(to: options.out + "/" + layout.fileName(format: .xlsx))
         return ["users": options.users]
     }
 
@@ -67,5 +79,29 @@ public struct ContactExportGenerator {
         "<records xsi:type=\"sf:Contact\"><sf:type>Contact</sf:type>"
             + zip(columns, values).filter { !$0.1.isEmpty }.map { "<sf:\($0.0)>\(ExportSink.xmlText($0.1))</sf:\($0.0)>" }.joined()
             + "</records>\n"
+    }
+}
+
+/// The contacts of a seed, the same in every layout.
+struct ContactSequence {
+    private var random: SeededGenerator
+    private let months: Int
+
+    init(options: GenerateOptions) {
+        random = SeededGenerator(seed: options.seed)
+        months = options.months
+    }
+
+    mutating func next(_ number: Int) -> Contact {
+        let end = 1_767_225_599  // 2025-12-31T23:59:59Z
+        let span = months * 2_626_560  // 30.4 days a month
+        let created = end - span + random.below(span)
+        return Contact(
+            number: number, email: "contact\(number)@\(random.pick(SampleVocabulary.domains))",
+            first: random.pick(SampleVocabulary.firstNames), last: random.pick(SampleVocabulary.lastNames),
+            phone: "+\(random.below(90) + 1) \(random.below(900_000_000) + 100_000_000)",
+            company: random.pick(SampleVocabulary.companies), title: random.pick(SampleVocabulary.jobTitles),
+            created: Date(timeIntervalSince1970: TimeInterval(created)),
+            updated: Date(timeIntervalSince1970: TimeInterval(min(created + random.below(86_400 * 30), end))))
     }
 }

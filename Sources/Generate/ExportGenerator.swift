@@ -3,7 +3,7 @@ import PipelineCore
 
 /// What `crm-pipeline generate` writes.
 public struct GenerateOptions: Sendable {
-    public enum Format: String, Sendable, CaseIterable { case csv, xml }
+    public enum Format: String, Sendable, CaseIterable { case csv, xml, xlsx }
 
     public var users = 1_000
     public var format = Format.csv
@@ -38,7 +38,8 @@ public struct ExportGenerator {
     @discardableResult
     public func run() throws -> [String: Int] {
         try FileManager.default.createDirectory(atPath: options.out, withIntermediateDirectories: true)
-        let sink = try ExportSink(folder: options.out, format: options.format)
+        let sink: any RowSink = options.format == .xlsx
+            ? try WorkbookSink(folder: options.out) : try ExportSink(folder: options.out, format: options.format)
         var random = SeededGenerator(seed: options.seed)
         let end = Date(timeIntervalSince1970: 1_767_225_599)  // 2025-12-31T23:59:59Z
         let span = Double(options.months) * 30.4 * 86_400
@@ -100,7 +101,7 @@ public struct ExportGenerator {
         return try sink.finish()
     }
 
-    private func writeBadRow(_ reason: RejectReason, email: String, user: Int, credits: Int, sink: ExportSink, stamp: String) throws {
+    private func writeBadRow(_ reason: RejectReason, email: String, user: Int, credits: Int, sink: any RowSink, stamp: String) throws {
         switch reason {
         case .invalidEmail:
             try sink.write(.users, ["not-an-email-\(user)", "C-bad", "Bad", "Email", "", stamp, stamp])

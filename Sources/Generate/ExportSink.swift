@@ -37,7 +37,7 @@ final class ExportSink {
         switch format {
         case .csv:
             line = values.map(CSVField.quoted).joined(separator: ",") + "\n"
-        case .xml:
+        case .xml, .xlsx:  // (an .xlsx export goes through WorkbookSink)
             let fields = zip(entity.loadedFields, values).filter { !$0.1.isEmpty }
                 .map { "<\($0.0.xmlName)>\(Self.xmlText($0.1))</\($0.0.xmlName)>" }.joined()
             line = "    <\(entity.xmlRecord)>\(fields)</\(entity.xmlRecord)>\n"

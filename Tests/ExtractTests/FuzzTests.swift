@@ -1,3 +1,4 @@
+import ArchiveStream
 import Extract
 import Foundation
 import PipelineCore
@@ -89,6 +90,43 @@ struct FuzzTests {
             } else {
                 let extract = try #require(error as? ExtractError, "case \(index): \(error)")
                 #expect([ExitStatus.dataError, .usage].contains(extract.exitStatus), "case \(index): \(extract)")
+            }
+        }
+    }
+
+    /// Valid packed exports to mutate: a zip of the CSV and XML samples, a gzip CSV, a tar.gz and a workbook.
+    static func packedOriginals() throws -> [(name: String, bytes: [UInt8])] {
+        let csv = sample("samples/csv/recordings.csv"), users = sample("samples/csv/users.csv"), xml = sample("samples/xml/crm-export-2024-06.xml")
+        let paths = [
+            try Packs.archive("export.zip", .zip(), [("users.csv", users), ("recordings.csv", csv), ("export.xml", xml)]),
+            try Packs.archive("recordings.csv.gz", .single(.gzip), [("recordings.csv", csv)]),
+            try Packs.archive("export.tar.gz", .tar(.gzip), [("crm/users.csv", users), ("crm/recordings.csv", csv)]),
+            try Workbook.make([("users", """
+                <row r="1"><c t="inlineStr"><is><t>email</t></is></c><c t="inlineStr"><is><t>created_at</t></is></c></row>
+                <row r="2"><c t="inlineStr"><is><t>a@x.io</t></is></c><c s="1"><v>45306.5</v></c></row>
+                """)]),
+        ]
+        return try paths.map { ((($0 as NSString).lastPathComponent), [UInt8](try Data(contentsOf: URL(fileURLWithPath: $0)))) }
+    }
+
+    @Test("mutated archives, compressed files and workbooks end in records or a refusal naming the file, never an internal error")
+    func packed() throws {
+        var mutator = Mutator(random: 7)
+        for original in try Self.packedOriginals() {
+            for index in 0..<max(Self.count / 3, 10) {
+                let path = TestFiles.write(mutator.mutate(original.bytes, xml: false), name: original.name)
+                do {
+                    for file in try InputFile.collect([path], format: nil, mapping: nil) {
+                        let source = try file.open(mapping: nil, options: CSVOptions(maxFieldBytes: 100_000, maxRecordBytes: 400_000))
+                        while try source.next() != nil {}
+                    }
+                } catch let error as any UserFacingError {
+                    #expect([ExitStatus.dataError, .usage, .noInput].contains(error.exitStatus), "\(original.name) case \(index): \(error)")
+                    #expect(error.description.hasPrefix(path), "\(original.name) case \(index): \(error)")
+                } catch {
+                    Issue.record("\(original.name) case \(index) ended in an error that is not the user's: \(error)")
+                }
+                try? FileManager.default.removeItem(atPath: path)
             }
         }
     }

@@ -18,6 +18,8 @@ struct ForeignExportTests {
         Case(layout: "salesforce", format: "csv", mapping: "salesforce-contacts.yml"),
         Case(layout: "salesforce", format: "xml", mapping: "salesforce-contacts.yml"),
         Case(layout: "pipedrive", format: "csv", mapping: "pipedrive-persons.yml"),
+        Case(layout: "hubspot", format: "xlsx", mapping: "hubspot-contacts.yml"),
+        Case(layout: "pipedrive", format: "xlsx", mapping: "pipedrive-persons.yml"),
     ]
 
     static func load(_ exportCase: Case, requiredOnly: Bool, into database: TestDatabase) throws -> CommandLineRunner.Outcome {

@@ -46,12 +46,17 @@ struct PackedInputTests {
         }
     }
 
-    @Test("loose CSV, gzip files, one zip and one tar.gz end in identical tables and the same rejects, named by member")
+    @Test("loose CSV, gzip files, one zip, one tar.gz and an XLSX workbook end in identical tables and the same rejects, named by member or sheet")
     func sameTables() throws {
         let source = NSTemporaryDirectory() + "crm-packed-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: source) }
         try Self.generate(into: source)
         let loose = try Self.load(source)
+        let workbook = try CommandLineRunner.run(["generate", "--users", "300", "--seed", "11", "--format", "xlsx", "--out", source + "-xlsx"])
+        #expect(workbook.status == 0, "\(workbook.standardError)")
+        let sheets = try Self.load(source + "-xlsx")
+        #expect(sheets.fingerprint == loose.fingerprint, "xlsx")
+        #expect(sheets.rejects == loose.rejects.map { $0.replacingOccurrences(of: ".csv:", with: ":") }.sorted(), "xlsx")
         #expect(!loose.rejects.isEmpty, "the export has bad rows")
         for form in ["gz", "zip", "tar.gz"] {
             let packed = try Self.load(try Self.pack(source, as: form))
