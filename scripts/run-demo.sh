@@ -32,6 +32,11 @@ import_sample native-csv samples/csv
 import_sample native-xml samples/xml
 import_sample hubspot samples/hubspot --mapping pipelines/mappings/hubspot-contacts.yml
 import_sample salesforce samples/salesforce --mapping pipelines/mappings/salesforce-contacts.yml
+# Exports as CRMs and operators hand them out (made by `generate`, see samples/README.md): a Salesforce
+# Data Export zip (Contact.csv is read, Account.csv skipped), a HubSpot XLSX workbook, gzipped CSV files.
+import_sample salesforce-export samples/salesforce-export --mapping pipelines/mappings/salesforce-contacts.yml
+import_sample hubspot-xlsx samples/hubspot-xlsx --mapping pipelines/mappings/hubspot-contacts.yml
+import_sample compressed samples/compressed
 
 # The samples are from May 2024 (a report covers the last complete month unless told otherwise).
 step report summary --month 2024-05

@@ -44,6 +44,9 @@ struct GenerateCommand: ParsableCommand {
     @Flag(name: .customLong("required-only"), help: "With --layout: only the email column.")
     var requiredOnly = false
 
+    @Option(help: "Pack the files written: gz (each gzipped), zip or tar.gz (one archive).")
+    var pack: GenerateOptions.Packing?
+
     func validate() throws {
         guard users >= 0 else { throw ValidationError("--users must be 0 or more") }
         guard (0...1).contains(duplicates), (0...1).contains(badRows) else {
@@ -69,6 +72,7 @@ struct GenerateCommand: ParsableCommand {
             options.duplicates = duplicates
             options.badRows = badRows
             options.months = months
+            options.pack = pack
             let counts = try layout.map { try ContactExportGenerator(options: options, layout: $0, requiredOnly: requiredOnly).run() }
                 ?? ExportGenerator(options: options).run()
             let total = counts.values.reduce(0, +)
@@ -79,3 +83,4 @@ struct GenerateCommand: ParsableCommand {
 
 extension GenerateOptions.Format: ExpressibleByArgument {}
 extension ContactLayout: ExpressibleByArgument {}
+extension GenerateOptions.Packing: ExpressibleByArgument {}

@@ -14,11 +14,40 @@ public struct ContactExportGenerator {
         self.requiredOnly = requiredOnly
     }
 
-    /// Writes the file and returns the number of contacts (`users`).
+    /// Writes the file (and, for Salesforce's Data Export, its `Account.csv` beside it), packed as
+    /// `options.pack` says, and returns the number of contacts (`users`).
     @discardableResult
     public func run() throws -> [String: Int] {
         try FileManager.default.createDirectory(atPath: options.out, withIntermediateDirectories: true)
-        if options.format == .xlsx { return try writeWorkbook() }
+        let counts = options.format == .xlsx ? try writeWorkbook() : try writeText()
+        var names = [layout.fileName(format: options.format)]
+        if layout == .salesforce, options.format == .csv {
+            try writeAccounts()
+            names.append("Account.csv")
+        }
+        if let packing = options.pack {
+            // Salesforce names its weekly export WE_<org id>_<part>.zip.
+            let archive = layout == .salesforce ? "WE_00D000000000001EAA_1" : "\(layout.rawValue)-export"
+            try ExportPacker.pack(names, in: options.out, as: packing, archiveName: archive)
+        }
+        return counts
+    }
+
+    /// Salesforce's Data Export holds every object; `Account.csv` stands for the ones a CRM import skips.
+    private func writeAccounts() throws {
+        var text = Self.csvLine(["Id", "IsDeleted", "Name", "Type", "CreatedDate"])
+        var contacts = ContactSequence(options: options)
+        for number in 0..<options.users {
+            let contact = contacts.next(number)
+            text += Self.csvLine([contact.salesforceID("001"), "false", contact.company, "Customer",
+                                  ContactLayout.format(contact.created, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")])
+        }
+        guard FileManager.default.createFile(atPath: options.out + "/Account.csv", contents: Data(text.utf8)) else {
+            throw GenerateError.cannotWrite(options.out + "/Account.csv")
+        }
+    }
+
+    private func writeText() throws -> [String: Int] {
         let path = options.out + "/" + layout.fileName(format: options.format)
         guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
             throw GenerateError.cannotWrite(path)

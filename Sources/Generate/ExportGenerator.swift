@@ -16,6 +16,14 @@ public struct GenerateOptions: Sendable {
     /// Dates spread over this many months, ending with December 2025 (fixed, so that a seed always
     /// gives the same bytes).
     public var months = 12
+    /// Packs the written files afterwards: each gzipped, or all in one zip or tar.gz.
+    public var pack: Packing?
+
+    /// How `generate --pack` packs the files it wrote.
+    public enum Packing: String, Sendable, CaseIterable {
+        case gz, zip
+        case tarGz = "tar.gz"
+    }
 
     public init() {}
 }
@@ -34,9 +42,24 @@ public struct ExportGenerator {
         self.options = options
     }
 
-    /// Writes the files and returns the number of rows per entity, good and bad.
+    /// The files ``run()`` writes, by name.
+    var fileNames: [String] {
+        switch options.format {
+        case .csv: Entity.allCases.map { "\($0.name).csv" }
+        case .xml: ["crm-export.xml"]
+        case .xlsx: ["crm-export.xlsx"]
+        }
+    }
+
+    /// Writes the files (packed as `options.pack` says) and returns the number of rows per entity, good and bad.
     @discardableResult
     public func run() throws -> [String: Int] {
+        let counts = try write()
+        if let packing = options.pack { try ExportPacker.pack(fileNames, in: options.out, as: packing, archiveName: "crm-export") }
+        return counts
+    }
+
+    private func write() throws -> [String: Int] {
         try FileManager.default.createDirectory(atPath: options.out, withIntermediateDirectories: true)
         let sink: any RowSink = options.format == .xlsx
             ? try WorkbookSink(folder: options.out) : try ExportSink(folder: options.out, format: options.format)

@@ -75,4 +75,36 @@ struct GenerateTests {
             #expect(try CommandLineRunner.run(["verify", "--database-url", database.url]).status == 0)
         }
     }
+
+    @Test("the generated samples are byte for byte what their commands write (samples/README.md)", arguments: [
+        ("hubspot-xlsx", ["--layout", "hubspot", "--format", "xlsx", "--users", "12", "--seed", "2024"]),
+        ("salesforce-export", ["--layout", "salesforce", "--users", "12", "--seed", "2024", "--pack", "zip"]),
+        ("compressed", ["--users", "30", "--seed", "2024", "--pack", "gz"]),
+    ])
+    func samplesAreGenerated(folder: String, arguments: [String]) throws {
+        let out = NSTemporaryDirectory() + "crm-samples-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let outcome = try CommandLineRunner.run(["generate"] + arguments + ["--out", out])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let sample = SharedFolder.projectRoot + "/samples/" + folder
+        let names = try FileManager.default.contentsOfDirectory(atPath: sample).sorted()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == names)
+        for name in names {
+            #expect(FileManager.default.contents(atPath: "\(out)/\(name)") == FileManager.default.contents(atPath: "\(sample)/\(name)"), "\(name)")
+        }
+    }
+
+    @Test("--pack gz, zip and tar.gz give the files that import like the loose ones")
+    func packing() throws {
+        let base = NSTemporaryDirectory() + "crm-pack-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        for pack in ["gz", "zip", "tar.gz"] {
+            let outcome = try CommandLineRunner.run(["generate", "--users", "20", "--pack", pack, "--out", "\(base)/\(pack)"])
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: base + "/gz").sorted() == [
+            "job_requests.csv.gz", "payments.csv.gz", "recordings.csv.gz", "resumes.csv.gz", "users.csv.gz"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: base + "/zip") == ["crm-export.zip"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: base + "/tar.gz") == ["crm-export.tar.gz"])
+    }
 }
