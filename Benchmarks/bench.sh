@@ -34,6 +34,7 @@ timed() {  # timed COMMAND…: prints wall seconds
 "$bin" generate --users "$small" --bad-rows 0 --duplicates 0 --seed 20261125 --out "$work/small" >/dev/null
 rows=$(( $(cat "$work"/data/*.csv | wc -l) - 5 ))
 declare -A result
+declare -A big_disk
 
 # The floor: psql \copy into plain text tables with no constraints.
 db=$(fresh bench_floor)
@@ -135,6 +136,29 @@ count_s=$(timed psql -X -q -d "$db" -c 'SELECT (SELECT count(*) FROM "digital_re
 summary_s=$(timed "$bin" report summary --month 2025-06 --database-url "$db" --format json)
 users_s=$(timed "$bin" report users --top 100 --month 2025-06 --database-url "$db" --format json)
 
+# Input forms (issue 17): the same export loose, gzipped, zipped, as a tar.gz and as an XLSX workbook, every
+# record read as the import reads it (extract only), each in its own process for its peak memory; then a
+# ~1 GB export gzipped and zipped, for memory.
+reader="$(swift build -c "$configuration" --show-bin-path)/extract-benchmark"
+loose_bytes=$(cat "$work"/data/*.csv | wc -c)
+declare -A form
+form[csv]=$("$reader" read "$work/data")
+for pack in gz zip tar.gz; do
+    "$bin" generate --users "$users" --bad-rows 0 --duplicates 0 --seed 20261125 --pack "$pack" --out "$work/form-$pack" >/dev/null
+    form[$pack]=$("$reader" read "$work/form-$pack")
+done
+"$bin" generate --users "$users" --bad-rows 0 --duplicates 0 --seed 20261125 --format xlsx --out "$work/form-xlsx" >/dev/null
+form[xlsx]=$("$reader" read "$work/form-xlsx")
+big_users=$((users * 11))
+declare -A big
+for pack in gz zip; do
+    "$bin" generate --users "$big_users" --bad-rows 0 --duplicates 0 --seed 1 --pack "$pack" --out "$work/big-$pack" >/dev/null
+    big[$pack]=$("$reader" read "$work/big-$pack")
+    big_disk[$pack]=$(du -sh "$work/big-$pack" | cut -f1)
+    rm -rf "$work/big-$pack"
+done
+big_bytes=$(( loose_bytes * 11 ))
+
 # Peak memory of the import at two sizes, 10x apart.
 peak() {
     if [ -x /usr/bin/time ]; then
@@ -173,6 +197,21 @@ goal() {
     line "row by row, one INSERT per row, autocommit ($rbr_rows-row sample)" "${result[rbr]}" "$rbr_rows"
     echo
     echo "Extract ($extract_mb MB CSV): $(echo "$extract" | tr '\n' ';' | sed 's/  */ /g')"
+    echo
+    echo "Input forms of the same export ($(calc "$loose_bytes / 1048576" 0) MB of CSV), every record read as the import reads it (extract only; MB/s of the CSV they hold):"
+    echo
+    echo "| form | files on disk | seconds | MB/s | × loose CSV | peak RSS |"
+    echo "|---|---|---|---|---|---|"
+    for name in csv gz zip tar.gz xlsx; do
+        read -r _ seconds rss <<<"${form[$name]}"
+        dir="$work/form-$name"; [ "$name" = csv ] && dir="$work/data"
+        printf '| %s | %s | %s | %s | %s | %s MB |\n' "$name" "$(du -sh "$dir" | cut -f1)" "$seconds" \
+            "$(calc "$loose_bytes / 1048576 / $seconds" 1)" "$(calc "$(echo "${form[csv]}" | cut -d' ' -f2) / $seconds" 2)" "$rss"
+    done
+    echo
+    printf 'A ~%s MB export (%s users): gzipped (%s on disk) read in %s s with a peak RSS of %s MB; zipped (%s) in %s s, %s MB.\n' \
+        "$(calc "$big_bytes / 1048576" 0)" "$big_users" "${big_disk[gz]}" "$(echo "${big[gz]}" | cut -d' ' -f2)" "$(echo "${big[gz]}" | cut -d' ' -f3)" \
+        "${big_disk[zip]}" "$(echo "${big[zip]}" | cut -d' ' -f2)" "$(echo "${big[zip]}" | cut -d' ' -f3)"
     echo
     echo "Reports on the nightly database: count(*) over 4 tables ${count_s} s; report summary ${summary_s} s ($(calc "$summary_s / $count_s" 1)×); report users --top 100 ${users_s} s ($(calc "$users_s / $count_s" 1)×)."
     echo

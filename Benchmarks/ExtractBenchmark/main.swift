@@ -1,14 +1,28 @@
 // Measures the CSV reader's throughput against a plain byte-scanning loop over the same file, in one run.
 //
 //   swift run -c release extract-benchmark [SIZE_MB] [FILE]
+//   swift run -c release extract-benchmark read PATH…
 //
 // Writes a typical recordings export of SIZE_MB (default 200) to FILE (default a temporary file), then
 // reads it three times: a loop that only counts line feeds (the floor), the CSV reader (fields, no
 // strings), and the CSV record source (every field as a String, as the import uses it). Prints MB/s,
-// the ratio to the loop, and the process's peak resident memory.
+// the ratio to the loop, and the process's peak resident memory. With `read`, reads every record of the
+// inputs at PATH (folders, compressed files, archives, workbooks) as the import does and prints
+// `records seconds peak-MB` (make bench compares the input forms of one export with it).
 import Extract
 import Foundation
 import PipelineCore
+
+if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "read" {
+    let start = Date()
+    var records = 0
+    for file in try InputFile.collect(Array(CommandLine.arguments.dropFirst(2)), format: nil, mapping: nil) {
+        let source = try file.open(mapping: nil, options: CSVOptions())
+        while try source.next() != nil { records += 1 }
+    }
+    print(records, String(format: "%.3f", Date().timeIntervalSince(start)), peakResidentMB())
+    exit(0)
+}
 
 let sizeMB = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 200 : 200
 let path = CommandLine.arguments.count > 2

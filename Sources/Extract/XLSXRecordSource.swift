@@ -5,7 +5,7 @@ import PipelineCore
 /// number (`book.xlsx!/Contacts:12`).
 public final class XLSXRecordSource: RecordSource {
     public let path: String
-    public var bytesRead: Int { 0 }
+    public var bytesRead: Int { rows.consumed }
     public let entity: Entity
     public private(set) var notes: [String] = []
 

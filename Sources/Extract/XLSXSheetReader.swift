@@ -11,6 +11,7 @@ final class XLSXSheetReader {
     }
 
     private let reader: XMLStreamReader
+    private let stream: any ByteStream
     private let workbook: XLSXWorkbook
     /// The date pattern to write a date cell of each column with.
     private let datePatterns: (Int) -> String
@@ -20,8 +21,11 @@ final class XLSXSheetReader {
     init(workbook: XLSXWorkbook, part: String, datePatterns: @escaping (Int) -> String) throws {
         self.workbook = workbook
         self.datePatterns = datePatterns
-        reader = try workbook.xmlReader(part)
+        (reader, stream) = try workbook.xmlReader(part)
     }
+
+    /// Bytes of the workbook file read so far for this sheet.
+    var consumed: Int { stream.consumed }
 
     /// The next row with at least one cell, or `nil` at the end of the sheet.
     func next() throws -> Row? {

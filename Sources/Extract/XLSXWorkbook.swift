@@ -44,15 +44,16 @@ struct XLSXWorkbook {
         if withStrings, parts.contains("xl/sharedStrings.xml") { try readSharedStrings() }
     }
 
-    /// A streaming reader of the part `part`, named `workbook.xlsx!/part` in errors.
-    func xmlReader(_ part: String) throws -> XMLStreamReader {
+    /// A streaming reader of the part `part`, named `workbook.xlsx!/part` in errors, and its byte stream
+    /// (for progress).
+    func xmlReader(_ part: String) throws -> (reader: XMLStreamReader, stream: any ByteStream) {
         let stream = try ArchiveMemberStream(path: path, kind: .archive, member: part, name: "\(path)!/\(part)")
-        return try XMLStreamReader(name: "\(path)!/\(part)") { try stream.read(into: $0) }
+        return (try XMLStreamReader(name: "\(path)!/\(part)") { try stream.read(into: $0) }, stream)
     }
 
     /// Calls `element` with the local name and attributes of every start tag of `part`.
     private func read(_ part: String, _ element: (String, [String: String]) throws -> Void) throws {
-        let reader = try xmlReader(part)
+        let reader = try xmlReader(part).reader
         while let event = try reader.next() {
             if case .start(let name, let attributes, _, _) = event { try element(name, attributes) }
         }
@@ -63,7 +64,7 @@ struct XLSXWorkbook {
         var inCellFormats = false
         var index = 0
         var styles: Set<Int> = []
-        let reader = try xmlReader("xl/styles.xml")
+        let reader = try xmlReader("xl/styles.xml").reader
         while let event = try reader.next() {
             switch event {
             case .start("numFmt", let attributes, _, _):
@@ -84,7 +85,7 @@ struct XLSXWorkbook {
     private mutating func readSharedStrings() throws {
         var strings: [String] = []
         var current = "", inText = false, phonetic = 0
-        let reader = try xmlReader("xl/sharedStrings.xml")
+        let reader = try xmlReader("xl/sharedStrings.xml").reader
         while let event = try reader.next() {
             switch event {
             case .start("si", _, _, _): current = ""

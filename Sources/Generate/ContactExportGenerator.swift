@@ -14,14 +14,15 @@ public struct ContactExportGenerator {
         self.requiredOnly = requiredOnly
     }
 
-    /// Writes the file (and, for Salesforce's Data Export, its `Account.csv` beside it), packed as
+    /// Writes the file (and, in Salesforce's Data Export zip, an `Account.csv` beside it), packed as
     /// `options.pack` says, and returns the number of contacts (`users`).
     @discardableResult
     public func run() throws -> [String: Int] {
         try FileManager.default.createDirectory(atPath: options.out, withIntermediateDirectories: true)
         let counts = options.format == .xlsx ? try writeWorkbook() : try writeText()
         var names = [layout.fileName(format: options.format)]
-        if layout == .salesforce, options.format == .csv {
+        // The Data Export zip holds every object; Account.csv stands for the ones a CRM import skips.
+        if layout == .salesforce, options.format == .csv, options.pack == .zip || options.pack == .tarGz {
             try writeAccounts()
             names.append("Account.csv")
         }
@@ -33,7 +34,7 @@ public struct ContactExportGenerator {
         return counts
     }
 
-    /// Salesforce's Data Export holds every object; `Account.csv` stands for the ones a CRM import skips.
+    /// `Account.csv`: an account per contact.
     private func writeAccounts() throws {
         var text = Self.csvLine(["Id", "IsDeleted", "Name", "Type", "CreatedDate"])
         var contacts = ContactSequence(options: options)

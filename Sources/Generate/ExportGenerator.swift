@@ -68,9 +68,7 @@ public struct ExportGenerator {
         let span = Double(options.months) * 30.4 * 86_400
         var badIndex = 0
         func stamp(_ date: Date) -> String {
-            let formatter = ISO8601DateFormatter()
-            formatter.timeZone = TimeZone(secondsFromGMT: [0, -5 * 3_600, 3_600, 9 * 3_600][Int(date.timeIntervalSince1970) % 4])
-            return formatter.string(from: date)
+            Timestamp.format(date, offset: [0, -5 * 3_600, 3_600, 9 * 3_600][Int(date.timeIntervalSince1970) % 4])
         }
         for n in 0..<options.users {
             let email = "user\(n)@\(random.pick(SampleVocabulary.domains))"

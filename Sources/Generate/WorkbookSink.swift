@@ -20,7 +20,6 @@ final class WorkbookSink: RowSink {
     private let path: String
     private var sheets: [Entity: Int] = [:]
     private var counts: [Entity: Int] = [:]
-    private let dateParser = ISO8601DateFormatter()
 
     init(folder: String, date1904: Bool = false) throws {
         path = "\(folder)/crm-export.xlsx"
@@ -42,7 +41,7 @@ final class WorkbookSink: RowSink {
     private func cell(_ value: String, field: Field?) -> XLSXWriter.Cell {
         switch field {
         case .createdAt?, .updatedAt?, .paidAt?:
-            dateParser.date(from: value).map(XLSXWriter.Cell.date) ?? .inline(value)
+            Timestamp.parse(value).map(XLSXWriter.Cell.date) ?? .inline(value)
         case .durationSeconds?, .amountCents?:
             Int(value) != nil ? .number(value) : .inline(value)
         case .creditCharged?:
