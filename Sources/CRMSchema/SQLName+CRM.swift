@@ -52,6 +52,7 @@ extension SQLName {
     public static let linkAccounts = SQLName(schema: privateSchema, "crm_link_accounts")
     public static let balancesFollowProfiles = SQLName(schema: privateSchema, "crm_balances_follow_profiles")
     public static let moveBalances = SQLName(schema: privateSchema, "crm_move_balances")
+    public static let refuseCreditMovement = SQLName(schema: privateSchema, "crm_refuse_credit_movement")
     public static let tableSizes = SQLName(schema: privateSchema, "crm_table_sizes")
 
     // An import's temporary tables (ON COMMIT DROP, found through the search path).
@@ -65,6 +66,9 @@ extension SQLName {
     public static let touched = SQLName("touched")
     /// Emails of the users the import created.
     public static let newUsers = SQLName("new_users")
+    /// Emails of the new users whose accounts were opened with their final values (``newUsers`` minus those
+    /// the app had already given a profile).
+    public static let openedUsers = SQLName("opened_users")
 }
 
 /// The states of an import run (`crm_import_runs.status`).

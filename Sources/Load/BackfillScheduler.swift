@@ -15,6 +15,7 @@ import Validate
 /// the staging; a re-run of the same input after a crash resumes with the chunks left.
 struct BackfillScheduler {
     let importer: Importer
+    let strategy: any MergeStrategy
     let rejects: RejectFileWriter
     let runID: Int64
 
@@ -56,7 +57,7 @@ struct BackfillScheduler {
                     guard !progress.stopped else { return }
                     let counts = try worker.transaction { worker in
                         try StagingArea(connection: worker).createChunk(chunk, of: chunks)
-                        let counts = try importer.mergeStaged(files, on: worker, rejects: rejects, runID: runID, before: LoadTally())
+                        let counts = try importer.mergeStaged(files, on: worker, strategy: strategy, rejects: rejects, runID: runID, before: LoadTally())
                         try worker.query("""
                             UPDATE \(SQLName.backfillState) SET done = array_append(done, \(bind: chunk)) WHERE run_key = \(bind: key)
                             """)

@@ -11,13 +11,16 @@ import PostgresClient
 public struct Importer: Sendable {
     /// Serializes imports on one database (`pg_try_advisory_lock`).
     static let lockKey: Int64 = 0x4352_4D5F_494D_5054  // "CRM_IMPT"
+    /// The memory each sort and hash of the import's transaction may take (`SET LOCAL work_mem`): at the
+    /// server's default of 4 MB, the sorts of a million staged rows spill to disk.
+    static let workMem = "128MB"
 
     let url: String?
     let options: ImportOptions
     let logger: Logger
     let progress: @Sendable (String) -> Void
-    /// How staged rows reach the CRM tables.
-    let strategy: any MergeStrategy = MergePlan()
+    /// The merge strategy; `nil` lets each run choose (``MergeStrategyChoice``). Tests set it to compare them.
+    var strategy: (any MergeStrategy)?
 
     /// - Parameters:
     ///   - url: The database, as for every command.
@@ -44,13 +47,14 @@ public struct Importer: Sendable {
         var summary = ImportSummary()
         summary.runID = record.id
         summary.dryRun = options.dryRun
-        summary.strategy = strategy.name
         var recorded: [RecordedFile] = []
         let rejects = RejectFileWriter(path: options.rejectFile ?? "crm-import-\(record.id).rejects.jsonl")
         do {
             guard try connection.tryAdvisoryLock(Self.lockKey) else { throw LoadError.locked }
             defer { _ = try? connection.advisoryUnlock(Self.lockKey) }
             try record.closeInterruptedRuns()
+            let strategy = try self.strategy ?? MergeStrategyChoice(connection: connection, logger: logger).choose()
+            summary.strategy = strategy.name
             if !options.dryRun {
                 let changes = try Upkeep.catchUpEveryProfile(on: connection)
                 if changes > 0 { logger.info("profiles caught up with the app's own writes", metadata: ["changes": "\(changes)"]) }
@@ -70,11 +74,11 @@ public struct Importer: Sendable {
             let toRead = files.filter { !skippedPaths.contains($0.path) }
             if options.mode == .backfill {
                 let key = BackfillScheduler.key(recorded.filter { !$0.skipped }.map(\.sha256), options: options)
-                summary.tally = try BackfillScheduler(importer: self, rejects: rejects, runID: record.id)
+                summary.tally = try BackfillScheduler(importer: self, strategy: strategy, rejects: rejects, runID: record.id)
                     .run(toRead, key: key, on: connection)
             } else {
                 summary.tally = try connection.transaction { connection in
-                    let tally = try load(toRead, on: connection, rejects: rejects, runID: record.id)
+                    let tally = try load(toRead, on: connection, strategy: strategy, rejects: rejects, runID: record.id)
                     return options.dryRun ? .rollback(tally) : .commit(tally)
                 }
             }
@@ -93,21 +97,26 @@ public struct Importer: Sendable {
     }
 
     /// Everything inside a nightly import's transaction.
-    private func load(_ files: [InputFile], on connection: PostgresConnection, rejects: RejectFileWriter, runID: Int64) throws -> LoadTally {
+    private func load(
+        _ files: [InputFile], on connection: PostgresConnection, strategy: any MergeStrategy, rejects: RejectFileWriter, runID: Int64
+    ) throws -> LoadTally {
         try StagingArea(connection: connection).createTemporary()
         var phase = Phase(logger: logger)
         let read = try RowStager(connection: connection, options: options, rejects: rejects, logger: logger, progress: progress)
             .stage(files, into: SQLName.staged, rejectedUsers: .rejectedUsers)
         phase.finished("read, validate and stage")
-        return try mergeStaged(files, on: connection, rejects: rejects, runID: runID, before: read)
+        return try mergeStaged(files, on: connection, strategy: strategy, rejects: rejects, runID: runID, before: read)
     }
 
     /// From the staging to the CRM tables: dedupe, checks, thresholds, merges, upkeep. `before` is what the
     /// load counted so far (the thresholds apply to it and this stage's rejects together).
     func mergeStaged(
-        _ files: [InputFile], on connection: PostgresConnection, rejects: RejectFileWriter, runID: Int64, before: LoadTally
+        _ files: [InputFile], on connection: PostgresConnection, strategy: any MergeStrategy, rejects: RejectFileWriter, runID: Int64,
+        before: LoadTally
     ) throws -> LoadTally {
         var phase = Phase(logger: logger)
+        // The dedupe, the checks and the merges sort and hash every staged row: in memory, not in temporary files.
+        try connection.setLocal("work_mem", to: Self.workMem)
         func path(_ index: Int) -> String { files.indices.contains(index) ? files[index].name : "?" }
         var tally = before
         tally.add(try StagingArea(connection: connection).deduplicate { "\(path($0)):\($1)" })
@@ -115,6 +124,7 @@ public struct Importer: Sendable {
         let upkeep = Upkeep(connection: connection)
         let privileged = try upkeep.standAside()
         if privileged { try upkeep.catchUpStagedProfiles() }
+        try strategy.prepare(on: connection)
         tally.add(try ReferenceChecks(connection: connection).run(credits: options.credits, rejects: rejects, path: path))
         try enforceThresholds(tally)
         phase.finished("check references and credits")
@@ -124,11 +134,10 @@ public struct Importer: Sendable {
         }
         for entity in Entity.allCases {
             tally.counts[entity, default: EntityCounts()].add(try strategy.merge(entity, on: connection))
-            if entity == .users && privileged { try upkeep.usersCreated() }
             phase.finished("merge \(entity)")
         }
         if privileged {
-            try upkeep.afterMerges(runID: runID)
+            try upkeep.afterMerges(runID: runID, opensAccounts: strategy.opensAccounts)
             phase.finished("stats and credits upkeep")
         }
         return tally

@@ -5,19 +5,46 @@ import PostgresClient
 /// How the deduplicated staging reaches the CRM tables. A strategy merges one entity at a time, in
 /// `Entity.allCases` order (users first: the children need them), and says what each row became.
 protocol MergeStrategy: Sendable {
-    /// Its name, for the log.
+    /// Its name, for the log and the run record.
     var name: String { get }
+    /// Whether the upkeep opens new users' accounts with their final values (``AccountOpening``).
+    var opensAccounts: Bool { get }
+    /// Runs before the reference checks, in the merge's transaction.
+    func prepare(on connection: PostgresConnection) throws
     /// Merges the staged rows of `entity` and returns their counts (`inserted`, `updated`, `unchanged`).
     func merge(_ entity: Entity, on connection: PostgresConnection) throws -> EntityCounts
 }
 
 /// The set-based merge: for each entity an UPDATE of the rows that exist and differ (an empty value never
 /// erases a stored one), then an INSERT of the new ones in key order, recording per-email counts in
-/// `touched` (users: in `new_users`) for the upkeep. No `now()` in an `ON CONFLICT … DO UPDATE` (Citus), no
-/// statement-level trigger. The statements are data: ``statements(for:)`` lists them, `description` prints
-/// the whole plan.
+/// `touched` (users: in `new_users`) for the upkeep. Where no staged key exists yet (a first import, a
+/// backfill chunk of new users) the UPDATE and the anti-join are left out. No `now()` in an `ON CONFLICT …
+/// DO UPDATE` (Citus), no statement-level trigger. The statements are data: ``statements(for:existing:)``
+/// lists them, `description` prints the whole plan.
+///
+/// With ``ForeignKeys/checkedSetBased`` the per-row foreign key triggers stand aside during the merges
+/// (`session_replication_role = replica`): ``prepare(on:)`` first locks the parents the staged rows refer
+/// to (`FOR KEY SHARE`, the lock each FK check would take, held to commit), then the reference checks find
+/// every missing parent set-based, so the guarantee is the foreign key's: a concurrent delete of a parent
+/// waits for the import, or came first and its children are rejected.
 struct MergePlan: MergeStrategy, CustomStringConvertible {
-    var name: String { "set-based UPDATE then INSERT" }
+    /// Who checks that a child's user and job request exist.
+    enum ForeignKeys: Sendable {
+        /// PostgreSQL's RI triggers, row by row.
+        case triggers
+        /// The reference checks, set-based, with the parents locked; the RI triggers aside.
+        case checkedSetBased
+    }
+
+    var foreignKeys = ForeignKeys.triggers
+    var opensAccounts = true
+
+    var name: String {
+        switch foreignKeys {
+        case .triggers: "set-based UPDATE then INSERT"
+        case .checkedSetBased: "set-based, keys checked set-based with the FK triggers aside"
+        }
+    }
 
     /// The staged recordings' job request ids, read after the job requests were merged (a recording may
     /// name one of this import), so that the recordings merge joins a local table.
@@ -27,36 +54,67 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     struct Statements {
         let countExisting: SQLQuery
         let prepare: [SQLQuery]
-        let update: SQLQuery
+        let update: SQLQuery?
         let insert: SQLQuery
     }
 
-    func statements(for entity: Entity) -> Statements {
+    /// - Parameter existing: Whether some staged keys may exist in the table (counted first); when none
+    ///   does, there is nothing to update and nothing to leave out of the insert.
+    func statements(for entity: Entity, existing: Bool = true) -> Statements {
         let target = MergeTarget(entity)
+        var prepare: [SQLQuery] = []
+        if entity == .recordings {
+            prepare.append(ReferenceChecks.copyJobRequestsOfRecordings(into: Self.recordingJobs))
+            if existing { prepare.append(Self.chargedLater) }
+        }
         return Statements(
             countExisting: "SELECT count(*) AS n FROM \(SQLName.deduplicated(entity)) s JOIN \(target.table) t ON \(target.keyMatch(email: "s.email"))",
-            prepare: entity == .recordings ? [ReferenceChecks.copyJobRequestsOfRecordings(into: Self.recordingJobs), Self.chargedLater] : [],
-            update: target.update, insert: target.insert)
+            prepare: prepare, update: existing ? target.update : nil, insert: target.insert(antiJoin: existing))
+    }
+
+    func prepare(on connection: PostgresConnection) throws {
+        guard foreignKeys == .checkedSetBased else { return }
+        for lock in Self.parentLocks { try connection.query(lock) }
+        try connection.setLocal("session_replication_role", to: "replica")
     }
 
     func merge(_ entity: Entity, on connection: PostgresConnection) throws -> EntityCounts {
-        let statements = statements(for: entity)
-        let existing = try connection.query(statements.countExisting).scalar(Int.self)
+        let existing = try connection.query(statements(for: entity).countExisting).scalar(Int.self)
+        let statements = statements(for: entity, existing: existing > 0)
         for statement in statements.prepare { try connection.query(statement) }
         var counts = EntityCounts()
-        counts.updated = try connection.query(statements.update).scalar(Int.self)
+        if let update = statements.update { counts.updated = try connection.query(update).scalar(Int.self) }
         counts.inserted = try connection.query(statements.insert).scalar(Int.self)
         counts.unchanged = existing - counts.updated
         return counts
     }
 
     var description: String {
-        Entity.allCases.map { entity in
+        let locks = foreignKeys == .checkedSetBased ? Self.parentLocks.map { "\($0);" } + ["SET LOCAL session_replication_role = replica;"] : []
+        return (locks + Entity.allCases.map { entity in
             let statements = statements(for: entity)
             return (["-- \(entity)", "\(statements.countExisting);"] + statements.prepare.map { "\($0);" }
-                + ["\(statements.update);", "\(statements.insert);"]).joined(separator: "\n")
-        }.joined(separator: "\n\n")
+                + [statements.update.map { "\($0);" } ?? "", "\(statements.insert);"]).joined(separator: "\n")
+        }).joined(separator: "\n\n")
     }
+
+    /// The users and job requests that staged children name and that exist already, locked as the FK
+    /// triggers would lock them, until commit. Users and job requests of this import need no lock: no other
+    /// transaction sees them.
+    static let parentLocks: [SQLQuery] = [
+        """
+        SELECT count(*) AS n FROM (SELECT 1 FROM \(SQLName.crmUsers) u
+            WHERE u.email IN (SELECT email FROM \(SQLName.deduplicated(.jobRequests)) UNION SELECT email FROM \(SQLName.deduplicated(.recordings))
+                              UNION SELECT email FROM \(SQLName.deduplicated(.resumes)) UNION SELECT email FROM \(SQLName.deduplicated(.payments)))
+            FOR KEY SHARE) locked
+        """,
+        """
+        SELECT count(*) AS n FROM (SELECT 1 FROM \(SQLName.jobRequests) j
+            WHERE (j.email, j.external_id) IN (SELECT email, job_request_external_id FROM \(SQLName.deduplicated(.recordings))
+                                               WHERE job_request_external_id IS NOT NULL)
+            FOR KEY SHARE) locked
+        """,
+    ]
 
     /// Recordings that exist uncharged and become charged: a charge each, booked like new ones.
     static let chargedLater: SQLQuery = """
@@ -66,108 +124,4 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         WHERE s.credit_charged AND NOT t.credit_charged
         GROUP BY s.email
         """
-}
-
-/// One CRM table as a merge target: the columns it takes and where their values come from.
-struct MergeTarget {
-    let entity: Entity
-    var table: SQLName { .table(of: entity) }
-    /// Target column → the expression over the staging row `s` (and the extra joins) that fills it.
-    let values: [(column: String, expression: SQLQuery)]
-    /// Joins after `FROM staging s`, for values that come from elsewhere (the account, the job request).
-    let joins: SQLQuery
-    /// The `touched` counters an inserted row adds to, as `column = expression over ins`.
-    let counters: [(column: String, expression: SQLQuery)]
-
-    init(_ entity: Entity) {
-        self.entity = entity
-        func staged(_ fields: [Field]) -> [(String, SQLQuery)] { fields.map { ($0.name, "s.\(ident: $0.name)") } }
-        switch entity {
-        case .users:
-            values = [("user_id", "account.id")] + staged([.crmUserID, .firstName, .lastName, .phone, .createdAt, .updatedAt])
-            // The account of the email: an exact match (GoTrue stores emails lower-cased, CRM emails are
-            // normalized), which GoTrue's unique index on email WHERE NOT is_sso_user serves.
-            joins = """
-                LEFT JOIN LATERAL (SELECT a.id FROM \(SQLName.authUsers) a WHERE a.email = s.email AND NOT a.is_sso_user
-                                   ORDER BY a.id LIMIT 1) account ON true
-                """
-            counters = []
-        case .jobRequests:
-            values = staged([.jobTitle, .companyName, .status, .createdAt, .updatedAt])
-            joins = ""
-            counters = [("applications", "count(*)")]
-        case .recordings:
-            values = [("job_request_id", "job.id")] + staged([.videoURL, .durationSeconds, .creditCharged, .createdAt])
-            joins = "LEFT JOIN \(MergePlan.recordingJobs) job ON job.email = s.email AND job.external_id = s.job_request_external_id"
-            counters = [("recordings", "count(*)"), ("charged", "count(*) FILTER (WHERE ins.credit_charged)")]
-        case .resumes:
-            values = staged([.fileURL, .fileName, .createdAt])
-            joins = ""
-            counters = [("resumes", "count(*)")]
-        case .payments:
-            values = staged([.amountCents, .currency, .paidAt])
-            joins = ""
-            counters = [("payments", "count(*)")]
-        }
-    }
-
-    private var source: SQLName { .deduplicated(entity) }
-
-    /// `t`'s key equal to the staged row's, with the email taken from `email` (`s.email` or `crm_user.email`).
-    func keyMatch(email: SQLQuery) -> SQLQuery {
-        SQLQuery.joined(StagingArea.key(entity).map { field -> SQLQuery in
-            field == .email ? "t.email = \(email)" : "t.\(ident: field.name) = s.\(ident: field.name)"
-        }, separator: " AND ")
-    }
-
-    /// Updates the rows that exist and differ; returns the number updated (`n`).
-    var update: SQLQuery {
-        let kept = values.map { value -> SQLQuery in "coalesce(\(value.expression), t.\(ident: value.column))" }
-        let assignments = zip(values, kept).map { value, kept -> SQLQuery in "\(ident: value.column) = \(kept)" }
-        let current = values.map { value -> SQLQuery in "t.\(ident: value.column)" }
-        return """
-            WITH changed AS (
-                UPDATE \(table) AS t SET \(SQLQuery.joined(assignments, separator: ", "))
-                FROM \(source) s \(joins)
-                WHERE \(keyMatch(email: "s.email"))
-                  AND (\(SQLQuery.joined(current, separator: ", "))) IS DISTINCT FROM (\(SQLQuery.joined(kept, separator: ", ")))
-                RETURNING t.email)
-            SELECT count(*) AS n FROM changed
-            """
-    }
-
-    /// Inserts the rows that do not exist, in key order, and records per-email counts in `touched` (users:
-    /// in `new_users`); returns the number inserted (`n`).
-    var insert: SQLQuery {
-        let key = StagingArea.key(entity)
-        let owner: [(column: String, expression: SQLQuery)] = entity == .users ? [] : [("user_id", "crm_user.user_id")]
-        let columns = key.map { field -> (column: String, expression: SQLQuery) in (field.name, "s.\(ident: field.name)") }
-            + owner + values
-        let expressions = columns.map { column -> SQLQuery in
-            ["created_at", "updated_at"].contains(column.column) ? "coalesce(\(column.expression), now())" : column.expression
-        }
-        // The target is joined through crm_user, not s: Citus joins two distributed tables only on their
-        // distribution column directly, not through a local table.
-        let ownerJoin: SQLQuery = entity == .users ? "" : "JOIN \(SQLName.crmUsers) crm_user ON crm_user.email = s.email"
-        let returning: SQLQuery = entity == .recordings ? "email, credit_charged" : "email"
-        let record: SQLQuery = entity == .users
-            ? "INSERT INTO \(SQLName.newUsers) (email) SELECT email FROM ins"
-            : """
-              INSERT INTO \(SQLName.touched) (email, \(SQLQuery.joined(counters.map { "\(ident: $0.column)" }, separator: ", ")))
-              SELECT email, \(SQLQuery.joined(counters.map(\.expression), separator: ", ")) FROM ins GROUP BY email
-              """
-        return """
-            WITH ins AS (
-                INSERT INTO \(table) (\(SQLQuery.joined(columns.map { "\(ident: $0.column)" }, separator: ", ")))
-                SELECT \(SQLQuery.joined(expressions, separator: ", "))
-                FROM \(source) s \(ownerJoin) \(joins)
-                LEFT JOIN \(table) t ON \(entity == .users ? keyMatch(email: "s.email") : keyMatch(email: "crm_user.email"))
-                WHERE t.email IS NULL
-                ORDER BY \(SQLQuery.joined(key.map { "s.\(ident: $0.name)" }, separator: ", "))
-                ON CONFLICT DO NOTHING
-                RETURNING \(returning)),
-            recorded AS (\(record) RETURNING 1)
-            SELECT (SELECT count(*) FROM ins) AS n
-            """
-    }
 }

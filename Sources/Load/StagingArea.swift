@@ -59,6 +59,7 @@ struct StagingArea {
                 charged integer NOT NULL DEFAULT 0, payments integer NOT NULL DEFAULT 0) ON COMMIT DROP
             """)
         try connection.query("CREATE TEMP TABLE \(SQLName.newUsers) (email text PRIMARY KEY) ON COMMIT DROP")
+        try connection.query("CREATE TEMP TABLE \(SQLName.openedUsers) (email text PRIMARY KEY) ON COMMIT DROP")
     }
 
     /// A backfill's staging: UNLOGGED tables that outlive its chunk transactions (and a crash of the

@@ -40,15 +40,13 @@ struct Upkeep {
             """)
     }
 
-    /// Stats rows and credit accounts for the users the merge created.
-    func usersCreated() throws {
+    /// After every merge: the new users' accounts opened (with their final values where `opensAccounts`,
+    /// see ``AccountOpening``), stats moved by the rows inserted, credits booked (one ledger row per user,
+    /// import and kind of movement, `ref` = `import:RUN`), the co-located balances following, and each
+    /// staged user's account copied to all their rows (the stats and ledger rows just written included).
+    func afterMerges(runID: Int64, opensAccounts: Bool) throws {
+        if opensAccounts { _ = try AccountOpening(connection: connection).openNewAccounts(ref: "import:\(runID)") }
         try connection.query("SELECT \(SQLName.usersCreated)(array_agg(email)) FROM \(SQLName.newUsers) HAVING count(*) > 0")
-    }
-
-    /// After every merge: stats moved by the rows inserted, credits booked (one ledger row per user, import
-    /// and kind of movement, `ref` = `import:RUN`), the co-located balances following, and each staged
-    /// user's account copied to all their rows (the stats and ledger rows just written included).
-    func afterMerges(runID: Int64) throws {
         try connection.query("""
             SELECT \(SQLName.adjustStats)(array_agg(email), array_agg(applications), array_agg(recordings), array_agg(resumes))
             FROM (SELECT email, sum(applications)::integer AS applications, sum(recordings)::integer AS recordings,
@@ -79,6 +77,7 @@ struct Upkeep {
         try connection.query("""
             SELECT \(SQLName.linkAccounts)(array_agg(u.email)) FROM \(SQLName.crmUsers) u
             WHERE u.user_id IS NOT NULL AND u.email IN (SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(SQLName.touched))
+              AND NOT EXISTS (SELECT 1 FROM \(SQLName.openedUsers) o WHERE o.email = u.email)
             HAVING count(*) > 0
             """)
     }

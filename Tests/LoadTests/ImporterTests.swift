@@ -37,7 +37,9 @@ struct ImporterTests {
             #expect(users.inserted + users.duplicates + users.rejected == users.read)
             #expect(try database.connect().query("SELECT count(*) FROM \(SQLName.crmUsers)").scalar(Int.self) == users.inserted)
             #expect(summary.totalRead == 40)
-            #expect(summary.strategy == MergePlan().name)
+            // A superuser may set session_replication_role; Supabase's postgres may not without supautils.
+            let fast = TestPlatform.current == .plain
+            #expect(summary.strategy == MergePlan(foreignKeys: fast ? .checkedSetBased : .triggers).name)
             #expect(try Self.status(of: summary.runID, database) == RunStatus.succeeded.rawValue)
             #expect(try database.connect().invariantViolations() == [])
 

@@ -8,25 +8,41 @@ import Testing
 @Suite("MergePlan: the set-based statements, as data and against the database")
 struct MergePlanTests {
     @Test("the plan prints every entity in load order, users first, and no statement carries a value")
-    func printable() {
+    func printable() throws {
         let plan = MergePlan()
         let headers = plan.description.split(separator: "\n").filter { $0.hasPrefix("-- ") }
         #expect(headers == Entity.allCases.map { "-- \($0)" })
         for entity in Entity.allCases {
             let statements = plan.statements(for: entity)
-            for statement in [statements.countExisting, statements.update, statements.insert] + statements.prepare {
+            let update = try #require(statements.update)
+            for statement in [statements.countExisting, update, statements.insert] + statements.prepare {
                 #expect(statement.rendered.parameters.isEmpty, "\(entity): \(statement)")
             }
-            #expect(statements.update.description.contains("UPDATE \(SQLName.table(of: entity).sql)"))
+            #expect(update.description.contains("UPDATE \(SQLName.table(of: entity).sql)"))
             #expect(statements.insert.description.contains("INSERT INTO \(SQLName.table(of: entity).sql)"))
+            #expect(statements.insert.description.contains("LEFT JOIN \(SQLName.table(of: entity).sql) t"), "rows that exist left out")
         }
         #expect(plan.statements(for: .users).insert.description.contains("INSERT INTO \(SQLName.newUsers.sql)"))
         #expect(plan.statements(for: .jobRequests).insert.description.contains("INSERT INTO \(SQLName.touched.sql)"))
         #expect(plan.statements(for: .recordings).prepare.count == 2, "the recordings' job ids, and charges of recordings loaded uncharged")
+        #expect(!plan.description.contains("FOR KEY SHARE"))
+        #expect(MergePlan(foreignKeys: .checkedSetBased).description.contains("FOR KEY SHARE"))
     }
 
-    @Test("merging inserts new rows, updates changed ones, leaves equal ones, and the upkeep keeps stats and credits right")
-    func mergesAndUpkeep() throws {
+    @Test("where no staged key exists, there is no update, no anti-join and no late charge to look for")
+    func firstImportStatements() {
+        for entity in Entity.allCases {
+            let statements = MergePlan().statements(for: entity, existing: false)
+            #expect(statements.update == nil)
+            #expect(!statements.insert.description.contains("LEFT JOIN \(SQLName.table(of: entity).sql) t"))
+            #expect(statements.insert.description.contains("ON CONFLICT DO NOTHING"), "rows the app inserts meanwhile")
+        }
+        #expect(MergePlan().statements(for: .recordings, existing: false).prepare.count == 1)
+    }
+
+    @Test("merging inserts new rows, updates changed ones, leaves equal ones, and the upkeep keeps stats and credits right",
+          arguments: [true, false])
+    func mergesAndUpkeep(opensAccounts: Bool) throws {
         try TestDatabase.withFresh { database in
             func load(title: String) throws -> [Entity: EntityCounts] {
                 try StagedRows.inTransaction(database) { rows in
@@ -43,9 +59,8 @@ struct MergePlanTests {
                     var counts: [Entity: EntityCounts] = [:]
                     for entity in Entity.allCases {
                         counts[entity] = try MergePlan().merge(entity, on: rows.connection)
-                        if entity == .users { try upkeep.usersCreated() }
                     }
-                    try upkeep.afterMerges(runID: 1)
+                    try upkeep.afterMerges(runID: 1, opensAccounts: opensAccounts)
                     return .commit(counts)
                 }
             }

@@ -1,0 +1,66 @@
+import CRMSchema
+import PostgresClient
+
+/// Opens the accounts of the users an import created, after every merge, with their final values: one
+/// INSERT each into profiles, the ledger and the stats, and nothing updated afterwards.
+///
+/// The row-by-row equivalent (``SQLName/usersCreated`` right after the users merge, then stats adjusted,
+/// credits booked and balances followed) writes each new user's stats row three times and its profile twice,
+/// and every update of a row inserted in the same transaction re-runs its foreign key checks. The values are
+/// the same: stats totals are what the merges inserted, the balance is 4 + 3 per payment − 1 per charged
+/// recording, the ledger holds `initial` 4 and this run's payment and recording movements, and every row
+/// carries the user's account (`user_id`), which the profile takes only for the first email of an account
+/// that no profile holds yet (as ``SQLName/usersCreated`` decides). New users the app had already given a
+/// profile keep the row-by-row path (their opening balance is the profile's), and so does Citus, whose
+/// upkeep functions are the distributed form.
+struct AccountOpening {
+    let connection: PostgresConnection
+
+    /// Opens the accounts of the new users without a profile, records them in ``SQLName/openedUsers`` and
+    /// takes them out of `touched` and ``SQLName/newUsers``, so that the rest of the upkeep leaves them alone.
+    /// Returns how many were opened. Refuses (as ``SQLName/bookCredits`` does) a balance that would go below zero.
+    func openNewAccounts(ref: String) throws -> Int {
+        try connection.query("""
+            SELECT \(SQLName.refuseCreditMovement)(email, 4 + 3 * payments, -charged) FROM (\(Self.candidates)) c
+            WHERE 4 + 3 * payments - charged < 0 LIMIT 1
+            """)
+        let opened = try connection.query("""
+            WITH opening AS (\(Self.candidates)),
+            profile AS (
+                INSERT INTO \(SQLName.profiles) (email, user_id, credits)
+                SELECT email, profile_user_id, 4 + 3 * payments - charged FROM opening ORDER BY email),
+            ledger AS (
+                INSERT INTO \(SQLName.creditLedger) (email, user_id, delta, reason, ref)
+                SELECT o.email, o.user_id, m.delta, m.reason, m.ref
+                FROM opening o CROSS JOIN LATERAL (VALUES (4, 'initial', NULL::text), (3 * o.payments, 'payment', \(bind: ref)),
+                                                          (-o.charged, 'recording', \(bind: ref))) m(delta, reason, ref)
+                WHERE m.delta <> 0 ORDER BY o.email),
+            stats AS (
+                INSERT INTO \(SQLName.dashboardStats) (email, user_id, total_applications, total_recordings, total_resumes, credits)
+                SELECT email, user_id, applications, recordings, resumes, 4 + 3 * payments - charged FROM opening ORDER BY email),
+            recorded AS (INSERT INTO \(SQLName.openedUsers) (email) SELECT email FROM opening RETURNING 1)
+            SELECT count(*) AS n FROM recorded
+            """).scalar(Int.self)
+        guard opened > 0 else { return 0 }
+        try connection.query("DELETE FROM \(SQLName.touched) t USING \(SQLName.openedUsers) o WHERE t.email = o.email")
+        try connection.query("DELETE FROM \(SQLName.newUsers) n USING \(SQLName.openedUsers) o WHERE n.email = o.email")
+        return opened
+    }
+
+    /// The new users without a profile, with their account, the account their profile takes, and what the
+    /// merges inserted for them. The first email of an account is decided among all new users, before the
+    /// ones with a profile are left out, as ``SQLName/usersCreated`` does.
+    private static let candidates: SQLQuery = """
+        SELECT u.email, u.user_id,
+               CASE WHEN u.first_of_account AND NOT EXISTS (SELECT 1 FROM \(SQLName.profiles) taken WHERE taken.user_id = u.user_id)
+                    THEN u.user_id END AS profile_user_id,
+               coalesce(t.applications, 0) AS applications, coalesce(t.recordings, 0) AS recordings,
+               coalesce(t.resumes, 0) AS resumes, coalesce(t.payments, 0) AS payments, coalesce(t.charged, 0) AS charged
+        FROM (SELECT c.email, c.user_id, row_number() OVER (PARTITION BY c.user_id ORDER BY c.email) = 1 AS first_of_account
+              FROM \(SQLName.newUsers) n JOIN \(SQLName.crmUsers) c ON c.email = n.email) u
+        LEFT JOIN (SELECT email, sum(applications)::integer AS applications, sum(recordings)::integer AS recordings,
+                          sum(resumes)::integer AS resumes, sum(payments)::integer AS payments, sum(charged)::integer AS charged
+                   FROM \(SQLName.touched) GROUP BY email) t ON t.email = u.email
+        WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.profiles) p WHERE p.email = u.email)
+        """
+}

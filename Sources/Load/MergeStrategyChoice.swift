@@ -1,0 +1,41 @@
+import CRMSchema
+import Logging
+import PostgresClient
+
+/// Picks a run's merge strategy on its connection, before its transaction, and logs why a faster one
+/// does not apply.
+struct MergeStrategyChoice {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// The foreign keys checked set-based with their triggers aside where the role may set
+    /// `session_replication_role` (a superuser; on Supabase, `postgres`); the FK triggers row by row
+    /// elsewhere, and on Citus, whose upkeep is its own as well.
+    func choose() throws -> any MergeStrategy {
+        // Row Level Security applies to this role: the row triggers do the upkeep (the import warns later).
+        guard try Upkeep(connection: connection).isBulkLoader() else { return MergePlan() }
+        if try connection.query("SELECT \(SQLName.isDistributed)() AS distributed").scalar(Bool.self) {
+            logger.info("Citus: the foreign keys are checked row by row by their triggers, the upkeep is the distributed one")
+            return MergePlan(foreignKeys: .triggers, opensAccounts: false)
+        }
+        guard try maySetReplicationRole() else {
+            logger.notice("""
+                this role may not set session_replication_role (a superuser or a role granted SET on it may): \
+                the foreign keys are checked row by row by their triggers, which is slower
+                """)
+            return MergePlan()
+        }
+        return MergePlan(foreignKeys: .checkedSetBased)
+    }
+
+    /// Tries the setting for the session, outside any transaction, and resets it.
+    private func maySetReplicationRole() throws -> Bool {
+        do {
+            try connection.query("SET session_replication_role = replica")
+        } catch let error as PostgresError where error.sqlState == "42501" {
+            return false
+        }
+        try connection.query("RESET session_replication_role")
+        return true
+    }
+}

@@ -1,0 +1,114 @@
+import CRMSchema
+import PipelineCore
+import PostgresClient
+
+/// One CRM table as a merge target: the columns it takes and where their values come from.
+struct MergeTarget {
+    let entity: Entity
+    var table: SQLName { .table(of: entity) }
+    /// Target column → the expression over the staging row `s` (and the extra joins) that fills it.
+    let values: [(column: String, expression: SQLQuery)]
+    /// Joins after `FROM staging s`, for values that come from elsewhere (the account, the job request).
+    let joins: SQLQuery
+    /// The `touched` counters an inserted row adds to, as `column = expression over ins`.
+    let counters: [(column: String, expression: SQLQuery)]
+
+    init(_ entity: Entity) {
+        self.entity = entity
+        func staged(_ fields: [Field]) -> [(String, SQLQuery)] { fields.map { ($0.name, "s.\(ident: $0.name)") } }
+        switch entity {
+        case .users:
+            values = [("user_id", "account.id")] + staged([.crmUserID, .firstName, .lastName, .phone, .createdAt, .updatedAt])
+            // The account of the email: an exact match (GoTrue stores emails lower-cased, CRM emails are
+            // normalized), which GoTrue's unique index on email WHERE NOT is_sso_user serves.
+            joins = """
+                LEFT JOIN LATERAL (SELECT a.id FROM \(SQLName.authUsers) a WHERE a.email = s.email AND NOT a.is_sso_user
+                                   ORDER BY a.id LIMIT 1) account ON true
+                """
+            counters = []
+        case .jobRequests:
+            values = staged([.jobTitle, .companyName, .status, .createdAt, .updatedAt])
+            joins = ""
+            counters = [("applications", "count(*)")]
+        case .recordings:
+            values = [("job_request_id", "job.id")] + staged([.videoURL, .durationSeconds, .creditCharged, .createdAt])
+            joins = "LEFT JOIN \(MergePlan.recordingJobs) job ON job.email = s.email AND job.external_id = s.job_request_external_id"
+            counters = [("recordings", "count(*)"), ("charged", "count(*) FILTER (WHERE ins.credit_charged)")]
+        case .resumes:
+            values = staged([.fileURL, .fileName, .createdAt])
+            joins = ""
+            counters = [("resumes", "count(*)")]
+        case .payments:
+            values = staged([.amountCents, .currency, .paidAt])
+            joins = ""
+            counters = [("payments", "count(*)")]
+        }
+    }
+
+    private var source: SQLName { .deduplicated(entity) }
+
+    /// `t`'s key equal to the staged row's, with the email taken from `email` (`s.email` or `crm_user.email`).
+    func keyMatch(email: SQLQuery) -> SQLQuery {
+        SQLQuery.joined(StagingArea.key(entity).map { field -> SQLQuery in
+            field == .email ? "t.email = \(email)" : "t.\(ident: field.name) = s.\(ident: field.name)"
+        }, separator: " AND ")
+    }
+
+    /// Updates the rows that exist and differ; returns the number updated (`n`).
+    var update: SQLQuery {
+        let kept = values.map { value -> SQLQuery in "coalesce(\(value.expression), t.\(ident: value.column))" }
+        let assignments = zip(values, kept).map { value, kept -> SQLQuery in "\(ident: value.column) = \(kept)" }
+        let current = values.map { value -> SQLQuery in "t.\(ident: value.column)" }
+        return """
+            WITH changed AS (
+                UPDATE \(table) AS t SET \(SQLQuery.joined(assignments, separator: ", "))
+                FROM \(source) s \(joins)
+                WHERE \(keyMatch(email: "s.email"))
+                  AND (\(SQLQuery.joined(current, separator: ", "))) IS DISTINCT FROM (\(SQLQuery.joined(kept, separator: ", ")))
+                RETURNING t.email)
+            SELECT count(*) AS n FROM changed
+            """
+    }
+
+    /// Inserts the rows that do not exist, in key order, and records per-email counts in `touched` (users:
+    /// in `new_users`); returns the number inserted (`n`). Without `antiJoin` (no staged key exists) only
+    /// `ON CONFLICT DO NOTHING` guards against rows the app inserts meanwhile.
+    func insert(antiJoin: Bool) -> SQLQuery {
+        let key = StagingArea.key(entity)
+        let owner: [(column: String, expression: SQLQuery)] = entity == .users ? [] : [("user_id", "crm_user.user_id")]
+        let columns = key.map { field -> (column: String, expression: SQLQuery) in (field.name, "s.\(ident: field.name)") }
+            + owner + values
+        let expressions = columns.map { column -> SQLQuery in
+            ["created_at", "updated_at"].contains(column.column) ? "coalesce(\(column.expression), now())" : column.expression
+        }
+        // The target is joined through crm_user, not s: Citus joins two distributed tables only on their
+        // distribution column directly, not through a local table.
+        let ownerJoin: SQLQuery = entity == .users ? "" : "JOIN \(SQLName.crmUsers) crm_user ON crm_user.email = s.email"
+        let returning: SQLQuery = entity == .recordings ? "email, credit_charged" : "email"
+        let record: SQLQuery = entity == .users
+            ? "INSERT INTO \(SQLName.newUsers) (email) SELECT email FROM ins"
+            : """
+              INSERT INTO \(SQLName.touched) (email, \(SQLQuery.joined(counters.map { "\(ident: $0.column)" }, separator: ", ")))
+              SELECT email, \(SQLQuery.joined(counters.map(\.expression), separator: ", ")) FROM ins GROUP BY email
+              """
+        return """
+            WITH ins AS (
+                INSERT INTO \(table) (\(SQLQuery.joined(columns.map { "\(ident: $0.column)" }, separator: ", ")))
+                SELECT \(SQLQuery.joined(expressions, separator: ", "))
+                FROM \(source) s \(ownerJoin) \(joins) \(antiJoin ? existingLeftOut : "")
+                ORDER BY \(SQLQuery.joined(key.map { "s.\(ident: $0.name)" }, separator: ", "))
+                ON CONFLICT DO NOTHING
+                RETURNING \(returning)),
+            recorded AS (\(record) RETURNING 1)
+            SELECT (SELECT count(*) FROM ins) AS n
+            """
+    }
+
+    /// Leaves out the staged rows whose key exists.
+    private var existingLeftOut: SQLQuery {
+        """
+        LEFT JOIN \(table) t ON \(entity == .users ? keyMatch(email: "s.email") : keyMatch(email: "crm_user.email"))
+        WHERE t.email IS NULL
+        """
+    }
+}
