@@ -4,15 +4,15 @@ import PostgresClient
 /// Opens the accounts of the users an import created, after every merge, with their final values: one
 /// INSERT each into profiles, the ledger and the stats, and nothing updated afterwards.
 ///
-/// The row-by-row equivalent (``SQLName/usersCreated`` right after the users merge, then stats adjusted,
-/// credits booked and balances followed) writes each new user's stats row three times and its profile twice,
-/// and every update of a row inserted in the same transaction re-runs its foreign key checks. The values are
-/// the same: stats totals are what the merges inserted, the balance is 4 + 3 per payment − 1 per charged
-/// recording, the ledger holds `initial` 4 and this run's payment and recording movements, and every row
-/// carries the user's account (`user_id`), which the profile takes only for the first email of an account
-/// that no profile holds yet (as ``SQLName/usersCreated`` decides). New users the app had already given a
-/// profile keep the row-by-row path (their opening balance is the profile's), and so does Citus, whose
-/// upkeep functions are the distributed form.
+/// The general path (``SQLName/usersCreated``, then stats adjusted, credits booked and balances followed)
+/// writes each new user's stats row three times and profile twice, and every update of a row inserted in
+/// the same transaction re-runs its foreign key checks. The values are the same: stats totals are what the
+/// merges inserted, the balance is 4 + 3 per payment − 1 per charged recording, the ledger holds `initial` 4
+/// and this run's payment and recording movements, and every row carries the user's account (`user_id`),
+/// which the profile takes only for the first email of an account that no profile holds yet (as
+/// ``SQLName/usersCreated`` decides). New users the app had already given a profile keep the general path
+/// (their opening balance is the profile's), and so does Citus, whose upkeep functions are the distributed
+/// form.
 struct AccountOpening {
     let connection: PostgresConnection
 
@@ -20,6 +20,15 @@ struct AccountOpening {
     /// takes them out of `touched` and ``SQLName/newUsers``, so that the rest of the upkeep leaves them alone.
     /// Returns how many were opened. Refuses (as ``SQLName/bookCredits`` does) a balance that would go below zero.
     func openNewAccounts(ref: String) throws -> Int {
+        // The totals per user, keyed: the new users without a profile are estimated at one row (most CRM users
+        // have a profile), and a join to an unkeyed aggregate would then be re-run for every one of them.
+        try connection.query("""
+            CREATE TEMP TABLE \(Self.totals) ON COMMIT DROP AS
+            SELECT email, sum(applications)::integer AS applications, sum(recordings)::integer AS recordings,
+                   sum(resumes)::integer AS resumes, sum(payments)::integer AS payments, sum(charged)::integer AS charged
+            FROM \(SQLName.touched) GROUP BY email
+            """)
+        try connection.query("ALTER TABLE \(Self.totals) ADD PRIMARY KEY (email)")
         try connection.query("""
             SELECT \(SQLName.refuseCreditMovement)(email, 4 + 3 * payments, -charged) FROM (\(Self.candidates)) c
             WHERE 4 + 3 * payments - charged < 0 LIMIT 1
@@ -50,6 +59,8 @@ struct AccountOpening {
     /// The new users without a profile, with their account, the account their profile takes, and what the
     /// merges inserted for them. The first email of an account is decided among all new users, before the
     /// ones with a profile are left out, as ``SQLName/usersCreated`` does.
+    private static let totals = SQLName("opening_totals")
+
     private static let candidates: SQLQuery = """
         SELECT u.email, u.user_id,
                CASE WHEN u.first_of_account AND NOT EXISTS (SELECT 1 FROM \(SQLName.profiles) taken WHERE taken.user_id = u.user_id)
@@ -58,9 +69,7 @@ struct AccountOpening {
                coalesce(t.resumes, 0) AS resumes, coalesce(t.payments, 0) AS payments, coalesce(t.charged, 0) AS charged
         FROM (SELECT c.email, c.user_id, row_number() OVER (PARTITION BY c.user_id ORDER BY c.email) = 1 AS first_of_account
               FROM \(SQLName.newUsers) n JOIN \(SQLName.crmUsers) c ON c.email = n.email) u
-        LEFT JOIN (SELECT email, sum(applications)::integer AS applications, sum(recordings)::integer AS recordings,
-                          sum(resumes)::integer AS resumes, sum(payments)::integer AS payments, sum(charged)::integer AS charged
-                   FROM \(SQLName.touched) GROUP BY email) t ON t.email = u.email
+        LEFT JOIN \(totals) t ON t.email = u.email
         WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.profiles) p WHERE p.email = u.email)
         """
 }

@@ -91,6 +91,7 @@ struct BackfillScheduler {
             phase.finished("read, validate and stage")
             let staged = tally.totalRead - tally.totalRejected
             let chunks = max(1, Int((Double(staged) / Double(options.chunkRows)).rounded(.up)))
+            try staging.indexPersistent(chunks: chunks)
             try connection.query("""
                 INSERT INTO \(SQLName.backfillState) (run_key, run_id, chunks, staged_rows)
                 VALUES (\(bind: key), \(bind: runID), \(bind: chunks), \(bind: try staging.persistentRows()))

@@ -11,6 +11,9 @@ struct CopyTextWriter {
                 bytes.append(contentsOf: [0x5C, 0x4E])  // \N
                 continue
             }
+            // Most values need no escape: copied at once.
+            var text = value
+            if text.withUTF8({ Self.appendUnescaped($0, to: &bytes) }) { continue }
             for byte in value.utf8 {
                 switch byte {
                 case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
@@ -23,6 +26,18 @@ struct CopyTextWriter {
         }
         bytes.append(0x0A)
         rows += 1
+    }
+
+    /// Appends `text` when it holds no byte to escape; returns whether it did.
+    private static func appendUnescaped(_ text: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) -> Bool {
+        guard !text.contains(where: needsEscape) else { return false }
+        bytes.append(contentsOf: text)
+        return true
+    }
+
+    /// Backslash, tab, line feed, carriage return.
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte == 0x5C || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
     mutating func removeAll() {

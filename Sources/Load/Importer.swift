@@ -60,10 +60,7 @@ public struct Importer: Sendable {
                 if changes > 0 { logger.info("profiles caught up with the app's own writes", metadata: ["changes": "\(changes)"]) }
             }
             // One fingerprint per file on disk: an archive is skipped or read as a whole.
-            recorded = try files.map(\.path).uniqued().map { path in
-                let (sha256, bytes) = try fingerprint(of: path)
-                return RecordedFile(path: path, sha256: sha256, bytes: bytes)
-            }
+            recorded = try RecordedFile.fingerprinting(files.map(\.path).uniqued())
             let seen = options.force ? [] : try record.alreadyImported(recorded.map(\.sha256))
             for index in recorded.indices where seen.contains(recorded[index].sha256) {
                 recorded[index].skipped = true

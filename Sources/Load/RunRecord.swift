@@ -1,8 +1,10 @@
 import CRMSchema
+import Dispatch
 import Extract
 import Foundation
 import PipelineCore
 import PostgresClient
+import Synchronization
 
 /// An input file of a run, as recorded: its path, fingerprint, and whether it was skipped.
 struct RecordedFile: Sendable {
@@ -10,6 +12,20 @@ struct RecordedFile: Sendable {
     let sha256: String
     let bytes: Int
     var skipped = false
+
+    /// The files at `paths`, fingerprinted on every core at once (hashing a large export is a visible part
+    /// of its import), in the order given.
+    static func fingerprinting(_ paths: [String]) throws -> [RecordedFile] {
+        let results = Mutex([Result<RecordedFile, any Error>?](repeating: nil, count: paths.count))
+        DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+            let result = Result { () throws -> RecordedFile in
+                let (sha256, bytes) = try fingerprint(of: paths[index])
+                return RecordedFile(path: paths[index], sha256: sha256, bytes: bytes)
+            }
+            results.withLock { $0[index] = result }
+        }
+        return try results.withLock { $0 }.map { try $0!.get() }
+    }
 }
 
 /// The run's row in `crm_import_runs`, written on its own connection and in its own transactions, so

@@ -89,6 +89,12 @@ public struct SQLQuery: Sendable, Hashable, ExpressibleByStringInterpolation, Cu
             pieces.append(.value(value?.sqlText))
         }
 
+        /// An integer written into the text, for the places that take no parameter (DDL, or an expression an
+        /// index must match as planned): a number has no quoting to get wrong.
+        public mutating func appendInterpolation(literal value: Int) {
+            pieces.append(.text(String(value)))
+        }
+
         /// An identifier (a column, a table in the search path), quoted.
         public mutating func appendInterpolation(ident name: String) {
             pieces.append(.text(quoteIdentifier(name)))

@@ -24,22 +24,26 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
         let days = seconds.floorDivided(by: 86_400)
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = CivilCalendar.date(fromDays: days)
-        // Built digit by digit: String(format:) costs more than the rest of a row's validation.
-        var text = ""
-        text.reserveCapacity(29)
-        func append(_ value: Int64, width: Int) {
-            var digits = [UInt8](repeating: UInt8(ascii: "0"), count: width)
-            var rest = value
-            for index in stride(from: width - 1, through: 0, by: -1) {
-                digits[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
+        // Written digit by digit into one buffer: String(format:) costs more than the rest of a row's validation.
+        return String(unsafeUninitializedCapacity: 29) { buffer in
+            var end = 0
+            func put(_ value: Int64, width: Int) {
+                var rest = value
+                for index in stride(from: end + width - 1, through: end, by: -1) {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                end += width
             }
-            text += String(decoding: digits, as: UTF8.self)
+            func put(_ character: Unicode.Scalar) {
+                buffer[end] = UInt8(ascii: character)
+                end += 1
+            }
+            put(year, width: 4); put("-"); put(month, width: 2); put("-"); put(day, width: 2); put(" ")
+            put(secondOfDay / 3_600, width: 2); put(":"); put(secondOfDay / 60 % 60, width: 2); put(":")
+            put(secondOfDay % 60, width: 2); put("."); put(fraction, width: 6); put("+"); put("0"); put("0")
+            return end
         }
-        append(year, width: 4); text += "-"; append(month, width: 2); text += "-"; append(day, width: 2); text += " "
-        append(secondOfDay / 3_600, width: 2); text += ":"; append(secondOfDay / 60 % 60, width: 2); text += ":"
-        append(secondOfDay % 60, width: 2); text += "."; append(fraction, width: 6); text += "+00"
-        return text
     }
 }
 

@@ -22,6 +22,14 @@ struct SQLQueryTests {
         #expect(!query.description.contains("DROP"))
     }
 
+    @Test("an integer literal is written into the text (for DDL and index expressions), never a parameter")
+    func integerLiteral() {
+        let query: SQLQuery = "CREATE INDEX ON t ((mod(abs(hashtext(email)), \(literal: 12)))) WHERE n > \(bind: 3)"
+        #expect(query.rendered.sql == "CREATE INDEX ON t ((mod(abs(hashtext(email)), 12))) WHERE n > $1")
+        #expect(query.rendered.parameters == ["3"])
+        #expect(("x = \(literal: -5)" as SQLQuery).rendered.sql == "x = -5")
+    }
+
     @Test("identifiers and names are quoted, with inner quotes doubled")
     func identifiers() {
         let query: SQLQuery = "SELECT \(ident: "odd\"name") FROM \(SQLName(schema: "crm_private", "crm_import_runs")), \(SQLName("d_users"))"

@@ -1,0 +1,51 @@
+# The real-schema floor (issue 18), sourced by bench.sh: the generated rows COPYed by psql straight into
+# the real tables, in one transaction, with every key and index kept and the upkeep triggers standing
+# aside (crm.bulk_load), so that stats, ledger and profiles stay empty: what PostgreSQL itself needs to
+# store these rows, not an import. Job request ids are chosen before the load (written into the files),
+# so recordings carry their link without a join. How it was measured first: ../shared/notes/real-schema-floor.md.
+# Expects $admin, $bin, $work (bench.sh) and common.sh.
+
+# prepare_real_schema_floor DATA OUT: the CSV files with a uuid per job request (an `id` column) and the
+# recordings' `job_request_id` instead of their job request's external id.
+prepare_real_schema_floor() {
+    mkdir -p "$2"
+    cp "$1/users.csv" "$1/resumes.csv" "$1/payments.csv" "$2/"
+    python3 - "$1" "$2" <<'PY'
+import csv, sys, uuid
+source, target = sys.argv[1], sys.argv[2]
+ids = {}
+with open(f"{source}/job_requests.csv", newline="") as f, open(f"{target}/job_requests.csv", "w", newline="") as out:
+    rows, writer = csv.reader(f), csv.writer(out)
+    header = next(rows)
+    writer.writerow(["id"] + header)
+    for row in rows:
+        ids[(row[0], row[1])] = str(uuid.uuid4())
+        writer.writerow([ids[(row[0], row[1])]] + row)
+with open(f"{source}/recordings.csv", newline="") as f, open(f"{target}/recordings.csv", "w", newline="") as out:
+    rows, writer = csv.reader(f), csv.writer(out)
+    header = next(rows)
+    link = header.index("job_request_external_id")
+    writer.writerow([("job_request_id" if i == link else c) for i, c in enumerate(header)])
+    for row in rows:
+        row[link] = ids.get((row[0], row[link]), "") if row[link] else ""
+        writer.writerow(row)
+PY
+}
+
+# load_real_schema_floor PREPARED URL [replica]: the load, timed by the caller. With `replica`, the
+# foreign key triggers stand aside too (session_replication_role).
+load_real_schema_floor() {
+    local replica=""
+    [ "${3:-}" = replica ] && replica="SET LOCAL session_replication_role = replica;"
+    psql -X -q -v ON_ERROR_STOP=1 -d "$2" <<SQL
+BEGIN;
+SET LOCAL crm.bulk_load = 'on';
+$replica
+\\copy "digital_resume_by_CRM" ($(head -1 "$1/users.csv")) FROM '$1/users.csv' CSV HEADER
+\\copy crm_payments ($(head -1 "$1/payments.csv")) FROM '$1/payments.csv' CSV HEADER
+\\copy crm_job_requests ($(head -1 "$1/job_requests.csv")) FROM '$1/job_requests.csv' CSV HEADER
+\\copy crm_recordings ($(head -1 "$1/recordings.csv")) FROM '$1/recordings.csv' CSV HEADER
+\\copy crm_resumes ($(head -1 "$1/resumes.csv")) FROM '$1/resumes.csv' CSV HEADER
+COMMIT;
+SQL
+}
