@@ -40,6 +40,12 @@ struct CopyTextWriter {
         byte == 0x5C || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
+    /// Appends the rows of `other`.
+    mutating func append(_ other: CopyTextWriter) {
+        bytes.append(contentsOf: other.bytes)
+        rows += other.rows
+    }
+
     mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
         rows = 0

@@ -6,11 +6,14 @@ import PipelineCore
 import PostgresClient
 import Validate
 
-/// Reads every file, validates each record, and COPYs the valid ones into the staging in 2 MiB batches per
-/// entity (memory stays flat); rejected rows go to the reject file, the emails of rejected users into a
-/// table of their own (their children are rejected by the checks).
+/// Reads every file, validates the records on worker threads (``RecordBatch``: the reading, the validation
+/// and the loading overlap, on every core) and COPYs the valid ones into the staging in 2 MiB batches per
+/// entity, in the order read (memory stays flat); rejected rows go to the reject file in that order too, the
+/// emails of rejected users into a table of their own (their children are rejected by the checks).
 struct RowStager {
     private static let batchBytes = 2 << 20
+    /// Record batches validated at once beyond the one being read: enough to keep every core busy.
+    private static let batchesInFlight = 4
 
     let connection: PostgresConnection
     let options: ImportOptions
@@ -33,35 +36,44 @@ struct RowStager {
             total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
         }
         var bytesBefore = 0
+        var work = OrderedResults<RecordBatch.Validated>(window: Self.batchesInFlight)
+        // When reading or loading fails, the workers still running are waited for.
+        defer { while work.next() != nil {} }
+        func take(_ validated: RecordBatch.Validated) throws {
+            for (entity, count) in validated.read { tally.counts[entity, default: EntityCounts()].read += count }
+            for (reject, rejectedUser) in validated.rejects {
+                tally.count(reject)
+                try rejects.write(reject)
+                if let rejectedUser { rejectedEmails.appendRow([rejectedUser]) }
+            }
+            for (entity, rows) in validated.rows {
+                batches[entity, default: CopyTextWriter()].append(rows)
+                if batches[entity]!.bytes.count >= Self.batchBytes { try flush(entity, &batches, into: table(entity)) }
+            }
+        }
+        let (credits, now) = (options.credits, Date())
         for (fileIndex, file) in files.enumerated() {
             let source = try file.open(mapping: options.mapping, options: options.csv)
-            var validator = RecordValidator(mapping: options.mapping?.applying(to: file.innerName), creditPolicy: options.credits)
+            let mapping = options.mapping?.applying(to: file.innerName)
             defer { bytesBefore += source.bytesRead }
             defer { for note in source.notes { logger.notice("\(note)") } }
+            var batch = RecordBatch(fileIndex: fileIndex, firstSequence: sequence + 1)
+            func send() throws {
+                let full = batch
+                batch = RecordBatch(fileIndex: fileIndex, firstSequence: sequence + 1)
+                if let done = work.submit({ full.validated(mapping: mapping, creditPolicy: credits, now: now) }) { try take(done) }
+            }
             while let record = try source.next() {
                 sequence += 1
-                tally.counts[record.entity, default: EntityCounts()].read += 1
-                switch validator.validate(record) {
-                case .success(let valid):
-                    batches[valid.entity, default: CopyTextWriter()].appendRow(
-                        [String(sequence), String(fileIndex), String(valid.location.line)] + valid.values)
-                    if batches[valid.entity]!.bytes.count >= Self.batchBytes {
-                        try flush(valid.entity, &batches, into: table(valid.entity))
-                    }
-                case .failure(let reject):
-                    tally.count(reject)
-                    try rejects.write(reject)
-                    // (An email with a NUL byte cannot be staged, and no row can name it either.)
-                    if record.entity == .users, let email = record[.email].map(EmailAddress.normalize), !email.isEmpty,
-                       !email.utf8.contains(0) {
-                        rejectedEmails.appendRow([email])
-                    }
-                }
+                batch.records.append(record)
+                if batch.records.count == RecordBatch.size { try send() }
                 if sequence % 50_000 == 0 {
                     report(file: file.name, rows: sequence, bytes: bytesBefore + source.bytesRead, of: totalBytes, since: started)
                 }
             }
+            if !batch.records.isEmpty { try send() }
         }
+        while let done = work.next() { try take(done) }
         for entity in Entity.allCases { try flush(entity, &batches, into: table(entity)) }
         if rejectedEmails.rows > 0 {
             let raw = SQLName("rejected_users_raw")

@@ -1,0 +1,48 @@
+import Extract
+import Foundation
+import PipelineCore
+import Validate
+
+/// Consecutive records of one file, validated together on a worker thread.
+struct RecordBatch: Sendable {
+    /// Records per batch: large enough to outweigh handing it over, small enough to keep memory flat.
+    static let size = 2_000
+
+    let fileIndex: Int
+    /// The staging sequence number of the first record (the rest follow in order).
+    let firstSequence: Int64
+    var records: [SourceRecord] = []
+
+    /// What a worker made of a batch, in the records' order.
+    struct Validated: Sendable {
+        /// The valid rows, as COPY text per entity (`seq, file, line, values…`).
+        var rows: [Entity: CopyTextWriter] = [:]
+        /// The rejects, each with the normalized email of a rejected user (their children are rejected later).
+        var rejects: [(reject: Reject, rejectedUser: String?)] = []
+        /// Records read per entity.
+        var read: [Entity: Int] = [:]
+    }
+
+    /// Validates every record with a validator of its own (date parsers are not shared between threads).
+    func validated(mapping: Mapping?, creditPolicy: RecordValidator.CreditPolicy, now: Date) -> Validated {
+        var validator = RecordValidator(mapping: mapping, creditPolicy: creditPolicy, now: now)
+        var result = Validated()
+        for (offset, record) in records.enumerated() {
+            result.read[record.entity, default: 0] += 1
+            switch validator.validate(record) {
+            case .success(let valid):
+                result.rows[valid.entity, default: CopyTextWriter()].appendRow(
+                    [String(firstSequence + Int64(offset)), String(fileIndex), String(valid.location.line)] + valid.values)
+            case .failure(let reject):
+                // (An email with a NUL byte cannot be staged, and no row can name it either.)
+                var email: String?
+                if record.entity == .users, let normalized = record[.email].map(EmailAddress.normalize), !normalized.isEmpty,
+                   !normalized.utf8.contains(0) {
+                    email = normalized
+                }
+                result.rejects.append((reject, email))
+            }
+        }
+        return result
+    }
+}
