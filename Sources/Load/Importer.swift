@@ -121,14 +121,15 @@ public struct Importer: Sendable {
         let upkeep = Upkeep(connection: connection)
         let privileged = try upkeep.standAside()
         if privileged { try upkeep.catchUpStagedProfiles() }
-        try strategy.prepare(on: connection)
-        tally.add(try ReferenceChecks(connection: connection).run(credits: options.credits, rejects: rejects, path: path))
+        tally.add(try ReferenceChecks(connection: connection)
+            .run(credits: options.credits, rejects: rejects, lockParents: strategy.locksParents, path: path))
         try enforceThresholds(tally)
         phase.finished("check references and credits")
 
         if !privileged {
             logger.warning("this database role cannot let the triggers stand aside (Row Level Security applies to it): loading row by row through them")
         }
+        try strategy.beginMerges(on: connection)
         for entity in Entity.allCases {
             tally.counts[entity, default: EntityCounts()].add(try strategy.merge(entity, on: connection))
             phase.finished("merge \(entity)")

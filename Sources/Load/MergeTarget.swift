@@ -56,18 +56,35 @@ struct MergeTarget {
 
     /// Updates the rows that exist and differ; returns the number updated (`n`).
     var update: SQLQuery {
-        let kept = values.map { value -> SQLQuery in "coalesce(\(value.expression), t.\(ident: value.column))" }
         let assignments = zip(values, kept).map { value, kept -> SQLQuery in "\(ident: value.column) = \(kept)" }
-        let current = values.map { value -> SQLQuery in "t.\(ident: value.column)" }
         return """
             WITH changed AS (
                 UPDATE \(table) AS t SET \(SQLQuery.joined(assignments, separator: ", "))
                 FROM \(source) s \(joins)
-                WHERE \(keyMatch(email: "s.email"))
-                  AND (\(SQLQuery.joined(current, separator: ", "))) IS DISTINCT FROM (\(SQLQuery.joined(kept, separator: ", ")))
+                WHERE \(keyMatch(email: "s.email")) AND \(differs)
                 RETURNING t.email)
             SELECT count(*) AS n FROM changed
             """
+    }
+
+    /// One pass over the staged rows and their stored twins: how many are staged (`staged`), how many of
+    /// them exist (`existing`) and how many of those the update would change (`changed`).
+    var classify: SQLQuery {
+        """
+        SELECT (SELECT count(*) FROM \(source)) AS staged, count(*) AS existing, count(*) FILTER (WHERE \(differs)) AS changed
+        FROM \(source) s JOIN \(table) t ON \(keyMatch(email: "s.email")) \(joins)
+        """
+    }
+
+    /// Each column's value after the update: the staged one, or the stored one where the staging has none.
+    private var kept: [SQLQuery] {
+        values.map { value -> SQLQuery in "coalesce(\(value.expression), t.\(ident: value.column))" }
+    }
+
+    /// A stored row `t` that the staged row `s` would change.
+    private var differs: SQLQuery {
+        let current = values.map { value -> SQLQuery in "t.\(ident: value.column)" }
+        return "(\(SQLQuery.joined(current, separator: ", "))) IS DISTINCT FROM (\(SQLQuery.joined(kept, separator: ", ")))"
     }
 
     /// Inserts the rows that do not exist, in key order, and records per-email counts in `touched` (users:

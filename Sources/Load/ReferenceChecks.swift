@@ -60,14 +60,24 @@ struct ReferenceChecks {
         """
     }
 
+    /// The job requests that staged recordings name, locked as the FK trigger would lock them.
+    static let lockJobRequestsOfRecordings: SQLQuery = """
+        SELECT count(*) AS n FROM (SELECT 1 FROM \(SQLName.jobRequests) j
+            WHERE (j.email, j.external_id) IN (SELECT email, job_request_external_id FROM \(SQLName.deduplicated(.recordings))
+                                               WHERE job_request_external_id IS NOT NULL)
+            FOR KEY SHARE) locked
+        """
+
     static let knownUsers = SQLName("known_users")
     static let knownJobRequests = SQLName("known_job_requests")
 
     /// Runs every check, writing each rejected row to `rejects`.
     ///
     /// - Parameters:
+    ///   - lockParents: Lock the users and job requests the staged rows name as they are found (`FOR KEY
+    ///     SHARE`, to commit), for merges without FK triggers: a parent found here stays there.
     ///   - path: The path of a staged row's file, by its index.
-    func run(credits: RecordValidator.CreditPolicy, rejects: RejectFileWriter, path: (Int) -> String) throws -> LoadTally {
+    func run(credits: RecordValidator.CreditPolicy, rejects: RejectFileWriter, lockParents: Bool, path: (Int) -> String) throws -> LoadTally {
         var tally = LoadTally()
         func reject(_ query: SQLQuery, _ entity: Entity, _ field: Field, _ reason: RejectReason) throws {
             for row in try connection.query(query).rows {
@@ -86,7 +96,9 @@ struct ReferenceChecks {
             SELECT u.email FROM \(SQLName.crmUsers) u
             WHERE u.email IN (SELECT email FROM \(SQLName.deduplicated(.jobRequests)) UNION SELECT email FROM \(SQLName.deduplicated(.recordings))
                               UNION SELECT email FROM \(SQLName.deduplicated(.resumes)) UNION SELECT email FROM \(SQLName.deduplicated(.payments)))
+            \(lockParents ? "FOR KEY SHARE" : "")
             """)
+        if lockParents { try connection.query(Self.lockJobRequestsOfRecordings) }
         try connection.query(Self.copyJobRequestsOfRecordings(into: Self.knownJobRequests))
         for entity in [Entity.jobRequests, .recordings, .resumes, .payments] {
             try reject(unknownUser(entity), entity, .email, .unknownUser)

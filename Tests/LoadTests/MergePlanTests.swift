@@ -10,34 +10,48 @@ struct MergePlanTests {
     @Test("the plan prints every entity in load order, users first, and no statement carries a value")
     func printable() throws {
         let plan = MergePlan()
-        let headers = plan.description.split(separator: "\n").filter { $0.hasPrefix("-- ") }
+        let headers = plan.description.split(separator: "\n").filter { $0.hasPrefix("-- ") && !$0.hasPrefix("-- when") }
         #expect(headers == Entity.allCases.map { "-- \($0)" })
         for entity in Entity.allCases {
             let statements = plan.statements(for: entity)
-            let update = try #require(statements.update)
-            for statement in [statements.countExisting, update, statements.insert] + statements.prepare {
+            for statement in [statements.classify, statements.update, statements.insert, statements.insertAll] + statements.prepare
+                + statements.beforeUpdate {
                 #expect(statement.rendered.parameters.isEmpty, "\(entity): \(statement)")
             }
-            #expect(update.description.contains("UPDATE \(SQLName.table(of: entity).sql)"))
-            #expect(statements.insert.description.contains("INSERT INTO \(SQLName.table(of: entity).sql)"))
-            #expect(statements.insert.description.contains("LEFT JOIN \(SQLName.table(of: entity).sql) t"), "rows that exist left out")
+            let table = SQLName.table(of: entity).sql
+            #expect(statements.update.description.contains("UPDATE \(table)"))
+            #expect(statements.insert.description.contains("INSERT INTO \(table)"))
+            #expect(statements.insert.description.contains("LEFT JOIN \(table) t"), "rows that exist left out")
+            #expect(!statements.insertAll.description.contains("LEFT JOIN \(table) t"), "nothing to leave out")
+            #expect(statements.insertAll.description.contains("ON CONFLICT DO NOTHING"), "rows the app inserts meanwhile")
         }
         #expect(plan.statements(for: .users).insert.description.contains("INSERT INTO \(SQLName.newUsers.sql)"))
         #expect(plan.statements(for: .jobRequests).insert.description.contains("INSERT INTO \(SQLName.touched.sql)"))
-        #expect(plan.statements(for: .recordings).prepare.count == 2, "the recordings' job ids, and charges of recordings loaded uncharged")
-        #expect(!plan.description.contains("FOR KEY SHARE"))
-        #expect(MergePlan(foreignKeys: .checkedSetBased).description.contains("FOR KEY SHARE"))
+        #expect(plan.statements(for: .recordings).prepare.count == 1, "the recordings' job ids")
+        #expect(plan.statements(for: .recordings).beforeUpdate.count == 1, "charges of recordings loaded uncharged")
+        #expect(!plan.description.contains("session_replication_role") && !plan.locksParents)
+        let aside = MergePlan(foreignKeys: .checkedSetBased)
+        #expect(aside.description.contains("SET LOCAL session_replication_role = replica") && aside.locksParents)
     }
 
-    @Test("where no staged key exists, there is no update, no anti-join and no late charge to look for")
-    func firstImportStatements() {
-        for entity in Entity.allCases {
-            let statements = MergePlan().statements(for: entity, existing: false)
-            #expect(statements.update == nil)
-            #expect(!statements.insert.description.contains("LEFT JOIN \(SQLName.table(of: entity).sql) t"))
-            #expect(statements.insert.description.contains("ON CONFLICT DO NOTHING"), "rows the app inserts meanwhile")
+    @Test("a re-import of unchanged files writes no row of any CRM table: every row keeps its version (xmin)")
+    func unchangedReimport() throws {
+        try TestDatabase.withFresh { database in
+            _ = try ImporterTests.importer(database).run(files: try ImporterTests.samples())
+            let connection = try database.connect()
+            func versions() throws -> [String] {
+                try [SQLName.crmUsers, .jobRequests, .recordings, .resumes, .payments, .dashboardStats, .creditLedger, .profiles].map { table in
+                    try connection.query("SELECT coalesce(string_agg(xmin::text || ':' || ctid::text, ',' ORDER BY ctid), '') AS v FROM \(table)")
+                        .scalar(String.self)
+                }
+            }
+            let before = try versions()
+            let summary = try ImporterTests.importer(database) { $0.force = true }.run(files: try ImporterTests.samples())
+            for (entity, counts) in summary.counts {
+                #expect(counts.inserted == 0 && counts.updated == 0, "\(entity)")
+            }
+            #expect(try versions() == before)
         }
-        #expect(MergePlan().statements(for: .recordings, existing: false).prepare.count == 1)
     }
 
     @Test("merging inserts new rows, updates changed ones, leaves equal ones, and the upkeep keeps stats and credits right",

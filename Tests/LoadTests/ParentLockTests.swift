@@ -23,6 +23,9 @@ struct ParentLockTests {
                 .write(toFile: "\(folder)/payments.csv", atomically: true, encoding: .utf8)
             try "email,external_id,job_request_external_id,video_url,duration_seconds,credit_charged,created_at\n\(ana),REC-LOCK,JR-1,https://v.example.com/l.mp4,30,true,2024-07-02T00:00:00Z\n"
                 .write(toFile: "\(folder)/recordings.csv", atomically: true, encoding: .utf8)
+            let chloe = "chloe.dubois@example.fr"
+            try "email,external_id,file_url,file_name,created_at\n\(chloe),CV-LOCK,https://cdn.example.com/cv/l.pdf,l.pdf,2024-07-03T00:00:00Z\n"
+                .write(toFile: "\(folder)/resumes.csv", atomically: true, encoding: .utf8)
             // The fastest strategy where this role may use it; the FK triggers hold the same locks otherwise.
             var importer = ImporterTests.importer(database)
             if TestPlatform.current == .plain { importer.strategy = MergePlan(foreignKeys: .checkedSetBased) }
@@ -53,7 +56,9 @@ struct ParentLockTests {
 
             let deleter = try database.connect()
             try deleter.query("SET lock_timeout = '300ms'")
-            for delete: SQLQuery in ["DELETE FROM \(SQLName.crmUsers) WHERE email = \(bind: ana)",
+            // Chloe has no row a cascade would wait for: only the lock on her user row holds her delete.
+            for delete: SQLQuery in ["DELETE FROM \(SQLName.crmUsers) WHERE email = \(bind: chloe)",
+                                     "DELETE FROM \(SQLName.crmUsers) WHERE email = \(bind: ana)",
                                      "DELETE FROM \(SQLName.jobRequests) WHERE email = \(bind: ana) AND external_id = 'JR-1'"] {
                 do {
                     try deleter.query(delete)
@@ -67,6 +72,7 @@ struct ParentLockTests {
             let summary = try #require(try outcome.withLock { $0 }?.get())
             #expect(summary.counts[.payments]?.inserted == 2)
             #expect(summary.counts[.recordings]?.inserted == 1)
+            #expect(summary.counts[.resumes]?.inserted == 1)
 
             let connection = try database.connect()
             #expect(try connection.invariantViolations() == [])
