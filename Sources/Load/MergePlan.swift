@@ -39,12 +39,18 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     }
 
     var foreignKeys = ForeignKeys.triggers
-    var opensAccounts = true
+    /// For Citus: the upkeep functions open the accounts (their distributed form); the update itself finds the
+    /// changed rows and the insert always anti-joins (Citus plans a join of local tables with a distributed one
+    /// only in the shapes it had before: the classifying pass only counts the rows that exist).
+    var citus = false
+
+    var opensAccounts: Bool { !citus }
 
     var name: String {
-        switch foreignKeys {
-        case .triggers: "set-based UPDATE then INSERT"
-        case .checkedSetBased: "set-based, keys checked set-based with the FK triggers aside"
+        switch (foreignKeys, citus) {
+        case (.triggers, false): "set-based, FK triggers row by row"
+        case (.triggers, true): "set-based for Citus, FK triggers row by row"
+        case (.checkedSetBased, _): "set-based, keys checked set-based with the FK triggers aside"
         }
     }
 
@@ -56,7 +62,9 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     struct Statements {
         /// Temporary tables the others read (the recordings' job request ids).
         let prepare: [SQLQuery]
-        /// One pass: rows staged, existing, and changed (``MergeTarget/classify``).
+        /// The staged rows (a temporary table).
+        let countStaged: SQLQuery
+        /// One pass: rows existing, and changed (``MergeTarget/classify``).
         let classify: SQLQuery
         /// Bookkeeping of the changes (charges of recordings loaded uncharged), when rows changed.
         let beforeUpdate: [SQLQuery]
@@ -72,8 +80,8 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         let target = MergeTarget(entity)
         return Statements(
             prepare: entity == .recordings ? [ReferenceChecks.copyJobRequestsOfRecordings(into: Self.recordingJobs)] : [],
-            classify: target.classify, beforeUpdate: entity == .recordings ? [Self.chargedLater] : [],
-            update: target.update, insert: target.insert(antiJoin: true), insertAll: target.insert(antiJoin: false))
+            countStaged: target.countStaged, classify: citus ? target.countExisting : target.classify, beforeUpdate: entity == .recordings ? [Self.chargedLater] : [],
+            update: target.update, insert: target.insert(antiJoin: true), insertAll: target.insert(antiJoin: citus))
     }
 
     var locksParents: Bool { foreignKeys == .checkedSetBased }
@@ -89,8 +97,9 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     func merge(_ entity: Entity, on connection: PostgresConnection) throws -> EntityCounts {
         let statements = statements(for: entity)
         for statement in statements.prepare { try connection.query(statement) }
+        let staged = try connection.query(statements.countStaged).scalar(Int.self)
         let row = try connection.query(statements.classify).rows[0]
-        let (staged, existing, changed) = (try row.decode(Int.self, "staged"), try row.decode(Int.self, "existing"), try row.decode(Int.self, "changed"))
+        let (existing, changed) = (try row.decode(Int.self, "existing"), try row.decode(Int.self, "changed"))
         var counts = EntityCounts()
         if changed > 0 {
             for statement in statements.beforeUpdate { try connection.query(statement) }
@@ -107,7 +116,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         let locks = foreignKeys == .checkedSetBased ? ["SET LOCAL session_replication_role = replica;"] : []
         return (locks + Entity.allCases.map { entity in
             let statements = statements(for: entity)
-            return (["-- \(entity)"] + (statements.prepare + [statements.classify] + statements.beforeUpdate).map { "\($0);" }
+            return (["-- \(entity)"] + (statements.prepare + [statements.countStaged, statements.classify] + statements.beforeUpdate).map { "\($0);" }
                 + ["-- when rows changed:", "\(statements.update);", "-- when rows are new (without the anti-join when none exists):",
                    "\(statements.insert);"]).joined(separator: "\n")
         }).joined(separator: "\n\n")

@@ -12,12 +12,12 @@ struct MergeStrategyChoice {
     /// `session_replication_role` (a superuser; on Supabase, `postgres`); the FK triggers row by row
     /// elsewhere, and on Citus, whose upkeep is its own as well.
     func choose() throws -> any MergeStrategy {
-        // Row Level Security applies to this role: the row triggers do the upkeep (the import warns later).
-        guard try Upkeep(connection: connection).isBulkLoader() else { return MergePlan() }
         if try connection.query("SELECT \(SQLName.isDistributed)() AS distributed").scalar(Bool.self) {
             logger.info("Citus: the foreign keys are checked row by row by their triggers, the upkeep is the distributed one")
-            return MergePlan(foreignKeys: .triggers, opensAccounts: false)
+            return MergePlan(foreignKeys: .triggers, citus: true)
         }
+        // Row Level Security applies to this role: the row triggers do the upkeep (the import warns later).
+        guard try Upkeep(connection: connection).isBulkLoader() else { return MergePlan() }
         guard try maySetReplicationRole() else {
             logger.notice("""
                 this role may not set session_replication_role (a superuser or a role granted SET on it may): \

@@ -67,14 +67,23 @@ struct MergeTarget {
             """
     }
 
-    /// One pass over the staged rows and their stored twins: how many are staged (`staged`), how many of
-    /// them exist (`existing`) and how many of those the update would change (`changed`).
+    /// One pass over the staged rows that exist and their stored twins: how many exist (`existing`) and how
+    /// many of those the update would change (`changed`). (The staged rows are counted apart: Citus plans no
+    /// subquery beside a join of a distributed table.)
     var classify: SQLQuery {
         """
-        SELECT (SELECT count(*) FROM \(source)) AS staged, count(*) AS existing, count(*) FILTER (WHERE \(differs)) AS changed
+        SELECT count(*) AS existing, count(*) FILTER (WHERE \(differs)) AS changed
         FROM \(source) s JOIN \(table) t ON \(keyMatch(email: "s.email")) \(joins)
         """
     }
+
+    /// The staged rows that exist, all counted as `changed` too: the update finds which are.
+    var countExisting: SQLQuery {
+        "SELECT count(*) AS existing, count(*) AS changed FROM \(source) s JOIN \(table) t ON \(keyMatch(email: "s.email"))"
+    }
+
+    /// The staged rows (`n`).
+    var countStaged: SQLQuery { "SELECT count(*) AS n FROM \(source)" }
 
     /// Each column's value after the update: the staged one, or the stored one where the staging has none.
     private var kept: [SQLQuery] {

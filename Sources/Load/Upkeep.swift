@@ -76,8 +76,9 @@ struct Upkeep {
             """)
         try connection.query("""
             SELECT \(SQLName.linkAccounts)(array_agg(u.email)) FROM \(SQLName.crmUsers) u
-            WHERE u.user_id IS NOT NULL AND u.email IN (SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(SQLName.touched))
-              AND NOT EXISTS (SELECT 1 FROM \(SQLName.openedUsers) o WHERE o.email = u.email)
+            WHERE u.user_id IS NOT NULL
+              AND u.email IN (SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(SQLName.touched)
+                              EXCEPT SELECT email FROM \(SQLName.openedUsers))
             HAVING count(*) > 0
             """)
     }

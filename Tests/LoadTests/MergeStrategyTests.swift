@@ -14,7 +14,7 @@ struct MergeStrategyTests {
     static var strategies: [(name: String, strategy: any MergeStrategy)] {
         var strategies: [(String, any MergeStrategy)] = [
             ("FK triggers, accounts opened with final values", MergePlan()),
-            ("FK triggers, accounts opened then moved (the Citus upkeep)", MergePlan(opensAccounts: false)),
+            ("FK triggers, accounts opened then moved, changes found by the update (the Citus plan)", MergePlan(citus: true)),
         ]
         if TestPlatform.current == .plain {
             strategies.insert(("keys checked set-based, FK triggers aside", MergePlan(foreignKeys: .checkedSetBased)), at: 0)
