@@ -55,6 +55,7 @@ public struct Importer: Sendable {
             try record.closeInterruptedRuns()
             let strategy = try self.strategy ?? MergeStrategyChoice(connection: connection, logger: logger).choose()
             summary.strategy = strategy.name
+            logger.info("merge strategy", metadata: ["strategy": "\(strategy.name)"])
             if !options.dryRun {
                 let changes = try Upkeep.catchUpEveryProfile(on: connection)
                 if changes > 0 { logger.info("profiles caught up with the app's own writes", metadata: ["changes": "\(changes)"]) }

@@ -80,7 +80,8 @@ final class RunRecord {
             try connection.transaction { connection in
                 try connection.query("""
                     UPDATE \(SQLName.importRuns) SET status = \(bind: status.rawValue), finished_at = now(),
-                        counts = \(bind: countsJSON)::jsonb, rejects = \(bind: rejectsJSON)::jsonb, error = \(bind: error)
+                        counts = \(bind: countsJSON)::jsonb, rejects = \(bind: rejectsJSON)::jsonb, error = \(bind: error),
+                        strategy = \(bind: summary.strategy.isEmpty ? nil : summary.strategy)
                     WHERE id = \(bind: id)
                     """)
                 for file in files {

@@ -40,6 +40,8 @@ struct ImporterTests {
             // A superuser may set session_replication_role; Supabase's postgres may not without supautils.
             let fast = TestPlatform.current == .plain
             #expect(summary.strategy == MergePlan(foreignKeys: fast ? .checkedSetBased : .triggers).name)
+            #expect(try database.connect().query("SELECT strategy FROM \(SQLName.importRuns) WHERE id = \(bind: summary.runID)")
+                .scalar(String.self) == summary.strategy, "the run record names it")
             #expect(try Self.status(of: summary.runID, database) == RunStatus.succeeded.rawValue)
             #expect(try database.connect().invariantViolations() == [])
 
