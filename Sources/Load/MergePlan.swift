@@ -58,7 +58,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     /// name one of this import), so that the recordings merge joins a local table.
     static let recordingJobs = SQLName("recording_jobs")
 
-    /// The statements that merge `entity`, in order; each but the first two runs only when it has work.
+    /// The statements that merge `entity`, in order: the first three always run, the rest only with work to do.
     struct Statements {
         /// Temporary tables the others read (the recordings' job request ids).
         let prepare: [SQLQuery]
