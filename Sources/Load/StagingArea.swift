@@ -143,7 +143,10 @@ struct StagingArea {
             guard try connection.query("""
                 SELECT EXISTS (SELECT 1 FROM \(staged) GROUP BY \(keys) HAVING count(*) > 1) AS repeats
                 """).scalar(Bool.self) else {
-                try connection.query("CREATE TEMP TABLE \(deduplicated) ON COMMIT DROP AS SELECT *, 1::bigint AS copies FROM \(staged)")
+                // Nothing to merge: the staging becomes the deduplicated table as it is (no copy; a column
+                // with a constant default is only written in the catalog).
+                try connection.query("ALTER TABLE \(staged) RENAME TO \(ident: deduplicated.name)")
+                try connection.query("ALTER TABLE \(deduplicated) ADD COLUMN copies bigint NOT NULL DEFAULT 1")
                 continue
             }
             let values = entity.loadedFields.filter { !Self.key(entity).contains($0) }.map { field -> SQLQuery in
