@@ -60,12 +60,14 @@ struct ReferenceChecks {
         """
     }
 
-    /// The job requests that staged recordings name, locked as the FK trigger would lock them.
-    static let lockJobRequestsOfRecordings: SQLQuery = """
-        SELECT count(*) AS n FROM (SELECT 1 FROM \(SQLName.jobRequests) j
-            WHERE (j.email, j.external_id) IN (SELECT email, job_request_external_id FROM \(SQLName.deduplicated(.recordings))
-                                               WHERE job_request_external_id IS NOT NULL)
-            FOR KEY SHARE) locked
+    /// The job requests that staged recordings name, copied and locked as the FK trigger would lock them, in
+    /// one statement (for merges without FK triggers; Citus, which keeps them, plans the broader copy).
+    static let copyAndLockJobRequestsOfRecordings: SQLQuery = """
+        CREATE TEMP TABLE \(knownJobRequests) ON COMMIT DROP AS
+        SELECT j.email, j.external_id, j.id FROM \(SQLName.jobRequests) j
+        WHERE (j.email, j.external_id) IN (SELECT email, job_request_external_id FROM \(SQLName.deduplicated(.recordings))
+                                           WHERE job_request_external_id IS NOT NULL)
+        FOR KEY SHARE
         """
 
     static let knownUsers = SQLName("known_users")
@@ -98,8 +100,7 @@ struct ReferenceChecks {
                               UNION SELECT email FROM \(SQLName.deduplicated(.resumes)) UNION SELECT email FROM \(SQLName.deduplicated(.payments)))
             \(lockParents ? "FOR KEY SHARE" : "")
             """)
-        if lockParents { try connection.query(Self.lockJobRequestsOfRecordings) }
-        try connection.query(Self.copyJobRequestsOfRecordings(into: Self.knownJobRequests))
+        try connection.query(lockParents ? Self.copyAndLockJobRequestsOfRecordings : Self.copyJobRequestsOfRecordings(into: Self.knownJobRequests))
         for entity in [Entity.jobRequests, .recordings, .resumes, .payments] {
             try reject(unknownUser(entity), entity, .email, .unknownUser)
         }
