@@ -136,7 +136,7 @@ public struct Importer: Sendable {
             phase.finished("merge \(entity)")
         }
         if privileged {
-            try upkeep.afterMerges(runID: runID, opensAccounts: strategy.opensAccounts)
+            try upkeep.afterMerges(runID: runID, writesDirectly: strategy.upkeepWritesDirectly)
             phase.finished("stats and credits upkeep")
         }
         return tally

@@ -7,8 +7,9 @@ import PostgresClient
 protocol MergeStrategy: Sendable {
     /// Its name, for the log and the run record.
     var name: String { get }
-    /// Whether the upkeep opens new users' accounts with their final values (``AccountOpening``).
-    var opensAccounts: Bool { get }
+    /// Whether the upkeep writes in as few passes as the data allows (``Upkeep/afterMerges(runID:writesDirectly:)``)
+    /// rather than through the upkeep functions.
+    var upkeepWritesDirectly: Bool { get }
     /// Whether the reference checks must lock the parents they find (``ReferenceChecks``): no FK trigger will.
     var locksParents: Bool { get }
     /// Runs after the reference checks, before the first merge, in the merge's transaction.
@@ -44,7 +45,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     /// only in the shapes it had before: the classifying pass only counts the rows that exist).
     var citus = false
 
-    var opensAccounts: Bool { !citus }
+    var upkeepWritesDirectly: Bool { !citus }
 
     var name: String {
         switch (foreignKeys, citus) {

@@ -56,7 +56,7 @@ struct MergePlanTests {
 
     @Test("merging inserts new rows, updates changed ones, leaves equal ones, and the upkeep keeps stats and credits right",
           arguments: [true, false])
-    func mergesAndUpkeep(opensAccounts: Bool) throws {
+    func mergesAndUpkeep(writesDirectly: Bool) throws {
         try TestDatabase.withFresh { database in
             func load(title: String) throws -> [Entity: EntityCounts] {
                 try StagedRows.inTransaction(database) { rows in
@@ -74,7 +74,7 @@ struct MergePlanTests {
                     for entity in Entity.allCases {
                         counts[entity] = try MergePlan().merge(entity, on: rows.connection)
                     }
-                    try upkeep.afterMerges(runID: 1, opensAccounts: opensAccounts)
+                    try upkeep.afterMerges(runID: 1, writesDirectly: writesDirectly)
                     return .commit(counts)
                 }
             }
