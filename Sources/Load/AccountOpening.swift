@@ -29,25 +29,26 @@ struct AccountOpening {
             FROM \(SQLName.touched) GROUP BY email
             """)
         try connection.query("ALTER TABLE \(Self.totals) ADD PRIMARY KEY (email)")
+        // The accounts to open, found once for the check and the three inserts.
+        try connection.query("CREATE TEMP TABLE \(Self.opening) ON COMMIT DROP AS \(Self.candidates)")
         try connection.query("""
-            SELECT \(SQLName.refuseCreditMovement)(email, 4 + 3 * payments, -charged) FROM (\(Self.candidates)) c
+            SELECT \(SQLName.refuseCreditMovement)(email, 4 + 3 * payments, -charged) FROM \(Self.opening)
             WHERE 4 + 3 * payments - charged < 0 LIMIT 1
             """)
         let opened = try connection.query("""
-            WITH opening AS (\(Self.candidates)),
-            profile AS (
+            WITH profile AS (
                 INSERT INTO \(SQLName.profiles) (email, user_id, credits)
-                SELECT email, profile_user_id, 4 + 3 * payments - charged FROM opening ORDER BY email),
+                SELECT email, profile_user_id, 4 + 3 * payments - charged FROM \(Self.opening) ORDER BY email),
             ledger AS (
                 INSERT INTO \(SQLName.creditLedger) (email, user_id, delta, reason, ref)
                 SELECT o.email, o.user_id, m.delta, m.reason, m.ref
-                FROM opening o CROSS JOIN LATERAL (VALUES (4, 'initial', NULL::text), (3 * o.payments, 'payment', \(bind: ref)),
+                FROM \(Self.opening) o CROSS JOIN LATERAL (VALUES (4, 'initial', NULL::text), (3 * o.payments, 'payment', \(bind: ref)),
                                                           (-o.charged, 'recording', \(bind: ref))) m(delta, reason, ref)
                 WHERE m.delta <> 0 ORDER BY o.email),
             stats AS (
                 INSERT INTO \(SQLName.dashboardStats) (email, user_id, total_applications, total_recordings, total_resumes, credits)
-                SELECT email, user_id, applications, recordings, resumes, 4 + 3 * payments - charged FROM opening ORDER BY email),
-            recorded AS (INSERT INTO \(SQLName.openedUsers) (email) SELECT email FROM opening RETURNING 1)
+                SELECT email, user_id, applications, recordings, resumes, 4 + 3 * payments - charged FROM \(Self.opening) ORDER BY email),
+            recorded AS (INSERT INTO \(SQLName.openedUsers) (email) SELECT email FROM \(Self.opening) RETURNING 1)
             SELECT count(*) AS n FROM recorded
             """).scalar(Int.self)
         guard opened > 0 else { return 0 }
@@ -56,11 +57,14 @@ struct AccountOpening {
         return opened
     }
 
+    /// What the merges inserted per user (from `touched`), keyed by email.
+    private static let totals = SQLName("opening_totals")
+    /// The accounts to open (``candidates``).
+    private static let opening = SQLName("opening_accounts")
+
     /// The new users without a profile, with their account, the account their profile takes, and what the
     /// merges inserted for them. The first email of an account is decided among all new users, before the
     /// ones with a profile are left out, as ``SQLName/usersCreated`` does.
-    private static let totals = SQLName("opening_totals")
-
     private static let candidates: SQLQuery = """
         SELECT u.email, u.user_id,
                CASE WHEN u.first_of_account AND NOT EXISTS (SELECT 1 FROM \(SQLName.profiles) taken WHERE taken.user_id = u.user_id)

@@ -81,7 +81,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         let target = MergeTarget(entity)
         return Statements(
             prepare: entity == .recordings ? [ReferenceChecks.copyJobRequestsOfRecordings(into: Self.recordingJobs)] : [],
-            countStaged: target.countStaged, classify: citus ? target.countExisting : target.classify, beforeUpdate: entity == .recordings ? [Self.chargedLater] : [],
+            countStaged: target.countStaged, classify: target.classify(findingChanges: !citus), beforeUpdate: entity == .recordings ? [Self.chargedLater] : [],
             update: target.update, insert: target.insert(antiJoin: true), insertAll: target.insert(antiJoin: citus))
     }
 

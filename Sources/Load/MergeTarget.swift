@@ -68,18 +68,15 @@ struct MergeTarget {
     }
 
     /// One pass over the staged rows that exist and their stored twins: how many exist (`existing`) and how
-    /// many of those the update would change (`changed`). (The staged rows are counted apart: Citus plans no
-    /// subquery beside a join of a distributed table.)
-    var classify: SQLQuery {
-        """
-        SELECT count(*) AS existing, count(*) FILTER (WHERE \(differs)) AS changed
-        FROM \(source) s JOIN \(table) t ON \(keyMatch(email: "s.email")) \(joins)
-        """
-    }
-
-    /// The staged rows that exist, all counted as `changed` too: the update finds which are.
-    var countExisting: SQLQuery {
-        "SELECT count(*) AS existing, count(*) AS changed FROM \(source) s JOIN \(table) t ON \(keyMatch(email: "s.email"))"
+    /// many of those the update would change (`changed`). Without `findingChanges` every existing row counts as
+    /// changed and the update finds which are (Citus plans that join only without the local ones the values
+    /// need). (The staged rows are counted apart: Citus plans no subquery beside a join of a distributed table.)
+    func classify(findingChanges: Bool) -> SQLQuery {
+        let changed: SQLQuery = findingChanges ? "count(*) FILTER (WHERE \(differs))" : "count(*)"
+        return """
+            SELECT count(*) AS existing, \(changed) AS changed
+            FROM \(source) s JOIN \(table) t ON \(keyMatch(email: "s.email")) \(findingChanges ? joins : "")
+            """
     }
 
     /// The staged rows (`n`).

@@ -49,26 +49,25 @@ struct ReferenceChecks {
         $$
         """
 
-    /// A temporary copy of the job requests (email, external id, id) of the users whose staged recordings
-    /// name one: for the check before the merges (`known_job_requests`), and again after the job requests
-    /// were merged, for the recordings' job ids (`recording_jobs`).
-    static func copyJobRequestsOfRecordings(into table: SQLName) -> SQLQuery {
-        """
-        CREATE TEMP TABLE \(table) ON COMMIT DROP AS
-        SELECT j.email, j.external_id, j.id FROM \(SQLName.jobRequests) j
-        WHERE j.email IN (SELECT email FROM \(SQLName.deduplicated(.recordings)) WHERE job_request_external_id IS NOT NULL)
-        """
+    /// A temporary copy of the job requests (email, external id, id) the staged recordings may name: for the
+    /// check before the merges (`known_job_requests`), and again after the job requests were merged, for the
+    /// recordings' job ids (`recording_jobs`).
+    ///
+    /// - Parameter locking: Copy exactly the job requests named, locked as the FK trigger would lock them
+    ///   (for merges without FK triggers); else every job request of the users whose recordings name one
+    ///   (the form Citus plans).
+    static func copyJobRequestsOfRecordings(into table: SQLName, locking: Bool = false) -> SQLQuery {
+        let naming: SQLQuery = "FROM \(SQLName.deduplicated(.recordings)) WHERE job_request_external_id IS NOT NULL"
+        let named: SQLQuery = locking
+            ? "(j.email, j.external_id) IN (SELECT email, job_request_external_id \(naming))"
+            : "j.email IN (SELECT email \(naming))"
+        return """
+            CREATE TEMP TABLE \(table) ON COMMIT DROP AS
+            SELECT j.email, j.external_id, j.id FROM \(SQLName.jobRequests) j
+            WHERE \(named)
+            \(locking ? "FOR KEY SHARE" : "")
+            """
     }
-
-    /// The job requests that staged recordings name, copied and locked as the FK trigger would lock them, in
-    /// one statement (for merges without FK triggers; Citus, which keeps them, plans the broader copy).
-    static let copyAndLockJobRequestsOfRecordings: SQLQuery = """
-        CREATE TEMP TABLE \(knownJobRequests) ON COMMIT DROP AS
-        SELECT j.email, j.external_id, j.id FROM \(SQLName.jobRequests) j
-        WHERE (j.email, j.external_id) IN (SELECT email, job_request_external_id FROM \(SQLName.deduplicated(.recordings))
-                                           WHERE job_request_external_id IS NOT NULL)
-        FOR KEY SHARE
-        """
 
     static let knownUsers = SQLName("known_users")
     static let knownJobRequests = SQLName("known_job_requests")
@@ -100,7 +99,7 @@ struct ReferenceChecks {
                               UNION SELECT email FROM \(SQLName.deduplicated(.resumes)) UNION SELECT email FROM \(SQLName.deduplicated(.payments)))
             \(lockParents ? "FOR KEY SHARE" : "")
             """)
-        try connection.query(lockParents ? Self.copyAndLockJobRequestsOfRecordings : Self.copyJobRequestsOfRecordings(into: Self.knownJobRequests))
+        try connection.query(Self.copyJobRequestsOfRecordings(into: Self.knownJobRequests, locking: lockParents))
         for entity in [Entity.jobRequests, .recordings, .resumes, .payments] {
             try reject(unknownUser(entity), entity, .email, .unknownUser)
         }
