@@ -129,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImportTests",
-            dependencies: ["ArchiveStream", "PostgresClient", "PipelineCore", "TestSupport"],
+            dependencies: ["ArchiveStream", "CRMSchema", "PostgresClient", "PipelineCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
