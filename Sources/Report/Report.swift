@@ -69,13 +69,6 @@ extension ReportSection {
         }
     }
 
-    /// A section of the columns `keys` only, in that order.
-    func selecting(_ keys: [String], key: String, title: String) -> ReportSection {
-        let indices = keys.map(columnIndex)
-        return ReportSection(key: key, title: title, columns: indices.map { columns[$0] },
-                             rows: rows.map { row in indices.map { row[$0] } })
-    }
-
     private func columnIndex(_ key: String) -> Int {
         guard let index = columns.firstIndex(where: { $0.key == key }) else {
             preconditionFailure("the section \(self.key) has no column \(key)")

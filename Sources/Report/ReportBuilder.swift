@@ -29,10 +29,13 @@ public struct ReportBuilder {
     }
 
     /// Builds the report of `kind` in one transaction that sees one snapshot (REPEATABLE READ), so that its
-    /// parts agree even while an import commits. The `tables` report also records a size snapshot.
+    /// parts agree even while an import commits. The `tables` report also records a size snapshot. The
+    /// activity pass of `users` and `summary` groups a row per user active in the period: it gets the
+    /// memory to do that in one batch (`work_mem`, for this transaction only).
     public func build(_ kind: ReportKind) throws -> Report {
         try connection.transaction(isolation: .repeatableRead, readOnly: kind != .tables) { _ in
-            switch kind {
+            try connection.setLocal("work_mem", to: "64MB")
+            return switch kind {
             case .users: .commit(try users())
             case .summary: .commit(try summary())
             case .credits: .commit(try credits())
@@ -59,14 +62,7 @@ public struct ReportBuilder {
     }
 
     private func users() throws -> Report {
-        let columns = [
-            ReportColumn("email", "Email", .text), ReportColumn("name", "Name", .text),
-            ReportColumn("total_applications", "Apps"), ReportColumn("total_recordings", "Recs"),
-            ReportColumn("total_resumes", "CVs"), ReportColumn("applications_in_period", "Apps+"),
-            ReportColumn("recordings_in_period", "Recs+"), ReportColumn("resumes_in_period", "CVs+"),
-            ReportColumn("credits", "Credits"), ReportColumn("credits_bought", "Bought+"),
-            ReportColumn("credits_used", "Used+"), ReportColumn("last_activity", "Last activity", .text),
-        ]
+        let columns = Self.userColumns
         let values = try rows(sql.users(mostActiveFirst: top != nil, limit: limit), columns)
         var report = Report(kind: "users", period: period, generatedAt: now, main: ReportSection(
             key: "rows", title: "Users", columns: columns, rows: values))
@@ -80,6 +76,16 @@ public struct ReportBuilder {
         return report
     }
 
+    /// The columns of the users report; the summary's top users have some of them.
+    private static let userColumns = [
+        ReportColumn("email", "Email", .text), ReportColumn("name", "Name", .text),
+        ReportColumn("total_applications", "Apps"), ReportColumn("total_recordings", "Recs"),
+        ReportColumn("total_resumes", "CVs"), ReportColumn("applications_in_period", "Apps+"),
+        ReportColumn("recordings_in_period", "Recs+"), ReportColumn("resumes_in_period", "CVs+"),
+        ReportColumn("credits", "Credits"), ReportColumn("credits_bought", "Bought+"),
+        ReportColumn("credits_used", "Used+"), ReportColumn("last_activity", "Last activity", .text),
+    ]
+
     private func summary() throws -> Report {
         let figures = [
             ("users_total", "Users"), ("users_new", "New users"), ("users_active", "Active users"),
@@ -88,27 +94,26 @@ public struct ReportBuilder {
             ("recordings_in_period", "Recordings in the period"), ("resumes_in_period", "Resumes in the period"),
             ("credits_bought", "Credits bought"), ("credits_used", "Credits used"), ("credits_balance", "Credit balance, all users"),
         ]
-        let totals = try connection.query(sql.summaryTotals).rows[0]
+        let summary = try SummaryDocument(json: try connection.query(sql.summary(top: top ?? 10)).rows[0].decode(String.self, "summary"))
         let columns = [
             ReportColumn("month", "Month", .text), ReportColumn("new_users", "New users"), ReportColumn("applications", "Applications"),
             ReportColumn("recordings", "Recordings"), ReportColumn("resumes", "Resumes"),
             ReportColumn("credits_bought", "Credits bought"), ReportColumn("credits_used", "Credits used"),
         ]
-        let series = try rows(sql.monthlySeries, columns)
         var report = Report(kind: "summary", period: period, generatedAt: now, main: ReportSection(
-            key: "rows", title: "Month by month", columns: columns, rows: series))
-        report.totals = try figures.map { ReportFigure($0.0, $0.1, .integer(try totals.decode(Int64.self, $0.0))) }
-        let active = Double(try totals.decode(Int64.self, "users_active"))
+            key: "rows", title: "Month by month", columns: columns, rows: summary.months(columns)))
+        report.totals = try figures.map { ReportFigure($0.0, $0.1, .integer(try summary.figure($0.0))) }
+        let active = Double(try summary.figure("users_active"))
         for (key, label, count) in [("applications_per_active_user", "Applications per active user", "applications_in_period"),
                                     ("recordings_per_active_user", "Recordings per active user", "recordings_in_period"),
                                     ("resumes_per_active_user", "Resumes per active user", "resumes_in_period")] {
-            let value = active > 0 ? Double(try totals.decode(Int64.self, count)) / active : 0
+            let value = active > 0 ? Double(try summary.figure(count)) / active : 0
             report.totals.append(ReportFigure(key, label, .decimal(value)))
         }
-        let topUsers = try ReportBuilder(connection: connection, period: period, periodGiven: true, top: top ?? 10, now: now).users().main
-        report.sections.append(topUsers.selecting(
-            ["email", "name", "applications_in_period", "recordings_in_period", "resumes_in_period"],
-            key: "top_users", title: "Top users in the period"))
+        let topKeys = ["email", "name", "applications_in_period", "recordings_in_period", "resumes_in_period"]
+        let topColumns = Self.userColumns.filter { topKeys.contains($0.key) }
+        report.sections.append(ReportSection(key: "top_users", title: "Top users in the period", columns: topColumns,
+                                             rows: summary.top(topColumns)))
         let months = report.main, labels = months.cells("month").map(\.text)
         report.charts = [
             ReportChart(title: "Activity per month", labels: labels, series: [

@@ -7,7 +7,8 @@ public struct ReportPeriod: Sendable, Equatable {
     /// `2024-05` for a month, `2024-05-01..2024-05-15` for a range.
     public let label: String
 
-    private static var calendar: Calendar {
+    /// The Gregorian calendar in UTC, in which reports count months and days.
+    static var calendar: Calendar {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         return calendar

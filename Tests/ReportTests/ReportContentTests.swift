@@ -54,6 +54,34 @@ struct ReportContentTests {
         }
     }
 
+    @Test("a period across a month boundary: its buckets in both months count once each, per user and per month")
+    func periodAcrossMonths() throws {
+        try TestDatabase.withFresh { database throws in
+            try ReportDataSet.load(into: database.connect())
+            let range = ["--from", "2024-04-30", "--to", "2024-05-31"]
+            let summary = try ReportDataSet.json(database, ["summary"] + range)
+            let totals = try #require(summary["totals"] as? [String: Any])
+            #expect(totals["users_new"] as? Int == 1)
+            #expect(totals["users_active"] as? Int == 2)
+            #expect(totals["applications_in_period"] as? Int == 3)
+            #expect(totals["recordings_in_period"] as? Int == 3)
+            #expect(totals["credits_bought"] as? Int == 3)
+            #expect(totals["credits_used"] as? Int == 2)
+            let months = try #require(summary["rows"] as? [[String: Any]])
+            #expect(months.map { $0["month"] as? String }.suffix(2) == ["2024-04", "2024-05"])
+            #expect(months.suffix(2).map { $0["applications"] as? Int } == [1, 2])
+            #expect(months.suffix(2).map { $0["new_users"] as? Int } == [1, 1])
+            let top = try #require(summary["top_users"] as? [[String: Any]])
+            #expect(top.map { $0["email"] as? String } == ["ann@example.com", "yamada@example.jp", "mal@example.com"])
+            let users = try #require(ReportDataSet.json(database, ["users", "--top", "2"] + range)["rows"] as? [[String: Any]])
+            #expect(users.map { $0["email"] as? String } == ["ann@example.com", "yamada@example.jp"])
+            #expect(users.first?["applications_in_period"] as? Int == 2)
+            #expect(users.first?["recordings_in_period"] as? Int == 2)
+            #expect(users.first?["credits_bought"] as? Int == 3)
+            #expect(users.first?["credits_used"] as? Int == 1)
+        }
+    }
+
     @Test("credits: ledger parts per user, and a balance that disagrees with its ledger is flagged")
     func credits() throws {
         try TestDatabase.withFresh { database throws in

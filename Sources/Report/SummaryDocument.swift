@@ -1,0 +1,49 @@
+import Foundation
+import PostgresClient
+
+/// The summary statement's JSON document, read into report values.
+struct SummaryDocument {
+    private let figures: [String: Any]
+    private let months: [[String: Any]]
+    private let top: [[String: Any]]
+
+    /// - Throws: ``PostgresError`` (`unexpectedResult`) when the document lacks a part or a figure.
+    init(json: String) throws {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+            let figures = object["figures"] as? [String: Any], let months = object["months"] as? [[String: Any]],
+            let top = object["top"] as? [[String: Any]]
+        else { throw Self.unexpected("is not an object with figures, months and top") }
+        self.figures = figures
+        self.months = months
+        self.top = top
+    }
+
+    /// The figure `key` (an integer).
+    func figure(_ key: String) throws -> Int64 {
+        guard let number = figures[key] as? NSNumber else { throw Self.unexpected("has no figure \(key)") }
+        return number.int64Value
+    }
+
+    private static func unexpected(_ what: String) -> PostgresError {
+        PostgresError(code: .unexpectedResult, message: "the summary statement's document \(what)")
+    }
+
+    /// The month series, one row per month, as `columns`.
+    func months(_ columns: [ReportColumn]) -> [[ReportValue]] { months.map { row in columns.map { $0.value(in: row) } } }
+
+    /// The top users, as `columns`.
+    func top(_ columns: [ReportColumn]) -> [[ReportValue]] { top.map { row in columns.map { $0.value(in: row) } } }
+}
+
+extension ReportColumn {
+    /// This column's value in a JSON object, read by the column's key; null or absent is an empty cell.
+    func value(in object: [String: Any]) -> ReportValue {
+        switch (kind, object[key]) {
+        case (.text, let text as String): .text(text)
+        case (.integer, let number as NSNumber): .integer(number.int64Value)
+        case (.decimal, let number as NSNumber): .decimal(number.doubleValue)
+        case (.flag, let flag as Bool): .flag(flag)
+        default: .empty
+        }
+    }
+}
