@@ -82,6 +82,25 @@ struct ReportContentTests {
         }
     }
 
+    @Test("a period longer than the twelve months of the series: every row in it counts, the series ends with its last month")
+    func periodLongerThanTheSeries() throws {
+        try TestDatabase.withFresh { database throws in
+            try ReportDataSet.load(into: database.connect())
+            let summary = try ReportDataSet.json(database, ["summary", "--from", "2023-01-01", "--to", "2024-12-31"])
+            let totals = try #require(summary["totals"] as? [String: Any])
+            #expect(totals["users_new"] as? Int == 3)
+            #expect(totals["users_active"] as? Int == 3)
+            #expect(totals["applications_in_period"] as? Int == 3)
+            #expect(totals["recordings_in_period"] as? Int == 4)
+            #expect(totals["resumes_in_period"] as? Int == 1)
+            #expect(totals["credits_bought"] as? Int == 6)
+            #expect(totals["credits_used"] as? Int == 3)
+            let months = try #require(summary["rows"] as? [[String: Any]])
+            #expect(months.first?["month"] as? String == "2024-01" && months.last?["month"] as? String == "2024-12")
+            #expect(months.reduce(0) { $0 + ($1["recordings"] as? Int ?? 0) } == 4)
+        }
+    }
+
     @Test("credits: ledger parts per user, and a balance that disagrees with its ledger is flagged")
     func credits() throws {
         try TestDatabase.withFresh { database throws in
