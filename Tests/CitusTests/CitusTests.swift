@@ -10,8 +10,8 @@ struct CitusTests {
     static let generated: String = {
         let folder = NSTemporaryDirectory() + "crm-citus-export-\(ProcessInfo.processInfo.processIdentifier)"
         if !FileManager.default.fileExists(atPath: folder + "/users.csv") {
-            _ = try? CommandLineRunner.run(["generate", "--users", "1500", "--seed", "21", "--duplicates", "0.02",
-                                            "--bad-rows", "0.01", "--out", folder])
+            _ = try? GeneratedExport.make("citus", ["--users", "1500", "--seed", "21", "--duplicates", "0.02", "--bad-rows", "0.01"],
+                                          into: folder)
         }
         return folder
     }()

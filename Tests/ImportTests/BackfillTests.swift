@@ -10,7 +10,7 @@ struct BackfillTests {
     static let export: String = {
         let folder = NSTemporaryDirectory() + "crm-backfill-export-\(ProcessInfo.processInfo.processIdentifier)"
         if !FileManager.default.fileExists(atPath: folder + "/users.csv") {
-            _ = try? CommandLineRunner.run(["generate", "--users", "1500", "--seed", "11", "--out", folder])
+            _ = try? GeneratedExport.make("backfill", ["--users", "1500", "--seed", "11"], into: folder)
         }
         return folder
     }()

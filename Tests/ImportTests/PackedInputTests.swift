@@ -11,8 +11,7 @@ struct PackedInputTests {
 
     /// A generated export (with duplicates and bad rows) in `folder`.
     static func generate(into folder: String) throws {
-        let outcome = try CommandLineRunner.run(["generate", "--users", "300", "--seed", "11", "--out", folder])
-        #expect(outcome.status == 0, "\(outcome.standardError)")
+        try GeneratedExport.make("packed", ["--users", "300", "--seed", "11"], into: folder)
     }
 
     /// Packs the five files of `source` as `form` into a new folder; returns the folder.

@@ -98,8 +98,7 @@ struct KillTests {
             // Some data already there, which must survive untouched.
             try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('kept@example.com')"#)
             let before = try connection.contentFingerprint()
-            let generated = try CommandLineRunner.run(["generate", "--users", "8000", "--seed", "5", "--out", harness.folder])
-            #expect(generated.status == 0)
+            try GeneratedExport.make("reliability", ["--users", "8000", "--seed", "5"], into: harness.folder)
             let watcher = try database.connect()
             let copying: SQLQuery = "SELECT count(*) > 0 FROM pg_stat_progress_copy WHERE datname = current_database()"
             let points: [(name: String, reached: (RunningCommand) throws -> Bool)] =

@@ -23,8 +23,7 @@ struct ServerFaultTests {
         let url = try Self.cluster("start")
         defer { _ = try? Self.cluster("stop") }
         #expect(try CommandLineRunner.run(["migrate", "--database-url", url]).status == 0)
-        let folder = NSTemporaryDirectory() + "crm-restart-" + UUID().uuidString
-        #expect(try CommandLineRunner.run(["generate", "--users", "8000", "--seed", "3", "--out", folder]).status == 0)
+        let folder = try GeneratedExport.make("restart", ["--users", "8000", "--seed", "3"])
         try PostgresConnection.withConnection(url: url) { connection in
             try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('kept@example.com')"#)
         }

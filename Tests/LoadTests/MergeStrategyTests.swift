@@ -69,8 +69,7 @@ struct MergeStrategyTests {
     static func twoExports() throws -> String {
         let folder = NSTemporaryDirectory() + "crm-strategies-" + UUID().uuidString
         for (part, users) in [("first", "60"), ("second", "90")] {
-            let outcome = try CommandLineRunner.run(["generate", "--users", users, "--seed", "7", "--bad-rows", "0.05", "--out", "\(folder)/\(part)"])
-            #expect(outcome.status == 0, "\(outcome.standardError)")
+            try GeneratedExport.make("strategies", ["--users", users, "--seed", "7", "--bad-rows", "0.05"], into: "\(folder)/\(part)")
         }
         let emails = try emails(in: "\(folder)/second/users.csv")
         let extra: [(String, String)] = [

@@ -9,10 +9,8 @@ import Testing
 struct RowStagerTests {
     @Test("many batches with bad rows: the reject file is the same every time, and in file and line order")
     func deterministicOrder() throws {
-        let folder = NSTemporaryDirectory() + "crm-stager-" + UUID().uuidString
+        let folder = try GeneratedExport.make("stager", ["--users", "4000", "--seed", "3", "--bad-rows", "0.1"])
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let outcome = try CommandLineRunner.run(["generate", "--users", "4000", "--seed", "3", "--bad-rows", "0.1", "--out", folder])
-        #expect(outcome.status == 0, "\(outcome.standardError)")
         let files = try InputFile.collect([folder], format: nil, mapping: nil)
         var texts: [String] = []
         var summaries: [ImportSummary] = []

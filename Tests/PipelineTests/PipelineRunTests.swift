@@ -15,8 +15,7 @@ struct PipelineHarness {
     }
 
     func generate(into subfolder: String, users: Int = 200, extra: [String] = ["--bad-rows", "0", "--duplicates", "0"]) throws {
-        let outcome = try CommandLineRunner.run(["generate", "--users", String(users), "--out", folder + "/" + subfolder, "--seed", "3"] + extra)
-        #expect(outcome.status == 0, "\(outcome.standardError)")
+        try GeneratedExport.make("pipeline", ["--users", String(users), "--seed", "3"] + extra, into: folder + "/" + subfolder)
     }
 
     func run(_ pipeline: String, _ arguments: [String] = [], environment: [String: String?] = [:]) throws -> CommandLineRunner.Outcome {

@@ -181,8 +181,7 @@ struct ReportSnapshotTests {
     @Test("every report reads one snapshot: its parts agree while chunks commit underneath")
     func consistentDuringBackfill() throws {
         try TestDatabase.withFresh { database throws in
-            let folder = NSTemporaryDirectory() + "crm-snapshot-" + UUID().uuidString
-            #expect(try CommandLineRunner.run(["generate", "--users", "6000", "--seed", "4", "--months", "1", "--out", folder]).status == 0)
+            let folder = try GeneratedExport.make("snapshot", ["--users", "6000", "--seed", "4", "--months", "1"])
             let process = try CommandLineRunner.start(["import", folder, "--mode", "backfill", "--chunk-rows", "800",
                                                        "--database-url", database.url, "--reject-file", folder + "/r.jsonl"]).process
             var reports = 0
