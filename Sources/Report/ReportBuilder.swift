@@ -29,9 +29,9 @@ public struct ReportBuilder {
     }
 
     /// Builds the report of `kind` in one transaction that sees one snapshot (REPEATABLE READ), so that its
-    /// parts agree even while an import commits. The `tables` report also records a size snapshot. The
-    /// activity pass of `users` and `summary` groups a row per user active in the period: it gets the
-    /// memory to do that in one batch (`work_mem`, for this transaction only).
+    /// parts agree even while an import commits. The `tables` report also records a size snapshot. Every
+    /// report's transaction gets 64 MB of `work_mem` (for it only), which the activity pass of `users`
+    /// and `summary` needs to group the users active in the period in one batch.
     public func build(_ kind: ReportKind) throws -> Report {
         try connection.transaction(isolation: .repeatableRead, readOnly: kind != .tables) { _ in
             try connection.setLocal("work_mem", to: "64MB")
@@ -101,7 +101,7 @@ public struct ReportBuilder {
             ReportColumn("credits_bought", "Credits bought"), ReportColumn("credits_used", "Credits used"),
         ]
         var report = Report(kind: "summary", period: period, generatedAt: now, main: ReportSection(
-            key: "rows", title: "Month by month", columns: columns, rows: summary.months(columns)))
+            key: "rows", title: "Month by month", columns: columns, rows: try summary.months(columns)))
         report.totals = try figures.map { ReportFigure($0.0, $0.1, .integer(try summary.figure($0.0))) }
         let active = Double(try summary.figure("users_active"))
         for (key, label, count) in [("applications_per_active_user", "Applications per active user", "applications_in_period"),
@@ -113,7 +113,7 @@ public struct ReportBuilder {
         let topKeys = ["email", "name", "applications_in_period", "recordings_in_period", "resumes_in_period"]
         let topColumns = Self.userColumns.filter { topKeys.contains($0.key) }
         report.sections.append(ReportSection(key: "top_users", title: "Top users in the period", columns: topColumns,
-                                             rows: summary.top(topColumns)))
+                                             rows: try summary.top(topColumns)))
         let months = report.main, labels = months.cells("month").map(\.text)
         report.charts = [
             ReportChart(title: "Activity per month", labels: labels, series: [

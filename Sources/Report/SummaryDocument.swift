@@ -29,21 +29,26 @@ struct SummaryDocument {
     }
 
     /// The month series, one row per month, as `columns`.
-    func months(_ columns: [ReportColumn]) -> [[ReportValue]] { months.map { row in columns.map { $0.value(in: row) } } }
+    func months(_ columns: [ReportColumn]) throws -> [[ReportValue]] { try months.map { row in try columns.map { try $0.value(in: row) } } }
 
     /// The top users, as `columns`.
-    func top(_ columns: [ReportColumn]) -> [[ReportValue]] { top.map { row in columns.map { $0.value(in: row) } } }
+    func top(_ columns: [ReportColumn]) throws -> [[ReportValue]] { try top.map { row in try columns.map { try $0.value(in: row) } } }
 }
 
 extension ReportColumn {
-    /// This column's value in a JSON object, read by the column's key; null or absent is an empty cell.
-    func value(in object: [String: Any]) -> ReportValue {
+    /// This column's value in a JSON object, read by the column's key; null is an empty cell.
+    ///
+    /// - Throws: ``PostgresError`` (`unexpectedResult`) when the key is absent or holds another type, as
+    ///   `Row.decode` does for a column.
+    func value(in object: [String: Any]) throws -> ReportValue {
         switch (kind, object[key]) {
-        case (.text, let text as String): .text(text)
-        case (.integer, let number as NSNumber): .integer(number.int64Value)
-        case (.decimal, let number as NSNumber): .decimal(number.doubleValue)
-        case (.flag, let flag as Bool): .flag(flag)
-        default: .empty
+        case (_, is NSNull): return .empty
+        case (.text, let text as String): return .text(text)
+        case (.integer, let number as NSNumber): return .integer(number.int64Value)
+        case (.decimal, let number as NSNumber): return .decimal(number.doubleValue)
+        case (.flag, let flag as Bool): return .flag(flag)
+        default:
+            throw PostgresError(code: .unexpectedResult, message: "the summary statement's document has no \(kind) value \(key)")
         }
     }
 }

@@ -42,5 +42,9 @@ struct ReportBucketsTests {
         #expect(try document.figure("users_total") == 3)
         let error = try #require(throws: PostgresError.self) { try document.figure("users_new") }
         #expect(error.code == .unexpectedResult && error.message.contains("users_new"))
+        let mistyped = try SummaryDocument(json: #"{"figures": {}, "months": [{"month": 5}], "top": []}"#)
+        #expect(throws: PostgresError.self) { try mistyped.months([ReportColumn("month", "Month", .text)]) }
+        let empty = try SummaryDocument(json: #"{"figures": {}, "months": [{"month": null}], "top": []}"#)
+        #expect(try empty.months([ReportColumn("month", "Month", .text)]) == [[.empty]])
     }
 }
