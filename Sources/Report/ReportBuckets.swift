@@ -8,7 +8,7 @@ struct ReportBuckets {
     /// `[bounds[i - 1], bounds[i])`.
     let bounds: [Date]
     /// The buckets that make up the period.
-    let period: ClosedRange<Int>
+    let periodBuckets: ClosedRange<Int>
     /// The first month of the series (its start, UTC); the series is `months` long.
     let firstMonth: Date
     let months: Int
@@ -21,7 +21,7 @@ struct ReportBuckets {
         let monthStarts = (0...months).map { calendar.date(byAdding: .month, value: $0 - months + 1, to: lastMonth)! }
         let bounds = Set(monthStarts + [period.from, period.to]).sorted()
         self.bounds = bounds
-        self.period = (bounds.firstIndex(of: period.from)! + 1)...bounds.firstIndex(of: period.to)!
+        periodBuckets = (bounds.firstIndex(of: period.from)! + 1)...bounds.firstIndex(of: period.to)!
         firstMonth = monthStarts[0]
         self.months = months
     }
@@ -29,7 +29,7 @@ struct ReportBuckets {
     /// The period alone: one bucket, no series.
     init(period: ReportPeriod) {
         bounds = [period.from, period.to]
-        self.period = 1...1
+        periodBuckets = 1...1
         firstMonth = period.from
         months = 0
     }

@@ -3,9 +3,9 @@ import PostgresClient
 
 /// The summary statement's JSON document, read into report values.
 struct SummaryDocument {
-    private let figures: [String: Any]
-    private let months: [[String: Any]]
-    private let top: [[String: Any]]
+    private let figureObject: [String: Any]
+    private let monthObjects: [[String: Any]]
+    private let topObjects: [[String: Any]]
 
     /// - Throws: ``PostgresError`` (`unexpectedResult`) when the document lacks a part or a figure.
     init(json: String) throws {
@@ -13,14 +13,16 @@ struct SummaryDocument {
             let figures = object["figures"] as? [String: Any], let months = object["months"] as? [[String: Any]],
             let top = object["top"] as? [[String: Any]]
         else { throw Self.unexpected("is not an object with figures, months and top") }
-        self.figures = figures
-        self.months = months
-        self.top = top
+        figureObject = figures
+        monthObjects = months
+        topObjects = top
     }
 
     /// The figure `key` (an integer).
+    ///
+    /// - Throws: ``PostgresError`` (`unexpectedResult`) when the document has no such number.
     func figure(_ key: String) throws -> Int64 {
-        guard let number = figures[key] as? NSNumber else { throw Self.unexpected("has no figure \(key)") }
+        guard let number = figureObject[key] as? NSNumber else { throw Self.unexpected("has no figure \(key)") }
         return number.int64Value
     }
 
@@ -29,10 +31,10 @@ struct SummaryDocument {
     }
 
     /// The month series, one row per month, as `columns`.
-    func months(_ columns: [ReportColumn]) throws -> [[ReportValue]] { try months.map { row in try columns.map { try $0.value(in: row) } } }
+    func months(_ columns: [ReportColumn]) throws -> [[ReportValue]] { try monthObjects.map { row in try columns.map { try $0.value(in: row) } } }
 
     /// The top users, as `columns`.
-    func top(_ columns: [ReportColumn]) throws -> [[ReportValue]] { try top.map { row in try columns.map { try $0.value(in: row) } } }
+    func top(_ columns: [ReportColumn]) throws -> [[ReportValue]] { try topObjects.map { row in try columns.map { try $0.value(in: row) } } }
 }
 
 extension ReportColumn {

@@ -12,7 +12,7 @@ struct ReportBucketsTests {
         let buckets = ReportBuckets(period: try #require(ReportPeriod.month("2024-05")), months: 12)
         #expect(buckets.bounds.count == 13)
         #expect(buckets.bounds.first == Self.day("2023-06-01") && buckets.bounds.last == Self.day("2024-06-01"))
-        #expect(buckets.period == 12...12)
+        #expect(buckets.periodBuckets == 12...12)
         #expect(buckets.firstMonth == Self.day("2023-06-01"))
     }
 
@@ -20,16 +20,16 @@ struct ReportBucketsTests {
     func daysInsideAMonth() throws {
         let buckets = ReportBuckets(period: try #require(ReportPeriod.days(from: "2024-05-10", to: "2024-05-19")), months: 12)
         #expect(buckets.bounds.suffix(4) == [Self.day("2024-05-01"), Self.day("2024-05-10"), Self.day("2024-05-20"), Self.day("2024-06-01")])
-        #expect(buckets.bounds[buckets.period.lowerBound - 1] == Self.day("2024-05-10"))
-        #expect(buckets.bounds[buckets.period.upperBound] == Self.day("2024-05-20"))
-        #expect(buckets.period.count == 1)
+        #expect(buckets.bounds[buckets.periodBuckets.lowerBound - 1] == Self.day("2024-05-10"))
+        #expect(buckets.bounds[buckets.periodBuckets.upperBound] == Self.day("2024-05-20"))
+        #expect(buckets.periodBuckets.count == 1)
     }
 
     @Test("a period that starts before the series adds its start as the first bound")
     func longerThanTheSeries() throws {
         let buckets = ReportBuckets(period: try #require(ReportPeriod.days(from: "2022-03-01", to: "2024-05-31")), months: 12)
         #expect(buckets.bounds.first == Self.day("2022-03-01"))
-        #expect(buckets.period == 1...13)
+        #expect(buckets.periodBuckets == 1...13)
         #expect(buckets.firstMonth == Self.day("2023-06-01"))
     }
 

@@ -61,6 +61,33 @@ struct ReportBuilderTests {
         }
     }
 
+    @Test("top users: most active first, a tie broken by email, the inactive last; a top of 1 keeps the most active only")
+    func topUsersOrder() throws {
+        try TestDatabase.withFresh { database in
+            let connection = try database.connect()
+            try ReportDataSet.load(into: connection)
+            // In May: ann 3 rows, yamada 2, mal none. bob gets 2 as well, and sorts before yamada by email.
+            try connection.executeScript("""
+                INSERT INTO "digital_resume_by_CRM" (email, first_name, last_name, created_at) VALUES
+                    ('bob@example.com', 'Bob', 'Ray', '2024-05-03T00:00:00Z');
+                INSERT INTO crm_resumes (email, external_id, file_url, created_at) VALUES
+                    ('bob@example.com', 'CV1', 'https://f.io/2', '2024-05-04T00:00:00Z'),
+                    ('bob@example.com', 'CV2', 'https://f.io/3', '2024-05-05T00:00:00Z');
+                """)
+            let ranked: [ReportValue] = ["ann@example.com", "bob@example.com", "yamada@example.jp", "mal@example.com"].map { .text($0) }
+            #expect(try Self.build(.users, database, top: 10).main.cells("email") == ranked)
+            #expect(try Self.build(.users, database, top: 3).main.cells("email") == Array(ranked.prefix(3)))
+            #expect(try Self.build(.users, database, top: 2).main.cells("email") == Array(ranked.prefix(2)))
+            #expect(try Self.build(.users, database, top: 1).main.cells("email") == [ranked[0]])
+            func topUsers(_ top: Int) throws -> [ReportValue] {
+                try #require(try Self.build(.summary, database, top: top).sections.first { $0.key == "top_users" }).cells("email")
+            }
+            #expect(try topUsers(10) == ranked)
+            #expect(try topUsers(1) == [ranked[0]])
+            #expect(try topUsers(2) == Array(ranked.prefix(2)))
+        }
+    }
+
     @Test("credits: balances and ledger sums agree, and a drifted balance is flagged")
     func credits() throws {
         try TestDatabase.withFresh { database in

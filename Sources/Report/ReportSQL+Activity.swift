@@ -9,26 +9,23 @@ extension ReportSQL {
     /// `resumes`, `sign_ups` (never per user), `payments` and `credits_used`. A row's bucket is found by a
     /// binary search over the bounds (`width_bucket`), cheaper than truncating every timestamp to a month.
     static func activity(_ buckets: ReportBuckets, period: ReportPeriod) -> SQLQuery {
-        func leg(_ kind: Int, _ table: SQLName, _ column: SQLQuery, perUser: Bool = true, charged: SQLQuery = "false") -> SQLQuery {
-            let email: SQLQuery = perUser
-                ? "CASE WHEN \(column) >= \(bind: period.sqlFrom)::timestamptz AND \(column) < \(bind: period.sqlTo)::timestamptz THEN email END"
+        func leg(_ leg: ActivityLeg) -> SQLQuery {
+            let time = leg.timeColumn
+            let email: SQLQuery = leg.perUser
+                ? "CASE WHEN \(time) >= \(bind: period.sqlFrom)::timestamptz AND \(time) < \(bind: period.sqlTo)::timestamptz THEN email END"
                 : "NULL::text"
             return """
-                SELECT \(literal: kind) AS kind, \(email) AS email,
-                       width_bucket(\(column), \(bind: buckets.arrayLiteral)::timestamptz[]) AS bucket, \(charged) AS charged
-                FROM \(table)
-                WHERE \(column) >= \(bind: buckets.windowStart)::timestamptz AND \(column) < \(bind: buckets.windowEnd)::timestamptz
+                SELECT \(literal: leg.rawValue) AS kind, \(email) AS email,
+                       width_bucket(\(time), \(bind: buckets.arrayLiteral)::timestamptz[]) AS bucket, \(leg.charged) AS charged
+                FROM \(leg.table)
+                WHERE \(time) >= \(bind: buckets.windowStart)::timestamptz AND \(time) < \(bind: buckets.windowEnd)::timestamptz
                 """
         }
+        let counts = SQLQuery.joined(
+            ActivityLeg.allCases.map { "count(*) FILTER (WHERE kind = \(literal: $0.rawValue)) AS \(ident: $0.countColumn)" }, separator: ", ")
         return """
-            SELECT email, bucket, count(*) FILTER (WHERE kind = 1) AS applications, count(*) FILTER (WHERE kind = 2) AS recordings,
-                   count(*) FILTER (WHERE kind = 3) AS resumes, count(*) FILTER (WHERE kind = 4) AS sign_ups,
-                   count(*) FILTER (WHERE kind = 5) AS payments, count(*) FILTER (WHERE charged) AS credits_used
-            FROM (\(leg(1, .jobRequests, "created_at"))
-                  UNION ALL \(leg(2, .recordings, "created_at", charged: "credit_charged"))
-                  UNION ALL \(leg(3, .resumes, "created_at"))
-                  UNION ALL \(leg(4, .crmUsers, "created_at", perUser: false))
-                  UNION ALL \(leg(5, .payments, "paid_at"))) rows
+            SELECT email, bucket, \(counts), count(*) FILTER (WHERE charged) AS credits_used
+            FROM (\(SQLQuery.joined(ActivityLeg.allCases.map(leg), separator: " UNION ALL "))) rows
             GROUP BY email, bucket
             """
     }
@@ -37,7 +34,7 @@ extension ReportSQL {
     /// `recordings_in_period`, `resumes_in_period`, `credits_used` and `payments`, and `activity`, the first
     /// three together. When the period is one bucket, `activity` has one row per such user already.
     static func perUser(_ buckets: ReportBuckets) -> SQLQuery {
-        let oneRowEach = buckets.period.count == 1
+        let oneRowEach = buckets.periodBuckets.count == 1
         func total(_ column: String) -> SQLQuery { oneRowEach ? "\(ident: column)" : "sum(\(ident: column))::bigint" }
         return """
             SELECT email, \(total("applications")) AS applications_in_period, \(total("recordings")) AS recordings_in_period,
@@ -63,4 +60,39 @@ extension ReportSQL {
         LIMIT \(bind: limit)
         """
     }
+}
+
+/// One table's part of the activity pass: its rows, told apart from the others' by `kind` (the raw value).
+private enum ActivityLeg: Int, CaseIterable {
+    case application = 1, recording, resume, signUp, payment
+
+    var table: SQLName {
+        switch self {
+        case .application: .jobRequests
+        case .recording: .recordings
+        case .resume: .resumes
+        case .signUp: .crmUsers
+        case .payment: .payments
+        }
+    }
+
+    /// When the row happened.
+    var timeColumn: SQLQuery { self == .payment ? "paid_at" : "created_at" }
+
+    /// The activity pass's column that counts this leg's rows.
+    var countColumn: String {
+        switch self {
+        case .application: "applications"
+        case .recording: "recordings"
+        case .resume: "resumes"
+        case .signUp: "sign_ups"
+        case .payment: "payments"
+        }
+    }
+
+    /// Sign-ups are counted per bucket only: the summary needs no user's.
+    var perUser: Bool { self != .signUp }
+
+    /// Whether the row used a credit.
+    var charged: SQLQuery { self == .recording ? "credit_charged" : "false" }
 }

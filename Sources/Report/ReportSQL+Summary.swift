@@ -7,7 +7,7 @@ extension ReportSQL {
     /// with `figures` (an object), `months` (the series, oldest first) and `top` (the top users, in order).
     func summary(top: Int) -> SQLQuery {
         let buckets = ReportBuckets(period: period, months: 12)
-        let inPeriod: SQLQuery = "bucket BETWEEN \(literal: buckets.period.lowerBound) AND \(literal: buckets.period.upperBound)"
+        let inPeriod: SQLQuery = "bucket BETWEEN \(literal: buckets.periodBuckets.lowerBound) AND \(literal: buckets.periodBuckets.upperBound)"
         let monthOfBucket: SQLQuery = "date_trunc('month', (\(bind: buckets.arrayLiteral)::timestamptz[])[a.bucket] AT TIME ZONE 'UTC')"
         func total(_ column: String) -> SQLQuery { "coalesce(sum(\(ident: column)), 0)" }
         let firstMonth: SQLQuery = "(\(bind: ReportPeriod.sql(buckets.firstMonth))::timestamptz AT TIME ZONE 'UTC')"
