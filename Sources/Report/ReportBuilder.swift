@@ -14,7 +14,6 @@ public struct ReportBuilder {
     private let periodGiven: Bool
     private let top: Int?
     private let now: Date
-    private let sql: ReportSQL
 
     /// - Parameters:
     ///   - periodGiven: Whether the user chose the period (the imports report then filters by it).
@@ -25,7 +24,6 @@ public struct ReportBuilder {
         self.periodGiven = periodGiven
         self.top = top
         self.now = now
-        sql = ReportSQL(period: period)
     }
 
     /// Builds the report of `kind` in one transaction that sees one snapshot (REPEATABLE READ), so that its
@@ -35,12 +33,14 @@ public struct ReportBuilder {
     public func build(_ kind: ReportKind) throws -> Report {
         try connection.transaction(isolation: .repeatableRead, readOnly: kind != .tables) { _ in
             try connection.setLocal("work_mem", to: "64MB")
+            let citus = try connection.query("SELECT \(SQLName.isDistributed)() AS distributed").scalar(Bool.self)
+            let sql = ReportSQL(period: period, citus: citus)
             return switch kind {
-            case .users: .commit(try users())
-            case .summary: .commit(try summary())
-            case .credits: .commit(try credits())
+            case .users: .commit(try users(sql))
+            case .summary: .commit(try summary(sql))
+            case .credits: .commit(try credits(sql))
             case .tables: .commit(try tables())
-            case .imports: .commit(try imports())
+            case .imports: .commit(try imports(sql))
             }
         }
     }
@@ -61,7 +61,7 @@ public struct ReportBuilder {
         }
     }
 
-    private func users() throws -> Report {
+    private func users(_ sql: ReportSQL) throws -> Report {
         let columns = Self.userColumns
         let values = try rows(sql.users(mostActiveFirst: top != nil, limit: limit), columns)
         var report = Report(kind: "users", period: period, generatedAt: now, main: ReportSection(
@@ -86,7 +86,7 @@ public struct ReportBuilder {
         ReportColumn("credits_used", "Used+"), ReportColumn("last_activity", "Last activity", .text),
     ]
 
-    private func summary() throws -> Report {
+    private func summary(_ sql: ReportSQL) throws -> Report {
         let figures = [
             ("users_total", "Users"), ("users_new", "New users"), ("users_active", "Active users"),
             ("total_applications", "Applications, all time"), ("total_recordings", "Recordings, all time"),
@@ -125,7 +125,7 @@ public struct ReportBuilder {
         return report
     }
 
-    private func credits() throws -> Report {
+    private func credits(_ sql: ReportSQL) throws -> Report {
         let columns = [
             ReportColumn("email", "Email", .text), ReportColumn("credits", "Balance"), ReportColumn("ledger_sum", "Ledger"),
             ReportColumn("initial", "Initial"), ReportColumn("bought", "Bought"), ReportColumn("used", "Used"),
@@ -174,7 +174,7 @@ public struct ReportBuilder {
         return report
     }
 
-    private func imports() throws -> Report {
+    private func imports(_ sql: ReportSQL) throws -> Report {
         let read = [
             ReportColumn("id", "Run"), ReportColumn("started_at", "Started", .text), ReportColumn("status", "Status", .text),
             ReportColumn("mode", "Mode", .text), ReportColumn("seconds", "Seconds", .decimal), ReportColumn("rows_read", "Read"),

@@ -8,23 +8,36 @@ extension ReportSQL {
     /// and — for rows in the period — a user (`email`, else NULL), with its `applications`, `recordings`,
     /// `resumes`, `sign_ups` (never per user), `payments` and `credits_used`. A row's bucket is found by a
     /// binary search over the bounds (`width_bucket`), cheaper than truncating every timestamp to a month.
-    static func activity(_ buckets: ReportBuckets, period: ReportPeriod) -> SQLQuery {
+    ///
+    /// On Citus each table's rows are grouped in its own leg, which its shards do, so that the coordinator
+    /// receives groups, not the window's rows. PostgreSQL groups once over all legs: grouped legs made it
+    /// sort (3.3 s instead of 1.8 s at 10M recordings).
+    func activity(_ buckets: ReportBuckets) -> SQLQuery {
         func leg(_ leg: ActivityLeg) -> SQLQuery {
             let time = leg.timeColumn
             let email: SQLQuery = leg.perUser
-                ? "CASE WHEN \(time) >= \(bind: period.sqlFrom)::timestamptz AND \(time) < \(bind: period.sqlTo)::timestamptz THEN email END"
+                ? "CASE WHEN \(time) >= \(from) AND \(time) < \(to) THEN email END"
                 : "NULL::text"
+            let counted: SQLQuery = citus
+                ? "count(*) AS n, count(*) FILTER (WHERE \(leg.charged)) AS charged"
+                : "\(leg.charged) AS charged"
             return """
                 SELECT \(literal: leg.rawValue) AS kind, \(email) AS email,
-                       width_bucket(\(time), \(bind: buckets.arrayLiteral)::timestamptz[]) AS bucket, \(leg.charged) AS charged
+                       width_bucket(\(time), \(bind: buckets.arrayLiteral)::timestamptz[]) AS bucket, \(counted)
                 FROM \(leg.table)
                 WHERE \(time) >= \(bind: buckets.windowStart)::timestamptz AND \(time) < \(bind: buckets.windowEnd)::timestamptz
+                \(citus ? "GROUP BY 2, 3" : "")
                 """
         }
-        let counts = SQLQuery.joined(
-            ActivityLeg.allCases.map { "count(*) FILTER (WHERE kind = \(literal: $0.rawValue)) AS \(ident: $0.countColumn)" }, separator: ", ")
+        // PostgreSQL counts the legs' rows; on Citus the legs' groups have counts, which are summed.
+        func count(of kind: ActivityLeg) -> SQLQuery {
+            citus ? "coalesce(sum(n) FILTER (WHERE kind = \(literal: kind.rawValue)), 0)::bigint"
+                : "count(*) FILTER (WHERE kind = \(literal: kind.rawValue))"
+        }
+        let counts = SQLQuery.joined(ActivityLeg.allCases.map { "\(count(of: $0)) AS \(ident: $0.countColumn)" }, separator: ", ")
+        let creditsUsed: SQLQuery = citus ? "sum(charged)::bigint" : "count(*) FILTER (WHERE charged)"
         return """
-            SELECT email, bucket, \(counts), count(*) FILTER (WHERE charged) AS credits_used
+            SELECT email, bucket, \(counts), \(creditsUsed) AS credits_used
             FROM (\(SQLQuery.joined(ActivityLeg.allCases.map(leg), separator: " UNION ALL "))) rows
             GROUP BY email, bucket
             """

@@ -12,7 +12,7 @@ extension ReportSQL {
         func total(_ column: String) -> SQLQuery { "coalesce(sum(\(ident: column)), 0)" }
         let firstMonth: SQLQuery = "(\(bind: ReportPeriod.sql(buckets.firstMonth))::timestamptz AT TIME ZONE 'UTC')"
         return """
-            WITH activity AS MATERIALIZED (\(Self.activity(buckets, period: period))),
+            WITH activity AS MATERIALIZED (\(activity(buckets))),
                  per_user AS (\(Self.perUser(buckets))),
                  chosen AS (\(Self.mostActive(limit: top))),
                  in_period AS (

@@ -5,12 +5,16 @@ import PostgresClient
 /// named by the report column's key, so that rows are read by name.
 struct ReportSQL {
     let period: ReportPeriod
+    /// Whether the tables are distributed by Citus: the activity pass then groups each table's rows on
+    /// its shards, so that only the groups reach the coordinator.
+    let citus: Bool
     /// The period's bounds, each bound as a parameter wherever it is used.
-    private let from: SQLQuery
-    private let to: SQLQuery
+    let from: SQLQuery
+    let to: SQLQuery
 
-    init(period: ReportPeriod) {
+    init(period: ReportPeriod, citus: Bool = false) {
         self.period = period
+        self.citus = citus
         from = "\(bind: period.sqlFrom)::timestamptz"
         to = "\(bind: period.sqlTo)::timestamptz"
     }
@@ -30,7 +34,7 @@ struct ReportSQL {
             ? Self.mostActive(limit: limit)
             : "SELECT email, 0 AS tier, 0 AS activity FROM \(SQLName.crmUsers) ORDER BY email LIMIT \(bind: limit)"
         return """
-            WITH activity AS MATERIALIZED (\(Self.activity(buckets, period: period))),
+            WITH activity AS MATERIALIZED (\(activity(buckets))),
                  per_user AS (\(Self.perUser(buckets))),
                  chosen AS (\(chosen)),
                  last_job AS (SELECT email, max(created_at) AS at FROM \(SQLName.jobRequests) \(ofChosen) GROUP BY email),

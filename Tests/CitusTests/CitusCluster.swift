@@ -52,12 +52,15 @@ enum CitusCluster {
     /// What the reports say, as JSON, for the months that the samples and the generated set cover.
     static func reports(of url: String) throws -> [String: String] {
         var outputs: [String: String] = [:]
-        for kind in ["users", "summary", "credits"] {
-            for month in ["2024-05", "2025-11"] {
-                let outcome = try CommandLineRunner.run(["report", kind, "--month", month, "--format", "json", "--database-url", url])
-                #expect(outcome.status == 0, "report \(kind) \(month): \(outcome.standardError)")
+        let periods = [["--month", "2024-05"], ["--month", "2025-11"], ["--from", "2025-10-15", "--to", "2025-11-20"]]
+        for report in [["users"], ["users", "--top", "5"], ["summary"], ["credits"]] {
+            for period in periods {
+                let arguments = ["report"] + report + period + ["--format", "json"]
+                let outcome = try CommandLineRunner.run(arguments + ["--database-url", url])
+                let name = arguments.joined(separator: " ")
+                #expect(outcome.status == 0, "\(name): \(outcome.standardError)")
                 // Everything but the moment it was made.
-                outputs["\(kind) \(month)"] = outcome.standardOutput.split(separator: "\n")
+                outputs[name] = outcome.standardOutput.split(separator: "\n")
                     .filter { !$0.contains("\"generated_at\"") }.joined(separator: "\n")
             }
         }
