@@ -116,6 +116,9 @@ final class TemplateDatabase: @unchecked Sendable {
         if !exists {
             try build(name, platform: platform, admin: admin, migrations: migrations)
         }
+        if platform == .supabase {
+            try PostgresConnection.withConnection(url: admin.text) { try $0.query(Self.supautilsReplicationRole) }
+        }
         created[platform] = name
         return name
     }
@@ -144,6 +147,11 @@ final class TemplateDatabase: @unchecked Sendable {
             }
         }
     }
+
+    /// What supautils lets Supabase's `postgres` do that this cluster, which has no supautils, must grant
+    /// itself: set `session_replication_role` (one of its `privileged_role_allowed_configs`; Supabase's
+    /// restore guide relies on it), so that imports there take the fast merge path as on Supabase.
+    static let supautilsReplicationRole: SQLQuery = "GRANT SET ON PARAMETER session_replication_role TO postgres"
 
     /// PostgREST's login role as Supabase makes it: it holds nothing itself and becomes one of the API roles.
     static let apiLoginRole = """

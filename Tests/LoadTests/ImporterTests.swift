@@ -37,9 +37,8 @@ struct ImporterTests {
             #expect(users.inserted + users.duplicates + users.rejected == users.read)
             #expect(try database.connect().query("SELECT count(*) FROM \(SQLName.crmUsers)").scalar(Int.self) == users.inserted)
             #expect(summary.totalRead == 40)
-            // A superuser may set session_replication_role; Supabase's postgres may not without supautils.
-            let fast = TestPlatform.current == .plain
-            #expect(summary.strategy == MergePlan(foreignKeys: fast ? .checkedSetBased : .triggers).name)
+            // A superuser may set session_replication_role, and so may Supabase's postgres (supautils).
+            #expect(summary.strategy == MergePlan(foreignKeys: .checkedSetBased).name)
             #expect(try database.connect().query("SELECT strategy FROM \(SQLName.importRuns) WHERE id = \(bind: summary.runID)")
                 .scalar(String.self) == summary.strategy, "the run record names it")
             #expect(try Self.status(of: summary.runID, database) == RunStatus.succeeded.rawValue)

@@ -26,9 +26,9 @@ struct ParentLockTests {
             let chloe = "chloe.dubois@example.fr"
             try "email,external_id,file_url,file_name,created_at\n\(chloe),CV-LOCK,https://cdn.example.com/cv/l.pdf,l.pdf,2024-07-03T00:00:00Z\n"
                 .write(toFile: "\(folder)/resumes.csv", atomically: true, encoding: .utf8)
-            // The fastest strategy where this role may use it; the FK triggers hold the same locks otherwise.
+            // The fast strategy: only its parent locks hold the parents (the FK triggers take the same locks otherwise).
             var importer = ImporterTests.importer(database)
-            if TestPlatform.current == .plain { importer.strategy = MergePlan(foreignKeys: .checkedSetBased) }
+            importer.strategy = MergePlan(foreignKeys: .checkedSetBased)
             let files = try InputFile.collect([folder], format: nil, mapping: nil)
             let run = importer
 

@@ -1,0 +1,69 @@
+import CRMSchema
+import Foundation
+@testable import Load
+import Logging
+import PostgresClient
+import Synchronization
+import TestSupport
+import Testing
+
+@Suite("The merge strategy a run chooses, by what its role may do")
+struct MergeStrategyChoiceTests {
+    @Test("the operator may set session_replication_role (a superuser; Supabase's postgres through supautils): keys checked set-based")
+    func operatorTakesTheFastPath() throws {
+        try TestDatabase.withFresh { database in
+            let notices = NoticeLog()
+            let strategy = try MergeStrategyChoice(connection: try database.connect(), logger: notices.logger).choose()
+            #expect(strategy.name == MergePlan(foreignKeys: .checkedSetBased).name)
+            #expect(notices.messages.isEmpty)
+        }
+    }
+
+    @Test("a bulk loader that may not set session_replication_role gets the FK triggers, and a notice says why")
+    func roleWithoutTheSettingTakesTheTriggers() throws {
+        try TestDatabase.withFresh { database in
+            // BYPASSRLS makes it a bulk loader; it may call what the choice asks, and nothing else.
+            let role = "crm_loader_" + UUID().uuidString.prefix(8).lowercased()
+            let superuser = try database.connectAsSuperuser()
+            try superuser.executeScript("""
+                CREATE ROLE \(role) LOGIN BYPASSRLS;
+                GRANT USAGE ON SCHEMA crm_private TO \(role);
+                GRANT EXECUTE ON FUNCTION crm_private.crm_is_distributed(), crm_private.crm_is_bulk_loader() TO \(role);
+                """)
+            defer { try? superuser.executeScript("DROP OWNED BY \(role); DROP ROLE \(role);") }
+            let notices = NoticeLog()
+            let strategy = try PostgresConnection.withConnection(url: database.url(as: role)) {
+                try MergeStrategyChoice(connection: $0, logger: notices.logger).choose()
+            }
+            #expect(strategy.name == MergePlan(foreignKeys: .triggers).name)
+            #expect(notices.messages.count == 1)
+            #expect(notices.messages.first?.contains("may not set session_replication_role") == true)
+        }
+    }
+}
+
+/// The messages of `notice` level and above a logger was given.
+private final class NoticeLog: Sendable {
+    private let recorded = Mutex<[String]>([])
+
+    var messages: [String] { recorded.withLock { $0 } }
+
+    var logger: Logger {
+        Logger(label: "crm-pipeline.tests") { _ in NoticeHandler(log: self) }
+    }
+
+    fileprivate func record(_ message: String) { recorded.withLock { $0.append(message) } }
+}
+
+private struct NoticeHandler: LogHandler {
+    let log: NoticeLog
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .notice
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) { log.record(event.message.description) }
+}
