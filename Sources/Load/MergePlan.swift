@@ -73,8 +73,12 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         let update: SQLQuery
         /// Inserts the new rows, leaving out those that exist.
         let insert: SQLQuery
-        /// Inserts the staged rows when none exists.
+        /// Inserts the staged rows when none exists (``MergeTarget/insertStaged``; Citus: `insert`)…
         let insertAll: SQLQuery
+        /// …and counts them in `touched`.
+        let recordAll: SQLQuery
+        /// Inserts the staged rows when none existed but the app inserted some meanwhile.
+        let insertAllGuarded: SQLQuery
     }
 
     func statements(for entity: Entity) -> Statements {
@@ -82,7 +86,8 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         return Statements(
             prepare: entity == .recordings ? [ReferenceChecks.copyJobRequestsOfRecordings(into: Self.recordingJobs)] : [],
             countStaged: target.countStaged, classify: target.classify(findingChanges: !citus), beforeUpdate: entity == .recordings ? [Self.chargedLater] : [],
-            update: target.update, insert: target.insert(antiJoin: true), insertAll: target.insert(antiJoin: citus))
+            update: target.update, insert: target.insert(antiJoin: true), insertAll: target.insertStaged,
+            recordAll: target.recordStaged, insertAllGuarded: target.insert(antiJoin: false))
     }
 
     var locksParents: Bool { foreignKeys == .checkedSetBased }
@@ -107,10 +112,29 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
             counts.updated = try connection.query(statements.update).scalar(Int.self)
         }
         if staged > existing {
-            counts.inserted = try connection.query(existing > 0 ? statements.insert : statements.insertAll).scalar(Int.self)
+            counts.inserted = existing > 0 || citus
+                ? try connection.query(statements.insert).scalar(Int.self)
+                : try insertAll(staged: staged, statements, on: connection)
         }
         counts.unchanged = existing - counts.updated
         return counts
+    }
+
+    /// Inserts the `staged` rows, none of which existed a statement ago: plainly, then counted from the staging.
+    /// Should the app have inserted one of their keys since (a unique violation), or a user have gone (fewer
+    /// rows inserted than staged, with the FK triggers, which hold no parent lock), back to the savepoint:
+    /// the guarded insert skips those and counts what it inserted.
+    private func insertAll(staged: Int, _ statements: Statements, on connection: PostgresConnection) throws -> Int {
+        try connection.query("SAVEPOINT crm_insert_all")
+        do {
+            if try connection.query(statements.insertAll).affectedRows == staged {
+                try connection.query(statements.recordAll)
+                try connection.query("RELEASE SAVEPOINT crm_insert_all")
+                return staged
+            }
+        } catch let error as PostgresError where error.sqlState == "23505" {}
+        try connection.query("ROLLBACK TO SAVEPOINT crm_insert_all")
+        return try connection.query(statements.insertAllGuarded).scalar(Int.self)
     }
 
     var description: String {
@@ -118,8 +142,10 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         return (locks + Entity.allCases.map { entity in
             let statements = statements(for: entity)
             return (["-- \(entity)"] + (statements.prepare + [statements.countStaged, statements.classify] + statements.beforeUpdate).map { "\($0);" }
-                + ["-- when rows changed:", "\(statements.update);", "-- when rows are new (without the anti-join when none exists):",
-                   "\(statements.insert);"]).joined(separator: "\n")
+                + ["-- when rows changed:", "\(statements.update);", "-- when rows are new and some exist:", "\(statements.insert);",
+                   "-- when none exists:", "\(statements.insertAll);", "\(statements.recordAll);",
+                   "-- when none existed but the app inserted one since (back to a savepoint):", "\(statements.insertAllGuarded);"])
+                .joined(separator: "\n")
         }).joined(separator: "\n\n")
     }
 

@@ -10,7 +10,7 @@ struct MergeTarget {
     let values: [(column: String, expression: SQLQuery)]
     /// Joins after `FROM staging s`, for values that come from elsewhere (the account, the job request).
     let joins: SQLQuery
-    /// The `touched` counters an inserted row adds to, as `column = expression over ins`.
+    /// The `touched` counters an inserted row adds to, as `column = expression over the inserted rows r`.
     let counters: [(column: String, expression: SQLQuery)]
 
     init(_ entity: Entity) {
@@ -33,7 +33,7 @@ struct MergeTarget {
         case .recordings:
             values = [("job_request_id", "job.id")] + staged([.videoURL, .durationSeconds, .creditCharged, .createdAt])
             joins = "LEFT JOIN \(MergePlan.recordingJobs) job ON job.email = s.email AND job.external_id = s.job_request_external_id"
-            counters = [("recordings", "count(*)"), ("charged", "count(*) FILTER (WHERE ins.credit_charged)")]
+            counters = [("recordings", "count(*)"), ("charged", "count(*) FILTER (WHERE r.credit_charged)")]
         case .resumes:
             values = staged([.fileURL, .fileName, .createdAt])
             joins = ""
@@ -94,9 +94,35 @@ struct MergeTarget {
     }
 
     /// Inserts the rows that do not exist, in key order, and records per-email counts in `touched` (users:
-    /// in `new_users`); returns the number inserted (`n`). Without `antiJoin` (no staged key exists) only
-    /// `ON CONFLICT DO NOTHING` guards against rows the app inserts meanwhile.
+    /// in `new_users`) from what it inserted; returns the number inserted (`n`). `ON CONFLICT DO NOTHING` skips
+    /// rows the app inserts meanwhile. Without `antiJoin` (no staged key exists) only that guards.
     func insert(antiJoin: Bool) -> SQLQuery {
+        let returning: SQLQuery = entity == .recordings ? "email, credit_charged" : "email"
+        return """
+            WITH ins AS (
+                \(insertSelect(from: "\(source) s \(ownerJoin) \(joins) \(antiJoin ? existingLeftOut : "")"))
+                ON CONFLICT DO NOTHING
+                RETURNING \(returning)),
+            recorded AS (\(record(from: "ins")) RETURNING 1)
+            SELECT (SELECT count(*) FROM ins) AS n
+            """
+    }
+
+    /// Inserts every staged row, in key order: no speculative insertion, nothing returned (a third of a
+    /// first import's merge time). Only for staged rows none of which exists; `recordStaged` then counts them.
+    var insertStaged: SQLQuery { insertSelect(from: "\(source) s \(ownerJoin) \(joins)") }
+
+    /// Records the staged rows in `touched` (users: in `new_users`), once `insertStaged` inserted every one.
+    var recordStaged: SQLQuery { record(from: "\(source)") }
+
+    private var ownerJoin: SQLQuery {
+        // The target is joined through crm_user, not s: Citus joins two distributed tables only on their
+        // distribution column directly, not through a local table.
+        entity == .users ? "" : "JOIN \(SQLName.crmUsers) crm_user ON crm_user.email = s.email"
+    }
+
+    /// `INSERT … SELECT` of the key, the owner's account and the values from `rows`, in key order.
+    private func insertSelect(from rows: SQLQuery) -> SQLQuery {
         let key = StagingArea.key(entity)
         let owner: [(column: String, expression: SQLQuery)] = entity == .users ? [] : [("user_id", "crm_user.user_id")]
         let columns = key.map { field -> (column: String, expression: SQLQuery) in (field.name, "s.\(ident: field.name)") }
@@ -104,27 +130,22 @@ struct MergeTarget {
         let expressions = columns.map { column -> SQLQuery in
             ["created_at", "updated_at"].contains(column.column) ? "coalesce(\(column.expression), now())" : column.expression
         }
-        // The target is joined through crm_user, not s: Citus joins two distributed tables only on their
-        // distribution column directly, not through a local table.
-        let ownerJoin: SQLQuery = entity == .users ? "" : "JOIN \(SQLName.crmUsers) crm_user ON crm_user.email = s.email"
-        let returning: SQLQuery = entity == .recordings ? "email, credit_charged" : "email"
-        let record: SQLQuery = entity == .users
-            ? "INSERT INTO \(SQLName.newUsers) (email) SELECT email FROM ins"
+        return """
+            INSERT INTO \(table) (\(SQLQuery.joined(columns.map { "\(ident: $0.column)" }, separator: ", ")))
+            SELECT \(SQLQuery.joined(expressions, separator: ", "))
+            FROM \(rows)
+            ORDER BY \(SQLQuery.joined(key.map { "s.\(ident: $0.name)" }, separator: ", "))
+            """
+    }
+
+    /// Per-email counts of the inserted rows `rows` (a CTE's or a table's name) into `touched`; users into `new_users`.
+    private func record(from rows: SQLQuery) -> SQLQuery {
+        entity == .users
+            ? "INSERT INTO \(SQLName.newUsers) (email) SELECT email FROM \(rows)"
             : """
               INSERT INTO \(SQLName.touched) (email, \(SQLQuery.joined(counters.map { "\(ident: $0.column)" }, separator: ", ")))
-              SELECT email, \(SQLQuery.joined(counters.map(\.expression), separator: ", ")) FROM ins GROUP BY email
+              SELECT r.email, \(SQLQuery.joined(counters.map(\.expression), separator: ", ")) FROM \(rows) r GROUP BY r.email
               """
-        return """
-            WITH ins AS (
-                INSERT INTO \(table) (\(SQLQuery.joined(columns.map { "\(ident: $0.column)" }, separator: ", ")))
-                SELECT \(SQLQuery.joined(expressions, separator: ", "))
-                FROM \(source) s \(ownerJoin) \(joins) \(antiJoin ? existingLeftOut : "")
-                ORDER BY \(SQLQuery.joined(key.map { "s.\(ident: $0.name)" }, separator: ", "))
-                ON CONFLICT DO NOTHING
-                RETURNING \(returning)),
-            recorded AS (\(record) RETURNING 1)
-            SELECT (SELECT count(*) FROM ins) AS n
-            """
     }
 
     /// Leaves out the staged rows whose key exists.

@@ -14,4 +14,17 @@ extension PostgresConnection {
             usleep(50_000)
         }
     }
+
+    /// Waits (up to 30 s) until the importer's connection on this database waits on a lock: another
+    /// connection holds what its statement needs.
+    public func waitUntilImportWaitsOnLock() throws {
+        let deadline = Date().addingTimeInterval(30)
+        while try query("""
+            SELECT count(*) AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'crm-pipeline' AND wait_event_type = 'Lock'
+            """).scalar(Int.self) == 0 {
+            guard Date() < deadline else { throw TestSupportError("timed out waiting for the import to wait on a lock") }
+            usleep(50_000)
+        }
+    }
 }

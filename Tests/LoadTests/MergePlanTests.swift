@@ -14,8 +14,8 @@ struct MergePlanTests {
         #expect(headers == Entity.allCases.map { "-- \($0)" })
         for entity in Entity.allCases {
             let statements = plan.statements(for: entity)
-            for statement in [statements.classify, statements.update, statements.insert, statements.insertAll] + statements.prepare
-                + statements.beforeUpdate {
+            for statement in [statements.classify, statements.update, statements.insert, statements.insertAll, statements.recordAll,
+                              statements.insertAllGuarded] + statements.prepare + statements.beforeUpdate {
                 #expect(statement.rendered.parameters.isEmpty, "\(entity): \(statement)")
             }
             let table = SQLName.table(of: entity).sql
@@ -23,7 +23,10 @@ struct MergePlanTests {
             #expect(statements.insert.description.contains("INSERT INTO \(table)"))
             #expect(statements.insert.description.contains("LEFT JOIN \(table) t"), "rows that exist left out")
             #expect(!statements.insertAll.description.contains("LEFT JOIN \(table) t"), "nothing to leave out")
-            #expect(statements.insertAll.description.contains("ON CONFLICT DO NOTHING"), "rows the app inserts meanwhile")
+            #expect(!statements.insertAll.description.contains("ON CONFLICT") && !statements.insertAll.description.contains("RETURNING"),
+                    "a plain insert, counted from the staging")
+            #expect(!statements.insertAllGuarded.description.contains("LEFT JOIN \(table) t"))
+            #expect(statements.insertAllGuarded.description.contains("ON CONFLICT DO NOTHING"), "rows the app inserts meanwhile")
         }
         #expect(plan.statements(for: .users).insert.description.contains("INSERT INTO \(SQLName.newUsers.sql)"))
         #expect(plan.statements(for: .jobRequests).insert.description.contains("INSERT INTO \(SQLName.touched.sql)"))

@@ -4,7 +4,6 @@ import Foundation
 @testable import Load
 import PipelineCore
 import PostgresClient
-import Synchronization
 import TestSupport
 import Testing
 
@@ -30,7 +29,6 @@ struct ParentLockTests {
             var importer = ImporterTests.importer(database)
             importer.strategy = MergePlan(foreignKeys: .checkedSetBased)
             let files = try InputFile.collect([folder], format: nil, mapping: nil)
-            let run = importer
 
             // Another transaction inserts the payment of Kenji's this import holds: the import waits for it in its
             // payments merge, after the checks and Ana's recording, before any upkeep of hers. Only its
@@ -41,18 +39,8 @@ struct ParentLockTests {
                 INSERT INTO \(SQLName.payments) (email, external_id, amount_cents, currency, paid_at)
                 VALUES (\(bind: kenji), 'PAY-HELD', 900, 'EUR', '2024-07-01T00:00:00Z')
                 """)
-            let outcome = Mutex<Result<ImportSummary, any Error>?>(nil)
-            let finished = DispatchSemaphore(value: 0)
-            DispatchQueue.global().async {
-                let result = Result { try run.run(files: files) }
-                outcome.withLock { $0 = result }
-                finished.signal()
-            }
-            let observer = try database.connect()
-            try waitUntil { try observer.query("""
-                SELECT count(*) AS n FROM pg_stat_activity
-                WHERE datname = current_database() AND application_name = 'crm-pipeline' AND wait_event_type = 'Lock'
-                """).scalar(Int.self) == 1 }
+            let running = BackgroundImport(importer, files: files)
+            try database.connect().waitUntilImportWaitsOnLock()
 
             let deleter = try database.connect()
             try deleter.query("SET lock_timeout = '300ms'")
@@ -68,8 +56,7 @@ struct ParentLockTests {
                 }
             }
             try holder.query("ROLLBACK")
-            #expect(finished.wait(timeout: .now() + 60) == .success)
-            let summary = try #require(try outcome.withLock { $0 }?.get())
+            let summary = try running.summary()
             #expect(summary.counts[.payments]?.inserted == 2)
             #expect(summary.counts[.recordings]?.inserted == 1)
             #expect(summary.counts[.resumes]?.inserted == 1)
@@ -89,12 +76,4 @@ struct ParentLockTests {
         }
     }
 
-    /// Polls `condition` every 50 ms for up to 30 s.
-    private func waitUntil(_ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(30)
-        while try !condition() {
-            guard Date() < deadline else { throw TestSupportError("timed out waiting for the import to wait on a lock") }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-    }
 }
