@@ -52,9 +52,21 @@ struct AccountOpening {
             SELECT count(*) AS n FROM recorded
             """).scalar(Int.self)
         guard opened > 0 else { return 0 }
-        try connection.query("DELETE FROM \(SQLName.touched) t USING \(SQLName.openedUsers) o WHERE t.email = o.email")
-        try connection.query("DELETE FROM \(SQLName.newUsers) n USING \(SQLName.openedUsers) o WHERE n.email = o.email")
+        // A first import opens every user it touched: emptying the tables costs nothing, deleting row by row does.
+        let othersTouched = try connection.query("""
+            SELECT (SELECT count(*) FROM \(Self.totals)) > (SELECT count(*) FROM \(Self.opening) WHERE touched) AS others
+            """).scalar(Bool.self)
+        try takeOpenedOut(of: SQLName.touched, othersLeft: othersTouched)
+        let othersNew = try connection.query("SELECT count(*) > \(bind: opened) AS others FROM \(SQLName.newUsers)").scalar(Bool.self)
+        try takeOpenedOut(of: SQLName.newUsers, othersLeft: othersNew)
         return opened
+    }
+
+    /// Deletes the opened users' rows from `table`, or empties it when it holds no others.
+    private func takeOpenedOut(of table: SQLName, othersLeft: Bool) throws {
+        try connection.query(othersLeft
+            ? "DELETE FROM \(table) x USING \(SQLName.openedUsers) o WHERE x.email = o.email"
+            : "TRUNCATE \(table)")
     }
 
     /// What the merges inserted per user (from `touched`), keyed by email.
@@ -70,7 +82,8 @@ struct AccountOpening {
                CASE WHEN u.first_of_account AND NOT EXISTS (SELECT 1 FROM \(SQLName.profiles) taken WHERE taken.user_id = u.user_id)
                     THEN u.user_id END AS profile_user_id,
                coalesce(t.applications, 0) AS applications, coalesce(t.recordings, 0) AS recordings,
-               coalesce(t.resumes, 0) AS resumes, coalesce(t.payments, 0) AS payments, coalesce(t.charged, 0) AS charged
+               coalesce(t.resumes, 0) AS resumes, coalesce(t.payments, 0) AS payments, coalesce(t.charged, 0) AS charged,
+               t.email IS NOT NULL AS touched
         FROM (SELECT c.email, c.user_id, row_number() OVER (PARTITION BY c.user_id ORDER BY c.email) = 1 AS first_of_account
               FROM \(SQLName.newUsers) n JOIN \(SQLName.crmUsers) c ON c.email = n.email) u
         LEFT JOIN \(totals) t ON t.email = u.email

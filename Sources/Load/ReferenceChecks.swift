@@ -12,7 +12,9 @@ struct ReferenceChecks {
     /// Walks each user's credit events in time order (UTC instants; payments first at equal instants,
     /// undated recordings last), from the balance in the database (4 for a new account) and returns the
     /// `seq` of each charged recording that would take it below zero. Only new charges count: a recording
-    /// already loaded and charged is not charged again.
+    /// already loaded and charged is not charged again. Payments only add, so only users with more new
+    /// charges than their opening balance can be refused one: the walk reads their events alone (at 979k
+    /// generated rows, 2.6k users of 140k).
     static let createCreditWalk: SQLQuery = """
         CREATE OR REPLACE FUNCTION pg_temp.crm_refused_charges() RETURNS SETOF bigint
         LANGUAGE plpgsql AS $$
@@ -22,17 +24,23 @@ struct ReferenceChecks {
             balance bigint;
         BEGIN
             FOR event IN
-                SELECT e.email, e.seq, e.delta, coalesce(p.credits, 4) AS opening
-                FROM (SELECT s.email, s.seq, -1 AS delta, s.created_at AS at, 1 AS kind
-                      FROM \(SQLName.deduplicated(.recordings)) s
-                      LEFT JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id
-                      WHERE s.credit_charged AND (t.email IS NULL OR NOT t.credit_charged)
+                WITH charges AS (
+                    SELECT s.email, s.seq, s.created_at AS at
+                    FROM \(SQLName.deduplicated(.recordings)) s
+                    LEFT JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id
+                    WHERE s.credit_charged AND (t.email IS NULL OR NOT t.credit_charged)),
+                at_risk AS (
+                    SELECT c.email, coalesce(min(p.credits), 4) AS opening
+                    FROM charges c LEFT JOIN \(SQLName.profiles) p ON p.email = c.email
+                    GROUP BY c.email HAVING count(*) > coalesce(min(p.credits), 4))
+                SELECT e.email, e.seq, e.delta, r.opening
+                FROM (SELECT email, seq, -1 AS delta, at, 1 AS kind FROM charges
                       UNION ALL
                       SELECT s.email, s.seq, 3, s.paid_at, 0
                       FROM \(SQLName.deduplicated(.payments)) s
                       LEFT JOIN \(SQLName.payments) t ON t.email = s.email AND t.external_id = s.external_id
-                      WHERE t.email IS NULL) e
-                LEFT JOIN \(SQLName.profiles) p ON p.email = e.email
+                      WHERE t.email IS NULL AND s.email IN (SELECT email FROM at_risk)) e
+                JOIN at_risk r ON r.email = e.email
                 ORDER BY e.email, e.at NULLS LAST, e.kind, e.seq
             LOOP
                 IF event.email IS DISTINCT FROM current_email THEN

@@ -62,4 +62,37 @@ struct ReferenceChecksTests {
             #expect(try rejects.lines() == ["insufficient_credits r.csv:15 true"])
         }
     }
+
+    @Test("the credit walk starts from an existing user's balance: charges already stored are not counted again, and only the charge past the balance is refused")
+    func creditsOfExistingUser() throws {
+        try TestDatabase.withFresh { database in
+            let app = try database.connect()
+            try app.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('spent@example.com'), ('rich@example.com')"#)
+            // Three charges through the app's triggers: spent@ has 1 credit left, rich@ keeps its 4.
+            try app.query("""
+                INSERT INTO crm_recordings (email, external_id, video_url, credit_charged, created_at)
+                SELECT 'spent@example.com', 'R' || n, 'https://v.example.com/' || n, true, timestamptz '2024-04-01' + n * interval '1 day'
+                FROM generate_series(1, 3) n
+                """)
+            let rejects = RejectFile()
+            let tally = try StagedRows.inTransaction(database) { rows in
+                for day in 1...5 {  // R1–R3 stored and charged already; R4 takes the last credit, R5 has none
+                    try rows.stage(.recordings, line: 10 + day, [
+                        "email": "spent@example.com", "external_id": "R\(day)", "video_url": "https://v.example.com/\(day)",
+                        "credit_charged": "true", "created_at": "2024-05-0\(day)T10:00:00Z",
+                    ])
+                }
+                for day in 1...4 {  // exactly the new account's balance: nothing refused
+                    try rows.stage(.recordings, line: 20 + day, [
+                        "email": "rich@example.com", "external_id": "R\(day)", "video_url": "https://v.example.com/\(day)",
+                        "credit_charged": "true", "created_at": "2024-05-0\(day)T10:00:00Z",
+                    ])
+                }
+                _ = try rows.deduplicate()
+                return .rollback(try ReferenceChecks(connection: rows.connection).run(credits: .charge, rejects: rejects.writer, lockParents: false) { _ in "r.csv" })
+            }
+            #expect(tally.rejectsByReason == ["insufficient_credits": 1])
+            #expect(try rejects.lines() == ["insufficient_credits r.csv:15 true"])
+        }
+    }
 }
