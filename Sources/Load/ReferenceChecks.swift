@@ -36,6 +36,7 @@ struct ReferenceChecks {
                 SELECT e.email, e.seq, e.delta, r.opening
                 FROM (SELECT email, seq, -1 AS delta, at, 1 AS kind FROM charges
                       UNION ALL
+                      -- narrowed to at_risk before the anti-join, which then probes few stored payments
                       SELECT s.email, s.seq, 3, s.paid_at, 0
                       FROM \(SQLName.deduplicated(.payments)) s
                       LEFT JOIN \(SQLName.payments) t ON t.email = s.email AND t.external_id = s.external_id

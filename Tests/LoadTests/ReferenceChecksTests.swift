@@ -46,12 +46,7 @@ struct ReferenceChecksTests {
             let tally = try StagedRows.inTransaction(database) { rows in
                 for email in ["poor@example.com", "payer@example.com"] {
                     try rows.stage(.users, line: 2, ["email": email])
-                    for day in 1...5 {
-                        try rows.stage(.recordings, line: 10 + day, [
-                            "email": email, "external_id": "R\(day)", "video_url": "https://v.example.com/\(day)",
-                            "credit_charged": "true", "created_at": "2024-05-0\(day)T10:00:00Z",
-                        ])
-                    }
+                    try Self.stageChargedRecordings(&rows, email: email, days: 1...5, lineBeforeFirst: 10)
                 }
                 try rows.stage(.payments, line: 2, ["email": "payer@example.com", "external_id": "P1", "amount_cents": "900",
                                                     "currency": "EUR", "paid_at": "2024-05-02T00:00:00Z"])
@@ -76,23 +71,25 @@ struct ReferenceChecksTests {
                 """)
             let rejects = RejectFile()
             let tally = try StagedRows.inTransaction(database) { rows in
-                for day in 1...5 {  // R1–R3 stored and charged already; R4 takes the last credit, R5 has none
-                    try rows.stage(.recordings, line: 10 + day, [
-                        "email": "spent@example.com", "external_id": "R\(day)", "video_url": "https://v.example.com/\(day)",
-                        "credit_charged": "true", "created_at": "2024-05-0\(day)T10:00:00Z",
-                    ])
-                }
-                for day in 1...4 {  // exactly the new account's balance: nothing refused
-                    try rows.stage(.recordings, line: 20 + day, [
-                        "email": "rich@example.com", "external_id": "R\(day)", "video_url": "https://v.example.com/\(day)",
-                        "credit_charged": "true", "created_at": "2024-05-0\(day)T10:00:00Z",
-                    ])
-                }
+                // R1–R3 stored and charged already; R4 takes the last credit, R5 has none.
+                try Self.stageChargedRecordings(&rows, email: "spent@example.com", days: 1...5, lineBeforeFirst: 10)
+                // Exactly rich@'s 4 credits: nothing refused.
+                try Self.stageChargedRecordings(&rows, email: "rich@example.com", days: 1...4, lineBeforeFirst: 20)
                 _ = try rows.deduplicate()
                 return .rollback(try ReferenceChecks(connection: rows.connection).run(credits: .charge, rejects: rejects.writer, lockParents: false) { _ in "r.csv" })
             }
             #expect(tally.rejectsByReason == ["insufficient_credits": 1])
             #expect(try rejects.lines() == ["insufficient_credits r.csv:15 true"])
+        }
+    }
+
+    /// Stages charged recordings `R<day>` of `email`, one per day of May 2024, at line `lineBeforeFirst + day`.
+    private static func stageChargedRecordings(_ rows: inout StagedRows, email: String, days: ClosedRange<Int>, lineBeforeFirst: Int) throws {
+        for day in days {
+            try rows.stage(.recordings, line: lineBeforeFirst + day, [
+                "email": email, "external_id": "R\(day)", "video_url": "https://v.example.com/\(day)",
+                "credit_charged": "true", "created_at": "2024-05-0\(day)T10:00:00Z",
+            ])
         }
     }
 }
