@@ -52,6 +52,7 @@ extension SQLName {
     public static let linkAccounts = SQLName(schema: privateSchema, "crm_link_accounts")
     public static let balancesFollowProfiles = SQLName(schema: privateSchema, "crm_balances_follow_profiles")
     public static let moveBalances = SQLName(schema: privateSchema, "crm_move_balances")
+    public static let lockBalances = SQLName(schema: privateSchema, "crm_lock_balances")
     public static let refuseCreditMovement = SQLName(schema: privateSchema, "crm_refuse_credit_movement")
     public static let tableSizes = SQLName(schema: privateSchema, "crm_table_sizes")
 

@@ -134,14 +134,18 @@ public struct Importer: Sendable {
             logger.warning("this database role cannot let the triggers stand aside (Row Level Security applies to it): loading row by row through them")
         }
         try strategy.beginMerges(on: connection)
+        var outcomes: [Entity: MergeOutcome] = [:]
         for entity in Entity.allCases {
-            tally.counts[entity, default: EntityCounts()].add(try strategy.merge(entity, on: connection))
-            phase.finished("merge \(entity)")
+            outcomes[entity] = try strategy.insertNew(entity, on: connection)
+            phase.finished("insert \(entity)")
         }
         if privileged {
-            try upkeep.afterMerges(runID: runID, writesDirectly: strategy.upkeepWritesDirectly)
-            phase.finished("stats and credits upkeep")
+            try upkeep.openNewUsers(runID: runID, writesDirectly: strategy.upkeepWritesDirectly)
+            phase.finished("open new users' accounts")
         }
+        tally.add(try FinalWrites(connection: connection, strategy: strategy, credits: options.credits, rejects: rejects, path: path)
+            .run(outcomes, runID: runID, upkeep: privileged ? upkeep : nil))
+        phase.finished("final writes (changed rows, stats and credits)")
         return tally
     }
 

@@ -3,27 +3,53 @@ import PipelineCore
 import PostgresClient
 
 /// How the deduplicated staging reaches the CRM tables. A strategy merges one entity at a time, in
-/// `Entity.allCases` order (users first: the children need them), and says what each row became.
+/// `Entity.allCases` order (users first: the children need them), in two steps (issue 24): new rows are
+/// inserted while the app goes on undisturbed (``insertNew(_:on:)``), and rows that exist and changed are
+/// updated last, in ``FinalWrites``, locked in key order first where the platform can
+/// (``lockChanged(_:on:)``, ``updateChanged(_:on:)``), so that the app never waits on them for long.
 protocol MergeStrategy: Sendable {
     /// Its name, for the log and the run record.
     var name: String { get }
-    /// Whether the upkeep writes in as few passes as the data allows (``Upkeep/afterMerges(runID:writesDirectly:)``)
-    /// rather than through the upkeep functions.
+    /// Whether the upkeep writes in as few passes as the data allows (``Upkeep``) rather than through the
+    /// upkeep functions.
     var upkeepWritesDirectly: Bool { get }
     /// Whether the reference checks must lock the parents they find (``ReferenceChecks``): no FK trigger will.
     var locksParents: Bool { get }
+    /// Whether the final writes lock the rows they will write in one order before writing (plain PostgreSQL;
+    /// Citus runs no multi-shard `SELECT … FOR UPDATE`).
+    var locksRowsInOrder: Bool { get }
     /// Runs after the reference checks, before the first merge, in the merge's transaction.
     func beginMerges(on connection: PostgresConnection) throws
-    /// Merges the staged rows of `entity` and returns their counts (`inserted`, `updated`, `unchanged`).
-    func merge(_ entity: Entity, on connection: PostgresConnection) throws -> EntityCounts
+    /// Inserts the staged rows of `entity` that are new, and counts those that exist and changed.
+    func insertNew(_ entity: Entity, on connection: PostgresConnection) throws -> MergeOutcome
+    /// Locks the stored rows of `entity` that the staging changes, in key order (with ``locksRowsInOrder``).
+    func lockChanged(_ entity: Entity, on connection: PostgresConnection) throws
+    /// Updates the stored rows of `entity` that the staging changes; returns how many.
+    func updateChanged(_ entity: Entity, on connection: PostgresConnection) throws -> Int
 }
 
-/// The set-based merge: for each entity an UPDATE of the rows that exist and differ (an empty value never
-/// erases a stored one), then an INSERT of the new ones in key order, recording per-email counts in
-/// `touched` (users: in `new_users`) for the upkeep. One pass classifies the staged rows first, so that
-/// each statement runs only where it has work (see ``merge(_:on:)``). No `now()` in an `ON CONFLICT …
-/// DO UPDATE` (Citus), no statement-level trigger. The statements are data: ``statements(for:)`` lists
-/// them, `description` prints the whole plan.
+/// What the insert step of a merge found: rows inserted, rows that exist, and how many of those change.
+struct MergeOutcome: Sendable, Equatable {
+    var inserted = 0
+    var existing = 0
+    var changed = 0
+
+    /// The entity's counts once `updated` of the changed rows were updated.
+    func counts(updated: Int) -> EntityCounts {
+        var counts = EntityCounts()
+        counts.inserted = inserted
+        counts.updated = updated
+        counts.unchanged = existing - updated
+        return counts
+    }
+}
+
+/// The set-based merge: for each entity an INSERT of the new rows in key order, recording per-email counts in
+/// `touched` (users: in `new_users`) for the upkeep, and, last, an UPDATE of the rows that exist and differ
+/// (an empty value never erases a stored one). One pass classifies the staged rows first, so that each
+/// statement runs only where it has work (see ``insertNew(_:on:)``). No `now()` in an `ON CONFLICT … DO
+/// UPDATE` (Citus), no statement-level trigger. The statements are data: ``statements(for:)`` lists them,
+/// `description` prints the whole plan.
 ///
 /// With ``ForeignKeys/checkedSetBased`` the per-row foreign key triggers stand aside during the merges
 /// (`session_replication_role = replica`): the reference checks lock the parents the staged rows refer to
@@ -46,6 +72,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     var citus = false
 
     var upkeepWritesDirectly: Bool { !citus }
+    var locksRowsInOrder: Bool { !citus }
 
     var name: String {
         switch (foreignKeys, citus) {
@@ -58,6 +85,8 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     /// The staged recordings' job request ids, read after the job requests were merged (a recording may
     /// name one of this import), so that the recordings merge joins a local table.
     static let recordingJobs = SQLName("recording_jobs")
+    /// The existing users whose stored rows the staging changes (their CRM row or any child's).
+    static let changedUsers = SQLName("changed_users")
 
     /// The statements that merge `entity`, in order: the first three always run, the rest only with work to do.
     struct Statements {
@@ -67,10 +96,6 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         let countStaged: SQLQuery
         /// One pass: rows existing, and changed (``MergeTarget/classify``).
         let classify: SQLQuery
-        /// Bookkeeping of the changes (charges of recordings loaded uncharged), when rows changed.
-        let beforeUpdate: [SQLQuery]
-        /// Updates the rows that changed.
-        let update: SQLQuery
         /// Inserts the new rows, leaving out those that exist.
         let insert: SQLQuery
         /// Inserts the staged rows when none exists (``MergeTarget/insertStaged``; Citus: `insert`)…
@@ -79,15 +104,24 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         let recordAll: SQLQuery
         /// Inserts the staged rows when none existed but the app inserted some meanwhile.
         let insertAllGuarded: SQLQuery
+        /// Records the users of the changed rows in ``MergePlan/changedUsers``, when rows changed.
+        let recordChanged: SQLQuery
+        /// In the final writes: locks the changed rows in key order.
+        let lockChanged: SQLQuery
+        /// In the final writes: bookkeeping of the changes (charges of recordings loaded uncharged).
+        let beforeUpdate: [SQLQuery]
+        /// In the final writes: updates the rows that changed.
+        let update: SQLQuery
     }
 
     func statements(for entity: Entity) -> Statements {
         let target = MergeTarget(entity)
         return Statements(
             prepare: entity == .recordings ? [ReferenceChecks.copyJobRequestsOfRecordings(into: Self.recordingJobs)] : [],
-            countStaged: target.countStaged, classify: target.classify(findingChanges: !citus), beforeUpdate: entity == .recordings ? [Self.chargedLater] : [],
-            update: target.update, insert: target.insert(antiJoin: true), insertAll: target.insertStaged,
-            recordAll: target.recordStaged, insertAllGuarded: target.insert(antiJoin: false))
+            countStaged: target.countStaged, classify: target.classify(findingChanges: !citus), insert: target.insert(antiJoin: true),
+            insertAll: target.insertStaged, recordAll: target.recordStaged, insertAllGuarded: target.insert(antiJoin: false),
+            recordChanged: target.recordChangedUsers(into: Self.changedUsers), lockChanged: target.lockChanged,
+            beforeUpdate: entity == .recordings ? [Self.chargedLater] : [], update: target.update)
     }
 
     var locksParents: Bool { foreignKeys == .checkedSetBased }
@@ -97,27 +131,32 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         try connection.setLocal("session_replication_role", to: "replica")
     }
 
-    /// Classifies the staged rows in one pass, then updates only where rows changed and inserts only where
-    /// rows are new: a re-import of unchanged files reads each table once and writes nothing; a first import
-    /// neither updates nor anti-joins.
-    func merge(_ entity: Entity, on connection: PostgresConnection) throws -> EntityCounts {
+    /// Classifies the staged rows in one pass, then inserts only where rows are new: a re-import of unchanged
+    /// files reads each table once and writes nothing; a first import neither updates nor anti-joins.
+    func insertNew(_ entity: Entity, on connection: PostgresConnection) throws -> MergeOutcome {
         let statements = statements(for: entity)
         for statement in statements.prepare { try connection.query(statement) }
         let staged = try connection.query(statements.countStaged).scalar(Int.self)
         let row = try connection.query(statements.classify).rows[0]
-        let (existing, changed) = (try row.decode(Int.self, "existing"), try row.decode(Int.self, "changed"))
-        var counts = EntityCounts()
-        if changed > 0 {
-            for statement in statements.beforeUpdate { try connection.query(statement) }
-            counts.updated = try connection.query(statements.update).scalar(Int.self)
-        }
-        if staged > existing {
-            counts.inserted = existing > 0 || citus
+        var outcome = MergeOutcome(existing: try row.decode(Int.self, "existing"), changed: try row.decode(Int.self, "changed"))
+        if outcome.changed > 0 && !citus { try connection.query(statements.recordChanged) }
+        if staged > outcome.existing {
+            outcome.inserted = outcome.existing > 0 || citus
                 ? try connection.query(statements.insert).scalar(Int.self)
                 : try insertAll(staged: staged, statements, on: connection)
         }
-        counts.unchanged = existing - counts.updated
-        return counts
+        return outcome
+    }
+
+    func lockChanged(_ entity: Entity, on connection: PostgresConnection) throws {
+        guard locksRowsInOrder else { return }
+        try connection.query(statements(for: entity).lockChanged)
+    }
+
+    func updateChanged(_ entity: Entity, on connection: PostgresConnection) throws -> Int {
+        let statements = statements(for: entity)
+        for statement in statements.beforeUpdate { try connection.query(statement) }
+        return try connection.query(statements.update).scalar(Int.self)
     }
 
     /// Inserts the `staged` rows, none of which existed a statement ago: plainly, then counted from the staging.
@@ -139,14 +178,22 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
 
     var description: String {
         let locks = foreignKeys == .checkedSetBased ? ["SET LOCAL session_replication_role = replica;"] : []
-        return (locks + Entity.allCases.map { entity in
+        let inserts = Entity.allCases.map { entity in
             let statements = statements(for: entity)
-            return (["-- \(entity)"] + (statements.prepare + [statements.countStaged, statements.classify] + statements.beforeUpdate).map { "\($0);" }
-                + ["-- when rows changed:", "\(statements.update);", "-- when rows are new and some exist:", "\(statements.insert);",
+            return (["-- \(entity)"] + (statements.prepare + [statements.countStaged, statements.classify]).map { "\($0);" }
+                + ["-- when rows are new and some exist:", "\(statements.insert);",
                    "-- when none exists:", "\(statements.insertAll);", "\(statements.recordAll);",
-                   "-- when none existed but the app inserted one since (back to a savepoint):", "\(statements.insertAllGuarded);"])
+                   "-- when none existed but the app inserted one since (back to a savepoint):", "\(statements.insertAllGuarded);",
+                   "-- when rows changed:", "\(statements.recordChanged);"])
                 .joined(separator: "\n")
-        }).joined(separator: "\n\n")
+        }
+        let updates = Entity.allCases.map { entity in
+            let statements = statements(for: entity)
+            return (["-- final writes, \(entity), when rows changed:"]
+                + ([statements.lockChanged] + statements.beforeUpdate + [statements.update]).map { "\($0);" })
+                .joined(separator: "\n")
+        }
+        return (locks + inserts + updates).joined(separator: "\n\n")
     }
 
     /// Recordings that exist uncharged and become charged: a charge each, booked like new ones.

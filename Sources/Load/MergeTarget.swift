@@ -67,6 +67,29 @@ struct MergeTarget {
             """
     }
 
+    /// Records the users whose stored rows the update would change in `table` (an email column), once each.
+    func recordChangedUsers(into table: SQLName) -> SQLQuery {
+        """
+        INSERT INTO \(table) (email)
+        SELECT DISTINCT s.email FROM \(source) s JOIN \(self.table) t ON \(keyMatch(email: "s.email")) \(joins)
+        WHERE \(differs)
+        ON CONFLICT DO NOTHING
+        """
+    }
+
+    /// Locks the stored rows the update would change, in primary key order (`FOR NO KEY UPDATE`, the lock the
+    /// update takes), so that the final writes meet the app's locks in one order; returns how many (`n`).
+    var lockChanged: SQLQuery {
+        let order: SQLQuery = entity == .users ? "t.email" : "t.email, t.id"
+        return """
+            SELECT count(*) AS n FROM (
+                SELECT 1 FROM \(table) t JOIN \(source) s ON \(keyMatch(email: "s.email")) \(joins)
+                WHERE \(differs)
+                ORDER BY \(order)
+                FOR NO KEY UPDATE OF t) locked
+            """
+    }
+
     /// One pass over the staged rows that exist and their stored twins: how many exist (`existing`) and how
     /// many of those the update would change (`changed`). Without `findingChanges` every existing row counts as
     /// changed and the update finds which are (Citus plans that join only without the local ones the values

@@ -9,55 +9,6 @@ import Validate
 struct ReferenceChecks {
     let connection: PostgresConnection
 
-    /// Walks each user's credit events in time order (UTC instants; payments first at equal instants,
-    /// undated recordings last), from the balance in the database (4 for a new account) and returns the
-    /// `seq` of each charged recording that would take it below zero. Only new charges count: a recording
-    /// already loaded and charged is not charged again. Payments only add, so only users with more new
-    /// charges than their opening balance can be refused one: the walk reads their events alone (at 979k
-    /// generated rows, 2.6k users of 140k).
-    static let createCreditWalk: SQLQuery = """
-        CREATE OR REPLACE FUNCTION pg_temp.crm_refused_charges() RETURNS SETOF bigint
-        LANGUAGE plpgsql AS $$
-        DECLARE
-            event record;
-            current_email text;
-            balance bigint;
-        BEGIN
-            FOR event IN
-                WITH charges AS (
-                    SELECT s.email, s.seq, s.created_at AS at
-                    FROM \(SQLName.deduplicated(.recordings)) s
-                    LEFT JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id
-                    WHERE s.credit_charged AND (t.email IS NULL OR NOT t.credit_charged)),
-                at_risk AS (
-                    SELECT c.email, coalesce(min(p.credits), 4) AS opening
-                    FROM charges c LEFT JOIN \(SQLName.profiles) p ON p.email = c.email
-                    GROUP BY c.email HAVING count(*) > coalesce(min(p.credits), 4))
-                SELECT e.email, e.seq, e.delta, r.opening
-                FROM (SELECT email, seq, -1 AS delta, at, 1 AS kind FROM charges
-                      UNION ALL
-                      -- narrowed to at_risk before the anti-join, which then probes few stored payments
-                      SELECT s.email, s.seq, 3, s.paid_at, 0
-                      FROM \(SQLName.deduplicated(.payments)) s
-                      LEFT JOIN \(SQLName.payments) t ON t.email = s.email AND t.external_id = s.external_id
-                      WHERE t.email IS NULL AND s.email IN (SELECT email FROM at_risk)) e
-                JOIN at_risk r ON r.email = e.email
-                ORDER BY e.email, e.at NULLS LAST, e.kind, e.seq
-            LOOP
-                IF event.email IS DISTINCT FROM current_email THEN
-                    current_email := event.email;
-                    balance := event.opening;
-                END IF;
-                IF balance + event.delta < 0 THEN
-                    RETURN NEXT event.seq;
-                ELSE
-                    balance := balance + event.delta;
-                END IF;
-            END LOOP;
-        END
-        $$
-        """
-
     /// A temporary copy of the job requests (email, external id, id) the staged recordings may name: for the
     /// check before the merges (`known_job_requests`), and again after the job requests were merged, for the
     /// recordings' job ids (`recording_jobs`).
@@ -120,10 +71,13 @@ struct ReferenceChecks {
             RETURNING s.file, s.line, s.job_request_external_id AS value, 'no job request with this external id for this user' AS message
             """, .recordings, .jobRequestExternalID, .unknownJobRequest)
         if credits == .charge {
-            try reject("""
-                DELETE FROM \(SQLName.deduplicated(.recordings)) s WHERE s.seq IN (SELECT pg_temp.crm_refused_charges())
-                RETURNING s.file, s.line, s.credit_charged::text AS value, 'the user has no credit left for this recording at its time' AS message
-                """, .recordings, .creditCharged, .insufficientCredits)
+            let walk = CreditWalk(connection: connection)
+            try walk.collect(existing: Self.knownUsers)
+            for refusal in try walk.refuse(openings: CreditWalk.openingsBeforeMerges,
+                                           why: "the user has no credit left for this recording at its time", path: path) {
+                tally.count(refusal.reject)
+                try rejects.write(refusal.reject)
+            }
         }
         return tally
     }

@@ -51,7 +51,7 @@ struct StagingArea {
     /// The per-transaction tables every load needs besides the staging itself, and the credit walk.
     /// (The function first: Citus refuses DDL after a parallel read of a distributed table.)
     func createWorkTables() throws {
-        try connection.query(ReferenceChecks.createCreditWalk)
+        for statement in CreditWalk.createTables { try connection.query(statement) }
         try connection.query("CREATE TEMP TABLE \(SQLName.rejectedUsers) (email text PRIMARY KEY) ON COMMIT DROP")
         try connection.query("""
             CREATE TEMP TABLE \(SQLName.touched) (email text NOT NULL, applications integer NOT NULL DEFAULT 0,
@@ -60,6 +60,7 @@ struct StagingArea {
             """)
         try connection.query("CREATE TEMP TABLE \(SQLName.newUsers) (email text PRIMARY KEY) ON COMMIT DROP")
         try connection.query("CREATE TEMP TABLE \(SQLName.openedUsers) (email text PRIMARY KEY) ON COMMIT DROP")
+        try connection.query("CREATE TEMP TABLE \(MergePlan.changedUsers) (email text PRIMARY KEY) ON COMMIT DROP")
     }
 
     /// A backfill's staging: UNLOGGED tables that outlive its chunk transactions (and a crash of the

@@ -40,17 +40,24 @@ struct Upkeep {
             """)
     }
 
-    /// After every merge: the new users' accounts opened, stats moved by the rows inserted, credits booked
-    /// (one ledger row per user, import and kind of movement, `ref` = `import:RUN`), the co-located balances
-    /// following, and each staged user's account copied to all their rows (the stats and ledger rows just
-    /// written included).
+    /// After the inserts, before the final writes: the accounts of the users this import created, which the app
+    /// cannot write yet (their CRM row is not committed).
     ///
-    /// - Parameter writesDirectly: Write in as few passes as the data allows: new users' accounts opened with
-    ///   their final values (``AccountOpening``), and existing users' stats — totals and balance — moved by
-    ///   one UPDATE. Otherwise through the upkeep functions one movement at a time (Citus runs those distributed).
-    func afterMerges(runID: Int64, writesDirectly: Bool) throws {
+    /// - Parameter writesDirectly: New users' accounts opened with their final values (``AccountOpening``);
+    ///   otherwise through the upkeep functions (Citus runs those distributed).
+    func openNewUsers(runID: Int64, writesDirectly: Bool) throws {
         if writesDirectly { _ = try AccountOpening(connection: connection).openNewAccounts(ref: "import:\(runID)") }
         try connection.query("SELECT \(SQLName.usersCreated)(array_agg(email)) FROM \(SQLName.newUsers) HAVING count(*) > 0")
+    }
+
+    /// In the final writes (``FinalWrites``), once the users' balances are locked: stats moved by the rows
+    /// inserted, credits booked (one ledger row per user, import and kind of movement, `ref` = `import:RUN`),
+    /// the co-located balances following, and each staged user's account copied to all their rows (the stats
+    /// and ledger rows just written included).
+    ///
+    /// - Parameter writesDirectly: Existing users' stats — totals and balance — moved by one UPDATE; otherwise
+    ///   through the upkeep functions one movement at a time (Citus runs those distributed).
+    func moveExistingUsers(runID: Int64, writesDirectly: Bool) throws {
         if writesDirectly {
             try connection.query(Self.moveStats)
         } else {

@@ -47,3 +47,18 @@ public func quoteIdentifier(_ identifier: String) -> String {
     }
     return quoted + "\""
 }
+
+/// An array travels as PostgreSQL's array literal (`{"a","b"}`), every element quoted and escaped, so that
+/// `\(bind: emails)::text[]` is one parameter whatever the emails hold.
+extension Array: SQLParameter where Element: SQLParameter {
+    public var sqlText: String {
+        "{" + map { element in
+            var quoted = "\""
+            for character in element.sqlText {
+                if character == "\"" || character == "\\" { quoted.append("\\") }
+                quoted.append(character)
+            }
+            return quoted + "\""
+        }.joined(separator: ",") + "}"
+    }
+}

@@ -76,7 +76,9 @@ public struct Verifier {
     /// Repairs stats and credits drift in one transaction: stats rows set to the real counts (created where
     /// missing), balances set to the ledger sum, profiles caught up with them (opened, linked, set to the
     /// balance, sign-ups linked: `crm_profiles_catch_up`), and any account still missing or off the ledger
-    /// repaired.
+    /// repaired. The drifted users are found first and their rows locked before the repairs read them again,
+    /// so that the app, which goes on writing, never has a write undone by a repair (issue 24); the app waits
+    /// for those users only, until the commit.
     ///
     /// - Returns: What changed, one line per user and kind of change (`email: change`).
     public func fix() throws -> [String] {
@@ -85,6 +87,9 @@ public struct Verifier {
             // On Citus, the catch-up can only follow the multi-shard updates before it in one transaction
             // when they used one connection per node. (A placeholder setting without Citus.)
             try connection.setLocal("citus.multi_shard_modify_mode", to: "sequential")
+            try connection.query(VerifySQL.collectDrifted)
+            let distributed = try connection.query("SELECT \(SQLName.isDistributed)() AS distributed").scalar(Bool.self)
+            for lock in VerifySQL.lockDrifted(distributed: distributed) { try connection.query(lock) }
             for repair in [VerifySQL.fixStats, VerifySQL.fixBalances, VerifySQL.catchUpProfiles, VerifySQL.fixMissingAccounts,
                            VerifySQL.fixCredits] {
                 changes += try connection.query(repair).rows.map {

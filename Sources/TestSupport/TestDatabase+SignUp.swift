@@ -1,3 +1,4 @@
+import Foundation
 import PostgresClient
 
 extension TestDatabase {
@@ -7,19 +8,46 @@ extension TestDatabase {
     /// shim's `auth.users`.
     @discardableResult
     public func signUp(_ email: String, sso: Bool = false) throws -> String {
-        let query: SQLQuery = platform == .plain
-            ? "INSERT INTO auth.users (id, email, is_sso_user) VALUES (gen_random_uuid(), lower(btrim(\(bind: email))), \(bind: sso)) RETURNING id"
-            : """
+        try PostgresConnection.withConnection(url: signUpURL) { connection in
+            try Self.signUp([email], sso: sso, gotrue: platform == .supabase, on: connection)[0].userID
+        }
+    }
+
+    /// Signs every email up at once (a project that migrates its users in bulk) and returns the accounts.
+    public func signUp(_ emails: [String]) throws -> [AppUser] {
+        try PostgresConnection.withConnection(url: signUpURL) { connection in
+            try Self.signUp(emails, gotrue: platform == .supabase, on: connection)
+        }
+    }
+
+    /// Who writes `auth.users`: GoTrue's `supabase_auth_admin` on Supabase, the operator on plain PostgreSQL.
+    private var signUpURL: String { platform == .plain ? url : url(as: "supabase_auth_admin") }
+
+    /// Inserts one account per email on `connection` and returns them in the order given.
+    ///
+    /// - Parameter gotrue: Write the columns GoTrue writes (Supabase's `auth.users`), else only the shim's.
+    public static func signUp(_ emails: [String], sso: Bool = false, gotrue: Bool, on connection: PostgresConnection) throws -> [AppUser] {
+        let query: SQLQuery = gotrue
+            ? """
             INSERT INTO auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
                                     raw_app_meta_data, raw_user_meta_data, created_at, updated_at, is_sso_user)
-            VALUES ('00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', 'authenticated',
-                    lower(btrim(\(bind: email))), '', now(), '{"provider": "email", "providers": ["email"]}', '{}', now(), now(),
-                    \(bind: sso))
-            RETURNING id
+            SELECT '00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', 'authenticated',
+                   lower(btrim(e.email)), '', now(), '{"provider": "email", "providers": ["email"]}', '{}', now(), now(), \(bind: sso)
+            FROM unnest(\(bind: emails)::text[]) WITH ORDINALITY AS e(email, n) ORDER BY e.n
+            RETURNING id, email
             """
-        let role = platform == .plain ? nil : "supabase_auth_admin"
-        return try PostgresConnection.withConnection(url: role.map { url(as: $0) } ?? url) { connection in
-            try connection.query(query).scalar(String.self)
+            : """
+            INSERT INTO auth.users (id, email, is_sso_user)
+            SELECT gen_random_uuid(), lower(btrim(e.email)), \(bind: sso)
+            FROM unnest(\(bind: emails)::text[]) WITH ORDINALITY AS e(email, n) ORDER BY e.n
+            RETURNING id, email
+            """
+        let accounts = Dictionary(try connection.query(query).rows.map { (try $0.decode(String.self, "email"), try $0.decode(String.self, "id")) },
+                                  uniquingKeysWith: { first, _ in first })
+        return try emails.map { email in
+            let normalized = email.trimmingCharacters(in: .whitespaces).lowercased()
+            guard let id = accounts[normalized] else { throw TestSupportError("no account was made for \(email)") }
+            return AppUser(email: normalized, userID: id)
         }
     }
 }

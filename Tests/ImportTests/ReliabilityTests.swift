@@ -84,10 +84,11 @@ struct ReliabilityTests {
 @Suite("Killing a nightly import, through the binary", .serialized)
 struct KillTests {
     /// Points of a nightly import, by the line its log shows on reaching them: right after each stage.
-    /// (The last one, after the upkeep, is left out: the kill would race the commit.)
+    /// (The last one, after the final writes, is left out: the kill would race the commit.)
     static let stageBoundaries = [
         "read, validate and stage done", "deduplicate done", "check references and credits done",
-        "merge users done", "merge job_requests done", "merge recordings done", "merge resumes done", "merge payments done",
+        "insert users done", "insert job_requests done", "insert recordings done", "insert resumes done", "insert payments done",
+        "open new users' accounts done",
     ]
 
     @Test("kill -9 inside COPY and at every stage boundary of a nightly import: every table as before, the lock released, the next run succeeds and records the dead ones")

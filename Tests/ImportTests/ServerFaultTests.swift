@@ -28,7 +28,7 @@ struct ServerFaultTests {
             try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('kept@example.com')"#)
         }
         let before = try PostgresConnection.withConnection(url: url) { try $0.contentFingerprint() }
-        for point in ["read: ", "merge users done"] {
+        for point in ["read: ", "insert users done"] {
             let command = try CommandLineRunner.start(["import", folder, "--database-url", url, "--reject-file", folder + "/rejects.jsonl"])
             #expect(command.waitForStandardError(containing: point), "\(command.standardError)")
             try Self.cluster("restart")

@@ -4,6 +4,7 @@ import PipelineCore
 import PostgresClient
 import TestSupport
 import Testing
+import Validate
 
 @Suite("MergePlan: the set-based statements, as data and against the database")
 struct MergePlanTests {
@@ -11,11 +12,12 @@ struct MergePlanTests {
     func printable() throws {
         let plan = MergePlan()
         let headers = plan.description.split(separator: "\n").filter { $0.hasPrefix("-- ") && !$0.hasPrefix("-- when") }
-        #expect(headers == Entity.allCases.map { "-- \($0)" })
+        #expect(headers == Entity.allCases.map { "-- \($0)" } + Entity.allCases.map { "-- final writes, \($0), when rows changed:" },
+                "the inserts of every entity, then the updates, last")
         for entity in Entity.allCases {
             let statements = plan.statements(for: entity)
             for statement in [statements.classify, statements.update, statements.insert, statements.insertAll, statements.recordAll,
-                              statements.insertAllGuarded] + statements.prepare + statements.beforeUpdate {
+                              statements.insertAllGuarded, statements.recordChanged, statements.lockChanged] + statements.prepare + statements.beforeUpdate {
                 #expect(statement.rendered.parameters.isEmpty, "\(entity): \(statement)")
             }
             let table = SQLName.table(of: entity).sql
@@ -27,6 +29,7 @@ struct MergePlanTests {
                     "a plain insert, counted from the staging")
             #expect(!statements.insertAllGuarded.description.contains("LEFT JOIN \(table) t"))
             #expect(statements.insertAllGuarded.description.contains("ON CONFLICT DO NOTHING"), "rows the app inserts meanwhile")
+            #expect(statements.lockChanged.description.contains("FOR NO KEY UPDATE OF t"), "the lock the update takes, taken first")
         }
         #expect(plan.statements(for: .users).insert.description.contains("INSERT INTO \(SQLName.newUsers.sql)"))
         #expect(plan.statements(for: .jobRequests).insert.description.contains("INSERT INTO \(SQLName.touched.sql)"))
@@ -58,8 +61,8 @@ struct MergePlanTests {
     }
 
     @Test("merging inserts new rows, updates changed ones, leaves equal ones, and the upkeep keeps stats and credits right",
-          arguments: [true, false])
-    func mergesAndUpkeep(writesDirectly: Bool) throws {
+          arguments: [MergePlan(), MergePlan(citus: true)])
+    func mergesAndUpkeep(plan: MergePlan) throws {
         try TestDatabase.withFresh { database in
             func load(title: String) throws -> [Entity: EntityCounts] {
                 try StagedRows.inTransaction(database) { rows in
@@ -73,12 +76,14 @@ struct MergePlanTests {
                     _ = try rows.deduplicate()
                     let upkeep = Upkeep(connection: rows.connection)
                     #expect(try upkeep.standAside(), "the test's role bypasses RLS, so the triggers stand aside")
-                    var counts: [Entity: EntityCounts] = [:]
+                    var outcomes: [Entity: MergeOutcome] = [:]
                     for entity in Entity.allCases {
-                        counts[entity] = try MergePlan().merge(entity, on: rows.connection)
+                        outcomes[entity] = try plan.insertNew(entity, on: rows.connection)
                     }
-                    try upkeep.afterMerges(runID: 1, writesDirectly: writesDirectly)
-                    return .commit(counts)
+                    try upkeep.openNewUsers(runID: 1, writesDirectly: plan.upkeepWritesDirectly)
+                    let tally = try FinalWrites(connection: rows.connection, strategy: plan, credits: .charge, rejects: RejectFile().writer,
+                                                path: { _ in "?" }).run(outcomes, runID: 1, upkeep: upkeep)
+                    return .commit(tally.counts)
                 }
             }
             let first = try load(title: "Nurse")

@@ -1,0 +1,147 @@
+import CRMSchema
+import PipelineCore
+import PostgresClient
+
+/// The credit rule applied to an import's charges (SPEC §2): a user's new charged recordings and payments,
+/// walked in time order (UTC instants; payments first at equal instants, undated recordings last) from a
+/// balance; a charge that would take it below zero is refused (`insufficient_credits`). Only new charges
+/// count: a recording already loaded and charged is not charged again.
+///
+/// It runs twice (issue 24). Before the merges, from each user's balance then, for the users who could run
+/// out at all (more new charges than balance: payments only add). Then, in ``FinalWrites``, for the users the
+/// app exists for, from their balance locked at the moment the import writes it: only those whose balance
+/// fell below their charges since are walked again (the app spent meanwhile), and only their charges that
+/// no longer fit are refused.
+struct CreditWalk {
+    let connection: PostgresConnection
+
+    /// Each user with new charges whom a walk may need (`email`, `opening` balance before the import, `charges`,
+    /// `existing`: the user has a committed account the app can spend from).
+    static let users = SQLName("credit_users")
+    /// Their new charges (`kind` 1, `delta` −1; `stored`: the recording exists uncharged) and new payments
+    /// (`kind` 0, `delta` 3), by staged `seq`.
+    static let events = SQLName("credit_events")
+    /// The users a walk walks, from which balance (`email`, `opening`).
+    static let openings = SQLName("credit_openings")
+    /// The walk itself: the `seq` of each charge in ``events`` that takes its user below zero, for the users in
+    /// ``openings``. Payments only add, so skipping a refused charge never makes a later one refused.
+    static let refusedCharges = SQLName(schema: "pg_temp", "crm_refused_charges")
+
+    static let createFunction: SQLQuery = """
+        CREATE OR REPLACE FUNCTION \(refusedCharges)() RETURNS SETOF bigint
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            event record;
+            current_email text;
+            balance bigint;
+        BEGIN
+            FOR event IN
+                SELECT e.email, e.seq, e.delta, o.opening
+                FROM \(events) e JOIN \(openings) o ON o.email = e.email
+                ORDER BY e.email, e.at NULLS LAST, e.kind, e.seq
+            LOOP
+                IF event.email IS DISTINCT FROM current_email THEN
+                    current_email := event.email;
+                    balance := event.opening;
+                END IF;
+                IF balance + event.delta < 0 THEN
+                    RETURN NEXT event.seq;
+                ELSE
+                    balance := balance + event.delta;
+                END IF;
+            END LOOP;
+        END
+        $$
+        """
+
+    /// Creates the walk's tables (empty) and its function, with the other work tables of a load.
+    static let createTables: [SQLQuery] = [
+        createFunction,
+        """
+        CREATE TEMP TABLE \(users) (email text PRIMARY KEY, charges bigint NOT NULL, opening bigint NOT NULL,
+                                    existing boolean NOT NULL) ON COMMIT DROP
+        """,
+        """
+        CREATE TEMP TABLE \(events) (email text NOT NULL, seq bigint NOT NULL, delta integer NOT NULL, at timestamptz,
+                                     kind integer NOT NULL, stored boolean NOT NULL) ON COMMIT DROP
+        """,
+        "CREATE TEMP TABLE \(openings) (email text PRIMARY KEY, opening bigint NOT NULL) ON COMMIT DROP",
+    ]
+
+    /// Finds the new charges and the users a walk may need: those who could run out now, and every existing
+    /// user with a new charge (whose balance the app may spend before the import writes). A first import's
+    /// users are all new and few can run out, so little is kept.
+    func collect(existing: SQLName) throws {
+        try connection.query("""
+            INSERT INTO \(Self.users) (email, charges, opening, existing)
+            SELECT c.email, count(*) AS charges, coalesce(min(s.credits), min(p.credits), 4) AS opening,
+                   bool_or(x.email IS NOT NULL) AS existing
+            FROM (SELECT s.email FROM \(SQLName.deduplicated(.recordings)) s
+                  LEFT JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id
+                  WHERE s.credit_charged AND (t.email IS NULL OR NOT t.credit_charged)) c
+            LEFT JOIN \(SQLName.dashboardStats) s ON s.email = c.email
+            LEFT JOIN \(SQLName.profiles) p ON p.email = c.email
+            LEFT JOIN \(existing) x ON x.email = c.email
+            GROUP BY c.email
+            HAVING count(*) > coalesce(min(s.credits), min(p.credits), 4) OR bool_or(x.email IS NOT NULL)
+            """)
+        try connection.query("""
+            INSERT INTO \(Self.events) (email, seq, delta, at, kind, stored)
+            SELECT s.email, s.seq, -1 AS delta, s.created_at AS at, 1 AS kind, t.email IS NOT NULL AS stored
+            FROM \(SQLName.deduplicated(.recordings)) s
+            LEFT JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id
+            WHERE s.credit_charged AND (t.email IS NULL OR NOT t.credit_charged) AND s.email IN (SELECT email FROM \(Self.users))
+            UNION ALL
+            SELECT s.email, s.seq, 3, s.paid_at, 0, false
+            FROM \(SQLName.deduplicated(.payments)) s
+            LEFT JOIN \(SQLName.payments) t ON t.email = s.email AND t.external_id = s.external_id
+            WHERE t.email IS NULL AND s.email IN (SELECT email FROM \(Self.users))
+            """)
+    }
+
+    /// The users who could run out before the merges, from their balance then.
+    static let openingsBeforeMerges: SQLQuery = "SELECT email, opening FROM \(users) WHERE charges > opening"
+
+    /// The existing users whose balance, locked in `balances` (`email`, `credits`), no longer covers their new
+    /// charges left, from that balance.
+    static func openingsBelow(_ balances: SQLName) -> SQLQuery {
+        """
+        SELECT b.email, b.credits FROM \(balances) b
+        JOIN (SELECT email, count(*) AS charges FROM \(events) WHERE kind = 1 GROUP BY email) c ON c.email = b.email
+        WHERE b.credits < c.charges
+        """
+    }
+
+    /// A charge the walk refused: where it was read, its key, and whether the recording was stored (uncharged)
+    /// before the import.
+    struct Refusal {
+        let reject: Reject
+        let email: String
+        let externalID: String
+        let stored: Bool
+    }
+
+    /// Walks the users `openings` returns, from the balance it gives them; takes each refused charge out of
+    /// the staging and of the events, and returns it.
+    ///
+    /// - Parameter why: The reject message.
+    func refuse(openings: SQLQuery, why: String, path: (Int) -> String) throws -> [Refusal] {
+        try connection.query("DELETE FROM \(Self.openings)")
+        try connection.query("INSERT INTO \(Self.openings) (email, opening) \(openings)")
+        let refused = try connection.query("""
+            WITH refused AS (
+                DELETE FROM \(Self.events) e WHERE e.kind = 1 AND e.seq IN (SELECT \(Self.refusedCharges)())
+                RETURNING e.seq, e.stored)
+            DELETE FROM \(SQLName.deduplicated(.recordings)) s USING refused r WHERE s.seq = r.seq
+            RETURNING s.file, s.line, s.credit_charged::text AS value, s.email, s.external_id, r.stored
+            """).rows
+        return try refused.map { row in
+            let location = SourceLocation(file: path(try row.decode(Int.self, "file")), line: try row.decode(Int.self, "line"))
+            return Refusal(
+                reject: Reject(location: location, entity: .recordings, field: .creditCharged, value: try row.decode(String?.self, "value"),
+                               reason: .insufficientCredits, message: why),
+                email: try row.decode(String.self, "email"), externalID: try row.decode(String.self, "external_id"),
+                stored: try row.decode(Bool.self, "stored"))
+        }.sorted { ($0.reject.location.file, $0.reject.location.line) < ($1.reject.location.file, $1.reject.location.line) }
+    }
+}
