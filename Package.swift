@@ -94,6 +94,13 @@ let package = Package(
             path: "Benchmarks/ExtractBenchmark",
             swiftSettings: strictSettings
         ),
+        // make bench: the live app's requests beside an import, a backfill, verify --fix and migrate (issue 24).
+        .executableTarget(
+            name: "app-load-benchmark",
+            dependencies: ["TestSupport", "PostgresClient", "Migrate", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/AppLoad",
+            swiftSettings: strictSettings
+        ),
         // Test helpers: fresh databases on the private cluster, running the real binary.
         .target(
             name: "TestSupport",

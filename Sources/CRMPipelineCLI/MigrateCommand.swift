@@ -40,18 +40,29 @@ struct MigrateCommand: ParsableCommand {
     @Flag(help: "After migrating, distribute the CRM tables over the Citus cluster (on its coordinator; idempotent).")
     var citus = false
 
+    @Option(help: ArgumentHelp(
+        "How long a statement may wait for a lock on a table the app uses, in seconds: the longest the app waits behind a migration.",
+        valueName: "seconds"))
+    var lockTimeout: Double = LockWaitPolicy().timeout
+
+    @Option(help: "How many times a migration is tried while a table it needs stays locked (the pause between doubles from 0.5 s).")
+    var lockAttempts: Int = LockWaitPolicy().attempts
+
     func validate() throws {
         if status && printSQL { throw ValidationError("--status and --print cannot be combined") }
         if all && !printSQL { throw ValidationError("--all is only valid with --print") }
         if supabaseFolder != nil && !printSQL { throw ValidationError("--supabase is only valid with --print") }
         if citus && (status || printSQL) { throw ValidationError("--citus applies: it cannot be combined with --status or --print") }
+        if !(lockTimeout > 0) { throw ValidationError("--lock-timeout must be a number of seconds above 0") }
+        if lockAttempts < 1 { throw ValidationError("--lock-attempts must be at least 1") }
     }
 
     func run() throws {
         try runReportingErrors {
             let logger = options.bootstrapLogging()
             let migrations = try MigrationCatalog.shipped()
-            let migrator = Migrator(migrations: migrations, logger: logger)
+            let migrator = Migrator(migrations: migrations, logger: logger,
+                                    lockWait: LockWaitPolicy(timeout: lockTimeout, attempts: lockAttempts))
             if printSQL && all {
                 try printMigrations(migrations)
                 return
@@ -62,7 +73,8 @@ struct MigrateCommand: ParsableCommand {
             } else if printSQL {
                 try printMigrations(try migrator.status(on: connection).filter { $0.state == .pending }.map(\.migration))
             } else {
-                let applied = try migrator.migrate(connection)
+                let url = options.resolvedDatabaseURL
+                let applied = try migrator.migrate(connection) { try PostgresConnection(url: url, applicationName: "crm-pipeline migrate") }
                 print(applied.isEmpty
                     ? "The database is up to date (\(migrations.count) migrations)."
                     : "Applied \(applied.count) migration(s): \(applied.map(\.name).joined(separator: ", ")).")

@@ -66,6 +66,7 @@ struct CreditWalk {
                                      kind integer NOT NULL, stored boolean NOT NULL) ON COMMIT DROP
         """,
         "CREATE TEMP TABLE \(openings) (email text PRIMARY KEY, opening bigint NOT NULL) ON COMMIT DROP",
+        "CREATE TEMP TABLE \(refused) (email text NOT NULL, external_id text NOT NULL, stored boolean NOT NULL) ON COMMIT DROP",
     ]
 
     /// Finds the new charges and the users a walk may need: those who could run out now, and every existing
@@ -112,36 +113,33 @@ struct CreditWalk {
         """
     }
 
-    /// A charge the walk refused: where it was read, its key, and whether the recording was stored (uncharged)
-    /// before the import.
-    struct Refusal {
-        let reject: Reject
-        let email: String
-        let externalID: String
-        let stored: Bool
-    }
+    /// The charges the last walk refused (`email`, `external_id`, `stored`: the recording existed uncharged
+    /// before the import), for what must be undone after them.
+    static let refused = SQLName("refused_charges")
 
-    /// Walks the users `openings` returns, from the balance it gives them; takes each refused charge out of
-    /// the staging and of the events, and returns it.
+    /// Walks the users `openings` returns, from the balance it gives them; takes each refused charge out of the
+    /// staging and of the events, keeps it in ``refused`` and returns its reject, in file and line order.
     ///
     /// - Parameter why: The reject message.
-    func refuse(openings: SQLQuery, why: String, path: (Int) -> String) throws -> [Refusal] {
-        try connection.query("DELETE FROM \(Self.openings)")
-        try connection.query("INSERT INTO \(Self.openings) (email, opening) \(openings)")
+    func refuse(openings: SQLQuery, why: String, path: (Int) -> String) throws -> [Reject] {
+        for statement: SQLQuery in ["DELETE FROM \(Self.openings)", "INSERT INTO \(Self.openings) (email, opening) \(openings)",
+                                    "DELETE FROM \(Self.refused)"] {
+            try connection.query(statement)
+        }
         let refused = try connection.query("""
             WITH refused AS (
                 DELETE FROM \(Self.events) e WHERE e.kind = 1 AND e.seq IN (SELECT \(Self.refusedCharges)())
-                RETURNING e.seq, e.stored)
-            DELETE FROM \(SQLName.deduplicated(.recordings)) s USING refused r WHERE s.seq = r.seq
-            RETURNING s.file, s.line, s.credit_charged::text AS value, s.email, s.external_id, r.stored
+                RETURNING e.seq, e.stored),
+            taken AS (
+                DELETE FROM \(SQLName.deduplicated(.recordings)) s USING refused r WHERE s.seq = r.seq
+                RETURNING s.file, s.line, s.credit_charged::text AS value, s.email, s.external_id, r.stored),
+            kept AS (INSERT INTO \(Self.refused) (email, external_id, stored) SELECT email, external_id, stored FROM taken)
+            SELECT file, line, value FROM taken ORDER BY file, line
             """).rows
         return try refused.map { row in
-            let location = SourceLocation(file: path(try row.decode(Int.self, "file")), line: try row.decode(Int.self, "line"))
-            return Refusal(
-                reject: Reject(location: location, entity: .recordings, field: .creditCharged, value: try row.decode(String?.self, "value"),
-                               reason: .insufficientCredits, message: why),
-                email: try row.decode(String.self, "email"), externalID: try row.decode(String.self, "external_id"),
-                stored: try row.decode(Bool.self, "stored"))
-        }.sorted { ($0.reject.location.file, $0.reject.location.line) < ($1.reject.location.file, $1.reject.location.line) }
+            Reject(location: SourceLocation(file: path(try row.decode(Int.self, "file")), line: try row.decode(Int.self, "line")),
+                   entity: .recordings, field: .creditCharged, value: try row.decode(String?.self, "value"),
+                   reason: .insufficientCredits, message: why)
+        }
     }
 }

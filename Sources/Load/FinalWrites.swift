@@ -7,9 +7,11 @@ import Validate
 /// changed rows of their job requests, recordings, resumes and payments, their stats, ledger and profiles —
 /// after the inserts, in the order the app's own writes and triggers take those rows: a user's CRM row
 /// first (a sign-up's link starts there), then the children, then the stats row (the app's triggers take it
-/// on every insert), then the profile. Each row is locked once, in key order, before it is written, and the
-/// locks are held from here to the commit only. The credit walk runs again on the balances locked here, so
-/// that the balance that decides whether an imported charge fits is the one the import writes to.
+/// on every insert), then the profile. Rows are locked in key order before they are written, and the stats
+/// and profiles, which every request of the app that spends or counts takes, come last: from their lock to
+/// the commit is one UPDATE of each. The balance that decides whether an imported charge fits is the one
+/// written to: a user whose balance the app spent below their new charges since the credit walk is locked
+/// and walked again, and the charges that no longer fit are rejected (`insufficient_credits`).
 struct FinalWrites {
     let connection: PostgresConnection
     let strategy: any MergeStrategy
@@ -17,13 +19,14 @@ struct FinalWrites {
     let rejects: RejectFileWriter
     let path: (Int) -> String
 
-    /// The existing users' balances, locked (`email`, `credits`).
+    /// The balances of the users walked again, locked (`email`, `credits`).
     static let lockedBalances = SQLName("locked_balances")
 
     /// The message of a charge the app's spending during the import left without credit.
     static let spentMeanwhile = "the user has no credit left for this recording: the app spent it while the import ran"
 
-    /// Locks, walks the credits again, updates the changed rows, and moves the existing users' stats and credits.
+    /// Locks and updates the changed rows, and moves the existing users' stats and credits (`upkeep`: `nil` when
+    /// the row triggers do the upkeep).
     ///
     /// - Parameter outcomes: What the insert step of each entity's merge found.
     /// - Returns: Each entity's counts, and the charges refused here.
@@ -31,74 +34,109 @@ struct FinalWrites {
         var tally = LoadTally()
         var outcomes = outcomes
         let changed = Entity.allCases.filter { (outcomes[$0]?.changed ?? 0) > 0 }
-        if strategy.locksRowsInOrder && (!changed.isEmpty || upkeep != nil) {
+        if strategy.locksRowsInOrder {
             try connection.query("""
                 SELECT count(*) AS n FROM (
-                    SELECT 1 FROM \(SQLName.crmUsers) u WHERE u.email IN (\(usersWritten)) ORDER BY u.email FOR NO KEY UPDATE) locked
+                    SELECT 1 FROM \(SQLName.crmUsers) u
+                    WHERE u.email IN (SELECT email FROM \(MergePlan.changedUsers) UNION \(Self.balancesMoved))
+                    ORDER BY u.email FOR NO KEY UPDATE) locked
                 """)
+            // The users' changed rows are locked with them.
+            for entity in changed where entity != .users { try strategy.lockChanged(entity, on: connection) }
         }
-        for entity in changed { try strategy.lockChanged(entity, on: connection) }
+        var updated: [Entity: Int] = [:]
+        for entity in changed { updated[entity] = try strategy.updateChanged(entity, on: connection) }
         if let upkeep {
-            try lockBalances()
-            if credits == .charge {
-                for refusal in try CreditWalk(connection: connection)
-                    .refuse(openings: CreditWalk.openingsBelow(Self.lockedBalances), why: Self.spentMeanwhile, path: path) {
-                    tally.count(refusal.reject)
-                    try rejects.write(refusal.reject)
-                    if !refusal.stored {
-                        try takeOut(refusal)
-                        outcomes[.recordings, default: MergeOutcome()].inserted -= 1
-                    }
-                }
+            let ref = "import:\(runID)"
+            // The charges of recordings loaded uncharged that become charged, counted with the rest.
+            try connection.query(MergePlan.chargedLater)
+            if strategy.upkeepWritesDirectly {
+                try moveDirectly(&tally, &outcomes, ref: ref)
+            } else {
+                try lockBalances(of: Self.balancesMoved)
+                try walkAgain(&tally, &outcomes, ref: ref)
+            }
+            // Those recordings are updated now that their charges were walked on the balances written to.
+            if changed.contains(.recordings) {
+                updated[.recordings, default: 0] += try strategy.updateNewlyCharged(on: connection)
+            }
+            if strategy.upkeepWritesDirectly {
+                try AccountMoves(connection: connection, ref: ref).finish(relinked: MergePlan.changedUsers)
+            } else {
+                try upkeep.moveThroughFunctions(runID: runID)
             }
         }
         for entity in Entity.allCases {
-            let updated = changed.contains(entity) ? try strategy.updateChanged(entity, on: connection) : 0
-            tally.counts[entity, default: EntityCounts()].add(outcomes[entity, default: MergeOutcome()].counts(updated: updated))
+            tally.counts[entity, default: EntityCounts()].add(outcomes[entity, default: MergeOutcome()].counts(updated: updated[entity] ?? 0))
         }
-        try upkeep?.moveExistingUsers(runID: runID, writesDirectly: strategy.upkeepWritesDirectly)
         return tally
     }
 
-    /// The existing users this step writes for: those whose stored rows change, and those whose stats and
-    /// balance move (the new ones' rows are this transaction's own, out of the app's reach).
-    private var usersWritten: SQLQuery {
-        """
-        SELECT email FROM \(MergePlan.changedUsers) UNION \(balancesMoved)
-        """
-    }
-
     /// The existing users whose stats or balance move: rows inserted for them, or new charges (of recordings
-    /// loaded uncharged too, which `touched` learns only in the update).
-    private var balancesMoved: SQLQuery {
-        """
+    /// loaded uncharged too, which `touched` learns only after the walk). New users' rows are this
+    /// transaction's own, out of the app's reach.
+    static let balancesMoved: SQLQuery = """
         SELECT email FROM \(SQLName.touched) UNION SELECT email FROM \(CreditWalk.users) WHERE existing
         EXCEPT SELECT email FROM \(SQLName.newUsers)
         """
+
+    /// Plain PostgreSQL: the ledger first, then the stats moved where the balance still covers the new charges;
+    /// the users whose balance does not are locked, walked again and moved.
+    private func moveDirectly(_ tally: inout LoadTally, _ outcomes: inout [Entity: MergeOutcome], ref: String) throws {
+        let moves = AccountMoves(connection: connection, ref: ref)
+        try moves.prepare()
+        try moves.moveStats(where: AccountMoves.balanceCovers)
+        guard try lockBalances(of: AccountMoves.uncovered) > 0 else { return }
+        try walkAgain(&tally, &outcomes, ref: ref)
+        try moves.recount(Self.lockedBalances)
+        try moves.moveStats(where: "m.email IN (SELECT email FROM \(Self.lockedBalances))")
     }
 
-    /// Locks the stats rows of the existing users whose stats or balance move, in email order, and keeps their
-    /// balances. (On Citus, which runs no multi-shard `SELECT … FOR UPDATE`, through an update that changes nothing.)
-    private func lockBalances() throws {
-        let emails = balancesMoved
+    /// Locks the stats rows of `users` in email order and keeps their balances; returns how many. (On Citus, which
+    /// runs no multi-shard `SELECT … FOR UPDATE`, through an update that changes nothing.)
+    @discardableResult
+    private func lockBalances(of users: SQLQuery) throws -> Int {
         try connection.query(strategy.locksRowsInOrder
             ? """
               CREATE TEMP TABLE \(Self.lockedBalances) ON COMMIT DROP AS
-              SELECT s.email, s.credits FROM \(SQLName.dashboardStats) s WHERE s.email IN (\(emails)) ORDER BY s.email FOR NO KEY UPDATE
+              SELECT s.email, s.credits FROM \(SQLName.dashboardStats) s WHERE s.email IN (\(users)) ORDER BY s.email FOR NO KEY UPDATE
               """
             : """
               CREATE TEMP TABLE \(Self.lockedBalances) ON COMMIT DROP AS
-              SELECT email, credits FROM \(SQLName.lockBalances)(ARRAY(\(emails)))
+              SELECT email, credits FROM \(SQLName.lockBalances)(ARRAY(\(users)))
               """)
+        return try connection.query("SELECT count(*) AS n FROM \(Self.lockedBalances)").scalar(Int.self)
     }
 
-    /// Deletes a recording the inserts stored and the walk then refused, and its counts in `touched`.
-    private func takeOut(_ refusal: CreditWalk.Refusal) throws {
+    /// Walks again the locked users whose balance no longer covers their new charges, from that balance, and
+    /// takes each charge that no longer fits out: rejected, its recording deleted if this import inserted it
+    /// (one stored uncharged stays as it was), its counts in `touched` and its ledger movement undone (`ref`:
+    /// this run's ledger rows; on Citus none is written yet).
+    private func walkAgain(_ tally: inout LoadTally, _ outcomes: inout [Entity: MergeOutcome], ref: String) throws {
+        guard credits == .charge else { return }
+        let rejected = try CreditWalk(connection: connection)
+            .refuse(openings: CreditWalk.openingsBelow(Self.lockedBalances), why: Self.spentMeanwhile, path: path)
+        guard !rejected.isEmpty else { return }
+        for reject in rejected {
+            tally.count(reject)
+            try rejects.write(reject)
+        }
+        let inserted = try connection.query("""
+            WITH gone AS (
+                DELETE FROM \(SQLName.recordings) t USING \(CreditWalk.refused) r
+                WHERE t.email = r.email AND t.external_id = r.external_id AND NOT r.stored
+                RETURNING 1)
+            SELECT count(*) AS n FROM gone
+            """).scalar(Int.self)
+        outcomes[.recordings, default: MergeOutcome()].inserted -= inserted
         try connection.query("""
-            DELETE FROM \(SQLName.recordings) WHERE email = \(bind: refusal.email) AND external_id = \(bind: refusal.externalID)
+            INSERT INTO \(SQLName.touched) (email, recordings, charged)
+            SELECT email, -count(*) FILTER (WHERE NOT stored), -count(*) FROM \(CreditWalk.refused) GROUP BY email
             """)
-        try connection.query("""
-            INSERT INTO \(SQLName.touched) (email, recordings, charged) VALUES (\(bind: refusal.email), -1, -1)
-            """)
+        // A ledger row never holds 0: a user's recording movement goes when every charge of it was refused.
+        let refunds: SQLQuery = "(SELECT email, count(*)::integer AS n FROM \(CreditWalk.refused) GROUP BY email) r"
+        let movement: SQLQuery = "l.email = r.email AND l.reason = 'recording' AND l.ref = \(bind: ref)"
+        try connection.query("DELETE FROM \(SQLName.creditLedger) l USING \(refunds) WHERE \(movement) AND l.delta = -r.n")
+        try connection.query("UPDATE \(SQLName.creditLedger) l SET delta = l.delta + r.n FROM \(refunds) WHERE \(movement) AND l.delta < -r.n")
     }
 }

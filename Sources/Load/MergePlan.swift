@@ -24,8 +24,12 @@ protocol MergeStrategy: Sendable {
     func insertNew(_ entity: Entity, on connection: PostgresConnection) throws -> MergeOutcome
     /// Locks the stored rows of `entity` that the staging changes, in key order (with ``locksRowsInOrder``).
     func lockChanged(_ entity: Entity, on connection: PostgresConnection) throws
-    /// Updates the stored rows of `entity` that the staging changes; returns how many.
+    /// Updates the stored rows of `entity` that the staging changes, but the recordings that become charged;
+    /// returns how many.
     func updateChanged(_ entity: Entity, on connection: PostgresConnection) throws -> Int
+    /// Updates the stored recordings that become charged (once the credit walk on the locked balances let their
+    /// charges through); returns how many.
+    func updateNewlyCharged(on connection: PostgresConnection) throws -> Int
 }
 
 /// What the insert step of a merge found: rows inserted, rows that exist, and how many of those change.
@@ -108,9 +112,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         let recordChanged: SQLQuery
         /// In the final writes: locks the changed rows in key order.
         let lockChanged: SQLQuery
-        /// In the final writes: bookkeeping of the changes (charges of recordings loaded uncharged).
-        let beforeUpdate: [SQLQuery]
-        /// In the final writes: updates the rows that changed.
+        /// In the final writes: updates the rows that changed (recordings: but those that become charged).
         let update: SQLQuery
     }
 
@@ -121,7 +123,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
             countStaged: target.countStaged, classify: target.classify(findingChanges: !citus), insert: target.insert(antiJoin: true),
             insertAll: target.insertStaged, recordAll: target.recordStaged, insertAllGuarded: target.insert(antiJoin: false),
             recordChanged: target.recordChangedUsers(into: Self.changedUsers), lockChanged: target.lockChanged,
-            beforeUpdate: entity == .recordings ? [Self.chargedLater] : [], update: target.update)
+            update: entity == .recordings ? target.update(where: "NOT \(Self.becomesCharged)") : target.update())
     }
 
     var locksParents: Bool { foreignKeys == .checkedSetBased }
@@ -154,9 +156,11 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     }
 
     func updateChanged(_ entity: Entity, on connection: PostgresConnection) throws -> Int {
-        let statements = statements(for: entity)
-        for statement in statements.beforeUpdate { try connection.query(statement) }
-        return try connection.query(statements.update).scalar(Int.self)
+        try connection.query(statements(for: entity).update).scalar(Int.self)
+    }
+
+    func updateNewlyCharged(on connection: PostgresConnection) throws -> Int {
+        try connection.query(Self.updateNewlyCharged).scalar(Int.self)
     }
 
     /// Inserts the `staged` rows, none of which existed a statement ago: plainly, then counted from the staging.
@@ -190,18 +194,25 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         let updates = Entity.allCases.map { entity in
             let statements = statements(for: entity)
             return (["-- final writes, \(entity), when rows changed:"]
-                + ([statements.lockChanged] + statements.beforeUpdate + [statements.update]).map { "\($0);" })
+                + [statements.lockChanged, statements.update].map { "\($0);" }
+                + (entity == .recordings ? ["-- after the credit walk on the locked balances:", "\(Self.chargedLater);", "\(Self.updateNewlyCharged);"] : []))
                 .joined(separator: "\n")
         }
         return (locks + inserts + updates).joined(separator: "\n\n")
     }
+
+    /// A staged recording `s` whose stored twin `t` is uncharged and becomes charged.
+    static let becomesCharged: SQLQuery = "(s.credit_charged AND NOT t.credit_charged)"
 
     /// Recordings that exist uncharged and become charged: a charge each, booked like new ones.
     static let chargedLater: SQLQuery = """
         INSERT INTO \(SQLName.touched) (email, charged)
         SELECT s.email, count(*) FROM \(SQLName.deduplicated(.recordings)) s
         JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id
-        WHERE s.credit_charged AND NOT t.credit_charged
+        WHERE \(becomesCharged)
         GROUP BY s.email
         """
+
+    /// The update of the recordings that become charged.
+    static let updateNewlyCharged = MergeTarget(.recordings).update(where: becomesCharged)
 }

@@ -20,10 +20,14 @@ struct MergeTarget {
         case .users:
             values = [("user_id", "account.id")] + staged([.crmUserID, .firstName, .lastName, .phone, .createdAt, .updatedAt])
             // The account of the email: an exact match (GoTrue stores emails lower-cased, CRM emails are
-            // normalized), which GoTrue's unique index on email WHERE NOT is_sso_user serves.
+            // normalized), which GoTrue's unique index on email WHERE NOT is_sso_user serves; the first by id
+            // where the shim's auth.users holds two. Found for all staged users at once and joined (issue 24):
+            // a lookup per user (`ORDER BY a.id LIMIT 1`) let PostgreSQL walk auth.users in id order for each
+            // one when it had no statistics yet (a bulk load GoTrue just made: 404 s instead of 8 s).
             joins = """
-                LEFT JOIN LATERAL (SELECT a.id FROM \(SQLName.authUsers) a WHERE a.email = s.email AND NOT a.is_sso_user
-                                   ORDER BY a.id LIMIT 1) account ON true
+                LEFT JOIN (SELECT DISTINCT ON (a.email) a.email, a.id FROM \(SQLName.authUsers) a
+                           WHERE NOT a.is_sso_user AND a.email IN (SELECT email FROM \(SQLName.deduplicated(.users)))
+                           ORDER BY a.email, a.id) account ON account.email = s.email
                 """
             counters = []
         case .jobRequests:
@@ -54,27 +58,33 @@ struct MergeTarget {
         }, separator: " AND ")
     }
 
-    /// Updates the rows that exist and differ; returns the number updated (`n`).
-    var update: SQLQuery {
+    /// Updates the rows that exist and differ (and meet `condition`, over `s` and `t`); returns the number
+    /// updated (`n`).
+    func update(where condition: SQLQuery = "true") -> SQLQuery {
         let assignments = zip(values, kept).map { value, kept -> SQLQuery in "\(ident: value.column) = \(kept)" }
         return """
             WITH changed AS (
                 UPDATE \(table) AS t SET \(SQLQuery.joined(assignments, separator: ", "))
                 FROM \(source) s \(joins)
-                WHERE \(keyMatch(email: "s.email")) AND \(differs)
+                WHERE \(keyMatch(email: "s.email")) AND \(differs) AND \(condition)
                 RETURNING t.email)
             SELECT count(*) AS n FROM changed
             """
     }
 
-    /// Records the users whose stored rows the update would change in `table` (an email column), once each.
+    /// Records the users whose stored rows the update would change in `table` (`email`, and `relinked`: the
+    /// update gives the CRM user another account), once each.
     func recordChangedUsers(into table: SQLName) -> SQLQuery {
-        """
-        INSERT INTO \(table) (email)
-        SELECT DISTINCT s.email FROM \(source) s JOIN \(self.table) t ON \(keyMatch(email: "s.email")) \(joins)
-        WHERE \(differs)
-        ON CONFLICT DO NOTHING
-        """
+        // Only the users' values include the account (`user_id`); children take theirs from the user.
+        let relinked: SQLQuery = values.firstIndex { $0.column == "user_id" }
+            .map { "bool_or(\(kept[$0]) IS DISTINCT FROM t.user_id)" } ?? "false"
+        return """
+            INSERT INTO \(table) (email, relinked)
+            SELECT s.email, \(relinked) FROM \(source) s JOIN \(self.table) t ON \(keyMatch(email: "s.email")) \(joins)
+            WHERE \(differs)
+            GROUP BY s.email
+            ON CONFLICT DO NOTHING
+            """
     }
 
     /// Locks the stored rows the update would change, in primary key order (`FOR NO KEY UPDATE`, the lock the

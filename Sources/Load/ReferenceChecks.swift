@@ -73,10 +73,10 @@ struct ReferenceChecks {
         if credits == .charge {
             let walk = CreditWalk(connection: connection)
             try walk.collect(existing: Self.knownUsers)
-            for refusal in try walk.refuse(openings: CreditWalk.openingsBeforeMerges,
-                                           why: "the user has no credit left for this recording at its time", path: path) {
-                tally.count(refusal.reject)
-                try rejects.write(refusal.reject)
+            for reject in try walk.refuse(openings: CreditWalk.openingsBeforeMerges,
+                                          why: "the user has no credit left for this recording at its time", path: path) {
+                tally.count(reject)
+                try rejects.write(reject)
             }
         }
         return tally

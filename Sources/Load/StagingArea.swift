@@ -60,7 +60,9 @@ struct StagingArea {
             """)
         try connection.query("CREATE TEMP TABLE \(SQLName.newUsers) (email text PRIMARY KEY) ON COMMIT DROP")
         try connection.query("CREATE TEMP TABLE \(SQLName.openedUsers) (email text PRIMARY KEY) ON COMMIT DROP")
-        try connection.query("CREATE TEMP TABLE \(MergePlan.changedUsers) (email text PRIMARY KEY) ON COMMIT DROP")
+        try connection.query("""
+            CREATE TEMP TABLE \(MergePlan.changedUsers) (email text PRIMARY KEY, relinked boolean NOT NULL) ON COMMIT DROP
+            """)
     }
 
     /// A backfill's staging: UNLOGGED tables that outlive its chunk transactions (and a crash of the

@@ -50,26 +50,20 @@ struct Upkeep {
         try connection.query("SELECT \(SQLName.usersCreated)(array_agg(email)) FROM \(SQLName.newUsers) HAVING count(*) > 0")
     }
 
-    /// In the final writes (``FinalWrites``), once the users' balances are locked: stats moved by the rows
-    /// inserted, credits booked (one ledger row per user, import and kind of movement, `ref` = `import:RUN`),
-    /// the co-located balances following, and each staged user's account copied to all their rows (the stats
-    /// and ledger rows just written included).
-    ///
-    /// - Parameter writesDirectly: Existing users' stats — totals and balance — moved by one UPDATE; otherwise
-    ///   through the upkeep functions one movement at a time (Citus runs those distributed).
-    func moveExistingUsers(runID: Int64, writesDirectly: Bool) throws {
-        if writesDirectly {
-            try connection.query(Self.moveStats)
-        } else {
-            try connection.query("""
-                SELECT \(SQLName.adjustStats)(array_agg(email), array_agg(applications), array_agg(recordings), array_agg(resumes))
-                FROM (SELECT email, sum(applications)::integer AS applications, sum(recordings)::integer AS recordings,
-                             sum(resumes)::integer AS resumes
-                      FROM \(SQLName.touched) GROUP BY email) per_user
-                WHERE applications <> 0 OR recordings <> 0 OR resumes <> 0
-                HAVING count(*) > 0
-                """)
-        }
+    /// On Citus, in the final writes (``FinalWrites``), once the users' balances are locked and their charges
+    /// walked again: stats moved by the rows inserted, credits booked (one ledger row per user, import and kind
+    /// of movement, `ref` = `import:RUN`), the co-located balances following, and each staged user's account
+    /// copied to all their rows (the stats and ledger rows just written included), through the upkeep
+    /// functions, which Citus runs distributed. (Plain PostgreSQL writes the same directly: ``AccountMoves``.)
+    func moveThroughFunctions(runID: Int64) throws {
+        try connection.query("""
+            SELECT \(SQLName.adjustStats)(array_agg(email), array_agg(applications), array_agg(recordings), array_agg(resumes))
+            FROM (SELECT email, sum(applications)::integer AS applications, sum(recordings)::integer AS recordings,
+                         sum(resumes)::integer AS resumes
+                  FROM \(SQLName.touched) GROUP BY email) per_user
+            WHERE applications <> 0 OR recordings <> 0 OR resumes <> 0
+            HAVING count(*) > 0
+            """)
         try connection.query("""
             SELECT \(SQLName.bookCredits)(array_agg(email), array_agg(delta), array_agg(reason), array_agg(\(bind: "import:\(runID)")::text))
             FROM (SELECT email, 3 * sum(payments)::integer AS delta, 'payment'::text AS reason FROM \(SQLName.touched) GROUP BY email
@@ -82,37 +76,18 @@ struct Upkeep {
         try connection.query("""
             SELECT \(SQLName.balancesFollowProfiles)(array_agg(email)) FROM \(SQLName.newUsers) HAVING count(*) > 0
             """)
-        if !writesDirectly {
-            try connection.query("""
-                SELECT \(SQLName.moveBalances)(array_agg(email), array_agg(delta))
-                FROM (SELECT email, (3 * sum(payments) - sum(charged))::integer AS delta FROM \(SQLName.touched)
-                      WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.newUsers) n WHERE n.email = touched.email) GROUP BY email) moved
-                WHERE delta <> 0
-                HAVING count(*) > 0
-                """)
-        }
+        try connection.query("""
+            SELECT \(SQLName.moveBalances)(array_agg(email), array_agg(delta))
+            FROM (SELECT email, (3 * sum(payments) - sum(charged))::integer AS delta FROM \(SQLName.touched)
+                  WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.newUsers) n WHERE n.email = touched.email) GROUP BY email) moved
+            WHERE delta <> 0
+            HAVING count(*) > 0
+            """)
         try connection.query("""
             SELECT \(SQLName.linkAccounts)(array_agg(u.email)) FROM \(SQLName.crmUsers) u
             WHERE u.user_id IS NOT NULL
-              AND u.email IN (SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(SQLName.touched)
-                              EXCEPT SELECT email FROM \(SQLName.openedUsers))
+              AND u.email IN (SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(SQLName.touched))
             HAVING count(*) > 0
             """)
     }
-
-    /// Stats moved by what the merges inserted, in one UPDATE: the totals, and the balance of users that had
-    /// an account before this run (new users' balances follow their profile instead). `updated_at` moves with
-    /// the totals, as ``SQLName/adjustStats`` does.
-    static let moveStats: SQLQuery = """
-        UPDATE \(SQLName.dashboardStats) s
-        SET total_applications = s.total_applications + d.applications, total_recordings = s.total_recordings + d.recordings,
-            total_resumes = s.total_resumes + d.resumes, credits = s.credits + d.delta,
-            updated_at = CASE WHEN (d.applications, d.recordings, d.resumes) IS DISTINCT FROM (0, 0, 0) THEN now() ELSE s.updated_at END
-        FROM (SELECT t.email, sum(t.applications)::integer AS applications, sum(t.recordings)::integer AS recordings,
-                     sum(t.resumes)::integer AS resumes,
-                     CASE WHEN n.email IS NULL THEN (3 * sum(t.payments) - sum(t.charged))::integer ELSE 0 END AS delta
-              FROM \(SQLName.touched) t LEFT JOIN \(SQLName.newUsers) n ON n.email = t.email
-              GROUP BY t.email, n.email) d
-        WHERE s.email = d.email AND (d.applications, d.recordings, d.resumes, d.delta) IS DISTINCT FROM (0, 0, 0, 0)
-        """
 }

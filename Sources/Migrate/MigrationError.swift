@@ -1,3 +1,4 @@
+import Foundation
 import PipelineCore
 import PostgresClient
 
@@ -21,12 +22,15 @@ public enum MigrationError: UserFacingError {
     case distributionFailed(PostgresError)
     /// A migration file could not be written to the folder given with `--print --supabase`.
     case cannotWrite(path: String, reason: String)
+    /// Every attempt of a migration timed out waiting for a lock another session held; it was not applied.
+    case locked(name: String, policy: LockWaitPolicy, holders: [LockHolder])
 
     public var exitStatus: ExitStatus {
         switch self {
         case .failed(_, let error), .distributionFailed(let error): error.isConnectionProblem ? .unavailable : .software
         case .citusMissing: .unavailable
         case .cannotWrite: .cannotCreate
+        case .locked: .temporaryFailure
         default: .software
         }
     }
@@ -54,6 +58,15 @@ public enum MigrationError: UserFacingError {
             "distributing the tables over Citus failed: \(error)\nThe tables distributed so far stay so; fix the cause and run migrate --citus again."
         case .cannotWrite(let path, let reason):
             "cannot write the migration file \(path): \(reason)"
+        case .locked(let name, let policy, let holders):
+            "migration \(name) was not applied: it needs a lock on a table that another transaction holds, and waited "
+                + String(format: "%g s for it %d time(s)", policy.timeout, policy.attempts)
+                + (holders.isEmpty
+                    ? ". Run migrate again when the app is quieter."
+                    : "; held by " + holders.map(\.description).joined(separator: "; ")
+                        + ". Run migrate again once that transaction has ended, or end it: "
+                        + holders.map { "SELECT pg_terminate_backend(\($0.pid));" }.joined(separator: " "))
+                + " (--lock-timeout and --lock-attempts set the wait.)"
         }
     }
 }

@@ -1,10 +1,11 @@
 import CRMSchema
+import Foundation
 import Logging
 import PostgresClient
 
 /// Applies the shipped migrations to a database, each in its own transaction, and records them
 /// (with their SHA-256) in `crm_private.crm_schema_migrations`.
-public struct Migrator {
+public struct Migrator: Sendable {
     /// The state of one migration in a database.
     public enum State: Equatable, Sendable {
         /// Applied at the given time (PostgreSQL's text form).
@@ -59,13 +60,16 @@ public struct Migrator {
 
     private let migrations: [Migration]
     private let logger: Logger
+    private let lockWait: LockWaitPolicy
 
     /// - Parameters:
     ///   - migrations: The migrations to manage, in version order (normally ``MigrationCatalog/shipped()``).
     ///   - logger: Where progress is logged.
-    public init(migrations: [Migration], logger: Logger) {
+    ///   - lockWait: How long a statement waits for a lock, and how often a migration is tried.
+    public init(migrations: [Migration], logger: Logger, lockWait: LockWaitPolicy = LockWaitPolicy()) {
         self.migrations = migrations
         self.logger = logger
+        self.lockWait = lockWait
     }
 
     /// Each shipped migration with its state in the database. Reads only: a database without the
@@ -107,12 +111,15 @@ public struct Migrator {
         "SET LOCAL citus.multi_shard_modify_mode = 'sequential'",
     ]
 
-    /// Applies every pending migration in version order, each in one transaction.
+    /// Applies every pending migration in version order, each in one transaction. A statement waits at most
+    /// the policy's timeout for a lock; the migration is then rolled back and tried again after a pause.
     ///
+    /// - Parameter watcher: Opens a second session, which names the holders of a lock a migration waits for
+    ///   (`pg_blocking_pids`); without it the error cannot name them.
     /// - Returns: The migrations that were applied now (empty when the database was up to date).
     /// - Throws: ``MigrationError``; a failed migration leaves the ones before it applied and itself not.
     @discardableResult
-    public func migrate(_ connection: PostgresConnection) throws -> [Migration] {
+    public func migrate(_ connection: PostgresConnection, watcher: (@Sendable () throws -> PostgresConnection)? = nil) throws -> [Migration] {
         // Wait for a concurrent migrate to finish rather than fail: it is usually a deploy race.
         try connection.query("SELECT pg_advisory_lock(\(bind: Self.lockKey))")
         defer { _ = try? connection.advisoryUnlock(Self.lockKey) }
@@ -124,10 +131,25 @@ public struct Migrator {
             }
         }
         let pending = try status(on: connection).filter { $0.state == .pending }.map(\.migration)
+        let pid = try connection.query("SELECT pg_backend_pid() AS pid").scalar(Int.self)
         for migration in pending {
             logger.info("applying migration", metadata: ["migration": "\(migration.name)"])
+            try apply(migration, on: connection, watching: watcher.map { (pid, $0) })
+        }
+        return pending
+    }
+
+    /// Applies one migration, trying again while a statement of it times out waiting for a lock.
+    private func apply(
+        _ migration: Migration, on connection: PostgresConnection, watching: (pid: Int, connect: @Sendable () throws -> PostgresConnection)?
+    ) throws {
+        var holders: [LockHolder] = []
+        for attempt in 1...max(1, lockWait.attempts) {
+            let watcher = watching.map { LockHolderWatcher(pid: $0.pid, connect: $0.connect) }
             do {
+                defer { if let seen = watcher?.stop(), !seen.isEmpty { holders = seen } }
                 try connection.transaction { connection in
+                    try connection.setLocal("lock_timeout", to: lockWait.setting)
                     for setting in Self.citusSettings { try connection.query(setting) }
                     try connection.executeScript(migration.sql)
                     try connection.query("""
@@ -136,11 +158,20 @@ public struct Migrator {
                         """)
                     return .commit(())
                 }
+                return
+            } catch let error as PostgresError where error.sqlState == "55P03" {
+                guard attempt < lockWait.attempts else { break }
+                let pause = lockWait.pause(after: attempt)
+                logger.notice("a table the migration needs is locked: trying again", metadata: [
+                    "migration": "\(migration.name)", "attempt": "\(attempt) of \(lockWait.attempts)",
+                    "pause": "\(pause) s", "held by": "\(holders.map(\.description).joined(separator: "; "))",
+                ])
+                Thread.sleep(forTimeInterval: pause)
             } catch let error as PostgresError {
                 throw MigrationError.failed(name: migration.name, error: error)
             }
         }
-        return pending
+        throw MigrationError.locked(name: migration.name, policy: lockWait, holders: holders)
     }
 
     /// The SQL that applies `migrations` by hand (`psql -v ON_ERROR_STOP=1 -f …`), each in its own

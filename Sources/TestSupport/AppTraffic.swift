@@ -38,6 +38,20 @@ public final class AppTraffic: Sendable {
         }
     }
 
+    /// PostgREST's login role as Supabase makes it: it holds nothing itself and becomes one of the API roles.
+    public static let loginRoleSQL = """
+        DO $roles$
+        BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
+                CREATE ROLE authenticator LOGIN NOINHERIT;
+            END IF;
+            GRANT anon, authenticated, service_role TO authenticator;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL; -- made concurrently by another test process
+        END
+        $roles$;
+        """
+
     private let configuration: Configuration
     private let clock = ContinuousClock()
     private let started: ContinuousClock.Instant

@@ -6,7 +6,12 @@ public struct AppTrafficLog: Sendable {
 
     /// The figures of the requests that started in `from..<to` (seconds since the traffic started).
     public func window(from: Double = 0, to: Double = .infinity) -> AppTrafficFigures {
-        AppTrafficFigures(requests.filter { $0.start >= from && $0.start < to })
+        AppTrafficFigures(requests(from: from, to: to))
+    }
+
+    /// The requests that started in `from..<to`.
+    public func requests(from: Double = 0, to: Double = .infinity) -> [AppRequest] {
+        requests.filter { $0.start >= from && $0.start < to }
     }
 }
 
@@ -22,7 +27,8 @@ public struct AppTrafficFigures: Sendable, CustomStringConvertible {
     public let p99: Double
     public let max: Double
 
-    init(_ requests: [AppRequest]) {
+    /// The figures of `requests` (of one run, or of several put together).
+    public init(_ requests: [AppRequest]) {
         self.requests = requests.count
         refusedForCredit = requests.filter { $0.outcome == .noCredit }.count
         var failures: [String: Int] = [:]

@@ -18,12 +18,17 @@ extension PostgresConnection {
     /// Waits (up to 30 s) until the importer's connection on this database waits on a lock: another
     /// connection holds what its statement needs.
     public func waitUntilImportWaitsOnLock() throws {
+        try waitUntilWaitingOnLock(application: "crm-pipeline")
+    }
+
+    /// Waits (up to 30 s) until a connection of `application` on this database waits on a lock.
+    public func waitUntilWaitingOnLock(application: String) throws {
         let deadline = Date().addingTimeInterval(30)
         while try query("""
             SELECT count(*) AS n FROM pg_stat_activity
-            WHERE datname = current_database() AND application_name = 'crm-pipeline' AND wait_event_type = 'Lock'
+            WHERE datname = current_database() AND application_name = \(bind: application) AND wait_event_type = 'Lock'
             """).scalar(Int.self) == 0 {
-            guard Date() < deadline else { throw TestSupportError("timed out waiting for the import to wait on a lock") }
+            guard Date() < deadline else { throw TestSupportError("timed out waiting for \(application) to wait on a lock") }
             usleep(50_000)
         }
     }

@@ -136,7 +136,7 @@ final class TemplateDatabase: @unchecked Sendable {
             try Migrator(migrations: migrations, logger: Logger(label: "test-template")).migrate($0)
         }
         if platform == .plain {
-            try PostgresConnection.withConnection(url: database.text) { try $0.executeScript(Self.apiLoginRole) }
+            try PostgresConnection.withConnection(url: database.text) { try $0.executeScript(AppTraffic.loginRoleSQL) }
         }
         try PostgresConnection.withConnection(url: admin.text) { connection in
             do {
@@ -152,20 +152,6 @@ final class TemplateDatabase: @unchecked Sendable {
     /// itself: set `session_replication_role` (one of its `privileged_role_allowed_configs`; Supabase's
     /// restore guide relies on it), so that imports there take the fast merge path as on Supabase.
     static let supautilsReplicationRole: SQLQuery = "GRANT SET ON PARAMETER session_replication_role TO postgres"
-
-    /// PostgREST's login role as Supabase makes it: it holds nothing itself and becomes one of the API roles.
-    static let apiLoginRole = """
-        DO $roles$
-        BEGIN
-            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
-                CREATE ROLE authenticator LOGIN NOINHERIT;
-            END IF;
-            GRANT anon, authenticated, service_role TO authenticator;
-        EXCEPTION WHEN duplicate_object OR unique_violation THEN
-            NULL; -- made concurrently by another test process
-        END
-        $roles$;
-        """
 }
 
 /// A problem in the test set-up itself.

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Migrate
 import PipelineCore
 import PostgresClient
@@ -16,6 +17,31 @@ struct MigrateCommandTests {
             let second = try CommandLineRunner.run(["migrate"], environment: ["DATABASE_URL": database.url])
             #expect(second.status == 0)
             #expect(second.standardOutput.contains("up to date"))
+        }
+    }
+
+    @Test("migrate while a transaction holds a table a pending migration alters: it tries again, then exits 75 naming the holder")
+    func lockedTable() throws {
+        try TestDatabase.withFresh(migrated: false) { database in
+            // Every migration but 0018, which alters the import runs table, that an open transaction then reads.
+            let shipped = try MigrationCatalog.shipped()
+            let before = try #require(shipped.firstIndex { $0.name == "0018_import_run_strategy.sql" })
+            try Migrator(migrations: Array(shipped[..<before]), logger: Logger(label: "test")).migrate(try database.connect())
+            let holder = try PostgresConnection(url: database.url, applicationName: "reporting job")
+            try holder.query("BEGIN")
+            try holder.query("SELECT count(*) FROM crm_private.crm_import_runs")
+            let pid = try holder.query("SELECT pg_backend_pid() AS pid").scalar(Int.self)
+
+            let outcome = try CommandLineRunner.run(["migrate", "--database-url", database.url, "--lock-timeout", "0.2", "--lock-attempts", "2"])
+            #expect(outcome.status == ExitStatus.temporaryFailure.rawValue, "\(outcome.standardError)")
+            #expect(outcome.standardError.contains("migration 0018_import_run_strategy.sql was not applied"))
+            #expect(outcome.standardError.contains(#"application "reporting job""#))
+            #expect(outcome.standardError.contains("SELECT pg_terminate_backend(\(pid));"))
+            #expect(outcome.standardError.contains("a table the migration needs is locked: trying again"), "the first attempt's notice")
+            try holder.query("COMMIT")
+            let status = try CommandLineRunner.run(["migrate", "--status", "--database-url", database.url])
+            #expect(status.standardOutput.contains("0018_import_run_strategy.sql           pending"), "\(status.standardOutput)")
+            #expect(try CommandLineRunner.run(["migrate", "--database-url", database.url]).status == 0, "applied once the holder is gone")
         }
     }
 
