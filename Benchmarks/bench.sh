@@ -18,6 +18,7 @@ else
 fi
 swift build -c "$configuration" --product crm-pipeline >/dev/null
 swift build -c "$configuration" --product extract-benchmark >/dev/null
+swift build -c "$configuration" --product app-load-benchmark >/dev/null
 bin="$(swift build -c "$configuration" --show-bin-path)/crm-pipeline"
 admin=$(scripts/pg-cluster.sh start "${BENCH_CLUSTER:-bench}")
 work=$(mktemp -d)
@@ -269,8 +270,14 @@ goal() {
 # Account linking against a large auth.users, on a Supabase-shaped database of its own.
 if [ "${BENCH_QUICK:-}" = 1 ]; then auth_sizes=(100 2000 1); else auth_sizes=(); fi
 Benchmarks/auth-users.sh "${auth_sizes[@]}" >>"${BENCH_OUTPUT:-BENCHMARKS.md}"
+# The live app beside the pipeline (issue 24): app sessions during imports, verify --fix and migrate; this
+# run's export imported beside them too; plans without statistics.
+if [ "${BENCH_QUICK:-}" = 1 ]; then live_sizes=(300 200 60 1); else live_sizes=(40000 25000 10000 10); fi
+"$(swift build -c "$configuration" --show-bin-path)/app-load-benchmark" "$admin" "$bin" "${live_sizes[@]}" "$work/data" \
+    2>"$work/app-load.log" >>"${BENCH_OUTPUT:-BENCHMARKS.md}" || { cat "$work/app-load.log" >&2; exit 1; }
 cat "${BENCH_OUTPUT:-BENCHMARKS.md}"
 psql -X -q -d "$admin" -c "SELECT 1" >/dev/null
-for d in bench_floor bench_schema bench_nightly bench_backfill1 bench_backfill2 bench_naive bench_pgloader bench_rbr bench_mem_small bench_mem_large; do
+for d in bench_floor bench_schema bench_nightly bench_backfill1 bench_backfill2 bench_naive bench_pgloader bench_rbr bench_mem_small bench_mem_large \
+         bench_live_base bench_live_run bench_live_stats; do
     psql -X -q -d "$admin" -c "DROP DATABASE IF EXISTS $d" >/dev/null
 done

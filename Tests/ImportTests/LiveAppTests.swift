@@ -27,34 +27,79 @@ struct LiveAppTests {
         func user(_ index: Int) -> AppUser { users[index] }
     }
 
-    @Test("the app spends a user's credit while the import waits for it: the charge that no longer fits is rejected, the run succeeds")
-    func appSpendsWhileTheImportWaits() throws {
+    /// Opens a request of the app that spends one of `user`'s credits (a job request and a charged recording on
+    /// it, as `authenticated`), left uncommitted: it holds the user's stats row until the caller commits it.
+    static func spendOneCredit(as user: AppUser, _ database: TestDatabase) throws -> PostgresConnection {
+        let app = try database.connectAsAPI()
+        try app.query("BEGIN")
+        try app.query("SET LOCAL ROLE authenticated")
+        try app.setLocal("request.jwt.claims", to: #"{"role":"authenticated","sub":"\#(user.userID)"}"#)
+        let jobRequest = try app.query("""
+            INSERT INTO crm_job_requests (email, job_title) VALUES (\(bind: user.email), 'Nurse') RETURNING id
+            """).scalar(String.self)
+        try app.query("""
+            INSERT INTO crm_recordings (email, job_request_id, video_url, credit_charged)
+            VALUES (\(bind: user.email), \(bind: jobRequest)::uuid, 'https://cdn.example.com/app.mp4', true)
+            """)
+        return app
+    }
+
+    /// Imports `folder` in the background, commits `app` once the import waits on a lock, and returns how it ended.
+    static func importWhileHeld(_ folder: String, by app: PostgresConnection, _ harness: ImportHarness, _ arguments: [String] = []) throws -> RunningCommand {
+        let running = try CommandLineRunner.start(
+            ["import", folder, "--database-url", harness.database.url, "--reject-file", harness.rejectFile] + arguments)
+        try harness.database.connect().waitUntilImportWaitsOnLock()
+        try app.query("COMMIT")
+        running.process.waitUntilExit()
+        return running
+    }
+
+    @Test("the app spends a user's credit while the import waits for it: the charge that no longer fits is rejected, the run succeeds",
+          arguments: [["--mode", "nightly"], ["--mode", "backfill", "--jobs", "2", "--chunk-rows", "20"]])
+    func appSpendsWhileTheImportWaits(mode: [String]) throws {
         try TestDatabase.withFresh { database in
             let live = try LiveDatabase(database, LiveAppExport(users: 12, touched: 8, added: 3))
             // User 1 has 2 credits and the delta charges 2 (no payment for odd users). The app spends one of
             // them in a request that commits only once the import waits for that user's balance.
             let user = live.user(1)
-            let app = try database.connectAsAPI()
-            try app.query("BEGIN")
-            try app.query("SET LOCAL ROLE authenticated")
-            try app.setLocal("request.jwt.claims", to: #"{"role":"authenticated","sub":"\#(user.userID)"}"#)
-            let jobRequest = try app.query("""
-                INSERT INTO crm_job_requests (email, job_title) VALUES (\(bind: user.email), 'Nurse') RETURNING id
-                """).scalar(String.self)
-            try app.query("""
-                INSERT INTO crm_recordings (email, job_request_id, video_url, credit_charged)
-                VALUES (\(bind: user.email), \(bind: jobRequest)::uuid, 'https://cdn.example.com/app.mp4', true)
-                """)
-            let running = try CommandLineRunner.start([
-                "import", live.delta, "--database-url", database.url, "--reject-file", live.harness.rejectFile])
-            try database.connect().waitUntilImportWaitsOnLock()
-            try app.query("COMMIT")
-            running.process.waitUntilExit()
+            let app = try Self.spendOneCredit(as: user, database)
+            let running = try Self.importWhileHeld(live.delta, by: app, live.harness, mode)
 
             #expect(running.process.terminationStatus == 0, "\(running.standardError)")
             #expect(try live.harness.rejectSummary() == ["insufficient_credits@5"], "the second charge: the app took the credit it needed")
             #expect(try live.harness.scalar("SELECT credits FROM crm_dashboard_stats WHERE email = \(bind: user.email)") == "0")
+            #expect(try live.harness.scalar("""
+                SELECT string_agg(delta::text, ',' ORDER BY delta) FROM crm_credit_ledger WHERE email = \(bind: user.email) AND ref LIKE 'import:%'
+                """) == "-2,-1", "the base's two charges, and the delta's one that fitted")
             #expect(try live.harness.invariantViolations() == [])
+        }
+    }
+
+    @Test("a recording loaded uncharged becomes charged while the app spends the last credit: it stays uncharged and is rejected, its ledger movement gone")
+    func chargedLaterWhileTheAppSpends() throws {
+        try TestDatabase.withFresh { database in
+            let harness = ImportHarness(database)
+            for folder in ["base", "delta"] {
+                try FileManager.default.createDirectory(atPath: harness.folder + "/" + folder, withIntermediateDirectories: true)
+            }
+            let user = try database.signUp(["ann@example.com"])[0]
+            // Ann: 4 credits, three charged recordings and one uncharged: 1 credit left.
+            let recordings = "email,external_id,video_url,credit_charged,created_at\n"
+                + (1...4).map { "ann@example.com,R\($0),https://v.example.com/\($0).mp4,\($0 < 4),2025-05-0\($0)T10:00:00Z" }.joined(separator: "\n")
+            harness.write("base/users.csv", "email,first_name\nann@example.com,Ann\n")
+            harness.write("base/recordings.csv", recordings + "\n")
+            #expect(try harness.run([harness.folder + "/base"]).status == 0)
+            // The CRM now says R4 was charged: the one credit left, which the app spends first.
+            harness.write("delta/recordings.csv", "email,external_id,video_url,credit_charged,created_at\nann@example.com,R4,https://v.example.com/4.mp4,true,2025-05-04T10:00:00Z\n")
+            let app = try Self.spendOneCredit(as: user, database)
+            let running = try Self.importWhileHeld(harness.folder + "/delta", by: app, harness)
+
+            #expect(running.process.terminationStatus == 0, "\(running.standardError)")
+            #expect(try harness.rejectSummary() == ["insufficient_credits@2"])
+            #expect(try harness.scalar("SELECT credit_charged::text FROM crm_recordings WHERE external_id = 'R4'") == "false")
+            #expect(try harness.scalar("SELECT credits FROM crm_dashboard_stats") == "0")
+            #expect(try harness.scalar("SELECT count(*) FROM crm_credit_ledger WHERE ref = 'import:2'") == "0", "no movement of a charge refused")
+            #expect(try harness.invariantViolations() == [])
         }
     }
 
