@@ -90,8 +90,9 @@ struct AccountMoves {
     }
 
     /// Last: the profiles' balances moved as the stats' were, new users' balances following their profile,
-    /// and the accounts copied to the rows that may not carry them yet (new users the app had given a profile,
-    /// users whose account this import found).
+    /// and the accounts copied to the rows that may not carry them yet: new users the app had given a profile,
+    /// users whose account this import found (`relinked`), and users who signed up while it ran (their
+    /// account changed since the checks, after the rows inserted for them took the one they had).
     func finish(relinked: SQLName) throws {
         try connection.query("""
             UPDATE \(SQLName.profiles) p SET credits = p.credits + (3 * m.payments - m.charged), updated_at = now()
@@ -104,7 +105,9 @@ struct AccountMoves {
         try connection.query("""
             SELECT \(SQLName.linkAccounts)(array_agg(u.email)) FROM \(SQLName.crmUsers) u
             WHERE u.user_id IS NOT NULL
-              AND u.email IN (SELECT email FROM \(SQLName.newUsers) UNION SELECT email FROM \(relinked) WHERE relinked)
+              AND u.email IN (SELECT email FROM \(SQLName.newUsers) UNION SELECT email FROM \(relinked) WHERE relinked
+                              UNION SELECT k.email FROM \(ReferenceChecks.knownUsers) k JOIN \(SQLName.crmUsers) c ON c.email = k.email
+                                    WHERE c.user_id IS DISTINCT FROM k.user_id)
             HAVING count(*) > 0
             """)
     }

@@ -51,25 +51,30 @@ struct FinalWrites {
             // The charges of recordings loaded uncharged that become charged, counted with the rest.
             try connection.query(MergePlan.chargedLater)
             if strategy.upkeepWritesDirectly {
-                try moveDirectly(&tally, &outcomes, ref: ref)
+                let moves = AccountMoves(connection: connection, ref: ref)
+                try moveDirectly(moves, &tally, &outcomes)
+                updated[.recordings, default: 0] += try updateNewlyCharged(changed)
+                try moves.finish(relinked: MergePlan.changedUsers)
             } else {
                 try lockBalances(of: Self.balancesMoved)
                 try walkAgain(&tally, &outcomes, ref: ref)
-            }
-            // Those recordings are updated now that their charges were walked on the balances written to.
-            if changed.contains(.recordings) {
-                updated[.recordings, default: 0] += try strategy.updateNewlyCharged(on: connection)
-            }
-            if strategy.upkeepWritesDirectly {
-                try AccountMoves(connection: connection, ref: ref).finish(relinked: MergePlan.changedUsers)
-            } else {
+                updated[.recordings, default: 0] += try updateNewlyCharged(changed)
                 try upkeep.moveThroughFunctions(runID: runID)
             }
+        } else {
+            // The row triggers charge them as they are updated.
+            updated[.recordings, default: 0] += try updateNewlyCharged(changed)
         }
         for entity in Entity.allCases {
             tally.counts[entity, default: EntityCounts()].add(outcomes[entity, default: MergeOutcome()].counts(updated: updated[entity] ?? 0))
         }
         return tally
+    }
+
+    /// The recordings loaded uncharged that become charged, updated once their charges were walked on the
+    /// balances written to (rows locked with the other changed ones); how many.
+    private func updateNewlyCharged(_ changed: [Entity]) throws -> Int {
+        changed.contains(.recordings) ? try strategy.updateNewlyCharged(on: connection) : 0
     }
 
     /// The existing users whose stats or balance move: rows inserted for them, or new charges (of recordings
@@ -82,12 +87,11 @@ struct FinalWrites {
 
     /// Plain PostgreSQL: the ledger first, then the stats moved where the balance still covers the new charges;
     /// the users whose balance does not are locked, walked again and moved.
-    private func moveDirectly(_ tally: inout LoadTally, _ outcomes: inout [Entity: MergeOutcome], ref: String) throws {
-        let moves = AccountMoves(connection: connection, ref: ref)
+    private func moveDirectly(_ moves: AccountMoves, _ tally: inout LoadTally, _ outcomes: inout [Entity: MergeOutcome]) throws {
         try moves.prepare()
         try moves.moveStats(where: AccountMoves.balanceCovers)
         guard try lockBalances(of: AccountMoves.uncovered) > 0 else { return }
-        try walkAgain(&tally, &outcomes, ref: ref)
+        try walkAgain(&tally, &outcomes, ref: moves.ref)
         try moves.recount(Self.lockedBalances)
         try moves.moveStats(where: "m.email IN (SELECT email FROM \(Self.lockedBalances))")
     }
@@ -121,14 +125,16 @@ struct FinalWrites {
             tally.count(reject)
             try rejects.write(reject)
         }
-        let inserted = try connection.query("""
+        // Rejected instead: the recordings inserted (deleted now) and those stored (which the update leaves alone).
+        let refused = try connection.query("""
             WITH gone AS (
                 DELETE FROM \(SQLName.recordings) t USING \(CreditWalk.refused) r
                 WHERE t.email = r.email AND t.external_id = r.external_id AND NOT r.stored
                 RETURNING 1)
-            SELECT count(*) AS n FROM gone
-            """).scalar(Int.self)
-        outcomes[.recordings, default: MergeOutcome()].inserted -= inserted
+            SELECT (SELECT count(*) FROM gone) AS inserted, (SELECT count(*) FROM \(CreditWalk.refused) WHERE stored) AS stored
+            """).singleRow()
+        outcomes[.recordings, default: MergeOutcome()].inserted -= try refused.decode(Int.self, "inserted")
+        outcomes[.recordings, default: MergeOutcome()].existing -= try refused.decode(Int.self, "stored")
         try connection.query("""
             INSERT INTO \(SQLName.touched) (email, recordings, charged)
             SELECT email, -count(*) FILTER (WHERE NOT stored), -count(*) FROM \(CreditWalk.refused) GROUP BY email

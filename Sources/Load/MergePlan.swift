@@ -139,7 +139,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         let statements = statements(for: entity)
         for statement in statements.prepare { try connection.query(statement) }
         let staged = try connection.query(statements.countStaged).scalar(Int.self)
-        let row = try connection.query(statements.classify).rows[0]
+        let row = try connection.query(statements.classify).singleRow()
         var outcome = MergeOutcome(existing: try row.decode(Int.self, "existing"), changed: try row.decode(Int.self, "changed"))
         if outcome.changed > 0 && !citus { try connection.query(statements.recordChanged) }
         if staged > outcome.existing {

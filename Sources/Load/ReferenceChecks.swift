@@ -29,6 +29,7 @@ struct ReferenceChecks {
             """
     }
 
+    /// The existing CRM users the staged children name, with the account they had then (`email`, `user_id`).
     static let knownUsers = SQLName("known_users")
     static let knownJobRequests = SQLName("known_job_requests")
 
@@ -53,8 +54,8 @@ struct ReferenceChecks {
         // the checks then anti-join temporary tables only, which Citus can plan (it refuses a correlated
         // subquery on a distributed table inside a statement on a local one).
         try connection.query("""
-            CREATE TEMP TABLE \(Self.knownUsers) ON COMMIT DROP AS
-            SELECT u.email FROM \(SQLName.crmUsers) u
+            INSERT INTO \(Self.knownUsers) (email, user_id)
+            SELECT u.email, u.user_id FROM \(SQLName.crmUsers) u
             WHERE u.email IN (SELECT email FROM \(SQLName.deduplicated(.jobRequests)) UNION SELECT email FROM \(SQLName.deduplicated(.recordings))
                               UNION SELECT email FROM \(SQLName.deduplicated(.resumes)) UNION SELECT email FROM \(SQLName.deduplicated(.payments)))
             \(lockParents ? "FOR KEY SHARE" : "")

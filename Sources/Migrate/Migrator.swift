@@ -53,7 +53,7 @@ public struct Migrator: Sendable {
         let row = try connection.query("""
             SELECT to_regclass(\(bind: SQLName.schemaMigrations.description)) IS NOT NULL AS private,
                    to_regclass(\(bind: legacyBookkeeping.description)) IS NOT NULL AS legacy
-            """).rows[0]
+            """).singleRow()
         if try row.decode(Bool.self, "private") { return .schemaMigrations }
         return try row.decode(Bool.self, "legacy") ? legacyBookkeeping : nil
     }

@@ -39,6 +39,16 @@ public struct QueryResult: Sendable {
         return try row.decode(type, columns[0])
     }
 
+    /// The one row of a statement that always returns one (an aggregate without GROUP BY).
+    ///
+    /// - Throws: ``PostgresError`` (code `unexpectedResult`) when it returned another number of rows.
+    public func singleRow() throws -> Row {
+        guard rows.count == 1 else {
+            throw PostgresError(code: .unexpectedResult, message: "expected one row, got \(rows.count) from: \(query)")
+        }
+        return rows[0]
+    }
+
     /// Every value in PostgreSQL's text form, by position — for tests and diagnostics only: product
     /// code decodes by column name.
     public var textRows: [[String?]] { rows.map(\.values) }

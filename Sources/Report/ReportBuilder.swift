@@ -94,7 +94,7 @@ public struct ReportBuilder {
             ("recordings_in_period", "Recordings in the period"), ("resumes_in_period", "Resumes in the period"),
             ("credits_bought", "Credits bought"), ("credits_used", "Credits used"), ("credits_balance", "Credit balance, all users"),
         ]
-        let summary = try SummaryDocument(json: try connection.query(sql.summary(top: top ?? 10)).rows[0].decode(String.self, "summary"))
+        let summary = try SummaryDocument(json: try connection.query(sql.summary(top: top ?? 10)).singleRow().decode(String.self, "summary"))
         let columns = [
             ReportColumn("month", "Month", .text), ReportColumn("new_users", "New users"), ReportColumn("applications", "Applications"),
             ReportColumn("recordings", "Recordings"), ReportColumn("resumes", "Resumes"),
@@ -153,7 +153,7 @@ public struct ReportBuilder {
         ]
         var values: [[ReportValue]] = []
         for table in ReportSQL.measuredTables {
-            let row = try connection.query(ReportSQL.tableSizes(table)).rows[0]
+            let row = try connection.query(ReportSQL.tableSizes(table)).singleRow()
             let count = try row.decode(Int64.self, "rows"), total = try row.decode(Int64.self, "total_bytes")
             let growth = { (previous: Int64?, current: Int64) -> ReportValue in previous.map { .integer(current - $0) } ?? .empty }
             values.append([.text(table.name), .integer(count), .integer(try row.decode(Int64.self, "table_bytes")),

@@ -8,20 +8,19 @@ extension TestDatabase {
     /// shim's `auth.users`.
     @discardableResult
     public func signUp(_ email: String, sso: Bool = false) throws -> String {
-        try PostgresConnection.withConnection(url: signUpURL) { connection in
-            try Self.signUp([email], sso: sso, gotrue: platform == .supabase, on: connection)[0].userID
-        }
+        try Self.signUp([email], sso: sso, gotrue: platform == .supabase, on: try connectAsAuth())[0].userID
     }
 
     /// Signs every email up at once (a project that migrates its users in bulk) and returns the accounts.
     public func signUp(_ emails: [String]) throws -> [AppUser] {
-        try PostgresConnection.withConnection(url: signUpURL) { connection in
-            try Self.signUp(emails, gotrue: platform == .supabase, on: connection)
-        }
+        try Self.signUp(emails, gotrue: platform == .supabase, on: try connectAsAuth())
     }
 
-    /// Who writes `auth.users`: GoTrue's `supabase_auth_admin` on Supabase, the operator on plain PostgreSQL.
-    private var signUpURL: String { platform == .plain ? url : url(as: "supabase_auth_admin") }
+    /// Opens a connection as the role that writes `auth.users`: GoTrue's `supabase_auth_admin` on Supabase, the
+    /// operator on plain PostgreSQL. (For a sign-up a test holds open, with ``signUp(_:sso:gotrue:on:)``.)
+    public func connectAsAuth() throws -> PostgresConnection {
+        try PostgresConnection(url: platform == .plain ? url : url(as: "supabase_auth_admin"), applicationName: "gotrue (tests)")
+    }
 
     /// Inserts one account per email on `connection` and returns them in the order given.
     ///

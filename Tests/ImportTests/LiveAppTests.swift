@@ -103,6 +103,35 @@ struct LiveAppTests {
         }
     }
 
+    @Test("a user signs up while the import runs (GoTrue links the CRM user while the import waits to write its rows): every row the import wrote for them carries the account")
+    func signUpWhileTheImportRuns() throws {
+        try TestDatabase.withFresh { database in
+            let harness = ImportHarness(database)
+            for folder in ["base", "delta"] {
+                try FileManager.default.createDirectory(atPath: harness.folder + "/" + folder, withIntermediateDirectories: true)
+            }
+            harness.write("base/users.csv", "email,first_name\nann@example.com,Ann\n")
+            #expect(try harness.run([harness.folder + "/base"]).status == 0)
+            harness.write("delta/users.csv", "email,first_name\nann@example.com,Anna\n")
+            harness.write("delta/job_requests.csv", "email,external_id,job_title\nann@example.com,JR1,Nurse\n")
+            harness.write("delta/payments.csv", "email,external_id,amount_cents,currency,paid_at\nann@example.com,P1,900,EUR,2025-05-01T10:00:00Z\n")
+            // The sign-up links the CRM user (and its rows so far) and holds that row until it commits.
+            let gotrue = try database.connectAsAuth()
+            try gotrue.query("BEGIN")
+            let account = try TestDatabase.signUp(["ann@example.com"], gotrue: database.platform == .supabase, on: gotrue)[0].userID
+            let running = try Self.importWhileHeld(harness.folder + "/delta", by: gotrue, harness)
+
+            #expect(running.process.terminationStatus == 0, "\(running.standardError)")
+            #expect(try harness.scalar("""
+                SELECT string_agg(DISTINCT coalesce(user_id::text, 'none'), ',') FROM (
+                    SELECT user_id FROM crm_job_requests UNION ALL SELECT user_id FROM crm_payments
+                    UNION ALL SELECT user_id FROM crm_credit_ledger UNION ALL SELECT user_id FROM crm_dashboard_stats
+                    UNION ALL SELECT user_id FROM profiles UNION ALL SELECT user_id FROM "digital_resume_by_CRM") rows
+                """) == account)
+            #expect(try harness.invariantViolations() == [])
+        }
+    }
+
     @Test("nightly and backfill beside four app sessions that spend credits: exit 0, no app request fails, every invariant holds",
           arguments: [["--mode", "nightly"], ["--mode", "backfill", "--jobs", "2", "--chunk-rows", "300"]])
     func importBesideTheApp(mode: [String]) throws {
