@@ -44,6 +44,14 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .customLong("max-error-rate"), help: "Fail, committing nothing, when a larger share (0–1) is rejected.")
     var maxErrorRate: Double?
 
+    @Option(name: .customLong("max-deletes"), help: "Fail, committing nothing, when the import would remove more stored users.")
+    var maxDeletes: Int?
+
+    @Option(name: .customLong("max-delete-rate"), help: ArgumentHelp(
+        "Fail, committing nothing, when it would remove a larger share (0–1) of the stored users (from 10 removals on).",
+        valueName: "rate"))
+    var maxDeleteRate: Double = ImportOptions().maxDeleteRate
+
     @Flag(name: .customLong("dry-run"), help: "Do everything, then roll back.")
     var dryRun = false
 
@@ -77,6 +85,8 @@ struct ImportCommand: ParsableCommand {
         _ = byte
         if let maxErrors, maxErrors < 0 { throw ValidationError("--max-errors must be 0 or more") }
         if let maxErrorRate, !(0...1).contains(maxErrorRate) { throw ValidationError("--max-error-rate must be between 0 and 1") }
+        if let maxDeletes, maxDeletes < 0 { throw ValidationError("--max-deletes must be 0 or more") }
+        if !(0...1).contains(maxDeleteRate) { throw ValidationError("--max-delete-rate must be between 0 and 1") }
         if jobs < 1 { throw ValidationError("--jobs must be 1 or more") }
         if chunkRows < 1 { throw ValidationError("--chunk-rows must be 1 or more") }
         if jobs > 1 && mode != .backfill { throw ValidationError("--jobs needs --mode backfill: a nightly import is one transaction on one connection") }
@@ -118,6 +128,8 @@ struct ImportCommand: ParsableCommand {
             importOptions.rejectFile = rejectFile
             importOptions.maxErrors = maxErrors
             importOptions.maxErrorRate = maxErrorRate
+            importOptions.maxDeletes = maxDeletes
+            importOptions.maxDeleteRate = maxDeleteRate
             importOptions.dryRun = dryRun
             importOptions.force = force
             importOptions.jobs = jobs

@@ -14,20 +14,17 @@ struct ImportSummaryView {
                 : "Import run \(summary.runID) succeeded.",
             "",
         ]
-        let header = ["ENTITY", "READ", "INSERTED", "UPDATED", "UNCHANGED", "REJECTED", "DUPLICATES"]
+        // The column of removed rows only when the run removed some: most runs only add and change.
+        let removals = summary.counts.values.contains { $0.deleted > 0 }
+        let header = ["ENTITY", "READ", "INSERTED", "UPDATED", "UNCHANGED", "REJECTED", "DUPLICATES"] + (removals ? ["DELETED"] : [])
         var rows = [header]
         var total = EntityCounts()
         for entity in Entity.allCases {
             let counts = summary.counts[entity] ?? EntityCounts()
-            rows.append([entity.name] + Self.numbers(counts))
-            total.read += counts.read
-            total.inserted += counts.inserted
-            total.updated += counts.updated
-            total.unchanged += counts.unchanged
-            total.rejected += counts.rejected
-            total.duplicates += counts.duplicates
+            rows.append([entity.name] + Self.numbers(counts, removals: removals))
+            total.add(counts)
         }
-        rows.append(["total"] + Self.numbers(total))
+        rows.append(["total"] + Self.numbers(total, removals: removals))
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
             lines.append(row.enumerated().map { column, cell in
@@ -55,7 +52,8 @@ struct ImportSummaryView {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private static func numbers(_ counts: EntityCounts) -> [String] {
-        [counts.read, counts.inserted, counts.updated, counts.unchanged, counts.rejected, counts.duplicates].map(String.init)
+    private static func numbers(_ counts: EntityCounts, removals: Bool) -> [String] {
+        ([counts.read, counts.inserted, counts.updated, counts.unchanged, counts.rejected, counts.duplicates]
+            + (removals ? [counts.deleted] : [])).map(String.init)
     }
 }

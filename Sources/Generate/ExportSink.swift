@@ -21,7 +21,7 @@ final class ExportSink {
             }
             files[entity] = handle
             if format == .csv {
-                buffers[entity] = Array((entity.loadedFields.map(\.name).joined(separator: ",") + "\n").utf8)
+                buffers[entity] = Array((entity.dataFields.map(\.name).joined(separator: ",") + "\n").utf8)
             }
         }
     }
@@ -30,7 +30,7 @@ final class ExportSink {
         format == .csv ? "\(folder)/\(entity.name).csv" : "\(folder)/.\(entity.xmlSection).part"
     }
 
-    /// Writes one row: values aligned with `entity.loadedFields` (a CSV row may carry one extra value).
+    /// Writes one row: values aligned with `entity.dataFields` (a CSV row may carry one extra value).
     func write(_ entity: Entity, _ values: [String]) throws {
         counts[entity, default: 0] += 1
         var line: String
@@ -38,7 +38,7 @@ final class ExportSink {
         case .csv:
             line = values.map(CSVField.quoted).joined(separator: ",") + "\n"
         case .xml, .xlsx:  // (an .xlsx export goes through WorkbookSink)
-            let fields = zip(entity.loadedFields, values).filter { !$0.1.isEmpty }
+            let fields = zip(entity.dataFields, values).filter { !$0.1.isEmpty }
                 .map { "<\($0.0.xmlName)>\(Self.xmlText($0.1))</\($0.0.xmlName)>" }.joined()
             line = "    <\(entity.xmlRecord)>\(fields)</\(entity.xmlRecord)>\n"
         }

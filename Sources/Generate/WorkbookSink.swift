@@ -3,7 +3,7 @@ import PipelineCore
 
 /// Where generated rows go: native CSV files or XML (``ExportSink``), or one XLSX workbook (``WorkbookSink``).
 protocol RowSink {
-    /// Writes one row: values aligned with `entity.loadedFields` (a row may carry one extra value).
+    /// Writes one row: values aligned with `entity.dataFields` (a row may carry one extra value).
     func write(_ entity: Entity, _ values: [String]) throws
     /// Finishes the files; returns the rows written per entity.
     func finish() throws -> [String: Int]
@@ -26,13 +26,13 @@ final class WorkbookSink: RowSink {
         writer = XLSXWriter(folder: folder, date1904: date1904)
         for entity in Entity.allCases {
             sheets[entity] = try writer.addSheet(entity.name)
-            try writer.append(entity.loadedFields.map { .shared($0.name) }, to: sheets[entity]!)
+            try writer.append(entity.dataFields.map { .shared($0.name) }, to: sheets[entity]!)
         }
     }
 
     func write(_ entity: Entity, _ values: [String]) throws {
         counts[entity, default: 0] += 1
-        let fields = entity.loadedFields
+        let fields = entity.dataFields
         try writer.append(values.enumerated().map { index, value in
             value.isEmpty ? nil : cell(value, field: index < fields.count ? fields[index] : nil)
         }, to: sheets[entity]!)

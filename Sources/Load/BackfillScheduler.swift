@@ -89,6 +89,9 @@ struct BackfillScheduler {
                 connection: connection, options: options, rejects: rejects, logger: importer.logger, progress: importer.progress)
                 .stage(files, into: SQLName.backfillStaging, rejectedUsers: .backfillRejectedUsers)
             phase.finished("read, validate and stage")
+            // The removals are judged on the whole input, before any chunk commits one.
+            try importer.enforceDeleteLimits(removing: try UserRemoval(connection: connection).countTombstones(in: .backfillStaging(.users)),
+                                             on: connection)
             let staged = tally.totalRead - tally.totalRejected
             let chunks = max(1, Int((Double(staged) / Double(options.chunkRows)).rounded(.up)))
             try staging.indexPersistent(chunks: chunks)

@@ -34,6 +34,15 @@ struct FinalWrites {
         var tally = LoadTally()
         var outcomes = outcomes
         let changed = Entity.allCases.filter { (outcomes[$0]?.changed ?? 0) > 0 }
+        // The users the CRM no longer has go first: their CRM row locked for a delete, then all their rows.
+        let removal = UserRemoval(connection: connection)
+        if try removal.count() > 0 {
+            if strategy.locksRowsInOrder { try connection.query(UserRemoval.lock) }
+            for (table, count) in try removal.remove() {
+                guard let entity = Entity.allCases.first(where: { SQLName.table(of: $0) == table }) else { continue }
+                tally.counts[entity, default: EntityCounts()].deleted += count
+            }
+        }
         if strategy.locksRowsInOrder {
             try connection.query("""
                 SELECT count(*) AS n FROM (

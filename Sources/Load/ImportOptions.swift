@@ -29,6 +29,13 @@ public struct ImportOptions: Sendable {
     public var jobs = 1
     /// Rows per backfill chunk (each chunk commits on its own).
     public var chunkRows = 100_000
+    /// Fail (and commit nothing) when the import would remove more stored users than this.
+    public var maxDeletes: Int?
+    /// Fail (and commit nothing) when it would remove more than this share of the stored users: a guard
+    /// against a truncated export. Applied from ``deleteRateFloor`` removals on.
+    public var maxDeleteRate = 0.1
+    /// The fewest removals the rate guard looks at: a small database loses a large share with a few.
+    public static let deleteRateFloor = 10
 
     public init() {}
 }

@@ -9,16 +9,36 @@ public struct EntityCounts: Sendable, Equatable, Codable {
     public var unchanged = 0
     public var rejected = 0
     public var duplicates = 0
+    /// Stored rows the import removed because the CRM no longer has them (issue 25).
+    public var deleted = 0
 
     public init() {}
 
-    mutating func add(_ other: EntityCounts) {
+    /// Adds another stage's (or chunk's) counts.
+    public mutating func add(_ other: EntityCounts) {
         read += other.read
         inserted += other.inserted
         updated += other.updated
         unchanged += other.unchanged
         rejected += other.rejected
         duplicates += other.duplicates
+        deleted += other.deleted
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case read, inserted, updated, unchanged, rejected, duplicates, deleted
+    }
+
+    /// Decodes a run record's counts, those of releases without `deleted` too.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        read = try values.decode(Int.self, forKey: .read)
+        inserted = try values.decode(Int.self, forKey: .inserted)
+        updated = try values.decode(Int.self, forKey: .updated)
+        unchanged = try values.decode(Int.self, forKey: .unchanged)
+        rejected = try values.decode(Int.self, forKey: .rejected)
+        duplicates = try values.decode(Int.self, forKey: .duplicates)
+        deleted = try values.decodeIfPresent(Int.self, forKey: .deleted) ?? 0
     }
 }
 

@@ -122,12 +122,15 @@ public struct Importer: Sendable {
         var tally = before
         tally.add(try StagingArea(connection: connection).deduplicate { "\(path($0)):\($1)" })
         phase.finished("deduplicate")
+        let removal = UserRemoval(connection: connection)
+        try removal.collectTombstones()
         let upkeep = Upkeep(connection: connection)
         let privileged = try upkeep.standAside()
         if privileged { try upkeep.catchUpStagedProfiles() }
         tally.add(try ReferenceChecks(connection: connection)
             .run(credits: options.credits, rejects: rejects, lockParents: strategy.locksParents, path: path))
         try enforceThresholds(tally)
+        try enforceDeleteLimits(removing: try removal.count(), on: connection)
         phase.finished("check references and credits")
 
         if !privileged {
@@ -147,6 +150,19 @@ public struct Importer: Sendable {
             .run(outcomes, runID: runID, upkeep: privileged ? upkeep : nil))
         phase.finished("final writes (changed rows, stats and credits)")
         return tally
+    }
+
+    /// Refuses to remove more stored users than `--max-deletes`, or a larger share than `--max-delete-rate`
+    /// (from ``ImportOptions/deleteRateFloor`` removals on).
+    func enforceDeleteLimits(removing deletes: Int, on connection: PostgresConnection) throws {
+        guard deletes > 0 else { return }
+        let stored = try connection.query("SELECT count(*) AS n FROM \(SQLName.crmUsers)").scalar(Int.self)
+        if let maxDeletes = options.maxDeletes, deletes > maxDeletes {
+            throw LoadError.tooManyDeletes(deletes: deletes, stored: stored, limit: "--max-deletes \(maxDeletes)")
+        }
+        if deletes > ImportOptions.deleteRateFloor, stored > 0, Double(deletes) / Double(stored) > options.maxDeleteRate {
+            throw LoadError.tooManyDeletes(deletes: deletes, stored: stored, limit: "--max-delete-rate \(options.maxDeleteRate)")
+        }
     }
 
     private func enforceThresholds(_ tally: LoadTally) throws {

@@ -7,6 +7,8 @@ public enum LoadError: UserFacingError {
     case locked
     /// Rejects are over `--max-errors` or `--max-error-rate`.
     case tooManyRejects(rejected: Int, read: Int, limit: String)
+    /// The import would remove more stored users than `--max-deletes` or `--max-delete-rate` allow.
+    case tooManyDeletes(deletes: Int, stored: Int, limit: String)
     /// Options that do not go together.
     case usage(String)
     /// The reject file cannot be created (its folder is missing or not writable).
@@ -21,7 +23,7 @@ public enum LoadError: UserFacingError {
     public var exitStatus: ExitStatus {
         switch self {
         case .locked: .temporaryFailure
-        case .tooManyRejects: .dataError
+        case .tooManyRejects, .tooManyDeletes: .dataError
         case .usage: .usage
         case .rejectFileNotCreated: .cannotCreate
         case .rejectFileNotWritten: .ioError
@@ -35,6 +37,9 @@ public enum LoadError: UserFacingError {
             "another import is running (it holds the import lock): nothing was loaded; try again later"
         case .tooManyRejects(let rejected, let read, let limit):
             "\(rejected) of \(read) rows were rejected, over the limit (\(limit)): nothing was committed"
+        case .tooManyDeletes(let deletes, let stored, let limit):
+            "the import would remove \(deletes) of the \(stored) stored users, over the limit (\(limit)): nothing was committed;"
+                + " if the export really is complete, run it again with a higher limit"
         case .usage(let message):
             message
         case .rejectFileNotCreated(let path, let reason):

@@ -83,17 +83,20 @@ struct ReferenceChecks {
         return tally
     }
 
-    /// Children whose user is neither in this import nor in the database, or whose user record in this
-    /// import was rejected.
+    /// Children whose user is neither in this import nor in the database, whose user record in this import
+    /// was rejected, or whom this import removes.
     private func unknownUser(_ entity: Entity) -> SQLQuery {
         """
         DELETE FROM \(SQLName.deduplicated(entity)) s
         WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.deduplicated(.users)) u WHERE u.email = s.email)
           AND (EXISTS (SELECT 1 FROM \(SQLName.rejectedUsers) r WHERE r.email = s.email)
+               OR EXISTS (SELECT 1 FROM \(UserRemoval.removed) r WHERE r.email = s.email)
                OR NOT EXISTS (SELECT 1 FROM \(Self.knownUsers) u WHERE u.email = s.email))
         RETURNING s.file, s.line, s.email AS value,
             CASE WHEN EXISTS (SELECT 1 FROM \(SQLName.rejectedUsers) r WHERE r.email = s.email)
                  THEN 'the user''s own record in this import was rejected'
+                 WHEN EXISTS (SELECT 1 FROM \(UserRemoval.removed) r WHERE r.email = s.email)
+                 THEN 'the user is removed by this import (' || (SELECT r.why FROM \(UserRemoval.removed) r WHERE r.email = s.email) || ')'
                  ELSE 'no user with this email in the database or in this import' END AS message
         """
     }

@@ -15,7 +15,7 @@ public enum Entity: String, Sendable, CaseIterable, Hashable, CustomStringConver
     public var fields: [Field] {
         switch self {
         case .users:
-            [.email, .userID, .crmUserID, .firstName, .lastName, .phone, .createdAt, .updatedAt]
+            [.email, .userID, .crmUserID, .firstName, .lastName, .phone, .createdAt, .updatedAt, .deleted, .mergedInto]
         case .jobRequests:
             [.email, .userID, .externalID, .jobTitle, .companyName, .status, .createdAt, .updatedAt]
         case .recordings:
@@ -30,6 +30,12 @@ public enum Entity: String, Sendable, CaseIterable, Hashable, CustomStringConver
     /// The fields an import loads: every field but `user_id`, which always comes from `auth.users`.
     public var loadedFields: [Field] {
         fields.filter { $0 != .userID }
+    }
+
+    /// The fields of a record's own data: ``loadedFields`` but the ones that say what became of the record
+    /// in the CRM (``Field/isLifecycle``). What `generate` writes.
+    public var dataFields: [Field] {
+        loadedFields.filter { !$0.isLifecycle }
     }
 
     /// The fields a record must have a value for (SPEC §4.2).
@@ -102,6 +108,10 @@ public enum Field: String, Sendable, CaseIterable, Hashable, CustomStringConvert
     case amountCents = "amount_cents"
     case currency
     case paidAt = "paid_at"
+    /// Users: the CRM deleted the contact (a tombstone): the import removes the user with all its rows.
+    case deleted
+    /// Users: the contact was merged into another (its email, or its CRM id): the import moves its rows there.
+    case mergedInto = "merged_into"
 
     /// The native CSV column name, which is also the database column name.
     public var name: String { rawValue }
@@ -118,4 +128,7 @@ public enum Field: String, Sendable, CaseIterable, Hashable, CustomStringConvert
 
     /// Whether the field holds a date or date-time.
     public var isDate: Bool { [.createdAt, .updatedAt, .paidAt].contains(self) }
+
+    /// Whether the field says what became of a record in the CRM (deleted, merged) rather than holding its data.
+    public var isLifecycle: Bool { [.deleted, .mergedInto].contains(self) }
 }

@@ -109,6 +109,17 @@ public struct RecordValidator {
                 return .failure(FieldFailure(reason: .invalidNumber, message: "expected true or false"))
             }
             return .success(charged && creditPolicy == .charge ? "t" : "f")
+        case .deleted:
+            guard let deleted = Self.boolean(raw) else {
+                return .failure(FieldFailure(reason: .invalidNumber, message: "expected true or false (1 or 0)"))
+            }
+            return .success(deleted ? "t" : "f")
+        case .mergedInto:
+            // The record merged into: its email, or its CRM id (Salesforce's MasterRecordId), resolved on load.
+            guard raw.contains("@") else { return .success(raw) }
+            let email = EmailAddress.normalize(raw)
+            return EmailAddress.isValid(email)
+                ? .success(email) : .failure(FieldFailure(reason: .invalidEmail, message: "not a valid email address (nor a CRM id)"))
         case .currency:
             let code = raw.uppercased()
             guard code.count == 3, code.allSatisfy({ $0.isASCII && $0.isLetter }) else {
