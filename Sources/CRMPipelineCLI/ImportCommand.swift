@@ -44,6 +44,15 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .customLong("max-error-rate"), help: "Fail, committing nothing, when a larger share (0–1) is rejected.")
     var maxErrorRate: Double?
 
+    @Option(help: ArgumentHelp(
+        "The CRM these users come from: a snapshot removes only users of its own source (default: default).", valueName: "name"))
+    var source: String = ImportOptions().source
+
+    @Flag(name: .customLong("users-snapshot"), help: """
+        The users files are the source's complete list: its stored users they do not name are removed, with all their rows.
+        """)
+    var usersSnapshot = false
+
     @Option(name: .customLong("max-deletes"), help: "Fail, committing nothing, when the import would remove more stored users.")
     var maxDeletes: Int?
 
@@ -86,6 +95,7 @@ struct ImportCommand: ParsableCommand {
         if let maxErrors, maxErrors < 0 { throw ValidationError("--max-errors must be 0 or more") }
         if let maxErrorRate, !(0...1).contains(maxErrorRate) { throw ValidationError("--max-error-rate must be between 0 and 1") }
         if let maxDeletes, maxDeletes < 0 { throw ValidationError("--max-deletes must be 0 or more") }
+        if source.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--source needs a name") }
         if !(0...1).contains(maxDeleteRate) { throw ValidationError("--max-delete-rate must be between 0 and 1") }
         if jobs < 1 { throw ValidationError("--jobs must be 1 or more") }
         if chunkRows < 1 { throw ValidationError("--chunk-rows must be 1 or more") }
@@ -128,6 +138,8 @@ struct ImportCommand: ParsableCommand {
             importOptions.rejectFile = rejectFile
             importOptions.maxErrors = maxErrors
             importOptions.maxErrorRate = maxErrorRate
+            importOptions.source = source
+            importOptions.usersSnapshot = usersSnapshot
             importOptions.maxDeletes = maxDeletes
             importOptions.maxDeleteRate = maxDeleteRate
             importOptions.dryRun = dryRun

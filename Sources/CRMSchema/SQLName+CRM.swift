@@ -36,6 +36,8 @@ extension SQLName {
     public static let tableSnapshots = SQLName(schema: privateSchema, "crm_table_snapshots")
     public static let backfillState = SQLName(schema: privateSchema, "crm_backfill_state")
     public static let backfillRejectedUsers = SQLName(schema: privateSchema, "crm_backfill_rejected_users")
+    /// Which source (CRM) has each user (`email`, `source`): a snapshot removes only its own users (migration 0020).
+    public static let userSources = SQLName(schema: privateSchema, "crm_user_sources")
 
     /// A backfill's staging of one entity: UNLOGGED, it outlives the chunks' transactions.
     public static func backfillStaging(_ entity: Entity) -> SQLName {

@@ -23,7 +23,8 @@ struct BackfillScheduler {
 
     /// Identifies a backfill's input: the files' sha256 and the options that change the result.
     static func key(_ hashes: [String], options: ImportOptions) -> String {
-        let parts = hashes.sorted() + [options.credits.rawValue, options.mapping?.path ?? "", String(options.chunkRows)]
+        let parts = hashes.sorted() + [options.credits.rawValue, options.mapping?.path ?? "", String(options.chunkRows), options.source,
+                                       String(options.usersSnapshot)]
         return SHA256.hexDigest(of: Array(parts.joined(separator: "\n").utf8))
     }
 
@@ -57,7 +58,8 @@ struct BackfillScheduler {
                     guard !progress.stopped else { return }
                     let counts = try worker.transaction { worker in
                         try StagingArea(connection: worker).createChunk(chunk, of: chunks)
-                        let counts = try importer.mergeStaged(files, on: worker, strategy: strategy, rejects: rejects, runID: runID, before: LoadTally())
+                        let counts = try importer.mergeStaged(files, on: worker, strategy: strategy, rejects: rejects, runID: runID,
+                                                             before: LoadTally(), chunk: (chunk, chunks))
                         try worker.query("""
                             UPDATE \(SQLName.backfillState) SET done = array_append(done, \(bind: chunk)) WHERE run_key = \(bind: key)
                             """)
@@ -90,8 +92,15 @@ struct BackfillScheduler {
                 .stage(files, into: SQLName.backfillStaging, rejectedUsers: .backfillRejectedUsers)
             phase.finished("read, validate and stage")
             // The removals are judged on the whole input, before any chunk commits one.
-            try importer.enforceDeleteLimits(removing: try UserRemoval(connection: connection).countTombstones(in: .backfillStaging(.users)),
-                                             on: connection)
+            let removal = UserRemoval(connection: connection)
+            var removals = try removal.countTombstones(in: .backfillStaging(.users))
+            if options.usersSnapshot {
+                if tally.unnamedUserRows > 0 { throw LoadError.snapshotUnreadable(rows: tally.unnamedUserRows) }
+                removals += try removal.countAbsent(source: options.source, present: """
+                    SELECT email FROM \(SQLName.backfillStaging(.users)) UNION SELECT email FROM \(SQLName.backfillRejectedUsers)
+                    """)
+            }
+            try importer.enforceDeleteLimits(removing: removals, on: connection)
             let staged = tally.totalRead - tally.totalRejected
             let chunks = max(1, Int((Double(staged) / Double(options.chunkRows)).rounded(.up)))
             try staging.indexPersistent(chunks: chunks)

@@ -29,6 +29,11 @@ public struct ImportOptions: Sendable {
     public var jobs = 1
     /// Rows per backfill chunk (each chunk commits on its own).
     public var chunkRows = 100_000
+    /// The CRM the users come from (`--source`): a snapshot removes only users of its own source.
+    public var source = "default"
+    /// This import's users are the source's complete list (`--users-snapshot`): its stored users that the list
+    /// does not name are removed.
+    public var usersSnapshot = false
     /// Fail (and commit nothing) when the import would remove more stored users than this.
     public var maxDeletes: Int?
     /// Fail (and commit nothing) when it would remove more than this share of the stored users: a guard

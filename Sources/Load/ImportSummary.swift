@@ -50,6 +50,8 @@ public struct LoadTally: Sendable, Equatable {
     public var rejectsByReason: [String: Int] = [:]
     /// `entity: file:line merged into file:line`, one line per duplicate merged.
     public var mergedRows: [String] = []
+    /// Users rows rejected without a readable email: nobody can tell whom they name (a snapshot refuses them).
+    public var unnamedUserRows = 0
 
     public init() {}
 
@@ -67,6 +69,7 @@ public struct LoadTally: Sendable, Equatable {
         for (entity, counts) in other.counts { self.counts[entity, default: EntityCounts()].add(counts) }
         for (reason, count) in other.rejectsByReason { rejectsByReason[reason, default: 0] += count }
         mergedRows += other.mergedRows
+        unnamedUserRows += other.unnamedUserRows
     }
 
     /// The sum of `tallies`.

@@ -16,7 +16,7 @@ public struct Importer: Sendable {
     static let workMem = "128MB"
 
     let url: String?
-    let options: ImportOptions
+    private(set) var options: ImportOptions
     let logger: Logger
     let progress: @Sendable (String) -> Void
     /// The merge strategy; `nil` lets each run choose (``MergeStrategyChoice``). Tests set it to compare them.
@@ -70,13 +70,19 @@ public struct Importer: Sendable {
             }
             let skippedPaths = Set(recorded.filter(\.skipped).map(\.path))
             let toRead = files.filter { !skippedPaths.contains($0.path) }
+            var importer = self
+            if options.usersSnapshot && !skippedPaths.isEmpty {
+                // Users of the files skipped would look absent: no removal by snapshot from a partial read.
+                importer.options.usersSnapshot = false
+                logger.notice("files of the snapshot were imported before and are skipped: no user is removed as absent this run (--force reads them all)")
+            }
             if options.mode == .backfill {
-                let key = BackfillScheduler.key(recorded.filter { !$0.skipped }.map(\.sha256), options: options)
-                summary.tally = try BackfillScheduler(importer: self, strategy: strategy, rejects: rejects, runID: record.id)
+                let key = BackfillScheduler.key(recorded.filter { !$0.skipped }.map(\.sha256), options: importer.options)
+                summary.tally = try BackfillScheduler(importer: importer, strategy: strategy, rejects: rejects, runID: record.id)
                     .run(toRead, key: key, on: connection)
             } else {
                 summary.tally = try connection.transaction { connection in
-                    let tally = try load(toRead, on: connection, strategy: strategy, rejects: rejects, runID: record.id)
+                    let tally = try importer.load(toRead, on: connection, strategy: strategy, rejects: rejects, runID: record.id)
                     return options.dryRun ? .rollback(tally) : .commit(tally)
                 }
             }
@@ -107,10 +113,11 @@ public struct Importer: Sendable {
     }
 
     /// From the staging to the CRM tables: dedupe, checks, thresholds, merges, upkeep. `before` is what the
-    /// load counted so far (the thresholds apply to it and this stage's rejects together).
+    /// load counted so far (the thresholds apply to it and this stage's rejects together); `chunk`, a backfill's
+    /// chunk (whose removals were judged on the whole input), or `nil` for a nightly load.
     func mergeStaged(
         _ files: [InputFile], on connection: PostgresConnection, strategy: any MergeStrategy, rejects: RejectFileWriter, runID: Int64,
-        before: LoadTally
+        before: LoadTally, chunk: (index: Int, of: Int)? = nil
     ) throws -> LoadTally {
         var phase = Phase(logger: logger)
         // The dedupe, the checks and the merges sort and hash every staged row: in memory, not in temporary files.
@@ -124,13 +131,30 @@ public struct Importer: Sendable {
         phase.finished("deduplicate")
         let removal = UserRemoval(connection: connection)
         try removal.collectTombstones()
+        if options.usersSnapshot {
+            // What the snapshot names: every users row it has, kept, removed or rejected (a backfill's whole input).
+            let present: SQLQuery = chunk == nil
+                ? "SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(UserRemoval.removed) UNION SELECT email FROM \(SQLName.rejectedUsers)"
+                : "SELECT email FROM \(SQLName.backfillStaging(.users)) UNION SELECT email FROM \(SQLName.backfillRejectedUsers)"
+            try removal.collectAbsent(source: options.source, present: present,
+                                      scope: chunk.map { "\(StagingArea.chunk(of: $0.of)) = \(literal: $0.index)" } ?? "true")
+        }
         let upkeep = Upkeep(connection: connection)
         let privileged = try upkeep.standAside()
         if privileged { try upkeep.catchUpStagedProfiles() }
         tally.add(try ReferenceChecks(connection: connection)
             .run(credits: options.credits, rejects: rejects, lockParents: strategy.locksParents, path: path))
         try enforceThresholds(tally)
-        try enforceDeleteLimits(removing: try removal.count(), on: connection)
+        if chunk == nil {
+            if options.usersSnapshot && tally.unnamedUserRows > 0 { throw LoadError.snapshotUnreadable(rows: tally.unnamedUserRows) }
+            try enforceDeleteLimits(removing: try removal.count(), on: connection)
+            if options.dryRun {
+                for user in try removal.listed() {
+                    try rejects.writeRemoval(email: user.email, why: user.why,
+                                             at: user.location.map { SourceLocation(file: path($0.file), line: $0.line) })
+                }
+            }
+        }
         phase.finished("check references and credits")
 
         if !privileged {
@@ -146,6 +170,7 @@ public struct Importer: Sendable {
             try upkeep.openNewUsers(runID: runID, writesDirectly: strategy.upkeepWritesDirectly)
             phase.finished("open new users' accounts")
         }
+        try removal.recordSource(options.source, snapshot: options.usersSnapshot)
         tally.add(try FinalWrites(connection: connection, strategy: strategy, credits: options.credits, rejects: rejects, path: path)
             .run(outcomes, runID: runID, upkeep: privileged ? upkeep : nil))
         phase.finished("final writes (changed rows, stats and credits)")
@@ -153,10 +178,12 @@ public struct Importer: Sendable {
     }
 
     /// Refuses to remove more stored users than `--max-deletes`, or a larger share than `--max-delete-rate`
-    /// (from ``ImportOptions/deleteRateFloor`` removals on).
+    /// (from ``ImportOptions/deleteRateFloor`` removals on) of the stored users: of the source's, for a snapshot.
     func enforceDeleteLimits(removing deletes: Int, on connection: PostgresConnection) throws {
         guard deletes > 0 else { return }
-        let stored = try connection.query("SELECT count(*) AS n FROM \(SQLName.crmUsers)").scalar(Int.self)
+        let stored = try connection.query(options.usersSnapshot
+            ? "SELECT count(*) AS n FROM \(SQLName.userSources) WHERE source = \(bind: options.source)"
+            : "SELECT count(*) AS n FROM \(SQLName.crmUsers)").scalar(Int.self)
         if let maxDeletes = options.maxDeletes, deletes > maxDeletes {
             throw LoadError.tooManyDeletes(deletes: deletes, stored: stored, limit: "--max-deletes \(maxDeletes)")
         }

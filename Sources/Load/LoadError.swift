@@ -9,6 +9,8 @@ public enum LoadError: UserFacingError {
     case tooManyRejects(rejected: Int, read: Int, limit: String)
     /// The import would remove more stored users than `--max-deletes` or `--max-delete-rate` allow.
     case tooManyDeletes(deletes: Int, stored: Int, limit: String)
+    /// A snapshot's users rows were rejected without a readable email: the users they name would be removed.
+    case snapshotUnreadable(rows: Int)
     /// Options that do not go together.
     case usage(String)
     /// The reject file cannot be created (its folder is missing or not writable).
@@ -23,7 +25,7 @@ public enum LoadError: UserFacingError {
     public var exitStatus: ExitStatus {
         switch self {
         case .locked: .temporaryFailure
-        case .tooManyRejects, .tooManyDeletes: .dataError
+        case .tooManyRejects, .tooManyDeletes, .snapshotUnreadable: .dataError
         case .usage: .usage
         case .rejectFileNotCreated: .cannotCreate
         case .rejectFileNotWritten: .ioError
@@ -40,6 +42,9 @@ public enum LoadError: UserFacingError {
         case .tooManyDeletes(let deletes, let stored, let limit):
             "the import would remove \(deletes) of the \(stored) stored users, over the limit (\(limit)): nothing was committed;"
                 + " if the export really is complete, run it again with a higher limit"
+        case .snapshotUnreadable(let rows):
+            "\(rows) users row(s) of this snapshot were rejected without a readable email (see the reject file): the users they"
+                + " name would look absent and be removed; nothing was committed. Fix the export, or import it without --users-snapshot"
         case .usage(let message):
             message
         case .rejectFileNotCreated(let path, let reason):

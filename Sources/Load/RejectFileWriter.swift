@@ -16,8 +16,8 @@ final class RejectFileWriter: Sendable {
     /// One reject line. Every key is always there (`null` when there is no field or value), so that a
     /// warehouse loading the file sees the same columns on every line.
     private struct Line: Encodable {
-        let file: String
-        let line: Int
+        let file: String?
+        let line: Int?
         let entity: String
         let field: String?
         let value: String?
@@ -56,9 +56,19 @@ final class RejectFileWriter: Sendable {
     /// - Throws: ``LoadError/rejectFileNotCreated(path:reason:)`` when the file cannot be created, and
     ///   ``LoadError/rejectFileNotWritten(path:reason:)`` when a write fails (a full disk).
     func write(_ reject: Reject) throws {
-        let line = Line(
+        try write(Line(
             file: reject.location.file, line: reject.location.line, entity: reject.entity.name,
-            field: reject.field?.name, value: reject.value, reason: reject.reason.rawValue, message: reject.message)
+            field: reject.field?.name, value: reject.value, reason: reject.reason.rawValue, message: reject.message))
+    }
+
+    /// Appends, in a dry run, a stored user the run would remove (`reason` `removed`): where the export says so,
+    /// when a row does (a tombstone), else `null` (a snapshot's absent user).
+    func writeRemoval(email: String, why: String, at location: SourceLocation?) throws {
+        try write(Line(file: location?.file, line: location?.line, entity: Entity.users.name, field: Field.email.name, value: email,
+                       reason: "removed", message: "would be removed with all its rows: \(why)"))
+    }
+
+    private func write(_ line: Line) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var data = try encoder.encode(line)

@@ -45,6 +45,8 @@ struct RowStager {
                 tally.count(reject)
                 try rejects.write(reject)
                 if let rejectedUser { rejectedEmails.appendRow([rejectedUser]) }
+                // A users row whose email is no valid address names no stored user for sure.
+                if reject.entity == .users && !(rejectedUser.map(EmailAddress.isValid) ?? false) { tally.unnamedUserRows += 1 }
             }
             for (entity, rows) in validated.rows {
                 batches[entity, default: CopyTextWriter()].append(rows)

@@ -3,8 +3,9 @@ import PipelineCore
 import PostgresClient
 
 /// The users an import removes (issue 25): the contacts its export marks deleted (a tombstone: `deleted`
-/// true). Each goes with every row of theirs — job requests, recordings, resumes, payments, ledger, stats,
-/// the CRM row — in the import's transaction; their profile stays (it is the app's account, SPEC §2).
+/// true), and, with `--users-snapshot`, the stored users of its source that its users no longer name. Each
+/// goes with every row of theirs — job requests, recordings, resumes, payments, ledger, stats, the CRM row —
+/// in the import's transaction; their profile stays (it is the app's account, SPEC §2).
 struct UserRemoval {
     let connection: PostgresConnection
 
@@ -21,6 +22,52 @@ struct UserRemoval {
             WITH tombstones AS (
                 DELETE FROM \(SQLName.deduplicated(.users)) WHERE deleted AND merged_into IS NULL RETURNING email, file, line)
             INSERT INTO \(Self.removed) (email, file, line, why) SELECT email, file, line, 'deleted in the export' FROM tombstones
+            """)
+    }
+
+    /// The users of the snapshot's source that it does not name.
+    static let absent = SQLName("absent_users")
+
+    /// The users of `source` that a snapshot does not name — `present` lists the emails its users rows name —
+    /// within `scope` (a condition over `c.email`: a backfill chunk's), into ``absent``; those no other source
+    /// has are to be removed. (A user several sources have stays until the last one drops it.)
+    func collectAbsent(source: String, present: SQLQuery, scope: SQLQuery = "true") throws {
+        try connection.query("CREATE TEMP TABLE \(Self.absent) ON COMMIT DROP AS \(Self.absent(of: source, present: present, scope: scope))")
+        try connection.query("""
+            INSERT INTO \(Self.removed) (email, why)
+            SELECT a.email, \(bind: "absent from the snapshot of source \(source)") FROM \(Self.absent) a
+            WHERE \(Self.onlyOf(source))
+            ON CONFLICT (email) DO NOTHING
+            """)
+    }
+
+    /// The emails of `source`'s users (`c`) that `present` does not name, within `scope`.
+    private static func absent(of source: String, present: SQLQuery, scope: SQLQuery) -> SQLQuery {
+        "SELECT c.email FROM \(SQLName.userSources) c WHERE c.source = \(bind: source) AND \(scope) AND c.email NOT IN (\(present))"
+    }
+
+    /// That no other source than `source` has the user `a`.
+    private static func onlyOf(_ source: String) -> SQLQuery {
+        "NOT EXISTS (SELECT 1 FROM \(SQLName.userSources) o WHERE o.email = a.email AND o.source <> \(bind: source))"
+    }
+
+    /// How many stored users of `source` that `present` does not name no other source has (what a snapshot removes).
+    func countAbsent(source: String, present: SQLQuery) throws -> Int {
+        try connection.query("""
+            SELECT count(*) AS n FROM (\(Self.absent(of: source, present: present, scope: "true"))) a
+            WHERE \(Self.onlyOf(source)) AND EXISTS (SELECT 1 FROM \(SQLName.crmUsers) u WHERE u.email = a.email)
+            """).scalar(Int.self)
+    }
+
+    /// Records this import's users as `source`'s, and drops the snapshot's absent users from it.
+    func recordSource(_ source: String, snapshot: Bool) throws {
+        try connection.query("""
+            INSERT INTO \(SQLName.userSources) (email, source) SELECT email, \(bind: source) FROM \(SQLName.deduplicated(.users))
+            ON CONFLICT DO NOTHING
+            """)
+        guard snapshot else { return }
+        try connection.query("""
+            DELETE FROM \(SQLName.userSources) WHERE source = \(bind: source) AND email IN (SELECT email FROM \(Self.absent))
             """)
     }
 
@@ -63,6 +110,18 @@ struct UserRemoval {
                 SELECT count(*) AS n FROM gone
                 """).scalar(Int.self)
         }
+        try connection.query("DELETE FROM \(SQLName.userSources) c USING \(Self.removed) r WHERE c.email = r.email")
         return removed
+    }
+
+    /// The stored users to remove and why, in email order (what a dry run lists).
+    func listed() throws -> [(email: String, why: String, location: (file: Int, line: Int)?)] {
+        try connection.query("""
+            SELECT r.email, r.why, r.file, r.line FROM \(Self.removed) r
+            WHERE EXISTS (SELECT 1 FROM \(SQLName.crmUsers) u WHERE u.email = r.email) ORDER BY r.email
+            """).rows.map { row in
+            let file = try row.decode(Int?.self, "file"), line = try row.decode(Int?.self, "line")
+            return (try row.decode(String.self, "email"), try row.decode(String.self, "why"), file.flatMap { file in line.map { (file, $0) } })
+        }
     }
 }

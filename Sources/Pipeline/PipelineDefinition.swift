@@ -28,8 +28,8 @@ public enum PipelineDefinition {
     static let stepOptions: [String: (options: Set<String>, flags: Set<String>, positional: String?)] = [
         "migrate": ([], [], nil),
         "import": (["paths", "mapping", "format", "mode", "credits", "reject-file", "max-errors", "max-error-rate",
-                    "max-deletes", "max-delete-rate", "dry-run", "force", "jobs", "chunk-rows", "delimiter", "encoding", "move-to",
-                    "metrics-file"], ["dry-run", "force"], "paths"),
+                    "max-deletes", "max-delete-rate", "source", "users-snapshot", "dry-run", "force", "jobs", "chunk-rows", "delimiter",
+                    "encoding", "move-to", "metrics-file"], ["dry-run", "force", "users-snapshot"], "paths"),
         "report": (["kind", "month", "from", "to", "format", "output", "top"], [], "kind"),
         "verify": (["fix"], ["fix"], nil),
     ]

@@ -19,7 +19,7 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION crm_private.crm_lock_balances(text[]) FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON FUNCTION crm_private.crm_lock_balances(text[]) FROM PUBLIC, anon, authenticated, service_role;
 
 -- A CRM user's account, found without a plan that depends on statistics: `ORDER BY a.id LIMIT 1` let
 -- PostgreSQL walk auth.users in id order until the email matched when auth.users had just been filled in
