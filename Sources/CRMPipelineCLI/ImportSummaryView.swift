@@ -14,17 +14,17 @@ struct ImportSummaryView {
                 : "Import run \(summary.runID) succeeded.",
             "",
         ]
-        // The column of removed rows only when the run removed some: most runs only add and change.
-        let removals = summary.counts.values.contains { $0.deleted > 0 }
-        let header = ["ENTITY", "READ", "INSERTED", "UPDATED", "UNCHANGED", "REJECTED", "DUPLICATES"] + (removals ? ["DELETED"] : [])
+        // The columns of what the CRM changed besides adding and updating, only when the run did some of it.
+        let changes = Self.identityColumns.filter { column in summary.counts.values.contains { $0[keyPath: column.count] > 0 } }
+        let header = ["ENTITY", "READ", "INSERTED", "UPDATED", "UNCHANGED", "REJECTED", "DUPLICATES"] + changes.map(\.title)
         var rows = [header]
         var total = EntityCounts()
         for entity in Entity.allCases {
             let counts = summary.counts[entity] ?? EntityCounts()
-            rows.append([entity.name] + Self.numbers(counts, removals: removals))
+            rows.append([entity.name] + Self.numbers(counts, changes: changes))
             total.add(counts)
         }
-        rows.append(["total"] + Self.numbers(total, removals: removals))
+        rows.append(["total"] + Self.numbers(total, changes: changes))
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
             lines.append(row.enumerated().map { column, cell in
@@ -52,8 +52,13 @@ struct ImportSummaryView {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private static func numbers(_ counts: EntityCounts, removals: Bool) -> [String] {
+    /// Rows removed, users renamed, users merged and rows moved with them (issue 25).
+    private static var identityColumns: [(title: String, count: KeyPath<EntityCounts, Int>)] {
+        [("DELETED", \.deleted), ("RENAMED", \.renamed), ("MERGED", \.merged)]
+    }
+
+    private static func numbers(_ counts: EntityCounts, changes: [(title: String, count: KeyPath<EntityCounts, Int>)]) -> [String] {
         ([counts.read, counts.inserted, counts.updated, counts.unchanged, counts.rejected, counts.duplicates]
-            + (removals ? [counts.deleted] : [])).map(String.init)
+            + changes.map { counts[keyPath: $0.count] }).map(String.init)
     }
 }

@@ -44,6 +44,7 @@ public struct ImportOutcome: Sendable {
         let rows: [(String, KeyPath<EntityCounts, Int>)] = [
             ("read", \.read), ("inserted", \.inserted), ("updated", \.updated), ("unchanged", \.unchanged),
             ("duplicate", \.duplicates), ("rejected", \.rejected), ("deleted", \.deleted),
+            ("renamed", \.renamed), ("merged", \.merged),
         ]
         text.gauge("\(prefix)_rows", "Rows of the last run by entity and what became of them.", Entity.allCases.flatMap { entity in
             rows.map { outcome, keyPath in

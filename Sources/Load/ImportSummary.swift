@@ -11,6 +11,10 @@ public struct EntityCounts: Sendable, Equatable, Codable {
     public var duplicates = 0
     /// Stored rows the import removed because the CRM no longer has them (issue 25).
     public var deleted = 0
+    /// Users renamed (their email changed in the CRM; issue 25).
+    public var renamed = 0
+    /// Users merged into another, and the rows that moved with a renamed or merged user (issue 25).
+    public var merged = 0
 
     public init() {}
 
@@ -23,10 +27,12 @@ public struct EntityCounts: Sendable, Equatable, Codable {
         rejected += other.rejected
         duplicates += other.duplicates
         deleted += other.deleted
+        renamed += other.renamed
+        merged += other.merged
     }
 
     private enum CodingKeys: String, CodingKey {
-        case read, inserted, updated, unchanged, rejected, duplicates, deleted
+        case read, inserted, updated, unchanged, rejected, duplicates, deleted, renamed, merged
     }
 
     /// Decodes a run record's counts, those of releases without `deleted` too.
@@ -39,6 +45,8 @@ public struct EntityCounts: Sendable, Equatable, Codable {
         rejected = try values.decode(Int.self, forKey: .rejected)
         duplicates = try values.decode(Int.self, forKey: .duplicates)
         deleted = try values.decodeIfPresent(Int.self, forKey: .deleted) ?? 0
+        renamed = try values.decodeIfPresent(Int.self, forKey: .renamed) ?? 0
+        merged = try values.decodeIfPresent(Int.self, forKey: .merged) ?? 0
     }
 }
 

@@ -131,17 +131,26 @@ public struct Importer: Sendable {
         phase.finished("deduplicate")
         let removal = UserRemoval(connection: connection)
         try removal.collectTombstones()
+        let identity = IdentityChanges(connection: connection)
+        for reject in try identity.collect(path: path) {
+            tally.count(reject)
+            try rejects.write(reject)
+        }
         if options.usersSnapshot {
-            // What the snapshot names: every users row it has, kept, removed or rejected (a backfill's whole input).
+            // What the snapshot names: every users row it has, kept, removed, rejected or moved (a backfill's whole input).
+            let moved: SQLQuery = "SELECT from_email FROM \(IdentityChanges.moves)"
             let present: SQLQuery = chunk == nil
-                ? "SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(UserRemoval.removed) UNION SELECT email FROM \(SQLName.rejectedUsers)"
-                : "SELECT email FROM \(SQLName.backfillStaging(.users)) UNION SELECT email FROM \(SQLName.backfillRejectedUsers)"
+                ? "SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(UserRemoval.removed) UNION SELECT email FROM \(SQLName.rejectedUsers) UNION \(moved)"
+                : "SELECT email FROM \(SQLName.backfillStaging(.users)) UNION SELECT email FROM \(SQLName.backfillRejectedUsers) UNION \(moved)"
             try removal.collectAbsent(source: options.source, present: present,
                                       scope: chunk.map { "\(StagingArea.chunk(of: $0.of)) = \(literal: $0.index)" } ?? "true")
         }
         let upkeep = Upkeep(connection: connection)
         let privileged = try upkeep.standAside()
         if privileged { try upkeep.catchUpStagedProfiles() }
+        // Renames and merges move users' rows before the checks, so that everything after sees one user each.
+        let moved = try identity.apply(lockInOrder: strategy.locksRowsInOrder, privileged: privileged)
+        for (entity, counts) in moved { tally.counts[entity, default: EntityCounts()].add(counts) }
         tally.add(try ReferenceChecks(connection: connection)
             .run(credits: options.credits, rejects: rejects, lockParents: strategy.locksParents, path: path))
         try enforceThresholds(tally)

@@ -62,6 +62,7 @@ struct StagingArea {
         try connection.query("CREATE TEMP TABLE \(SQLName.openedUsers) (email text PRIMARY KEY) ON COMMIT DROP")
         try connection.query("CREATE TEMP TABLE \(ReferenceChecks.knownUsers) (email text PRIMARY KEY, user_id uuid) ON COMMIT DROP")
         try connection.query(UserRemoval.createTable)
+        try connection.query(IdentityChanges.createTable)
         try connection.query("""
             CREATE TEMP TABLE \(MergePlan.changedUsers) (email text PRIMARY KEY, relinked boolean NOT NULL) ON COMMIT DROP
             """)

@@ -14,6 +14,8 @@ public enum RejectReason: String, Sendable, CaseIterable, Codable {
     case tooLarge = "too_large"
     /// A byte PostgreSQL cannot store in text: NUL (0x00), valid UTF-8 all the same.
     case invalidByte = "invalid_byte"
+    /// A rename or merge that would make two users one, or is ambiguous (issue 25).
+    case identityConflict = "identity_conflict"
 }
 
 /// One rejected row: where it is, which field, what value, and why.

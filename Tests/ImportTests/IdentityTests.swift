@@ -1,0 +1,143 @@
+import Foundation
+import PipelineCore
+import PostgresClient
+import TestSupport
+import Testing
+
+/// Renames and merges (issue 25): a contact whose email changed in the CRM, and one merged into another.
+@Suite("Renamed and merged users, through the binary")
+struct IdentityTests {
+    /// Ann (CRM id C-ANN: a job request, a charged recording, a resume, a payment; 6 credits) and Bob (C-BOB: a
+    /// job request; 4 credits), imported.
+    static func annAndBob(_ harness: ImportHarness) throws {
+        let base = harness.folder + "/base"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        harness.write("base/users.csv", "email,crm_user_id,first_name\nann@example.com,C-ANN,Ann\nbob@example.com,C-BOB,Bob\n")
+        harness.write("base/job_requests.csv", "email,external_id,job_title\nann@example.com,JR1,Nurse\nbob@example.com,JR1,Pilot\n")
+        harness.write("base/recordings.csv", "email,external_id,job_request_external_id,video_url,credit_charged\nann@example.com,R1,JR1,https://v.example.com/1.mp4,true\n")
+        harness.write("base/resumes.csv", "email,external_id,file_url\nann@example.com,CV1,https://f.example.com/1.pdf\n")
+        harness.write("base/payments.csv", "email,external_id,amount_cents,currency,paid_at\nann@example.com,P1,900,EUR,2025-05-01T10:00:00Z\n")
+        let outcome = try harness.run([base])
+        guard outcome.status == 0 else { throw TestSupportError("the base import exited \(outcome.status): \(outcome.standardError)") }
+    }
+
+    /// Writes `files` (name → CSV) into a fresh folder of the harness and imports it with `arguments`.
+    static func importDelta(_ files: [String: String], _ harness: ImportHarness, _ arguments: [String] = []) throws -> CommandLineRunner.Outcome {
+        let folder = harness.folder + "/" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8) }
+        return try harness.run([folder], arguments)
+    }
+
+    /// `applications/recordings/resumes credits` of `email`'s stats and the profile's credits.
+    static func account(_ email: String, _ harness: ImportHarness) throws -> String {
+        try harness.scalar("""
+            SELECT s.total_applications || '/' || s.total_recordings || '/' || s.total_resumes || ' ' || s.credits || ' ' || p.credits
+            FROM crm_dashboard_stats s JOIN profiles p ON p.email = s.email WHERE s.email = \(bind: email)
+            """) ?? "none"
+    }
+
+    @Test("a contact whose email changed (same crm_user_id) is renamed: every row follows, credits unchanged, the new email's account linked",
+          arguments: [["--mode", "nightly"], ["--mode", "backfill", "--jobs", "2", "--chunk-rows", "1"]])
+    func rename(mode: [String]) throws {
+        try TestDatabase.withFresh { database in
+            let harness = ImportHarness(database)
+            try database.signUp("ann@example.com")
+            try Self.annAndBob(harness)
+            let account = try database.signUp("anne.new@example.com")
+            let outcome = try Self.importDelta([
+                "users.csv": "email,crm_user_id,first_name\nanne.new@example.com,C-ANN,Anne\n",
+                "job_requests.csv": "email,external_id,job_title\nanne.new@example.com,JR2,Welder\n",
+            ], harness, mode)
+
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(try RemovalTests.rows(of: "ann@example.com", harness) == "0/0/0/0/0/0/0")
+            #expect(try RemovalTests.rows(of: "anne.new@example.com", harness) == "1/2/1/1/1/3/1")
+            #expect(try Self.account("anne.new@example.com", harness) == "2/1/1 6 6", "the base's 4 + 3 - 1, untouched")
+            #expect(try harness.scalar(#"SELECT first_name || ' ' || user_id FROM "digital_resume_by_CRM" WHERE email = 'anne.new@example.com'"#)
+                    == "Anne \(account)")
+            #expect(try harness.scalar("""
+                SELECT count(*) FROM (
+                    SELECT user_id FROM crm_job_requests WHERE email = 'anne.new@example.com'
+                    UNION ALL SELECT user_id FROM crm_recordings WHERE email = 'anne.new@example.com'
+                    UNION ALL SELECT user_id FROM crm_resumes WHERE email = 'anne.new@example.com'
+                    UNION ALL SELECT user_id FROM crm_payments WHERE email = 'anne.new@example.com'
+                    UNION ALL SELECT user_id FROM crm_credit_ledger WHERE email = 'anne.new@example.com'
+                    UNION ALL SELECT user_id FROM crm_dashboard_stats WHERE email = 'anne.new@example.com') r
+                WHERE r.user_id IS DISTINCT FROM \(bind: account)::uuid
+                """) == "0", "every row carries the new email's account")
+            #expect(try harness.scalar("SELECT user_id FROM profiles WHERE email = 'anne.new@example.com'") == account)
+            #expect(outcome.standardOutput.contains("RENAMED"), "\(outcome.standardOutput)")
+            #expect(try harness.invariantViolations() == [])
+        }
+    }
+
+    @Test("a rename onto an email another stored user has is rejected (identity_conflict): both users stay as they were")
+    func renameConflict() throws {
+        try TestDatabase.withFresh { database in
+            let harness = ImportHarness(database)
+            try Self.annAndBob(harness)
+            let outcome = try Self.importDelta([
+                "users.csv": "email,crm_user_id\nbob@example.com,C-ANN\n",
+                "job_requests.csv": "email,external_id,job_title\nbob@example.com,JR7,Welder\n",
+            ], harness)
+
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(try harness.rejectSummary() == ["identity_conflict@2", "unknown_user@2"])
+            #expect(try RemovalTests.rows(of: "ann@example.com", harness) == "1/1/1/1/1/3/1")
+            #expect(try RemovalTests.rows(of: "bob@example.com", harness) == "1/1/0/0/0/1/1")
+        }
+    }
+
+    @Test("a contact merged into another (deleted, merged_into by CRM id or email): its rows move, stats and credits add up, its account keeps 0",
+          arguments: ["C-BOB", "bob@example.com"])
+    func merge(into winner: String) throws {
+        try TestDatabase.withFresh { database in
+            let harness = ImportHarness(database)
+            try Self.annAndBob(harness)
+            let outcome = try Self.importDelta([
+                "users.csv": "email,crm_user_id,deleted,merged_into\nann@example.com,C-ANN,true,\(winner)\n",
+                "resumes.csv": "email,external_id,file_url\nann@example.com,CV2,https://f.example.com/2.pdf\n",
+            ], harness)
+
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(try RemovalTests.rows(of: "ann@example.com", harness) == "0/0/0/0/0/0/0")
+            // Bob's JR1 and Ann's JR1 share an external id: Ann's keeps its own under a suffix.
+            #expect(try RemovalTests.rows(of: "bob@example.com", harness) == "1/2/1/2/1/4/1")
+            #expect(try Self.account("bob@example.com", harness) == "2/1/2 10 10", "Bob's 4 and Ann's 6")
+            #expect(try harness.scalar("SELECT credits FROM profiles WHERE email = 'ann@example.com'") == "0")
+            #expect(try harness.scalar("SELECT count(*) FROM crm_job_requests WHERE email = 'bob@example.com' AND external_id LIKE 'JR1~%'") == "1")
+            #expect(outcome.standardOutput.contains("MERGED"))
+            #expect(try harness.invariantViolations() == [])
+        }
+    }
+
+    @Test("a merge into a record that is nowhere is rejected (unknown_user): the contact stays as it was")
+    func mergeIntoNobody() throws {
+        try TestDatabase.withFresh { database in
+            let harness = ImportHarness(database)
+            try Self.annAndBob(harness)
+            let outcome = try Self.importDelta(["users.csv": "email,deleted,merged_into\nann@example.com,1,C-NOBODY\n"], harness)
+
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(try harness.rejectSummary() == ["unknown_user@2"])
+            #expect(try harness.rejects().first?["message"] as? String == "merged into C-NOBODY, which is no user of the database or of this import")
+            #expect(try RemovalTests.rows(of: "ann@example.com", harness) == "1/1/1/1/1/3/1")
+        }
+    }
+
+    @Test("Salesforce: a contact merged away (IsDeleted, MasterRecordId) moves into its master, through the shipped mapping")
+    func salesforceMerge() throws {
+        try TestDatabase.withFresh { database in
+            let harness = ImportHarness(database)
+            try Self.annAndBob(harness)
+            let outcome = try Self.importDelta([
+                "Contact.csv": "Id,Email,IsDeleted,MasterRecordId\nC-ANN,ann@example.com,true,C-BOB\nC-BOB,bob@example.com,false,\n",
+            ], harness, ["--mapping", SharedFolder.projectRoot + "/pipelines/mappings/salesforce-contacts.yml"])
+
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(try Self.account("bob@example.com", harness) == "2/1/1 10 10")
+            #expect(try harness.invariantViolations() == [])
+        }
+    }
+}
