@@ -19,7 +19,8 @@ struct ImportSummaryView {
         let header = ["ENTITY", "READ", "INSERTED", "UPDATED", "UNCHANGED", "REJECTED", "DUPLICATES"] + changes.map(\.title)
         var rows = [header]
         var total = EntityCounts()
-        for entity in Entity.allCases {
+        // Erasure requests have a row when the run read some.
+        for entity in Entity.crmRecords + ((summary.counts[.erasures]?.read ?? 0) > 0 ? [.erasures] : []) {
             let counts = summary.counts[entity] ?? EntityCounts()
             rows.append([entity.name] + Self.numbers(counts, changes: changes))
             total.add(counts)
@@ -54,7 +55,7 @@ struct ImportSummaryView {
 
     /// Rows removed, users renamed, users merged and rows moved with them (issue 25).
     private static var identityColumns: [(title: String, count: KeyPath<EntityCounts, Int>)] {
-        [("DELETED", \.deleted), ("RENAMED", \.renamed), ("MERGED", \.merged)]
+        [("DELETED", \.deleted), ("ERASED", \.erased), ("RENAMED", \.renamed), ("MERGED", \.merged)]
     }
 
     private static func numbers(_ counts: EntityCounts, changes: [(title: String, count: KeyPath<EntityCounts, Int>)]) -> [String] {

@@ -26,6 +26,7 @@ extension SQLName {
         case .recordings: recordings
         case .resumes: resumes
         case .payments: payments
+        case .erasures: erasures
         }
     }
 
@@ -36,6 +37,10 @@ extension SQLName {
     public static let tableSnapshots = SQLName(schema: privateSchema, "crm_table_snapshots")
     public static let backfillState = SQLName(schema: privateSchema, "crm_backfill_state")
     public static let backfillRejectedUsers = SQLName(schema: privateSchema, "crm_backfill_rejected_users")
+    /// The erasure log: who was erased (a keyed hash of the email, never the email), when, and what went (migration 0020).
+    public static let erasures = SQLName(schema: privateSchema, "crm_erasures")
+    /// The keyed hash of an email (`crm_email_hash(text)`), the erasure log's key.
+    public static let emailHash = SQLName(schema: privateSchema, "crm_email_hash")
     /// Which source (CRM) has each user (`email`, `source`): a snapshot removes only its own users (migration 0020).
     public static let userSources = SQLName(schema: privateSchema, "crm_user_sources")
 

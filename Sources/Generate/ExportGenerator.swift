@@ -45,7 +45,7 @@ public struct ExportGenerator {
     /// The files ``run()`` writes, by name.
     var fileNames: [String] {
         switch options.format {
-        case .csv: Entity.allCases.map { "\($0.name).csv" }
+        case .csv: Entity.crmRecords.map { "\($0.name).csv" }
         case .xml: ["crm-export.xml"]
         case .xlsx: ["crm-export.xlsx"]
         }

@@ -14,7 +14,7 @@ final class ExportSink {
     init(folder: String, format: GenerateOptions.Format) throws {
         self.folder = folder
         self.format = format
-        for entity in Entity.allCases {
+        for entity in Entity.crmRecords {
             let path = self.path(of: entity)
             guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
                 throw GenerateError.cannotWrite(path)
@@ -54,7 +54,7 @@ final class ExportSink {
 
     /// Flushes and closes everything; for XML, joins the sections into `crm-export.xml`.
     func finish() throws -> [String: Int] {
-        for entity in Entity.allCases {
+        for entity in Entity.crmRecords {
             try flush(entity)
             try files[entity]?.close()
         }
@@ -65,7 +65,7 @@ final class ExportSink {
             }
             defer { try? output.close() }
             try output.write(contentsOf: Data("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<crmExport>\n".utf8))
-            for entity in Entity.allCases {
+            for entity in Entity.crmRecords {
                 try output.write(contentsOf: Data("  <\(entity.xmlSection)>\n".utf8))
                 let part = self.path(of: entity)
                 if let input = FileHandle(forReadingAtPath: part) {

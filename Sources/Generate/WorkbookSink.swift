@@ -24,7 +24,7 @@ final class WorkbookSink: RowSink {
     init(folder: String, date1904: Bool = false) throws {
         path = "\(folder)/crm-export.xlsx"
         writer = XLSXWriter(folder: folder, date1904: date1904)
-        for entity in Entity.allCases {
+        for entity in Entity.crmRecords {
             sheets[entity] = try writer.addSheet(entity.name)
             try writer.append(entity.dataFields.map { .shared($0.name) }, to: sheets[entity]!)
         }

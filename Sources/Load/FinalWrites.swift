@@ -33,15 +33,17 @@ struct FinalWrites {
     func run(_ outcomes: [Entity: MergeOutcome], runID: Int64, upkeep: Upkeep?) throws -> LoadTally {
         var tally = LoadTally()
         var outcomes = outcomes
-        let changed = Entity.allCases.filter { (outcomes[$0]?.changed ?? 0) > 0 }
+        let changed = Entity.crmRecords.filter { (outcomes[$0]?.changed ?? 0) > 0 }
         // The users the CRM no longer has go first: their CRM row locked for a delete, then all their rows.
         let removal = UserRemoval(connection: connection)
-        if try removal.count() > 0 {
+        if try !removal.isEmpty() {
             if strategy.locksRowsInOrder { try connection.query(UserRemoval.lock) }
             for (table, count) in try removal.remove() {
-                guard let entity = Entity.allCases.first(where: { SQLName.table(of: $0) == table }) else { continue }
-                tally.counts[entity, default: EntityCounts()].deleted += count
+                guard let entity = Entity.crmRecords.first(where: { SQLName.table(of: $0) == table }) else { continue }
+                tally.counts[entity, default: EntityCounts()].deleted += count.deleted
+                tally.counts[entity, default: EntityCounts()].erased += count.erased
             }
+            try Erasures(connection: connection).log(runID: runID)
         }
         if strategy.locksRowsInOrder {
             try connection.query("""
@@ -74,7 +76,7 @@ struct FinalWrites {
             // The row triggers charge them as they are updated.
             updated[.recordings, default: 0] += try updateNewlyCharged(changed)
         }
-        for entity in Entity.allCases {
+        for entity in Entity.crmRecords {
             tally.counts[entity, default: EntityCounts()].add(outcomes[entity, default: MergeOutcome()].counts(updated: updated[entity] ?? 0))
         }
         return tally

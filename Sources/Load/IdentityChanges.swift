@@ -159,7 +159,7 @@ struct IdentityChanges {
                     RETURNING 1)
                 SELECT count(*) AS n FROM copied
                 """).scalar(Int.self)
-            if let entity = Entity.allCases.first(where: { SQLName.table(of: $0) == table }) {
+            if let entity = Entity.crmRecords.first(where: { SQLName.table(of: $0) == table }) {
                 counts[entity, default: EntityCounts()].merged += moved
             }
         }
@@ -214,7 +214,7 @@ struct IdentityChanges {
 
     /// This import's rows of a user merged away are the target's (a row of the target's own with the same key wins).
     private func moveStagedRows() throws {
-        for entity in Entity.allCases where entity != .users {
+        for entity in Entity.crmRecords where entity != .users {
             let staged = SQLName.deduplicated(entity)
             try connection.query("UPDATE \(staged) s SET email = m.to_email FROM \(Self.moves) m WHERE s.email = m.from_email")
             try connection.query("""

@@ -43,7 +43,7 @@ public struct ImportOutcome: Sendable {
         guard let tally else { return text.text }
         let rows: [(String, KeyPath<EntityCounts, Int>)] = [
             ("read", \.read), ("inserted", \.inserted), ("updated", \.updated), ("unchanged", \.unchanged),
-            ("duplicate", \.duplicates), ("rejected", \.rejected), ("deleted", \.deleted),
+            ("duplicate", \.duplicates), ("rejected", \.rejected), ("deleted", \.deleted), ("erased", \.erased),
             ("renamed", \.renamed), ("merged", \.merged),
         ]
         text.gauge("\(prefix)_rows", "Rows of the last run by entity and what became of them.", Entity.allCases.flatMap { entity in

@@ -11,6 +11,8 @@ public struct EntityCounts: Sendable, Equatable, Codable {
     public var duplicates = 0
     /// Stored rows the import removed because the CRM no longer has them (issue 25).
     public var deleted = 0
+    /// Stored rows the import removed because an erasure request named their person (issue 25).
+    public var erased = 0
     /// Users renamed (their email changed in the CRM; issue 25).
     public var renamed = 0
     /// Users merged into another, and the rows that moved with a renamed or merged user (issue 25).
@@ -27,12 +29,13 @@ public struct EntityCounts: Sendable, Equatable, Codable {
         rejected += other.rejected
         duplicates += other.duplicates
         deleted += other.deleted
+        erased += other.erased
         renamed += other.renamed
         merged += other.merged
     }
 
     private enum CodingKeys: String, CodingKey {
-        case read, inserted, updated, unchanged, rejected, duplicates, deleted, renamed, merged
+        case read, inserted, updated, unchanged, rejected, duplicates, deleted, erased, renamed, merged
     }
 
     /// Decodes a run record's counts, those of releases without `deleted` too.
@@ -45,6 +48,7 @@ public struct EntityCounts: Sendable, Equatable, Codable {
         rejected = try values.decode(Int.self, forKey: .rejected)
         duplicates = try values.decode(Int.self, forKey: .duplicates)
         deleted = try values.decodeIfPresent(Int.self, forKey: .deleted) ?? 0
+        erased = try values.decodeIfPresent(Int.self, forKey: .erased) ?? 0
         renamed = try values.decodeIfPresent(Int.self, forKey: .renamed) ?? 0
         merged = try values.decodeIfPresent(Int.self, forKey: .merged) ?? 0
     }

@@ -129,6 +129,11 @@ public struct Importer: Sendable {
         var tally = before
         tally.add(try StagingArea(connection: connection).deduplicate { "\(path($0)):\($1)" })
         phase.finished("deduplicate")
+        // Erased people's older rows go first, whatever else the export says of them.
+        for reject in try Erasures(connection: connection).refuseErased(path: path) {
+            tally.count(reject)
+            try rejects.write(reject)
+        }
         let removal = UserRemoval(connection: connection)
         try removal.collectTombstones()
         let identity = IdentityChanges(connection: connection)
@@ -171,7 +176,7 @@ public struct Importer: Sendable {
         }
         try strategy.beginMerges(on: connection)
         var outcomes: [Entity: MergeOutcome] = [:]
-        for entity in Entity.allCases {
+        for entity in Entity.crmRecords {
             outcomes[entity] = try strategy.insertNew(entity, on: connection)
             phase.finished("insert \(entity)")
         }

@@ -3,7 +3,7 @@ import PipelineCore
 import PostgresClient
 
 /// How the deduplicated staging reaches the CRM tables. A strategy merges one entity at a time, in
-/// `Entity.allCases` order (users first: the children need them), in two steps (issue 24): new rows are
+/// `Entity.crmRecords` order (users first: the children need them), in two steps (issue 24): new rows are
 /// inserted while the app goes on undisturbed (``insertNew(_:on:)``), and rows that exist and changed are
 /// updated last, in ``FinalWrites``, locked in key order first where the platform can
 /// (``lockChanged(_:on:)``, ``updateChanged(_:on:)``), so that the app never waits on them for long.
@@ -182,7 +182,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
 
     var description: String {
         let locks = foreignKeys == .checkedSetBased ? ["SET LOCAL session_replication_role = replica;"] : []
-        let inserts = Entity.allCases.map { entity in
+        let inserts = Entity.crmRecords.map { entity in
             let statements = statements(for: entity)
             return (["-- \(entity)"] + (statements.prepare + [statements.countStaged, statements.classify]).map { "\($0);" }
                 + ["-- when rows are new and some exist:", "\(statements.insert);",
@@ -191,7 +191,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
                    "-- when rows changed:", "\(statements.recordChanged);"])
                 .joined(separator: "\n")
         }
-        let updates = Entity.allCases.map { entity in
+        let updates = Entity.crmRecords.map { entity in
             let statements = statements(for: entity)
             return (["-- final writes, \(entity), when rows changed:"]
                 + [statements.lockChanged, statements.update].map { "\($0);" }

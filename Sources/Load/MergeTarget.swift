@@ -46,6 +46,11 @@ struct MergeTarget {
             values = staged([.amountCents, .currency, .paidAt])
             joins = ""
             counters = [("payments", "count(*)")]
+        case .erasures:
+            // Never merged into a table: ``Erasures`` carries them out and writes the erasure log.
+            values = []
+            joins = ""
+            counters = []
         }
     }
 

@@ -12,7 +12,7 @@ struct StagingArea {
     /// The PostgreSQL type of a field in staging (the same as in the target table).
     static func type(of field: Field) -> SQLQuery {
         switch field {
-        case .createdAt, .updatedAt, .paidAt: "timestamptz"
+        case .createdAt, .updatedAt, .paidAt, .requestedAt: "timestamptz"
         case .durationSeconds: "integer"
         case .amountCents: "bigint"
         case .creditCharged, .deleted: "boolean"
@@ -25,9 +25,9 @@ struct StagingArea {
         ["seq", "file", "line"] + entity.loadedFields.map(\.name)
     }
 
-    /// The key that makes two rows the same record: email for users, (email, external_id) for the rest.
+    /// The key that makes two rows the same record: email for users and erasures, (email, external_id) for the rest.
     static func key(_ entity: Entity) -> [Field] {
-        entity == .users ? [.email] : [.email, .externalID]
+        entity.keyFields
     }
 
     private static func definition(_ entity: Entity) -> SQLQuery {
@@ -61,7 +61,7 @@ struct StagingArea {
         try connection.query("CREATE TEMP TABLE \(SQLName.newUsers) (email text PRIMARY KEY) ON COMMIT DROP")
         try connection.query("CREATE TEMP TABLE \(SQLName.openedUsers) (email text PRIMARY KEY) ON COMMIT DROP")
         try connection.query("CREATE TEMP TABLE \(ReferenceChecks.knownUsers) (email text PRIMARY KEY, user_id uuid) ON COMMIT DROP")
-        try connection.query(UserRemoval.createTable)
+        for statement in UserRemoval.createTables { try connection.query(statement) }
         try connection.query(IdentityChanges.createTable)
         try connection.query("""
             CREATE TEMP TABLE \(MergePlan.changedUsers) (email text PRIMARY KEY, relinked boolean NOT NULL) ON COMMIT DROP

@@ -3,18 +3,26 @@ import PipelineCore
 import PostgresClient
 
 /// The users an import removes (issue 25): the contacts its export marks deleted (a tombstone: `deleted`
-/// true), and, with `--users-snapshot`, the stored users of its source that its users no longer name. Each
-/// goes with every row of theirs — job requests, recordings, resumes, payments, ledger, stats, the CRM row —
-/// in the import's transaction; their profile stays (it is the app's account, SPEC §2).
+/// true), with `--users-snapshot` the stored users of its source that its users no longer name, and the people
+/// an erasure request names. Each goes with every row of theirs — job requests, recordings, resumes, payments,
+/// ledger, stats, the CRM row — in the import's transaction. A deleted user's profile stays (it is the app's
+/// account, SPEC §2); an erased person's goes too, with their rows in a backfill's staging.
 struct UserRemoval {
     let connection: PostgresConnection
 
-    /// The users to remove (`email`), where the export says so (`file`, `line`), and why (`why`).
+    /// The users to remove (`email`), where the export says so (`file`, `line`), why (`why`), and whether
+    /// to erase them (`erase`, with the request's `requested_at` and `reference`).
     static let removed = SQLName("removed_users")
+    /// What went, per user and table (`email`, `table_name`, `n`).
+    static let removedRows = SQLName("removed_rows")
 
-    static let createTable: SQLQuery = """
-        CREATE TEMP TABLE \(removed) (email text PRIMARY KEY, file integer, line integer, why text NOT NULL) ON COMMIT DROP
+    static let createTables: [SQLQuery] = [
         """
+        CREATE TEMP TABLE \(removed) (email text PRIMARY KEY, file integer, line integer, why text NOT NULL,
+                                     erase boolean NOT NULL DEFAULT false, requested_at timestamptz, reference text) ON COMMIT DROP
+        """,
+        "CREATE TEMP TABLE \(removedRows) (email text NOT NULL, table_name text NOT NULL, n bigint NOT NULL) ON COMMIT DROP",
+    ]
 
     /// Takes the tombstones out of the staged users (they are not merged), into ``removed``.
     func collectTombstones() throws {
@@ -82,11 +90,17 @@ struct UserRemoval {
             """).scalar(Int.self)
     }
 
-    /// How many stored users would go.
-    func count() throws -> Int {
+    /// How many stored users would go (erased people aside: the guard is not for them).
+    func count(erased: Bool = false) throws -> Int {
         try connection.query("""
-            SELECT count(*) AS n FROM \(Self.removed) r WHERE EXISTS (SELECT 1 FROM \(SQLName.crmUsers) u WHERE u.email = r.email)
+            SELECT count(*) AS n FROM \(Self.removed) r
+            WHERE r.erase = \(bind: erased) AND EXISTS (SELECT 1 FROM \(SQLName.crmUsers) u WHERE u.email = r.email)
             """).scalar(Int.self)
+    }
+
+    /// Whether anyone is to be removed or erased.
+    func isEmpty() throws -> Bool {
+        try !connection.query("SELECT EXISTS (SELECT 1 FROM \(Self.removed)) AS any").scalar(Bool.self)
     }
 
     /// Locks the stored CRM rows of the users to remove in email order with a delete's lock (`FOR UPDATE`):
@@ -100,25 +114,39 @@ struct UserRemoval {
     /// request before the recordings its delete unlinks), the CRM row last.
     static let tables: [SQLName] = [.jobRequests, .recordings, .resumes, .payments, .creditLedger, .dashboardStats, .crmUsers]
 
-    /// Removes every row of the users in ``removed``; returns the rows removed per table. Explicit deletes
-    /// rather than the foreign keys' cascades: those do not run while the FK triggers stand aside.
-    func remove() throws -> [SQLName: Int] {
-        var removed: [SQLName: Int] = [:]
-        for table in Self.tables {
-            removed[table] = try connection.query("""
-                WITH gone AS (DELETE FROM \(table) t USING \(Self.removed) r WHERE t.email = r.email RETURNING 1)
-                SELECT count(*) AS n FROM gone
-                """).scalar(Int.self)
+    /// Removes every row of the users in ``removed`` (and the erased people's profiles and backfill staging rows),
+    /// recording what went in ``removedRows``; returns the rows removed per table, deleted and erased. Explicit
+    /// deletes rather than the foreign keys' cascades: those do not run while the FK triggers stand aside.
+    func remove() throws -> [SQLName: (deleted: Int, erased: Int)] {
+        let erased: [SQLName] = [.profiles] + Entity.allCases.map(SQLName.backfillStaging)
+        for table in Self.tables + erased {
+            if erased.contains(table), try connection.query("SELECT to_regclass(\(bind: table.sql)) IS NULL AS gone").scalar(Bool.self) {
+                continue
+            }
+            try connection.query("""
+                WITH gone AS (DELETE FROM \(table) t USING \(Self.removed) r
+                              WHERE t.email = r.email \(erased.contains(table) ? "AND r.erase" : "") RETURNING t.email)
+                INSERT INTO \(Self.removedRows) (email, table_name, n) SELECT email, \(bind: table.name), count(*) FROM gone GROUP BY email
+                """)
         }
         try connection.query("DELETE FROM \(SQLName.userSources) c USING \(Self.removed) r WHERE c.email = r.email")
-        return removed
+        var counts: [SQLName: (deleted: Int, erased: Int)] = [:]
+        for row in try connection.query("""
+            SELECT x.table_name, sum(x.n) FILTER (WHERE NOT r.erase) AS deleted, sum(x.n) FILTER (WHERE r.erase) AS erased
+            FROM \(Self.removedRows) x JOIN \(Self.removed) r ON r.email = x.email GROUP BY x.table_name
+            """).rows {
+            let name = try row.decode(String.self, "table_name")
+            guard let table = Self.tables.first(where: { $0.name == name }) else { continue }
+            counts[table] = (try row.decode(Int?.self, "deleted") ?? 0, try row.decode(Int?.self, "erased") ?? 0)
+        }
+        return counts
     }
 
-    /// The stored users to remove and why, in email order (what a dry run lists).
+    /// The stored users to remove and why, in email order (what a dry run lists; the erased people aside).
     func listed() throws -> [(email: String, why: String, location: (file: Int, line: Int)?)] {
         try connection.query("""
             SELECT r.email, r.why, r.file, r.line FROM \(Self.removed) r
-            WHERE EXISTS (SELECT 1 FROM \(SQLName.crmUsers) u WHERE u.email = r.email) ORDER BY r.email
+            WHERE NOT r.erase AND EXISTS (SELECT 1 FROM \(SQLName.crmUsers) u WHERE u.email = r.email) ORDER BY r.email
             """).rows.map { row in
             let file = try row.decode(Int?.self, "file"), line = try row.decode(Int?.self, "line")
             return (try row.decode(String.self, "email"), try row.decode(String.self, "why"), file.flatMap { file in line.map { (file, $0) } })

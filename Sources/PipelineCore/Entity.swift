@@ -1,10 +1,16 @@
-/// The five kinds of record a CRM export holds.
+/// The kinds of record a CRM export holds: the five the app stores, and the erasure requests an operator
+/// hands the pipeline (issue 25).
 public enum Entity: String, Sendable, CaseIterable, Hashable, CustomStringConvertible {
     case users
     case jobRequests = "job_requests"
     case recordings
     case resumes
     case payments
+    /// People to erase (GDPR art. 17, CCPA): removed from every table, recorded without their data.
+    case erasures
+
+    /// The records the app stores, in load order (users first: the others name them).
+    public static let crmRecords: [Entity] = [.users, .jobRequests, .recordings, .resumes, .payments]
 
     /// The name used in file names, mappings, reject files and reports (`job_requests`).
     public var name: String { rawValue }
@@ -24,6 +30,8 @@ public enum Entity: String, Sendable, CaseIterable, Hashable, CustomStringConver
             [.email, .userID, .externalID, .fileURL, .fileName, .createdAt]
         case .payments:
             [.email, .externalID, .amountCents, .currency, .paidAt]
+        case .erasures:
+            [.email, .requestedAt, .reference]
         }
     }
 
@@ -46,6 +54,22 @@ public enum Entity: String, Sendable, CaseIterable, Hashable, CustomStringConver
         case .recordings: [.email, .videoURL]
         case .resumes: [.email, .fileURL]
         case .payments: [.email, .amountCents, .paidAt]
+        case .erasures: [.email]
+        }
+    }
+
+    /// The fields that make two records the same one: the email for users and erasures, with the external id
+    /// for the rest.
+    public var keyFields: [Field] {
+        self == .users || self == .erasures ? [.email] : [.email, .externalID]
+    }
+
+    /// The date that says when a record came to be (rows an erasure refuses when older than it).
+    public var dateField: Field {
+        switch self {
+        case .payments: .paidAt
+        case .erasures: .requestedAt
+        default: .createdAt
         }
     }
 
@@ -57,6 +81,7 @@ public enum Entity: String, Sendable, CaseIterable, Hashable, CustomStringConver
         case .recordings: "recordings"
         case .resumes: "resumes"
         case .payments: "payments"
+        case .erasures: "erasures"
         }
     }
 
@@ -68,6 +93,7 @@ public enum Entity: String, Sendable, CaseIterable, Hashable, CustomStringConver
         case .recordings: "recording"
         case .resumes: "resume"
         case .payments: "payment"
+        case .erasures: "erasure"
         }
     }
 
@@ -112,6 +138,10 @@ public enum Field: String, Sendable, CaseIterable, Hashable, CustomStringConvert
     case deleted
     /// Users: the contact was merged into another (its email, or its CRM id): the import moves its rows there.
     case mergedInto = "merged_into"
+    /// Erasures: when the person asked (rows older than this are theirs to erase).
+    case requestedAt = "requested_at"
+    /// Erasures: the operator's reference of the request (a ticket), kept in the erasure log.
+    case reference
 
     /// The native CSV column name, which is also the database column name.
     public var name: String { rawValue }
@@ -127,7 +157,7 @@ public enum Field: String, Sendable, CaseIterable, Hashable, CustomStringConvert
     }
 
     /// Whether the field holds a date or date-time.
-    public var isDate: Bool { [.createdAt, .updatedAt, .paidAt].contains(self) }
+    public var isDate: Bool { [.createdAt, .updatedAt, .paidAt, .requestedAt].contains(self) }
 
     /// Whether the field says what became of a record in the CRM (deleted, merged) rather than holding its data.
     public var isLifecycle: Bool { [.deleted, .mergedInto].contains(self) }

@@ -16,6 +16,8 @@ public enum RejectReason: String, Sendable, CaseIterable, Codable {
     case invalidByte = "invalid_byte"
     /// A rename or merge that would make two users one, or is ambiguous (issue 25).
     case identityConflict = "identity_conflict"
+    /// A row of a person erased since, older than their erasure request (issue 25).
+    case erased
 }
 
 /// One rejected row: where it is, which field, what value, and why.

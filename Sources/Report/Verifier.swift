@@ -58,7 +58,8 @@ public struct Verifier {
                           expected: try $0.decode(String.self, "expected"), found: try $0.decode(String.self, "found"))
             }
         }
-        for check in [VerifySQL.statsDrift, VerifySQL.creditsDrift, VerifySQL.balanceDrift, VerifySQL.accountLinks, VerifySQL.orphans] {
+        for check in [VerifySQL.statsDrift, VerifySQL.creditsDrift, VerifySQL.balanceDrift, VerifySQL.accountLinks, VerifySQL.orphans,
+                      VerifySQL.erasedPresent] {
             try collect(check)
         }
         try collect(VerifySQL.rowLevelSecurity(Self.protectedTables.map(\.name)))

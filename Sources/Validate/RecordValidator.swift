@@ -84,7 +84,7 @@ public struct RecordValidator {
             let email = EmailAddress.normalize(raw)
             return EmailAddress.isValid(email)
                 ? .success(email) : .failure(FieldFailure(reason: .invalidEmail, message: "not a valid email address"))
-        case .createdAt, .updatedAt, .paidAt:
+        case .createdAt, .updatedAt, .paidAt, .requestedAt:
             guard let instant = parser(for: field, entity: entity).parse(raw) else {
                 let patterns = mapping?.entities[entity]?.dateFormats[field] ?? []
                 let expected = patterns.isEmpty

@@ -14,9 +14,9 @@ struct MergePlanTests {
         let headers = plan.description.split(separator: "\n").filter {
             $0.hasPrefix("-- ") && !$0.hasPrefix("-- when") && !$0.hasPrefix("-- after")
         }
-        #expect(headers == Entity.allCases.map { "-- \($0)" } + Entity.allCases.map { "-- final writes, \($0), when rows changed:" },
+        #expect(headers == Entity.crmRecords.map { "-- \($0)" } + Entity.crmRecords.map { "-- final writes, \($0), when rows changed:" },
                 "the inserts of every entity, then the updates, last")
-        for entity in Entity.allCases {
+        for entity in Entity.crmRecords {
             let statements = plan.statements(for: entity)
             for statement in [statements.classify, statements.update, statements.insert, statements.insertAll, statements.recordAll,
                               statements.insertAllGuarded, statements.recordChanged, statements.lockChanged] + statements.prepare {
@@ -80,7 +80,7 @@ struct MergePlanTests {
                     let upkeep = Upkeep(connection: rows.connection)
                     #expect(try upkeep.standAside(), "the test's role bypasses RLS, so the triggers stand aside")
                     var outcomes: [Entity: MergeOutcome] = [:]
-                    for entity in Entity.allCases {
+                    for entity in Entity.crmRecords {
                         outcomes[entity] = try plan.insertNew(entity, on: rows.connection)
                     }
                     try upkeep.openNewUsers(runID: 1, writesDirectly: plan.upkeepWritesDirectly)

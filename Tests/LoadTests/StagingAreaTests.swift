@@ -67,7 +67,7 @@ struct StagingAreaTests {
                     """)
             }
             #expect(try staging.persistentRows() == 40)
-            #expect(try staging.persistentCounts() == [.users: 40, .jobRequests: 0, .recordings: 0, .resumes: 0, .payments: 0])
+            #expect(try staging.persistentCounts() == [.users: 40, .jobRequests: 0, .recordings: 0, .resumes: 0, .payments: 0, .erasures: 0])
             var seen: [String] = []
             for chunk in 0..<3 {
                 seen += try connection.transaction { connection in
