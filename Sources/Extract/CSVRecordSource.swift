@@ -9,7 +9,7 @@ public final class CSVRecordSource: RecordSource {
     public private(set) var notes: [String] = []
 
     private let reader: CSVReader
-    private let columnIndexes: [Int?]
+    private let columnIndexes: [[Int]]
     private let constants: [String?]
     private var row = CSVRow()
 
@@ -40,13 +40,15 @@ public final class CSVRecordSource: RecordSource {
         let available = row.count
         var values: [String?] = []
         values.reserveCapacity(columnIndexes.count)
-        for (position, index) in columnIndexes.enumerated() {
+        for (position, indexes) in columnIndexes.enumerated() {
             if let constant = constants[position] {
                 values.append(constant)
-            } else if let index, index < available {
-                values.append(row[index])
+            } else if indexes.count == 1 {
+                values.append(indexes[0] < available ? row[indexes[0]] : nil)
             } else {
-                values.append(nil)
+                // Several columns for one field: the first non-empty one.
+                let present = indexes.filter { $0 < available }.map { row[$0] }
+                values.append(present.first { !$0.allSatisfy(\.isWhitespace) } ?? present.first)
             }
         }
         var record = SourceRecord(entity: entity, location: SourceLocation(file: path, line: row.line), values: values)
@@ -69,9 +71,9 @@ public final class CSVRecordSource: RecordSource {
 
     /// The first NUL byte in a column the entity uses (a NUL in an ignored column harms nothing).
     private func firstNUL(in row: CSVRow) -> SourceRecord.Problem? {
-        for (position, index) in columnIndexes.enumerated() where constants[position] == nil {
-            if let index, let offset = row.nulOffset(at: index) {
-                return .nulByte(field: entity.fields[position], offset: offset)
+        for (position, indexes) in columnIndexes.enumerated() where constants[position] == nil {
+            for index in indexes {
+                if let offset = row.nulOffset(at: index) { return .nulByte(field: entity.fields[position], offset: offset) }
             }
         }
         return nil

@@ -3,8 +3,9 @@ import PipelineCore
 /// Which column of a table (a CSV file, a sheet) holds each field of an entity: by the mapping's column
 /// names, or the native ones.
 struct HeaderMatch {
-    /// For each of `entity.fields`, the column that holds it, if any.
-    let columnIndexes: [Int?]
+    /// For each of `entity.fields`, the columns that hold it, in the mapping's order (a record's value is the first
+    /// non-empty one); empty when none does.
+    let columnIndexes: [[Int]]
     /// For each of `entity.fields`, the mapping's constant, if any.
     let constants: [String?]
     /// The optional fields whose mapped column the table lacks (left empty).
@@ -16,14 +17,15 @@ struct HeaderMatch {
     ///   ``ExtractError`` `.missingColumn` when a column every record needs is missing (exit 65).
     init(header rawHeader: [String], entity: Entity, mapping: Mapping.EntityMapping?, name: String) throws {
         let header = rawHeader.map { $0.trimmingWhitespace() }
-        var indexes: [Int?] = []
+        var indexes: [[Int]] = []
         var notes: [String] = []
         for field in entity.fields {
-            let index = header.firstIndex(of: mapping?.sourceName(of: field, xml: false) ?? field.name)
-            if index == nil, let mapped = mapping?.columns[field], mapping?.constants[field] == nil {
+            let found = (mapping?.sourceNames(of: field, xml: false) ?? [field.name]).compactMap { header.firstIndex(of: $0) }
+            if found.isEmpty, mapping?.columns[field] != nil, mapping?.constants[field] == nil {
+                let mapped = mapping?.sourceName(of: field, xml: false) ?? field.name
                 guard entity.requiredFields.contains(field) else {
                     notes.append("\(name) has no column \"\(mapped)\", which the mapping names for \(field): the field is left empty")
-                    indexes.append(nil)
+                    indexes.append([])
                     continue
                 }
                 throw MappingError(
@@ -31,12 +33,12 @@ struct HeaderMatch {
                         + " (its columns: \(header.joined(separator: ", ")))",
                     at: mapping?.columnLocations[field] ?? SourceLocation(file: name, line: 1))
             }
-            indexes.append(index)
+            indexes.append(found)
         }
         let constants = entity.fields.map { mapping?.constants[$0] }
         for field in entity.requiredFields {
             let position = entity.index(of: field)!
-            if indexes[position] == nil, constants[position] == nil {
+            if indexes[position].isEmpty, constants[position] == nil {
                 throw ExtractError.missingColumn(file: name, column: mapping?.sourceName(of: field, xml: false) ?? field.name, entity: entity)
             }
         }

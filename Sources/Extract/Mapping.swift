@@ -15,8 +15,9 @@ public struct Mapping: Sendable {
         public func matches(fileName name: String) -> Bool {
             files.contains { fnmatch($0, name, 0) == 0 }
         }
-        /// Our field → the file's column (CSV), element or `@attribute` (XML).
-        public var columns: [Field: String] = [:]
+        /// Our field → the file's columns (CSV, XLSX), elements or `@attributes` (XML), in order: a record's value
+        /// is the first non-empty one (Pipedrive's `Person - Email - Work`, then `- Home`, then `- Other`).
+        public var columns: [Field: [String]] = [:]
         /// Our date field → its Unicode date patterns (`yyyy-MM-dd HH:mm`), tried in order.
         public var dateFormats: [Field: [String]] = [:]
         /// The time zone of dates without an offset.
@@ -32,9 +33,14 @@ public struct Mapping: Sendable {
 
         public init() {}
 
-        /// The name of the column or element that holds `field`: the mapped one, else the native one.
+        /// The names of the columns or elements that hold `field`, in order: the mapped ones, else the native one.
+        public func sourceNames(of field: Field, xml: Bool) -> [String] {
+            columns[field] ?? [xml ? field.xmlName : field.name]
+        }
+
+        /// How a message names them: `"A"`, or `"A" or "B"`.
         public func sourceName(of field: Field, xml: Bool) -> String {
-            columns[field] ?? (xml ? field.xmlName : field.name)
+            sourceNames(of: field, xml: xml).joined(separator: "\" or \"")
         }
     }
 

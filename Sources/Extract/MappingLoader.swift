@@ -61,8 +61,8 @@ public enum MappingLoader {
             case "files":
                 result.files = try scalars(value, path: path, what: "a file-name pattern")
             case "columns":
-                for (field, source, keyNode) in try fieldPairs(value, entity: entity, path: path) {
-                    result.columns[field] = source
+                for (field, sources, keyNode) in try fieldNodes(value, entity: entity, path: path) {
+                    result.columns[field] = try scalars(sources, path: path, what: "a column name for \(field)")
                     result.columnLocations[field] = location(keyNode, path)
                 }
             case "date_formats":
@@ -125,7 +125,11 @@ public enum MappingLoader {
     /// One scalar or a non-empty list of them.
     private static func scalars(_ node: Node, path: String, what: String) throws -> [String] {
         guard case .sequence(let sequence) = node else { return [try scalar(node, path: path, what: what)] }
-        guard !sequence.isEmpty else { throw MappingError("expected at least one \(what)", at: location(node, path)) }
+        guard !sequence.isEmpty else {
+            // "a column name" → "at least one column name".
+            let noun = what.hasPrefix("a ") ? what.dropFirst(2) : what.hasPrefix("an ") ? what.dropFirst(3) : Substring(what)
+            throw MappingError("expected at least one \(noun)", at: location(node, path))
+        }
         return try sequence.map { try scalar($0, path: path, what: what) }
     }
 

@@ -10,7 +10,7 @@ public final class XLSXRecordSource: RecordSource {
     public private(set) var notes: [String] = []
 
     private let rows: XLSXSheetReader
-    private let columnIndexes: [Int?]
+    private let columnIndexes: [[Int]]
     private let constants: [String?]
     private let headerCount: Int
 
@@ -31,8 +31,9 @@ public final class XLSXRecordSource: RecordSource {
         headerCount = (header.cells.keys.max() ?? -1) + 1
         let names = (0..<headerCount).map { header.cells[$0] ?? "" }
         let match = try HeaderMatch(header: names, entity: entity, mapping: mapping, name: path)
-        for (field, column) in zip(entity.fields, match.columnIndexes) {
-            if let column, let pattern = mapping?.dateFormats[field]?.first { patternOfColumn[column] = pattern }
+        for (field, columns) in zip(entity.fields, match.columnIndexes) {
+            guard let pattern = mapping?.dateFormats[field]?.first else { continue }
+            for column in columns { patternOfColumn[column] = pattern }
         }
         columnIndexes = match.columnIndexes
         constants = match.constants
@@ -43,7 +44,9 @@ public final class XLSXRecordSource: RecordSource {
 
     public func next() throws -> SourceRecord? {
         guard let row = try rows.next() else { return nil }
-        let values = zip(columnIndexes, constants).map { column, constant in constant ?? column.flatMap { row.cells[$0] } }
+        let values = zip(columnIndexes, constants).map { columns, constant in
+            constant ?? columns.compactMap { row.cells[$0] }.first { !$0.allSatisfy(\.isWhitespace) }
+        }
         var record = SourceRecord(entity: entity, location: SourceLocation(file: path, line: row.number), values: values)
         // (XML cannot hold a NUL byte: libxml2 refuses the part, so no cell has one.)
         if let last = row.cells.keys.max(), last >= headerCount {

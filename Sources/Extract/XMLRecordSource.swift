@@ -104,10 +104,14 @@ public final class XMLRecordSource: RecordSource {
         let entityMapping = mapping?.entities[record.entity]
         let values = record.entity.fields.map { field -> String? in
             if let constant = entityMapping?.constants[field] { return constant }
-            let source = entityMapping?.sourceName(of: field, xml: true) ?? field.xmlName
-            let value = source.hasPrefix("@") ? record.attributes[String(source.dropFirst())] : record.elements[source]
-            if value != nil, entityMapping?.columns[field] != nil { seenSources[record.entity, default: []].insert(source) }
-            return value
+            var first: String?
+            for source in entityMapping?.sourceNames(of: field, xml: true) ?? [field.xmlName] {
+                guard let value = source.hasPrefix("@") ? record.attributes[String(source.dropFirst())] : record.elements[source] else { continue }
+                if entityMapping?.columns[field] != nil { seenSources[record.entity, default: []].insert(source) }
+                if !value.allSatisfy(\.isWhitespace) { return value }
+                first = first ?? value
+            }
+            return first
         }
         return SourceRecord(entity: record.entity, location: SourceLocation(file: path, line: record.line), values: values)
     }
@@ -125,7 +129,8 @@ public final class XMLRecordSource: RecordSource {
         guard let mapping else { return }
         for (entity, entityMapping) in mapping.entities where seenSources[entity] != nil || entityMapping.record != nil {
             let seen = seenSources[entity] ?? []
-            for (field, source) in entityMapping.columns.sorted(by: { $0.key.name < $1.key.name }) where !seen.contains(source) {
+            for (field, sources) in entityMapping.columns.sorted(by: { $0.key.name < $1.key.name }) where !sources.contains(where: seen.contains) {
+                let source = entityMapping.sourceName(of: field, xml: true)
                 let what = "\(source.hasPrefix("@") ? "attribute" : "element") \"\(source)\""
                 guard entity.requiredFields.contains(field) else {
                     notes.append("no \(entity) record in \(path) has \(what), which the mapping names for \(field): the field is left empty")

@@ -64,6 +64,8 @@ public struct LoadTally: Sendable, Equatable {
     public var mergedRows: [String] = []
     /// Users rows rejected without a readable email: nobody can tell whom they name (a snapshot refuses them).
     public var unnamedUserRows = 0
+    /// Addresses left out of email cells that held several (each row kept its first valid one).
+    public var extraAddresses = 0
 
     public init() {}
 
@@ -82,6 +84,7 @@ public struct LoadTally: Sendable, Equatable {
         for (reason, count) in other.rejectsByReason { rejectsByReason[reason, default: 0] += count }
         mergedRows += other.mergedRows
         unnamedUserRows += other.unnamedUserRows
+        extraAddresses += other.extraAddresses
     }
 
     /// The sum of `tallies`.

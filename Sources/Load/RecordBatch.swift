@@ -21,6 +21,8 @@ struct RecordBatch: Sendable {
         var rejects: [(reject: Reject, rejectedUser: String?)] = []
         /// Records read per entity.
         var read: [Entity: Int] = [:]
+        /// Addresses left out of email cells that held several.
+        var extraAddresses = 0
     }
 
     /// Validates every record with a validator of its own (date parsers are not shared between threads).
@@ -43,6 +45,7 @@ struct RecordBatch: Sendable {
                 result.rejects.append((reject, email))
             }
         }
+        result.extraAddresses = validator.extraAddresses
         return result
     }
 }

@@ -40,6 +40,7 @@ struct RowStager {
         // When reading or loading fails, the workers still running are waited for.
         defer { while work.next() != nil {} }
         func take(_ validated: RecordBatch.Validated) throws {
+            tally.extraAddresses += validated.extraAddresses
             for (entity, count) in validated.read { tally.counts[entity, default: EntityCounts()].read += count }
             for (reject, rejectedUser) in validated.rejects {
                 tally.count(reject)
@@ -86,6 +87,10 @@ struct RowStager {
             try connection.query("INSERT INTO \(rejectedUsers) SELECT DISTINCT email FROM \(raw) ON CONFLICT DO NOTHING")
         }
         report(file: nil, rows: sequence, bytes: totalBytes, of: totalBytes, since: started)
+        if tally.extraAddresses > 0 {
+            logger.notice("email cells held several addresses: each row kept its first valid one",
+                          metadata: ["addresses left out": "\(tally.extraAddresses)"])
+        }
         return tally
     }
 

@@ -23,6 +23,9 @@ public struct RecordValidator {
 
     private let mapping: Mapping?
     private let creditPolicy: CreditPolicy
+    /// Addresses left out of email cells that held several (`a@x.example, b@x.example`, as Pipedrive writes
+    /// several values of one label): each row keeps its first valid one.
+    public private(set) var extraAddresses = 0
     private let now: Instant
     private var parsers: [Entity: [Field: DateParser]] = [:]
 
@@ -82,8 +85,14 @@ public struct RecordValidator {
         switch field {
         case .email:
             let email = EmailAddress.normalize(raw)
-            return EmailAddress.isValid(email)
-                ? .success(email) : .failure(FieldFailure(reason: .invalidEmail, message: "not a valid email address"))
+            if EmailAddress.isValid(email) { return .success(email) }
+            // A cell of several addresses: the first valid one.
+            let addresses = raw.split(whereSeparator: { $0 == "," || $0 == ";" }).map { EmailAddress.normalize(String($0)) }
+            guard addresses.count > 1, let first = addresses.first(where: EmailAddress.isValid) else {
+                return .failure(FieldFailure(reason: .invalidEmail, message: "not a valid email address"))
+            }
+            extraAddresses += addresses.count - 1
+            return .success(first)
         case .createdAt, .updatedAt, .paidAt, .requestedAt:
             guard let instant = parser(for: field, entity: entity).parse(raw) else {
                 let patterns = mapping?.entities[entity]?.dateFormats[field] ?? []

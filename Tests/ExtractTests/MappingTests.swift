@@ -71,7 +71,8 @@ struct MappingTests {
         ("users:\n  date_formats:\n    created_at: \"HH:mm\"\n", 3, "year and a month"),
         ("users:\n  date_formats:\n    first_name: \"yyyy-MM-dd\"\n", 3, "not a date field"),
         ("users:\n  timezone: Mars/Olympus\n", 2, "unknown time zone"),
-        ("users:\n  columns:\n    email: [a, b]\n", 3, "expected a value"),
+        ("users:\n  columns:\n    email: {a: b}\n", 3, "expected a column name for email"),
+        ("users:\n  columns:\n    email: []\n", 3, "expected at least one column name for email"),
         ("users:\n  columns:\n    email: Email\n   bad indent: x\n", 4, "not valid YAML"),
     ])
     func mappingErrors(yaml: String, line: Int, message: String) throws {

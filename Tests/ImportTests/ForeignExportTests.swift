@@ -76,6 +76,26 @@ struct ForeignExportTests {
         }
     }
 
+    @Test("Pipedrive in its real column set: a person whose only address is Home loads, one whose Work cell holds two keeps the first valid one")
+    func pipedriveAddresses() throws {
+        try TestDatabase.withFresh { database in
+            let harness = ImportHarness(database)
+            harness.write("pipedrive-persons.csv", """
+                Person - ID,Person - Name,Person - First name,Person - Last name,Person - Email - Work,Person - Email - Home,Person - Email - Other,Person - Phone - Work,Person - Phone - Mobile
+                101,Ann Home,Ann,Home,,ann.home@example.com,,,+1 555 0101
+                102,Bo Two,Bo,Two,"not-an-address, bo.two@example.com, bo.else@example.com",bo.home@example.com,,+1 555 0102,
+
+                """)
+            let outcome = try harness.run(nil, ["--mapping", SharedFolder.projectRoot + "/pipelines/mappings/pipedrive-persons.yml"])
+
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(try harness.rejectSummary() == [])
+            #expect(try harness.scalar(#"SELECT string_agg(email || ' ' || crm_user_id || ' ' || coalesce(phone, '-'), '; ' ORDER BY crm_user_id) FROM "digital_resume_by_CRM""#)
+                    == "ann.home@example.com 101 +1 555 0101; bo.two@example.com 102 +1 555 0102")
+            #expect(outcome.standardError.contains("addresses left out=2"), "\(outcome.standardError)")
+        }
+    }
+
     @Test("a HubSpot date in none of the mapping's styles is rejected naming them all")
     func unknownDateStyle() throws {
         try TestDatabase.withFresh { database in
