@@ -179,6 +179,9 @@ public struct ReportBuilder {
             ReportColumn("id", "Run"), ReportColumn("started_at", "Started", .text), ReportColumn("status", "Status", .text),
             ReportColumn("mode", "Mode", .text), ReportColumn("seconds", "Seconds", .decimal), ReportColumn("rows_read", "Read"),
             ReportColumn("inserted", "Inserted"), ReportColumn("updated", "Updated"), ReportColumn("rejected", "Rejected"),
+            // What the CRM changed besides (issue 25): rows removed or erased, users renamed, users merged and rows moved.
+            ReportColumn("deleted", "Deleted"), ReportColumn("erased", "Erased"), ReportColumn("renamed", "Renamed"),
+            ReportColumn("merged", "Merged"),
         ]
         let columns = read + [ReportColumn("rows_per_second", "Rows/s"), ReportColumn("error", "Error", .text)]
         let runs = try connection.query(sql.imports(inPeriod: periodGiven, limit: top ?? 20)).rows

@@ -119,7 +119,8 @@ struct ReportSQL {
             SELECT id, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started_at, status, mode,
                    round(extract(epoch FROM coalesce(finished_at, now()) - started_at)::numeric, 2) AS seconds,
                    \(sum("read")) AS rows_read, \(sum("inserted")) AS inserted, \(sum("updated")) AS updated,
-                   \(sum("rejected")) AS rejected, coalesce(error, '') AS error
+                   \(sum("rejected")) AS rejected, \(sum("deleted")) AS deleted, \(sum("erased")) AS erased,
+                   \(sum("renamed")) AS renamed, \(sum("merged")) AS merged, coalesce(error, '') AS error
             FROM \(SQLName.importRuns)
             \(inThePeriod)
             ORDER BY started_at DESC, id DESC

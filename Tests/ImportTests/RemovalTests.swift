@@ -54,6 +54,9 @@ struct RemovalTests {
             let users = outcome.standardOutput.split(separator: "\n").first { $0.hasPrefix("users ") }.map(String.init) ?? ""
             #expect(users.split(separator: " ").last == "1", "\(outcome.standardOutput)")
             #expect(try harness.scalar("SELECT counts->'recordings'->>'deleted' FROM crm_private.crm_import_runs ORDER BY id DESC LIMIT 1") == "1")
+            let report = try CommandLineRunner.run(["report", "imports", "--format", "csv", "--database-url", database.url])
+            #expect(report.standardOutput.split(whereSeparator: \.isNewline).dropFirst().first?.contains(",5,0,0,0,") == true,
+                    "the latest run's deleted, erased, renamed, merged: \(report.standardOutput)")
             #expect(try harness.invariantViolations() == [])
         }
     }
