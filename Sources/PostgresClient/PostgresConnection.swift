@@ -139,17 +139,24 @@ public final class PostgresConnection {
         let sqlState = field(CLIBPQ_DIAG_SQLSTATE)
         let primary = field(CLIBPQ_DIAG_MESSAGE_PRIMARY)
             ?? Self.trimmed(redactor.redact(String(cString: PQresultErrorMessage(result))))
-        let lost = PQstatus(handle) != CONNECTION_OK
+        let lost = sqlState == nil ? isBroken() : PQstatus(handle) != CONNECTION_OK
         return PostgresError(
             code: lost ? .connectionLost : .server, sqlState: sqlState, message: primary,
             detail: field(CLIBPQ_DIAG_MESSAGE_DETAIL), hint: field(CLIBPQ_DIAG_MESSAGE_HINT),
             constraint: field(CLIBPQ_DIAG_CONSTRAINT_NAME), target: target)
     }
 
+    /// Whether the connection is gone. A statement that could not be sent (the server went away mid-run)
+    /// leaves the status OK until libpq reads again: reading what is there marks a closed connection as such.
+    private func isBroken() -> Bool {
+        if PQstatus(handle) == CONNECTION_OK { _ = PQconsumeInput(handle) }
+        return PQstatus(handle) != CONNECTION_OK
+    }
+
     /// The error libpq holds for the connection itself (no result was returned).
     func lastError() -> PostgresError {
         let message = redactor.redact(Self.trimmed(String(cString: PQerrorMessage(handle))))
-        let lost = PQstatus(handle) != CONNECTION_OK
+        let lost = isBroken()
         return PostgresError(
             code: lost ? .connectionLost : .protocolViolation,
             message: message.isEmpty ? "no response from the server" : message, target: target)

@@ -131,6 +131,56 @@ struct KillTests {
         }
     }
 
+    @Test("kill -9 while an import renames and removes users (after the moves, before and during the deletes): every table as before; the next run does it all")
+    func killWhileRemoving() throws {
+        try TestDatabase.withFresh { database throws in
+            let harness = ImportHarness(database)
+            let connection = try database.connect()
+            let base = harness.folder + "/base", delta = harness.folder + "/delta"
+            try GeneratedExport.make("mirror-base", ["--users", "3000", "--seed", "6", "--bad-rows", "0", "--duplicates", "0"], into: base)
+            #expect(try harness.run([base]).status == 0)
+            // A thousand users deleted in the CRM, fifty renamed.
+            let emails = try connection.query(#"SELECT email, crm_user_id FROM "digital_resume_by_CRM" ORDER BY email LIMIT 1050"#).rows
+                .map { (try $0.decode(String.self, "email"), try $0.decode(String?.self, "crm_user_id")) }
+            try FileManager.default.createDirectory(atPath: delta, withIntermediateDirectories: true)
+            try ("email,crm_user_id,deleted\n" + emails.enumerated().map { index, user in
+                index < 1000 ? "\(user.0),,true\n" : "renamed.\(user.0),\(user.1 ?? ""),false\n"
+            }.joined()).write(toFile: delta + "/users.csv", atomically: true, encoding: .utf8)
+            let before = try connection.contentFingerprint()
+            let watcher = try database.connect()
+            let deleting: SQLQuery = """
+                SELECT count(*) > 0 FROM pg_stat_activity
+                WHERE datname = current_database() AND application_name = 'crm-pipeline' AND query LIKE '%DELETE FROM%USING "removed_users"%'
+                """
+            let points: [(name: String, reached: (RunningCommand) throws -> Bool)] = [
+                ("check references and credits done", { $0.waitForStandardError(containing: "check references and credits done") }),
+                ("open new users' accounts done", { $0.waitForStandardError(containing: "open new users' accounts done") }),
+                ("inside the deletes", { command in
+                    for _ in 0..<60_000 where command.process.isRunning {
+                        if try watcher.query(deleting).textScalar == "t" { return true }
+                        usleep(500)
+                    }
+                    return false
+                }),
+            ]
+            for point in points {
+                let command = try CommandLineRunner.start(
+                    ["import", delta, "--database-url", database.url, "--reject-file", harness.rejectFile, "--max-delete-rate", "1"])
+                let reached = try point.reached(command)
+                kill(command.process.processIdentifier, SIGKILL)
+                command.process.waitUntilExit()
+                #expect(reached, "the import never reached \(point.name): \(command.standardError)")
+                try connection.waitUntilImportsGone()
+                #expect(try connection.contentFingerprint() == before, "killed \(point.name)")
+            }
+            let outcome = try harness.run([delta], ["--max-delete-rate", "1"])
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(try connection.query(#"SELECT count(*) FROM "digital_resume_by_CRM" WHERE email LIKE 'renamed.%'"#).scalar(Int.self) == 50)
+            #expect(try connection.query(#"SELECT count(*) FROM "digital_resume_by_CRM""#).scalar(Int.self) == 2000)
+            #expect(try connection.invariantViolations().isEmpty)
+        }
+    }
+
     @Test("sslmode=require is honoured: a server without SSL is refused (exit 69), not silently used",
           .enabled(if: TestPlatform.current == .plain, "needs TCP: the Supabase-shaped cluster listens on its socket only"))
     func sslRequired() throws {
