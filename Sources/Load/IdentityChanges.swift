@@ -29,7 +29,23 @@ struct IdentityChanges {
     ///
     /// - Returns: The rejects, in file and line order.
     func collect(path: (Int) -> String) throws -> [Reject] {
-        let users = SQLName.deduplicated(.users), crmUsers = SQLName.crmUsers
+        let users = SQLName.deduplicated(.users)
+        // The stored users and accounts the staged users may name, by CRM id or email, copied once into temporary
+        // tables: the statements below then join temporary tables only, which Citus plans.
+        let named: SQLQuery = """
+            SELECT email FROM \(users) UNION SELECT merged_into FROM \(users) WHERE merged_into IS NOT NULL
+            """
+        try connection.query("""
+            CREATE TEMP TABLE identity_known ON COMMIT DROP AS
+            SELECT u.email, u.crm_user_id FROM \(SQLName.crmUsers) u
+            WHERE u.crm_user_id IN (SELECT crm_user_id FROM \(users) WHERE crm_user_id IS NOT NULL
+                                    UNION SELECT merged_into FROM \(users) WHERE merged_into IS NOT NULL)
+               OR u.email IN (\(named))
+            """)
+        try connection.query("""
+            CREATE TEMP TABLE identity_accounts ON COMMIT DROP AS SELECT p.email FROM \(SQLName.profiles) p WHERE p.email IN (\(named))
+            """)
+        let crmUsers = SQLName("identity_known")
         // Merges: the winner by email, or by CRM id among this import's users, then the stored ones (one each).
         try connection.query("""
             CREATE TEMP TABLE identity_candidates ON COMMIT DROP AS
@@ -66,7 +82,7 @@ struct IdentityChanges {
                     WHEN c.kind = 'renamed' AND (SELECT count(*) FROM \(crmUsers) u WHERE u.crm_user_id = c.named) > 1
                         THEN 'CRM id ' || c.named || ' is on several stored users'
                     WHEN NOT EXISTS (SELECT 1 FROM \(crmUsers) u WHERE u.email = c.to_email)
-                     AND EXISTS (SELECT 1 FROM \(SQLName.profiles) p WHERE p.email = c.to_email)
+                     AND EXISTS (SELECT 1 FROM identity_accounts p WHERE p.email = c.to_email)
                         THEN c.to_email || ' already has a credit account of its own'
                 END AS refusal
                 FROM known c),
@@ -91,6 +107,7 @@ struct IdentityChanges {
             if !merged { try connection.query("DELETE FROM \(users) WHERE email = \(bind: email)") }
         }
         try connection.query("DROP TABLE identity_candidates")
+        try connection.query("DROP TABLE identity_accounts")
         return rejects
     }
 
@@ -98,13 +115,15 @@ struct IdentityChanges {
     static let movedTables: [SQLName] = [.jobRequests, .recordings, .resumes, .payments, .creditLedger]
 
     /// Moves every user in ``moves`` into its target, and the staged rows of the merged away ones with them.
+    /// The rows are read into temporary tables first and written back from there (Citus plans statements that
+    /// join a distributed table with a temporary one only in few shapes).
     ///
     /// - Parameters:
     ///   - lockInOrder: Lock the CRM rows first, in email order (`FOR UPDATE` for the users that go).
     ///   - privileged: Whether the row triggers stand aside; the moves copy rows, which they would count twice.
     /// - Returns: Per entity, the users renamed or merged and the rows that moved with them.
     func apply(lockInOrder: Bool, privileged: Bool) throws -> [Entity: EntityCounts] {
-        let moves = Self.moves, crmUsers = SQLName.crmUsers
+        let moves = Self.moves, crmUsers = SQLName.crmUsers, known = SQLName("identity_known")
         var counts: [Entity: EntityCounts] = [:]
         guard try connection.query("SELECT count(*) AS n FROM \(moves)").scalar(Int.self) > 0 else { return counts }
         guard privileged else {
@@ -119,7 +138,7 @@ struct IdentityChanges {
             }
         }
         for row in try connection.query("""
-            SELECT m.kind, count(*) AS n FROM \(moves) m WHERE EXISTS (SELECT 1 FROM \(crmUsers) u WHERE u.email = m.from_email) GROUP BY m.kind
+            SELECT m.kind, count(*) AS n FROM \(moves) m WHERE m.from_email IN (SELECT email FROM \(known)) GROUP BY m.kind
             """).rows {
             let n = try row.decode(Int.self, "n")
             if try row.decode(String.self, "kind") == "merged" { counts[.users, default: EntityCounts()].merged += n } else {
@@ -129,33 +148,48 @@ struct IdentityChanges {
         // A target not stored yet takes the CRM row of its first stored user, under its own email and account, and
         // an empty stats row that the sums below fill.
         try connection.query("""
-            CREATE TEMP TABLE identity_new_targets ON COMMIT DROP AS
-            SELECT DISTINCT ON (m.to_email) m.to_email, m.from_email, \(Self.account(of: "m.to_email")) AS account
-            FROM \(moves) m JOIN \(crmUsers) u ON u.email = m.from_email
-            WHERE NOT EXISTS (SELECT 1 FROM \(crmUsers) x WHERE x.email = m.to_email)
-            ORDER BY m.to_email, m.from_email
+            CREATE TEMP TABLE identity_targets ON COMMIT DROP AS
+            SELECT t.to_email, (SELECT min(m.from_email) FROM \(moves) m WHERE m.to_email = t.to_email AND m.from_email IN (SELECT email FROM \(known)))
+                       AS first_from,
+                   a.id AS account, t.to_email IN (SELECT email FROM \(known)) AS stored
+            FROM (SELECT DISTINCT to_email FROM \(moves)) t
+            LEFT JOIN (SELECT DISTINCT ON (a.email) a.email, a.id FROM \(SQLName.authUsers) a
+                       WHERE NOT a.is_sso_user AND a.email IN (SELECT to_email FROM \(moves)) ORDER BY a.email, a.id) a ON a.email = t.to_email
             """)
+        try copyRows(of: crmUsers, into: "identity_rows", emails: "SELECT first_from FROM identity_targets WHERE NOT stored")
         try connection.query("""
             INSERT INTO \(crmUsers)
             SELECT (jsonb_populate_record(NULL::\(crmUsers), to_jsonb(u) || jsonb_build_object('email', t.to_email, 'user_id', t.account))).*
-            FROM identity_new_targets t JOIN \(crmUsers) u ON u.email = t.from_email
+            FROM identity_targets t JOIN identity_rows u ON u.email = t.first_from WHERE NOT t.stored
             """)
         try connection.query("""
-            INSERT INTO \(SQLName.dashboardStats) (email, user_id) SELECT to_email, account FROM identity_new_targets
+            INSERT INTO \(SQLName.dashboardStats) (email, user_id) SELECT to_email, account FROM identity_targets WHERE NOT stored AND first_from IS NOT NULL
+            """)
+        // Every target's account, the new ones' included, for the rows that move.
+        try connection.query("""
+            CREATE TEMP TABLE identity_accounts ON COMMIT DROP AS
+            SELECT u.email, u.user_id FROM \(crmUsers) u WHERE u.email IN (SELECT to_email FROM \(moves))
             """)
         // The rows: copied under the target's email and account (an external id the target has already gets a suffix),
         // then deleted, children first.
         for table in Self.movedTables {
-            let renamed: SQLQuery = table == .creditLedger ? "'{}'::jsonb" : """
-                CASE WHEN EXISTS (SELECT 1 FROM \(table) w WHERE w.email = m.to_email AND w.external_id = r.external_id)
-                     THEN jsonb_build_object('external_id', r.external_id || '~' || left(md5(r.email), 8)) ELSE '{}'::jsonb END
-                """
+            try copyRows(of: table, into: "identity_rows", emails: "SELECT from_email FROM \(moves)")
+            let renamed: SQLQuery
+            if table == .creditLedger {
+                renamed = "'{}'::jsonb"
+            } else {
+                try copyRows(of: table, into: "identity_target_rows", emails: "SELECT to_email FROM \(moves)")
+                renamed = """
+                    CASE WHEN EXISTS (SELECT 1 FROM identity_target_rows w WHERE w.email = m.to_email AND w.external_id = r.external_id)
+                         THEN jsonb_build_object('external_id', r.external_id || '~' || left(md5(r.email), 8)) ELSE '{}'::jsonb END
+                    """
+            }
             let moved = try connection.query("""
                 WITH copied AS (
                     INSERT INTO \(table)
                     SELECT (jsonb_populate_record(NULL::\(table),
-                                to_jsonb(r) || jsonb_build_object('email', m.to_email, 'user_id', u.user_id) || \(renamed))).*
-                    FROM \(table) r JOIN \(moves) m ON r.email = m.from_email JOIN \(crmUsers) u ON u.email = m.to_email
+                                to_jsonb(r) || jsonb_build_object('email', m.to_email, 'user_id', a.user_id) || \(renamed))).*
+                    FROM identity_rows r JOIN \(moves) m ON r.email = m.from_email JOIN identity_accounts a ON a.email = m.to_email
                     RETURNING 1)
                 SELECT count(*) AS n FROM copied
                 """).scalar(Int.self)
@@ -164,7 +198,7 @@ struct IdentityChanges {
             }
         }
         for table in [SQLName.recordings, .jobRequests, .resumes, .payments, .creditLedger] {
-            try connection.query("DELETE FROM \(table) t USING \(moves) m WHERE t.email = m.from_email")
+            try connection.query("DELETE FROM \(table) WHERE email IN (SELECT from_email FROM \(moves))")
         }
         try moveBalances()
         try connection.query("""
@@ -172,54 +206,11 @@ struct IdentityChanges {
             SELECT m.to_email, c.source FROM \(moves) m JOIN \(SQLName.userSources) c ON c.email = m.from_email ON CONFLICT DO NOTHING
             """)
         try connection.query("DELETE FROM \(SQLName.userSources) c USING \(moves) m WHERE c.email = m.from_email")
-        try connection.query("DELETE FROM \(crmUsers) u USING \(moves) m WHERE u.email = m.from_email")
+        try connection.query("DELETE FROM \(crmUsers) WHERE email IN (SELECT from_email FROM \(moves))")
         try moveStagedRows()
-        try connection.query("DROP TABLE identity_new_targets")
-        return counts
-    }
-
-    /// The stats and the credit accounts: each target's totals and balance are its own plus its movers'. A target
-    /// without an account takes its first mover's (its email, the target's account where no other has it); the
-    /// other movers' credits go to the target's account, theirs left at 0.
-    private func moveBalances() throws {
-        let moves = Self.moves, stats = SQLName.dashboardStats, profiles = SQLName.profiles
-        try connection.query("""
-            UPDATE \(stats) s SET total_applications = s.total_applications + d.applications, total_recordings = s.total_recordings + d.recordings,
-                total_resumes = s.total_resumes + d.resumes, credits = s.credits + d.credits, updated_at = now()
-            FROM (SELECT m.to_email, sum(x.total_applications)::integer AS applications, sum(x.total_recordings)::integer AS recordings,
-                         sum(x.total_resumes)::integer AS resumes, sum(x.credits)::integer AS credits
-                  FROM \(moves) m JOIN \(stats) x ON x.email = m.from_email GROUP BY m.to_email) d
-            WHERE s.email = d.to_email
-            """)
-        try connection.query("DELETE FROM \(stats) s USING \(moves) m WHERE s.email = m.from_email")
-        try connection.query("""
-            UPDATE \(profiles) p SET email = t.to_email, updated_at = now(),
-                user_id = CASE WHEN NOT EXISTS (SELECT 1 FROM \(profiles) q WHERE q.user_id = t.account AND q.id <> p.id) THEN t.account END
-            FROM (SELECT DISTINCT ON (m.to_email) m.to_email, m.from_email, \(Self.account(of: "m.to_email")) AS account
-                  FROM \(moves) m JOIN \(profiles) f ON f.email = m.from_email
-                  WHERE NOT EXISTS (SELECT 1 FROM \(profiles) x WHERE x.email = m.to_email)
-                  ORDER BY m.to_email, m.from_email) t
-            WHERE p.email = t.from_email
-            """)
-        try connection.query("""
-            UPDATE \(profiles) p SET credits = p.credits + d.credits, updated_at = now()
-            FROM (SELECT m.to_email, sum(f.credits)::integer AS credits FROM \(moves) m JOIN \(profiles) f ON f.email = m.from_email
-                  GROUP BY m.to_email) d
-            WHERE p.email = d.to_email AND d.credits <> 0
-            """)
-        try connection.query("""
-            UPDATE \(profiles) p SET credits = 0, updated_at = now() FROM \(moves) m WHERE p.email = m.from_email AND p.credits <> 0
-            """)
-    }
-
-    /// This import's rows of a user merged away are the target's (a row of the target's own with the same key wins).
-    private func moveStagedRows() throws {
-        for entity in Entity.crmRecords where entity != .users {
-            let staged = SQLName.deduplicated(entity)
-            try connection.query("UPDATE \(staged) s SET email = m.to_email FROM \(Self.moves) m WHERE s.email = m.from_email")
-            try connection.query("""
-                DELETE FROM \(staged) a USING \(staged) b WHERE a.email = b.email AND a.external_id = b.external_id AND a.seq < b.seq
-                """)
+        for table in ["identity_targets", "identity_accounts", "identity_rows", "identity_target_rows"] {
+            try connection.query("DROP TABLE IF EXISTS \(ident: table)")
         }
+        return counts
     }
 }

@@ -62,8 +62,8 @@ struct UserRemoval {
     /// How many stored users of `source` that `present` does not name no other source has (what a snapshot removes).
     func countAbsent(source: String, present: SQLQuery) throws -> Int {
         try connection.query("""
-            SELECT count(*) AS n FROM (\(Self.absent(of: source, present: present, scope: "true"))) a
-            WHERE \(Self.onlyOf(source)) AND EXISTS (SELECT 1 FROM \(SQLName.crmUsers) u WHERE u.email = a.email)
+            SELECT count(*) AS n FROM \(SQLName.crmUsers) u
+            WHERE u.email IN (SELECT a.email FROM (\(Self.absent(of: source, present: present, scope: "true"))) a WHERE \(Self.onlyOf(source)))
             """).scalar(Int.self)
     }
 
@@ -86,15 +86,15 @@ struct UserRemoval {
             SELECT count(*) AS n FROM (
                 SELECT DISTINCT ON (email) email, deleted, merged_into FROM \(table) WHERE deleted IS NOT NULL ORDER BY email, seq DESC) latest
             WHERE latest.deleted AND latest.merged_into IS NULL
-              AND EXISTS (SELECT 1 FROM \(SQLName.crmUsers) u WHERE u.email = latest.email)
+              AND latest.email IN (SELECT u.email FROM \(SQLName.crmUsers) u WHERE u.email IN (SELECT email FROM \(table)))
             """).scalar(Int.self)
     }
 
     /// How many stored users would go (erased people aside: the guard is not for them).
     func count(erased: Bool = false) throws -> Int {
+        // (The stored users looked up by email, which Citus plans beside a temporary table.)
         try connection.query("""
-            SELECT count(*) AS n FROM \(Self.removed) r
-            WHERE r.erase = \(bind: erased) AND EXISTS (SELECT 1 FROM \(SQLName.crmUsers) u WHERE u.email = r.email)
+            SELECT count(*) AS n FROM \(SQLName.crmUsers) u WHERE u.email IN (SELECT email FROM \(Self.removed) WHERE erase = \(bind: erased))
             """).scalar(Int.self)
     }
 
@@ -124,8 +124,8 @@ struct UserRemoval {
                 continue
             }
             try connection.query("""
-                WITH gone AS (DELETE FROM \(table) t USING \(Self.removed) r
-                              WHERE t.email = r.email \(erased.contains(table) ? "AND r.erase" : "") RETURNING t.email)
+                WITH gone AS (DELETE FROM \(table) t
+                              WHERE t.email IN (SELECT email FROM \(Self.removed) \(erased.contains(table) ? "WHERE erase" : "")) RETURNING t.email)
                 INSERT INTO \(Self.removedRows) (email, table_name, n) SELECT email, \(bind: table.name), count(*) FROM gone GROUP BY email
                 """)
         }
@@ -144,10 +144,12 @@ struct UserRemoval {
 
     /// The stored users to remove and why, in email order (what a dry run lists; the erased people aside).
     func listed() throws -> [(email: String, why: String, location: (file: Int, line: Int)?)] {
-        try connection.query("""
-            SELECT r.email, r.why, r.file, r.line FROM \(Self.removed) r
-            WHERE NOT r.erase AND EXISTS (SELECT 1 FROM \(SQLName.crmUsers) u WHERE u.email = r.email) ORDER BY r.email
-            """).rows.map { row in
+        let stored = Set(try connection.query("""
+            SELECT u.email FROM \(SQLName.crmUsers) u WHERE u.email IN (SELECT email FROM \(Self.removed) WHERE NOT erase)
+            """).rows.map { try $0.decode(String.self, "email") })
+        return try connection.query("""
+            SELECT r.email, r.why, r.file, r.line FROM \(Self.removed) r WHERE NOT r.erase ORDER BY r.email
+            """).rows.filter { stored.contains(try $0.decode(String.self, "email")) }.map { row in
             let file = try row.decode(Int?.self, "file"), line = try row.decode(Int?.self, "line")
             return (try row.decode(String.self, "email"), try row.decode(String.self, "why"), file.flatMap { file in line.map { (file, $0) } })
         }

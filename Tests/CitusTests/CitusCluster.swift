@@ -16,7 +16,10 @@ enum CitusCluster {
         let migrated = try CommandLineRunner.run(["migrate", "--citus", "--database-url", url])
         #expect(migrated.status == 0, "\(migrated.standardError)")
         try PostgresConnection.withConnection(url: url) { connection in
-            try connection.query(#"TRUNCATE "digital_resume_by_CRM", profiles, auth.users, crm_private.crm_import_runs, crm_private.crm_table_snapshots CASCADE"#)
+            try connection.query(#"""
+                TRUNCATE "digital_resume_by_CRM", profiles, auth.users, crm_private.crm_import_runs, crm_private.crm_table_snapshots,
+                         crm_private.crm_erasures, crm_private.crm_user_sources CASCADE
+                """#)
         }
         return url
     }
