@@ -41,14 +41,15 @@ struct ErasureTests {
         }
     }
 
-    @Test("an old export imported again after the erasure is refused (erased); the person signing up again later loads")
-    func oldRowsStayOut() throws {
+    @Test("an old export imported again after the erasure is refused (erased); the person signing up again later loads",
+          arguments: [["--mode", "nightly"], ["--mode", "backfill", "--jobs", "2", "--chunk-rows", "1"]])
+    func oldRowsStayOut(mode: [String]) throws {
         try TestDatabase.withFresh { database in
             let harness = ImportHarness(database)
             try IdentityTests.annAndBob(harness)
             #expect(try IdentityTests.importDelta([Self.request: Self.annErased], harness).status == 0)
 
-            let again = try harness.run([harness.folder + "/base"], ["--force"])
+            let again = try harness.run([harness.folder + "/base"], ["--force"] + mode)
             #expect(again.status == 0, "\(again.standardError)")
             #expect(try RemovalTests.rows(of: "ann@example.com", harness) == "0/0/0/0/0/0/0")
             #expect(try harness.rejects().filter { $0["reason"] as? String == "erased" }.count == 5, "ann's users row and her four others")
@@ -58,7 +59,7 @@ struct ErasureTests {
             let back = try IdentityTests.importDelta([
                 "users.csv": "email,first_name,created_at\nann@example.com,Ann,2025-12-01T10:00:00Z\n",
                 "job_requests.csv": "email,external_id,job_title,created_at\nann@example.com,JR5,Nurse,2025-12-02T10:00:00Z\n",
-            ], harness)
+            ], harness, mode)
             #expect(back.status == 0, "\(back.standardError)")
             #expect(try RemovalTests.rows(of: "ann@example.com", harness) == "1/1/0/0/0/1/1", "a new account: 4 initial credits")
             #expect(try CommandLineRunner.run(["verify", "--database-url", database.url]).status == 0)

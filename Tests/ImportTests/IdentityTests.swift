@@ -72,15 +72,16 @@ struct IdentityTests {
         }
     }
 
-    @Test("a rename onto an email another stored user has is rejected (identity_conflict): both users stay as they were")
-    func renameConflict() throws {
+    @Test("a rename onto an email another stored user has is rejected (identity_conflict): both users stay as they were",
+          arguments: [["--mode", "nightly"], ["--mode", "backfill", "--jobs", "2", "--chunk-rows", "1"]])
+    func renameConflict(mode: [String]) throws {
         try TestDatabase.withFresh { database in
             let harness = ImportHarness(database)
             try Self.annAndBob(harness)
             let outcome = try Self.importDelta([
                 "users.csv": "email,crm_user_id\nbob@example.com,C-ANN\n",
                 "job_requests.csv": "email,external_id,job_title\nbob@example.com,JR7,Welder\n",
-            ], harness)
+            ], harness, mode)
 
             #expect(outcome.status == 0, "\(outcome.standardError)")
             #expect(try harness.rejectSummary() == ["identity_conflict@2", "unknown_user@2"])
@@ -89,22 +90,25 @@ struct IdentityTests {
         }
     }
 
-    @Test("a contact merged into another (deleted, merged_into by CRM id or email): its rows move, stats and credits add up, its account keeps 0",
-          arguments: ["C-BOB", "bob@example.com"])
-    func merge(into winner: String) throws {
+    @Test("a contact merged into another (deleted, merged_into by CRM id or email): its rows move, the app's too, stats and credits add up, its account keeps 0",
+          arguments: ["C-BOB", "bob@example.com"], [["--mode", "nightly"], ["--mode", "backfill", "--jobs", "2", "--chunk-rows", "1"]])
+    func merge(into winner: String, mode: [String]) throws {
         try TestDatabase.withFresh { database in
             let harness = ImportHarness(database)
             try Self.annAndBob(harness)
+            // A job request Ann made in the app: no external id.
+            try database.connect().query("INSERT INTO crm_job_requests (email, job_title) VALUES ('ann@example.com', 'Made in the app')")
             let outcome = try Self.importDelta([
                 "users.csv": "email,crm_user_id,deleted,merged_into\nann@example.com,C-ANN,true,\(winner)\n",
                 "resumes.csv": "email,external_id,file_url\nann@example.com,CV2,https://f.example.com/2.pdf\n",
-            ], harness)
+            ], harness, mode)
 
             #expect(outcome.status == 0, "\(outcome.standardError)")
             #expect(try RemovalTests.rows(of: "ann@example.com", harness) == "0/0/0/0/0/0/0")
             // Bob's JR1 and Ann's JR1 share an external id: Ann's keeps its own under a suffix.
-            #expect(try RemovalTests.rows(of: "bob@example.com", harness) == "1/2/1/2/1/4/1")
-            #expect(try Self.account("bob@example.com", harness) == "2/1/2 10 10", "Bob's 4 and Ann's 6")
+            #expect(try RemovalTests.rows(of: "bob@example.com", harness) == "1/3/1/2/1/4/1")
+            #expect(try harness.scalar("SELECT count(*) FROM crm_job_requests WHERE email = 'bob@example.com' AND job_title = 'Made in the app'") == "1")
+            #expect(try Self.account("bob@example.com", harness) == "3/1/2 10 10", "Bob's 4 and Ann's 6")
             #expect(try harness.scalar("SELECT credits FROM profiles WHERE email = 'ann@example.com'") == "0")
             #expect(try harness.scalar("SELECT count(*) FROM crm_job_requests WHERE email = 'bob@example.com' AND external_id LIKE 'JR1~%'") == "1")
             #expect(outcome.standardOutput.contains("MERGED"))
