@@ -152,6 +152,35 @@ struct LiveAppTests {
         }
     }
 
+    @Test("deletions, renames, merges and erasures beside four app sessions (on the merges' survivors too): exit 0, no app request fails, every invariant holds",
+          arguments: [["--mode", "nightly"], ["--mode", "backfill", "--jobs", "2", "--chunk-rows", "20"]])
+    func mirrorBesideTheApp(mode: [String]) throws {
+        try TestDatabase.withFresh { database in
+            let live = try LiveDatabase(database, LiveAppExport(users: 300, touched: 0, added: 0))
+            let email = LiveAppExport.email
+            // 0–29 deleted, 30–59 renamed, 60–69 merged into 70–79, 80–84 erased; the app uses 70–79 and 100–299.
+            let users = (0..<30).map { "\(email($0)),CRM-\($0),true," } + (30..<60).map { "app.renamed\($0)@example.com,CRM-\($0),false," }
+                + (60..<70).map { "\(email($0)),CRM-\($0),true,CRM-\($0 + 10)" }
+            try FileManager.default.createDirectory(atPath: live.harness.folder + "/mirror", withIntermediateDirectories: true)
+            live.harness.write("mirror/users.csv", (["email,crm_user_id,deleted,merged_into"] + users).joined(separator: "\n") + "\n")
+            live.harness.write("mirror/erasures.csv", (["email,requested_at,reference"] + (80..<85).map { "\(email($0)),2026-01-01T00:00:00Z,T-\($0)" })
+                .joined(separator: "\n") + "\n")
+            let traffic = AppTraffic(.init(url: database.url(as: "authenticator"), users: Array(live.users[70..<80] + live.users[100...]), sessions: 4))
+            let outcome = try live.harness.run([live.harness.folder + "/mirror"], mode + ["--max-delete-rate", "0.5"])
+            let app = try traffic.stop().window()
+
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(app.requests > 0)
+            #expect(app.failures == [:], "\(app)")
+            #expect(try live.harness.scalar(#"SELECT count(*) FROM "digital_resume_by_CRM""#) == "\(300 - 30 - 10 - 5)")
+            #expect(try live.harness.scalar(#"SELECT count(*) FROM "digital_resume_by_CRM" WHERE email LIKE 'app.renamed%'"#) == "30")
+            #expect(try live.harness.scalar("SELECT count(*) FROM crm_private.crm_erasures") == "5")
+            #expect(try live.harness.invariantViolations() == [])
+            #expect(try live.harness.scalar("SELECT count(*) FROM crm_dashboard_stats WHERE credits < 0") == "0")
+            #expect(try CommandLineRunner.run(["verify", "--database-url", database.url]).status == 0)
+        }
+    }
+
     @Test("verify --fix beside the app: the drift it repairs stays repaired, no app request fails")
     func verifyFixBesideTheApp() throws {
         try TestDatabase.withFresh { database in
