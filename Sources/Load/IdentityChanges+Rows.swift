@@ -8,6 +8,7 @@ extension IdentityChanges {
     func copyRows(of table: SQLName, into copy: String, emails: SQLQuery) throws {
         try connection.query("DROP TABLE IF EXISTS \(ident: copy)")
         try connection.query("CREATE TEMP TABLE \(ident: copy) ON COMMIT DROP AS SELECT * FROM \(table) WHERE email IN (\(emails))")
+        try connection.query("ANALYZE \(ident: copy)")
     }
 
     /// The stats and the credit accounts: each target's totals and balance are its own plus its movers'. A target
@@ -39,15 +40,16 @@ extension IdentityChanges {
                 WHERE NOT EXISTS (SELECT 1 FROM identity_rows x WHERE x.email = m.to_email)
                 ORDER BY m.to_email, m.from_email)
             SELECT p.id, coalesce(k.to_email, p.email) AS email,
-                   CASE WHEN k.to_email IS NULL THEN p.user_id
-                        WHEN NOT EXISTS (SELECT 1 FROM identity_taken q WHERE q.user_id = k.account AND q.id <> p.id) THEN k.account END AS user_id,
+                   CASE WHEN k.to_email IS NULL THEN p.user_id WHEN q.id IS NULL THEN k.account END AS user_id,
                    CASE WHEN k.to_email IS NOT NULL THEN p.credits + coalesce(o.credits, 0)
-                        WHEN p.email IN (SELECT from_email FROM \(moves)) THEN 0
+                        WHEN mover.from_email IS NOT NULL THEN 0
                         ELSE p.credits + coalesce(o.credits, 0) END AS credits
             FROM identity_rows p
             LEFT JOIN taking k ON k.from_email = p.email
+            LEFT JOIN identity_taken q ON q.user_id = k.account AND q.id <> p.id
+            LEFT JOIN (SELECT DISTINCT from_email FROM \(moves)) mover ON mover.from_email = p.email
             LEFT JOIN (SELECT m.to_email, sum(f.credits)::integer AS credits FROM \(moves) m JOIN identity_rows f ON f.email = m.from_email
-                       WHERE f.email NOT IN (SELECT from_email FROM taking) GROUP BY m.to_email) o
+                       WHERE NOT EXISTS (SELECT 1 FROM taking t WHERE t.from_email = f.email) GROUP BY m.to_email) o
               ON o.to_email = coalesce(k.to_email, p.email)
             """)
         // Back as a parameter: Citus writes its reference table profiles from no local table.

@@ -47,45 +47,50 @@ struct IdentityChanges {
             """)
         let crmUsers = SQLName("identity_known")
         // Merges: the winner by email, or by CRM id among this import's users, then the stored ones (one each).
+        // Every lookup below is a join with a grouped table, never a subquery per row: these temporary tables have
+        // no statistics, and a subquery per row is a scan per row (26 s for 14,000 renames).
         try connection.query("""
             CREATE TEMP TABLE identity_candidates ON COMMIT DROP AS
             WITH losers AS (DELETE FROM \(users) WHERE deleted AND merged_into IS NOT NULL RETURNING email, merged_into, file, line)
             SELECT l.email AS from_email, 'merged'::text AS kind, l.file, l.line, l.merged_into AS named,
-                   CASE WHEN l.merged_into LIKE '%@%' THEN l.merged_into
-                        ELSE coalesce((SELECT min(s.email) FROM \(users) s WHERE s.crm_user_id = l.merged_into HAVING count(*) = 1),
-                                      (SELECT min(u.email) FROM \(crmUsers) u WHERE u.crm_user_id = l.merged_into HAVING count(*) = 1))
-                   END AS to_email
+                   CASE WHEN l.merged_into LIKE '%@%' THEN l.merged_into ELSE coalesce(s.email, u.email) END AS to_email
             FROM losers l
+            LEFT JOIN (SELECT crm_user_id, min(email) AS email FROM \(users) GROUP BY crm_user_id HAVING count(*) = 1) s
+              ON s.crm_user_id = l.merged_into
+            LEFT JOIN (SELECT crm_user_id, min(email) AS email FROM \(crmUsers) GROUP BY crm_user_id HAVING count(*) = 1) u
+              ON u.crm_user_id = l.merged_into
             UNION ALL
             SELECT t.email, 'renamed', s.file, s.line, s.crm_user_id, s.email
             FROM \(users) s JOIN \(crmUsers) t ON t.crm_user_id = s.crm_user_id AND t.email <> s.email
             WHERE s.crm_user_id IS NOT NULL
             """)
+        try connection.query("ANALYZE identity_candidates")
         let refused = try connection.query("""
-            WITH known AS (
-                SELECT c.*, c.to_email IS NOT NULL AND (EXISTS (SELECT 1 FROM \(users) s WHERE s.email = c.to_email)
-                                                        OR EXISTS (SELECT 1 FROM \(crmUsers) u WHERE u.email = c.to_email)) AS known
-                FROM identity_candidates c),
-            judged AS (
-                SELECT c.*, CASE
-                    WHEN NOT c.known THEN 'merged into ' || c.named || ', which is no user of the database or of this import'
+            WITH judged AS (
+                SELECT c.*, c.to_email IS NOT NULL AND (staged_to.email IS NOT NULL OR stored_to.email IS NOT NULL) AS known, CASE
+                    WHEN c.to_email IS NULL OR (staged_to.email IS NULL AND stored_to.email IS NULL)
+                        THEN 'merged into ' || c.named || ', which is no user of the database or of this import'
                     WHEN c.to_email = c.from_email THEN 'merged into itself'
-                    WHEN (SELECT count(*) FROM identity_candidates o WHERE o.from_email = c.from_email) > 1
-                        THEN 'another row of this import moves ' || c.from_email || ' elsewhere too'
-                    WHEN EXISTS (SELECT 1 FROM identity_candidates o WHERE o.from_email = c.to_email)
-                      OR EXISTS (SELECT 1 FROM \(UserRemoval.removed) r WHERE r.email = c.to_email)
+                    WHEN moving.n > 1 THEN 'another row of this import moves ' || c.from_email || ' elsewhere too'
+                    WHEN moved_to.email IS NOT NULL OR removed_to.email IS NOT NULL
                         THEN c.to_email || ' is itself merged away or removed by this import'
-                    WHEN c.kind = 'renamed' AND EXISTS (SELECT 1 FROM \(crmUsers) u WHERE u.email = c.to_email)
+                    WHEN c.kind = 'renamed' AND stored_to.email IS NOT NULL
                         THEN 'CRM id ' || c.named || ' belongs to the stored user ' || c.from_email || ', and this email is another stored user'
-                    WHEN c.kind = 'renamed' AND EXISTS (SELECT 1 FROM \(users) s WHERE s.email = c.from_email)
+                    WHEN c.kind = 'renamed' AND staged_from.email IS NOT NULL
                         THEN 'CRM id ' || c.named || ' is also on ' || c.from_email || ' in this import'
-                    WHEN c.kind = 'renamed' AND (SELECT count(*) FROM \(crmUsers) u WHERE u.crm_user_id = c.named) > 1
-                        THEN 'CRM id ' || c.named || ' is on several stored users'
-                    WHEN NOT EXISTS (SELECT 1 FROM \(crmUsers) u WHERE u.email = c.to_email)
-                     AND EXISTS (SELECT 1 FROM identity_accounts p WHERE p.email = c.to_email)
+                    WHEN c.kind = 'renamed' AND holders.n > 1 THEN 'CRM id ' || c.named || ' is on several stored users'
+                    WHEN stored_to.email IS NULL AND account_to.email IS NOT NULL
                         THEN c.to_email || ' already has a credit account of its own'
                 END AS refusal
-                FROM known c),
+                FROM identity_candidates c
+                LEFT JOIN \(users) staged_to ON staged_to.email = c.to_email
+                LEFT JOIN \(users) staged_from ON staged_from.email = c.from_email
+                LEFT JOIN \(crmUsers) stored_to ON stored_to.email = c.to_email
+                LEFT JOIN (SELECT from_email, count(*) AS n FROM identity_candidates GROUP BY from_email) moving ON moving.from_email = c.from_email
+                LEFT JOIN (SELECT DISTINCT from_email AS email FROM identity_candidates) moved_to ON moved_to.email = c.to_email
+                LEFT JOIN (SELECT DISTINCT email FROM \(UserRemoval.removed)) removed_to ON removed_to.email = c.to_email
+                LEFT JOIN (SELECT crm_user_id, count(*) AS n FROM \(crmUsers) GROUP BY crm_user_id) holders ON holders.crm_user_id = c.named
+                LEFT JOIN (SELECT DISTINCT email FROM identity_accounts) account_to ON account_to.email = c.to_email),
             kept AS (
                 INSERT INTO \(Self.moves) (from_email, to_email, kind, file, line)
                 SELECT from_email, to_email, kind, file, line FROM judged WHERE refusal IS NULL)
@@ -129,6 +134,7 @@ struct IdentityChanges {
         guard privileged else {
             throw LoadError.usage("this import renames or merges users, which needs a role the triggers stand aside for (the one that ran migrate)")
         }
+        try connection.query("ANALYZE \(moves)")
         if lockInOrder {
             for (column, mode): (SQLQuery, SQLQuery) in [("from_email", "UPDATE"), ("to_email", "NO KEY UPDATE")] {
                 try connection.query("""
@@ -137,30 +143,26 @@ struct IdentityChanges {
                     """)
             }
         }
-        for row in try connection.query("""
-            SELECT m.kind, count(*) AS n FROM \(moves) m WHERE m.from_email IN (SELECT email FROM \(known)) GROUP BY m.kind
-            """).rows {
-            let n = try row.decode(Int.self, "n")
-            if try row.decode(String.self, "kind") == "merged" { counts[.users, default: EntityCounts()].merged += n } else {
-                counts[.users, default: EntityCounts()].renamed += n
-            }
-        }
+        try tally("SELECT m.kind, count(*) AS n FROM \(moves) m WHERE m.from_email IN (SELECT email FROM \(known)) GROUP BY m.kind",
+                  as: .users, into: &counts)
         // A target not stored yet takes the CRM row of its first stored user, under its own email and account, and
         // an empty stats row that the sums below fill.
         try connection.query("""
             CREATE TEMP TABLE identity_targets ON COMMIT DROP AS
-            SELECT t.to_email, (SELECT min(m.from_email) FROM \(moves) m WHERE m.to_email = t.to_email AND m.from_email IN (SELECT email FROM \(known)))
-                       AS first_from,
-                   a.id AS account, t.to_email IN (SELECT email FROM \(known)) AS stored
+            SELECT t.to_email, f.first_from, a.id AS account, k.email IS NOT NULL AS stored
             FROM (SELECT DISTINCT to_email FROM \(moves)) t
+            LEFT JOIN (SELECT m.to_email, min(m.from_email) AS first_from FROM \(moves) m JOIN \(known) k ON k.email = m.from_email
+                       GROUP BY m.to_email) f ON f.to_email = t.to_email
+            LEFT JOIN \(known) k ON k.email = t.to_email
             LEFT JOIN (SELECT DISTINCT ON (a.email) a.email, a.id FROM \(SQLName.authUsers) a
                        WHERE NOT a.is_sso_user AND a.email IN (SELECT to_email FROM \(moves)) ORDER BY a.email, a.id) a ON a.email = t.to_email
             """)
         try copyRows(of: crmUsers, into: "identity_rows", emails: "SELECT first_from FROM identity_targets WHERE NOT stored")
         try connection.query("""
             INSERT INTO \(crmUsers)
-            SELECT (jsonb_populate_record(NULL::\(crmUsers), to_jsonb(u) || jsonb_build_object('email', t.to_email, 'user_id', t.account))).*
-            FROM identity_targets t JOIN identity_rows u ON u.email = t.first_from WHERE NOT t.stored
+            SELECT x.* FROM identity_targets t JOIN identity_rows u ON u.email = t.first_from
+            CROSS JOIN LATERAL jsonb_populate_record(NULL::\(crmUsers), to_jsonb(u) || jsonb_build_object('email', t.to_email, 'user_id', t.account)) x
+            WHERE NOT t.stored
             """)
         try connection.query("""
             INSERT INTO \(SQLName.dashboardStats) (email, user_id) SELECT to_email, account FROM identity_targets WHERE NOT stored AND first_from IS NOT NULL
@@ -174,28 +176,24 @@ struct IdentityChanges {
         // then deleted, children first.
         for table in Self.movedTables {
             try copyRows(of: table, into: "identity_rows", emails: "SELECT from_email FROM \(moves)")
-            let renamed: SQLQuery
-            if table == .creditLedger {
-                renamed = "'{}'::jsonb"
-            } else {
+            // An external id the target's rows have already gets a suffix (a ledger row has none).
+            var suffix: SQLQuery = "'{}'::jsonb", taken: SQLQuery = ""
+            if table != .creditLedger {
                 try copyRows(of: table, into: "identity_target_rows", emails: "SELECT to_email FROM \(moves)")
-                renamed = """
-                    CASE WHEN EXISTS (SELECT 1 FROM identity_target_rows w WHERE w.email = m.to_email AND w.external_id = r.external_id)
-                         THEN jsonb_build_object('external_id', r.external_id || '~' || left(md5(r.email), 8)) ELSE '{}'::jsonb END
+                suffix = "CASE WHEN w.email IS NOT NULL THEN jsonb_build_object('external_id', r.external_id || '~' || left(md5(r.email), 8)) ELSE '{}' END"
+                taken = """
+                    LEFT JOIN (SELECT DISTINCT email, external_id FROM identity_target_rows) w ON w.email = m.to_email AND w.external_id = r.external_id
                     """
             }
-            let moved = try connection.query("""
-                WITH copied AS (
-                    INSERT INTO \(table)
-                    SELECT (jsonb_populate_record(NULL::\(table),
-                                to_jsonb(r) || jsonb_build_object('email', m.to_email, 'user_id', a.user_id) || \(renamed))).*
-                    FROM identity_rows r JOIN \(moves) m ON r.email = m.from_email JOIN identity_accounts a ON a.email = m.to_email
-                    RETURNING 1)
-                SELECT count(*) AS n FROM copied
-                """).scalar(Int.self)
-            if let entity = Entity.crmRecords.first(where: { SQLName.table(of: $0) == table }) {
-                counts[entity, default: EntityCounts()].merged += moved
-            }
+            try connection.query("""
+                INSERT INTO \(table)
+                SELECT x.* FROM identity_rows r JOIN \(moves) m ON r.email = m.from_email JOIN identity_accounts a ON a.email = m.to_email \(taken)
+                CROSS JOIN LATERAL jsonb_populate_record(NULL::\(table),
+                    to_jsonb(r) || jsonb_build_object('email', m.to_email, 'user_id', a.user_id) || \(suffix)) x
+                """)
+            guard let entity = Entity.crmRecords.first(where: { SQLName.table(of: $0) == table }) else { continue }
+            try tally("SELECT m.kind, count(*) AS n FROM identity_rows r JOIN \(moves) m ON r.email = m.from_email GROUP BY m.kind",
+                      as: entity, into: &counts)
         }
         for table in [SQLName.recordings, .jobRequests, .resumes, .payments, .creditLedger] {
             try connection.query("DELETE FROM \(table) WHERE email IN (SELECT from_email FROM \(moves))")
@@ -212,5 +210,15 @@ struct IdentityChanges {
             try connection.query("DROP TABLE IF EXISTS \(ident: table)")
         }
         return counts
+    }
+
+    /// Adds what `query` counts per kind of move (`kind`, `n`) to `entity`'s renamed and merged.
+    private func tally(_ query: SQLQuery, as entity: Entity, into counts: inout [Entity: EntityCounts]) throws {
+        for row in try connection.query(query).rows {
+            let n = try row.decode(Int.self, "n")
+            if try row.decode(String.self, "kind") == "merged" { counts[entity, default: EntityCounts()].merged += n } else {
+                counts[entity, default: EntityCounts()].renamed += n
+            }
+        }
     }
 }
