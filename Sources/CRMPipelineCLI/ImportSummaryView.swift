@@ -53,7 +53,7 @@ struct ImportSummaryView {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Rows removed, users renamed, users merged and rows moved with them (issue 25).
+    /// Rows removed, and users renamed or merged with the rows that moved with them (issue 25).
     private static var identityColumns: [(title: String, count: KeyPath<EntityCounts, Int>)] {
         [("DELETED", \.deleted), ("ERASED", \.erased), ("RENAMED", \.renamed), ("MERGED", \.merged)]
     }

@@ -13,9 +13,9 @@ public struct EntityCounts: Sendable, Equatable, Codable {
     public var deleted = 0
     /// Stored rows the import removed because an erasure request named their person (issue 25).
     public var erased = 0
-    /// Users renamed (their email changed in the CRM; issue 25).
+    /// Users renamed (their email changed in the CRM; issue 25), and the rows that moved with them.
     public var renamed = 0
-    /// Users merged into another, and the rows that moved with a renamed or merged user (issue 25).
+    /// Users merged into another (issue 25), and the rows that moved with them.
     public var merged = 0
 
     public init() {}
