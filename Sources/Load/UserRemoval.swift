@@ -51,7 +51,10 @@ struct UserRemoval {
 
     /// The emails of `source`'s users (`c`) that `present` does not name, within `scope`.
     private static func absent(of source: String, present: SQLQuery, scope: SQLQuery) -> SQLQuery {
-        "SELECT c.email FROM \(SQLName.userSources) c WHERE c.source = \(bind: source) AND \(scope) AND c.email NOT IN (\(present))"
+        """
+        SELECT c.email FROM \(SQLName.userSources) c
+        WHERE c.source = \(bind: source) AND \(scope) AND NOT EXISTS (SELECT 1 FROM (\(present)) p WHERE p.email = c.email)
+        """
     }
 
     /// That no other source than `source` has the user `a`.
