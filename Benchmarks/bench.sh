@@ -275,7 +275,7 @@ Benchmarks/auth-users.sh "${auth_sizes[@]}" >>"${BENCH_OUTPUT:-BENCHMARKS.md}"
 if [ "${BENCH_QUICK:-}" = 1 ]; then live_sizes=(300 200 60 1); else live_sizes=(40000 25000 10000 10); fi
 "$(swift build -c "$configuration" --show-bin-path)/app-load-benchmark" "$admin" "$bin" "${live_sizes[@]}" "$work/data" \
     2>"$work/app-load.log" >>"${BENCH_OUTPUT:-BENCHMARKS.md}" || { cat "$work/app-load.log" >&2; exit 1; }
-# The CRM's deletions and renames (issue 25), on this run's nightly database.
+# The CRM's deletions, renames and erasures (issue 25), on this run's nightly database.
 Benchmarks/mirror.sh "$admin" "$bin" bench_nightly "$([ "${BENCH_QUICK:-}" = 1 ] && echo 1 || echo 3)" >>"${BENCH_OUTPUT:-BENCHMARKS.md}"
 cat "${BENCH_OUTPUT:-BENCHMARKS.md}"
 psql -X -q -d "$admin" -c "SELECT 1" >/dev/null

@@ -73,9 +73,10 @@ struct Erasures {
     func log(runID: Int64) throws {
         try connection.query("""
             INSERT INTO \(SQLName.erasures) (email_hash, reference, requested_at, run_id, rows_removed)
-            SELECT \(SQLName.emailHash)(r.email), r.reference, r.requested_at, \(bind: runID),
-                   coalesce((SELECT jsonb_object_agg(x.table_name, x.n) FROM \(UserRemoval.removedRows) x WHERE x.email = r.email), '{}')
-            FROM \(UserRemoval.removed) r WHERE r.erase
+            SELECT \(SQLName.emailHash)(r.email), r.reference, r.requested_at, \(bind: runID), coalesce(x.tables, '{}')
+            FROM \(UserRemoval.removed) r
+            LEFT JOIN (SELECT email, jsonb_object_agg(table_name, n) AS tables FROM \(UserRemoval.removedRows) GROUP BY email) x ON x.email = r.email
+            WHERE r.erase
             """)
     }
 }
