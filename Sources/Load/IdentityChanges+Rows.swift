@@ -53,7 +53,7 @@ extension IdentityChanges {
               ON o.to_email = coalesce(k.to_email, p.email)
             """)
         // Back as a parameter: Citus writes its reference table profiles from no local table.
-        let changes = try connection.query("SELECT coalesce(jsonb_agg(c), '[]') FROM identity_profile_changes c").textScalar
+        let changes = try connection.query("SELECT coalesce(jsonb_agg(c), '[]') FROM identity_profile_changes c").scalar(String.self)
         try connection.query("""
             UPDATE \(profiles) p SET email = c.email, user_id = c.user_id, credits = c.credits, updated_at = now()
             FROM jsonb_populate_recordset(NULL::\(profiles), \(bind: changes)::jsonb) c

@@ -7,19 +7,6 @@ import Testing
 /// Users the CRM deleted (issue 25): a tombstone in the export removes the user with every row of theirs.
 @Suite("Users the CRM deleted, through the binary")
 struct RemovalTests {
-    /// Ann (a job request, a charged recording, a resume, a payment) and Bob, imported.
-    static func twoUsers(_ harness: ImportHarness) throws {
-        let base = harness.folder + "/base"
-        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-        harness.write("base/users.csv", "email,first_name\nann@example.com,Ann\nbob@example.com,Bob\n")
-        harness.write("base/job_requests.csv", "email,external_id,job_title\nann@example.com,JR1,Nurse\nbob@example.com,JR2,Pilot\n")
-        harness.write("base/recordings.csv", "email,external_id,job_request_external_id,video_url,credit_charged\nann@example.com,R1,JR1,https://v.example.com/1.mp4,true\n")
-        harness.write("base/resumes.csv", "email,external_id,file_url\nann@example.com,CV1,https://f.example.com/1.pdf\n")
-        harness.write("base/payments.csv", "email,external_id,amount_cents,currency,paid_at\nann@example.com,P1,900,EUR,2025-05-01T10:00:00Z\n")
-        let outcome = try harness.run([base])
-        guard outcome.status == 0 else { throw TestSupportError("the base import exited \(outcome.status): \(outcome.standardError)") }
-    }
-
     /// The rows of `email` in every CRM table, as `users/job requests/recordings/resumes/payments/ledger/stats`.
     static func rows(of email: String, _ harness: ImportHarness) throws -> String {
         try harness.scalar("""
@@ -38,11 +25,11 @@ struct RemovalTests {
     func tombstone(mode: [String]) throws {
         try TestDatabase.withFresh { database in
             let harness = ImportHarness(database)
-            try Self.twoUsers(harness)
-            try FileManager.default.createDirectory(atPath: harness.folder + "/delta", withIntermediateDirectories: true)
-            harness.write("delta/users.csv", "email,deleted\nANN@example.com,true\nbob@example.com,false\n")
-            harness.write("delta/job_requests.csv", "email,external_id,job_title\nann@example.com,JR9,Welder\n")
-            let outcome = try harness.run([harness.folder + "/delta"], mode)
+            try IdentityTests.annAndBob(harness)
+            let outcome = try IdentityTests.importDelta([
+                "users.csv": "email,deleted\nANN@example.com,true\nbob@example.com,false\n",
+                "job_requests.csv": "email,external_id,job_title\nann@example.com,JR9,Welder\n",
+            ], harness, mode)
 
             #expect(outcome.status == 0, "\(outcome.standardError)")
             #expect(try Self.rows(of: "ann@example.com", harness) == "0/0/0/0/0/0/0")
@@ -65,10 +52,10 @@ struct RemovalTests {
     func salesforceIsDeleted() throws {
         try TestDatabase.withFresh { database in
             let harness = ImportHarness(database)
-            try Self.twoUsers(harness)
-            try FileManager.default.createDirectory(atPath: harness.folder + "/export", withIntermediateDirectories: true)
-            harness.write("export/Contact.csv", "Id,Email,FirstName,IsDeleted\n0035g00000AnnAAA,ann@example.com,Ann,true\n0035g00000BobAAA,bob@example.com,Bob,false\n")
-            let outcome = try harness.run([harness.folder + "/export"], ["--mapping", SharedFolder.projectRoot + "/pipelines/mappings/salesforce-contacts.yml"])
+            try IdentityTests.annAndBob(harness)
+            let outcome = try IdentityTests.importDelta([
+                "Contact.csv": "Id,Email,FirstName,IsDeleted\n0035g00000AnnAAA,ann@example.com,Ann,true\n0035g00000BobAAA,bob@example.com,Bob,false\n",
+            ], harness, ["--mapping", SharedFolder.projectRoot + "/pipelines/mappings/salesforce-contacts.yml"])
 
             #expect(outcome.status == 0, "\(outcome.standardError)")
             #expect(try Self.rows(of: "ann@example.com", harness) == "0/0/0/0/0/0/0")
@@ -80,10 +67,8 @@ struct RemovalTests {
     func laterRowWins() throws {
         try TestDatabase.withFresh { database in
             let harness = ImportHarness(database)
-            try Self.twoUsers(harness)
-            try FileManager.default.createDirectory(atPath: harness.folder + "/delta", withIntermediateDirectories: true)
-            harness.write("delta/users.csv", "email,deleted\nann@example.com,1\nann@example.com,0\nnobody@example.com,yes\n")
-            let outcome = try harness.run([harness.folder + "/delta"])
+            try IdentityTests.annAndBob(harness)
+            let outcome = try IdentityTests.importDelta(["users.csv": "email,deleted\nann@example.com,1\nann@example.com,0\nnobody@example.com,yes\n"], harness)
 
             #expect(outcome.status == 0, "\(outcome.standardError)")
             #expect(try Self.rows(of: "ann@example.com", harness) == "1/1/1/1/1/3/1")
