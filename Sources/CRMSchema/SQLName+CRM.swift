@@ -32,6 +32,8 @@ extension SQLName {
 
     // Internal tables (crm_private).
     public static let schemaMigrations = SQLName(schema: privateSchema, "crm_schema_migrations")
+    /// Where releases before migration 0015 kept ``schemaMigrations``; `migrate` moves it.
+    public static let legacySchemaMigrations = SQLName(schema: "public", "crm_schema_migrations")
     public static let importRuns = SQLName(schema: privateSchema, "crm_import_runs")
     public static let importFiles = SQLName(schema: privateSchema, "crm_import_files")
     public static let tableSnapshots = SQLName(schema: privateSchema, "crm_table_snapshots")
@@ -63,6 +65,12 @@ extension SQLName {
     public static let refuseCreditMovement = SQLName(schema: privateSchema, "crm_refuse_credit_movement")
     public static let tableSizes = SQLName(schema: privateSchema, "crm_table_sizes")
 
+    // The domain's rules (migration 0021), called through ``CreditSQL`` and ``AdvisoryLockKey``.
+    public static let openingCredits = SQLName(schema: privateSchema, "crm_opening_credits")
+    public static let creditsPerPayment = SQLName(schema: privateSchema, "crm_credits_per_payment")
+    public static let creditsPerRecording = SQLName(schema: privateSchema, "crm_credits_per_recording")
+    public static let importLockKey = SQLName(schema: privateSchema, "crm_import_lock_key")
+
     // An import's temporary tables (ON COMMIT DROP, found through the search path).
     /// The validated rows of one entity as read.
     public static func staged(_ entity: Entity) -> SQLName { SQLName("s_" + entity.name) }
@@ -90,4 +98,13 @@ public enum RunStatus: String, Sendable, CaseIterable {
 /// The upkeep's stand-aside switch (`SET LOCAL`), honoured for callers that bypass Row Level Security.
 public enum UpkeepSwitch {
     public static let setting = "crm.bulk_load"
+}
+
+/// The advisory locks of the project (`pg_advisory_lock(key)`), each key written once.
+public enum AdvisoryLockKey {
+    /// Held by an import for its whole run; `crm_profiles_catch_up()` stands aside while it is
+    /// (`crm_private.crm_import_lock_key()` returns the same key: a test holds them equal).
+    public static let importer: Int64 = 0x4352_4D5F_494D_5054  // "CRM_IMPT"
+    /// Held by `migrate` while it applies migrations.
+    public static let migrator: Int64 = 0x4352_4D5F_4D49_4752  // "CRM_MIGR"
 }

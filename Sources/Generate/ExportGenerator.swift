@@ -101,10 +101,10 @@ public struct ExportGenerator {
                                               random.pick(SampleVocabulary.companies), random.pick(SampleVocabulary.statuses),
                                               stamp(date), stamp(date)])
             }
-            var credits = 4 + 3 * payments
+            var credits = CreditRule.balance(payments: payments, chargedRecordings: 0)
             for r in 0..<random.below(6) {
-                let charged = credits > 0 && random.chance(0.7)
-                if charged { credits -= 1 }
+                let charged = credits >= CreditRule.creditsPerRecording && random.chance(0.7)
+                if charged { credits -= CreditRule.creditsPerRecording }
                 try sink.write(.recordings, [email, "R\(r)", jobs > 0 ? "J\(random.below(jobs))" : "",
                                              "https://cdn.example.com/videos/\(n)/\(r).mp4", String(random.below(600)),
                                              charged ? "true" : "false", stamp(later())])

@@ -16,9 +16,9 @@ struct AccountMoves {
     /// Per user: what the merges inserted (`applications`, `recordings`, `resumes`, `payments`, `charged`),
     /// the new charges the walk let through (`needed`: the balance that covers them whatever their order), and
     /// whether the import created the user (`new`).
-    static let moves = SQLName("user_moves")
+    static let moves = SQLName.userMoves
     /// The users whose stats rows were moved.
-    static let moved = SQLName("moved_stats")
+    static let moved = SQLName.movedStats
 
     /// Sums the moves, checks every account is there, and writes the ledger rows (one per user, import and kind
     /// of movement, carrying the user's account).
@@ -36,15 +36,15 @@ struct AccountMoves {
         try connection.query("ALTER TABLE \(Self.moves) ADD PRIMARY KEY (email)")
         try connection.query("CREATE TEMP TABLE \(Self.moved) (email text PRIMARY KEY) ON COMMIT DROP")
         try connection.query("""
-            SELECT \(SQLName.refuseCreditMovement)(m.email, NULL, 3 * m.payments - m.charged) FROM \(Self.moves) m
-            WHERE 3 * m.payments <> m.charged AND NOT EXISTS (SELECT 1 FROM \(SQLName.profiles) p WHERE p.email = m.email)
+            SELECT \(SQLName.refuseCreditMovement)(m.email, NULL, \(CreditSQL.movement(payments: "m.payments", charged: "m.charged"))) FROM \(Self.moves) m
+            WHERE \(CreditSQL.movement(payments: "m.payments", charged: "m.charged")) <> 0 AND NOT EXISTS (SELECT 1 FROM \(SQLName.profiles) p WHERE p.email = m.email)
             LIMIT 1
             """)
         try connection.query("""
             INSERT INTO \(SQLName.creditLedger) (email, user_id, delta, reason, ref)
             SELECT m.email, u.user_id, x.delta, x.reason, \(bind: ref)
             FROM \(Self.moves) m JOIN \(SQLName.crmUsers) u ON u.email = m.email
-            CROSS JOIN LATERAL (VALUES (3 * m.payments, 'payment'), (-m.charged, 'recording')) x(delta, reason)
+            CROSS JOIN LATERAL (VALUES (\(CreditSQL.bought("m.payments")), 'payment'), (-\(CreditSQL.used("m.charged")), 'recording')) x(delta, reason)
             WHERE x.delta <> 0
             ORDER BY m.email
             """)
@@ -54,7 +54,7 @@ struct AccountMoves {
     /// users' balances follow their profile) — of the users `scope` (over `s`, the stats row, and `m`, the
     /// moves) lets through, in one UPDATE; records them in ``moved``.
     func moveStats(where scope: SQLQuery) throws {
-        let credit: SQLQuery = "CASE WHEN m.new THEN 0 ELSE 3 * m.payments - m.charged END"
+        let credit: SQLQuery = "CASE WHEN m.new THEN 0 ELSE \(CreditSQL.movement(payments: "m.payments", charged: "m.charged")) END"
         try connection.query("""
             WITH moved AS (
                 UPDATE \(SQLName.dashboardStats) s
@@ -95,9 +95,9 @@ struct AccountMoves {
     /// account changed since the checks, after the rows inserted for them took the one they had).
     func finish(relinked: SQLName) throws {
         try connection.query("""
-            UPDATE \(SQLName.profiles) p SET credits = p.credits + (3 * m.payments - m.charged), updated_at = now()
+            UPDATE \(SQLName.profiles) p SET credits = p.credits + \(CreditSQL.movement(payments: "m.payments", charged: "m.charged")), updated_at = now()
             FROM \(Self.moves) m
-            WHERE p.email = m.email AND 3 * m.payments <> m.charged
+            WHERE p.email = m.email AND \(CreditSQL.movement(payments: "m.payments", charged: "m.charged")) <> 0
             """)
         try connection.query("""
             SELECT \(SQLName.balancesFollowProfiles)(array_agg(email)) FROM \(SQLName.newUsers) HAVING count(*) > 0

@@ -23,31 +23,28 @@ struct AccountOpening {
         // The totals per user, keyed: the new users without a profile are estimated at one row (most CRM users
         // have a profile), and a join to an unkeyed aggregate would then be re-run for every one of them.
         try connection.query("""
-            CREATE TEMP TABLE \(Self.totals) ON COMMIT DROP AS
-            SELECT email, sum(applications)::integer AS applications, sum(recordings)::integer AS recordings,
-                   sum(resumes)::integer AS resumes, sum(payments)::integer AS payments, sum(charged)::integer AS charged
-            FROM \(SQLName.touched) GROUP BY email
+            CREATE TEMP TABLE \(Self.totals) ON COMMIT DROP AS \(LoadSQL.touchedPerUser)
             """)
         try connection.query("ALTER TABLE \(Self.totals) ADD PRIMARY KEY (email)")
         // The accounts to open, found once for the check and the three inserts.
         try connection.query("CREATE TEMP TABLE \(Self.opening) ON COMMIT DROP AS \(Self.candidates)")
         try connection.query("""
-            SELECT \(SQLName.refuseCreditMovement)(email, 4 + 3 * payments, -charged) FROM \(Self.opening)
-            WHERE 4 + 3 * payments - charged < 0 LIMIT 1
+            SELECT \(SQLName.refuseCreditMovement)(email, \(CreditSQL.opening) + \(CreditSQL.bought("payments")), -\(CreditSQL.used("charged"))) FROM \(Self.opening)
+            WHERE \(CreditSQL.balance(payments: "payments", charged: "charged")) < 0 LIMIT 1
             """)
         let opened = try connection.query("""
             WITH profile AS (
                 INSERT INTO \(SQLName.profiles) (email, user_id, credits)
-                SELECT email, profile_user_id, 4 + 3 * payments - charged FROM \(Self.opening) ORDER BY email),
+                SELECT email, profile_user_id, \(CreditSQL.balance(payments: "payments", charged: "charged")) FROM \(Self.opening) ORDER BY email),
             ledger AS (
                 INSERT INTO \(SQLName.creditLedger) (email, user_id, delta, reason, ref)
                 SELECT o.email, o.user_id, m.delta, m.reason, m.ref
-                FROM \(Self.opening) o CROSS JOIN LATERAL (VALUES (4, 'initial', NULL::text), (3 * o.payments, 'payment', \(bind: ref)),
-                                                          (-o.charged, 'recording', \(bind: ref))) m(delta, reason, ref)
+                FROM \(Self.opening) o CROSS JOIN LATERAL (VALUES (\(CreditSQL.opening), 'initial', NULL::text), (\(CreditSQL.bought("o.payments")), 'payment', \(bind: ref)),
+                                                          (-\(CreditSQL.used("o.charged")), 'recording', \(bind: ref))) m(delta, reason, ref)
                 WHERE m.delta <> 0 ORDER BY o.email),
             stats AS (
                 INSERT INTO \(SQLName.dashboardStats) (email, user_id, total_applications, total_recordings, total_resumes, credits)
-                SELECT email, user_id, applications, recordings, resumes, 4 + 3 * payments - charged FROM \(Self.opening) ORDER BY email),
+                SELECT email, user_id, applications, recordings, resumes, \(CreditSQL.balance(payments: "payments", charged: "charged")) FROM \(Self.opening) ORDER BY email),
             recorded AS (INSERT INTO \(SQLName.openedUsers) (email) SELECT email FROM \(Self.opening) RETURNING 1)
             SELECT count(*) AS n FROM recorded
             """).scalar(Int.self)
@@ -70,9 +67,9 @@ struct AccountOpening {
     }
 
     /// What the merges inserted per user (from `touched`), keyed by email.
-    private static let totals = SQLName("opening_totals")
+    private static let totals = SQLName.openingTotals
     /// The accounts to open (``candidates``).
-    private static let opening = SQLName("opening_accounts")
+    private static let opening = SQLName.openingAccounts
 
     /// The new users without a profile, with their account, the account their profile takes, and what the
     /// merges inserted for them. The first email of an account is decided among all new users, before the

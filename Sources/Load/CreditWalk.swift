@@ -17,15 +17,15 @@ struct CreditWalk {
 
     /// Each user with new charges whom a walk may need (`email`, `opening` balance before the import, `charges`,
     /// `existing`: the user has a committed account the app can spend from).
-    static let users = SQLName("credit_users")
+    static let users = SQLName.creditUsers
     /// Their new charges (`kind` 1, `delta` −1; `stored`: the recording exists uncharged) and new payments
     /// (`kind` 0, `delta` 3), by staged `seq`.
-    static let events = SQLName("credit_events")
+    static let events = SQLName.creditEvents
     /// The users a walk walks, from which balance (`email`, `opening`).
-    static let openings = SQLName("credit_openings")
+    static let openings = SQLName.creditOpenings
     /// The walk itself: the `seq` of each charge in ``events`` that takes its user below zero, for the users in
     /// ``openings``. Payments only add, so skipping a refused charge never makes a later one refused.
-    static let refusedCharges = SQLName(schema: "pg_temp", "crm_refused_charges")
+    static let refusedCharges = SQLName.refusedChargesFunction
 
     static let createFunction: SQLQuery = """
         CREATE OR REPLACE FUNCTION \(refusedCharges)() RETURNS SETOF bigint
@@ -75,7 +75,7 @@ struct CreditWalk {
     func collect(existing: SQLName) throws {
         try connection.query("""
             INSERT INTO \(Self.users) (email, charges, opening, existing)
-            SELECT c.email, count(*) AS charges, coalesce(min(s.credits), min(p.credits), 4) AS opening,
+            SELECT c.email, count(*) AS charges, coalesce(min(s.credits), min(p.credits), \(CreditSQL.opening)) AS opening,
                    bool_or(x.email IS NOT NULL) AS existing
             FROM (SELECT s.email FROM \(SQLName.deduplicated(.recordings)) s
                   LEFT JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id
@@ -84,16 +84,16 @@ struct CreditWalk {
             LEFT JOIN \(SQLName.profiles) p ON p.email = c.email
             LEFT JOIN \(existing) x ON x.email = c.email
             GROUP BY c.email
-            HAVING count(*) > coalesce(min(s.credits), min(p.credits), 4) OR bool_or(x.email IS NOT NULL)
+            HAVING \(CreditSQL.used("count(*)")) > coalesce(min(s.credits), min(p.credits), \(CreditSQL.opening)) OR bool_or(x.email IS NOT NULL)
             """)
         try connection.query("""
             INSERT INTO \(Self.events) (email, seq, delta, at, kind, stored)
-            SELECT s.email, s.seq, -1 AS delta, s.created_at AS at, 1 AS kind, t.email IS NOT NULL AS stored
+            SELECT s.email, s.seq, -\(CreditSQL.perRecording) AS delta, s.created_at AS at, 1 AS kind, t.email IS NOT NULL AS stored
             FROM \(SQLName.deduplicated(.recordings)) s
             LEFT JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id
             WHERE s.credit_charged AND (t.email IS NULL OR NOT t.credit_charged) AND s.email IN (SELECT email FROM \(Self.users))
             UNION ALL
-            SELECT s.email, s.seq, 3, s.paid_at, 0, false
+            SELECT s.email, s.seq, \(CreditSQL.perPayment), s.paid_at, 0, false
             FROM \(SQLName.deduplicated(.payments)) s
             LEFT JOIN \(SQLName.payments) t ON t.email = s.email AND t.external_id = s.external_id
             WHERE t.email IS NULL AND s.email IN (SELECT email FROM \(Self.users))
@@ -115,7 +115,7 @@ struct CreditWalk {
 
     /// The charges the last walk refused (`email`, `external_id`, `stored`: the recording existed uncharged
     /// before the import), for what must be undone after them.
-    static let refused = SQLName("refused_charges")
+    static let refused = SQLName.refusedCharges
 
     /// Walks the users `openings` returns, from the balance it gives them; takes each refused charge out of the
     /// staging and of the events, keeps it in ``refused`` and returns its reject, in file and line order.

@@ -12,7 +12,7 @@ struct Erasures {
     let connection: PostgresConnection
 
     /// Per email of this import that an erasure names (this import's or the log's): the latest request.
-    static let boundaries = SQLName("erasure_boundaries")
+    static let boundaries = SQLName.erasureBoundaries
 
     /// Refuses this import's rows of erased people that are older than the request (or undated), and takes this
     /// import's requests into the removals.

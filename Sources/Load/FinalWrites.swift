@@ -20,7 +20,7 @@ struct FinalWrites {
     let path: (Int) -> String
 
     /// The balances of the users walked again, locked (`email`, `credits`).
-    static let lockedBalances = SQLName("locked_balances")
+    static let lockedBalances = SQLName.lockedBalances
 
     /// The message of a charge the app's spending during the import left without credit.
     static let spentMeanwhile = "the user has no credit left for this recording: the app spent it while the import ran"

@@ -5,10 +5,10 @@ import PostgresClient
 /// How ``IdentityChanges`` moves the stats, the credit accounts and the staged rows, and copies rows aside.
 extension IdentityChanges {
     /// Copies the rows of `table` whose email `emails` lists into the temporary table `copy` (made afresh).
-    func copyRows(of table: SQLName, into copy: String, emails: SQLQuery) throws {
-        try connection.query("DROP TABLE IF EXISTS \(ident: copy)")
-        try connection.query("CREATE TEMP TABLE \(ident: copy) ON COMMIT DROP AS SELECT * FROM \(table) WHERE email IN (\(emails))")
-        try connection.query("ANALYZE \(ident: copy)")
+    func copyRows(of table: SQLName, into copy: SQLName, emails: SQLQuery) throws {
+        try connection.query("DROP TABLE IF EXISTS \(copy)")
+        try connection.query("CREATE TEMP TABLE \(copy) ON COMMIT DROP AS SELECT * FROM \(table) WHERE email IN (\(emails))")
+        try connection.query("ANALYZE \(copy)")
     }
 
     /// The stats and the credit accounts: each target's totals and balance are its own plus its movers'. A target
@@ -16,51 +16,51 @@ extension IdentityChanges {
     /// other movers' credits go to the target's account, theirs left at 0.
     func moveBalances() throws {
         let moves = Self.moves, stats = SQLName.dashboardStats, profiles = SQLName.profiles
-        try copyRows(of: stats, into: "identity_rows", emails: "SELECT from_email FROM \(moves)")
+        try copyRows(of: stats, into: SQLName.identityRows, emails: "SELECT from_email FROM \(moves)")
         try connection.query("""
             UPDATE \(stats) s SET total_applications = s.total_applications + d.applications, total_recordings = s.total_recordings + d.recordings,
                 total_resumes = s.total_resumes + d.resumes, credits = s.credits + d.credits, updated_at = now()
             FROM (SELECT m.to_email, sum(x.total_applications)::integer AS applications, sum(x.total_recordings)::integer AS recordings,
                          sum(x.total_resumes)::integer AS resumes, sum(x.credits)::integer AS credits
-                  FROM \(moves) m JOIN identity_rows x ON x.email = m.from_email GROUP BY m.to_email) d
+                  FROM \(moves) m JOIN \(SQLName.identityRows) x ON x.email = m.from_email GROUP BY m.to_email) d
             WHERE s.email = d.to_email
             """)
         try connection.query("DELETE FROM \(stats) WHERE email IN (SELECT from_email FROM \(moves))")
         // The accounts of movers and targets, and what each becomes.
-        try copyRows(of: profiles, into: "identity_rows", emails: "SELECT from_email FROM \(moves) UNION SELECT to_email FROM \(moves)")
+        try copyRows(of: profiles, into: SQLName.identityRows, emails: "SELECT from_email FROM \(moves) UNION SELECT to_email FROM \(moves)")
         try connection.query("""
-            CREATE TEMP TABLE identity_taken ON COMMIT DROP AS
-            SELECT q.id, q.user_id FROM \(profiles) q WHERE q.user_id IN (SELECT account FROM identity_targets WHERE account IS NOT NULL)
+            CREATE TEMP TABLE \(SQLName.identityTaken) ON COMMIT DROP AS
+            SELECT q.id, q.user_id FROM \(profiles) q WHERE q.user_id IN (SELECT account FROM \(SQLName.identityTargets) WHERE account IS NOT NULL)
             """)
         try connection.query("""
-            CREATE TEMP TABLE identity_profile_changes ON COMMIT DROP AS
+            CREATE TEMP TABLE \(SQLName.identityProfileChanges) ON COMMIT DROP AS
             WITH taking AS (
                 SELECT DISTINCT ON (m.to_email) m.to_email, m.from_email, t.account
-                FROM \(moves) m JOIN identity_rows f ON f.email = m.from_email JOIN identity_targets t ON t.to_email = m.to_email
-                WHERE NOT EXISTS (SELECT 1 FROM identity_rows x WHERE x.email = m.to_email)
+                FROM \(moves) m JOIN \(SQLName.identityRows) f ON f.email = m.from_email JOIN \(SQLName.identityTargets) t ON t.to_email = m.to_email
+                WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.identityRows) x WHERE x.email = m.to_email)
                 ORDER BY m.to_email, m.from_email)
             SELECT p.id, coalesce(k.to_email, p.email) AS email,
                    CASE WHEN k.to_email IS NULL THEN p.user_id WHEN q.id IS NULL THEN k.account END AS user_id,
                    CASE WHEN k.to_email IS NOT NULL THEN p.credits + coalesce(o.credits, 0)
                         WHEN mover.from_email IS NOT NULL THEN 0
                         ELSE p.credits + coalesce(o.credits, 0) END AS credits
-            FROM identity_rows p
+            FROM \(SQLName.identityRows) p
             LEFT JOIN taking k ON k.from_email = p.email
-            LEFT JOIN identity_taken q ON q.user_id = k.account AND q.id <> p.id
+            LEFT JOIN \(SQLName.identityTaken) q ON q.user_id = k.account AND q.id <> p.id
             LEFT JOIN (SELECT DISTINCT from_email FROM \(moves)) mover ON mover.from_email = p.email
-            LEFT JOIN (SELECT m.to_email, sum(f.credits)::integer AS credits FROM \(moves) m JOIN identity_rows f ON f.email = m.from_email
+            LEFT JOIN (SELECT m.to_email, sum(f.credits)::integer AS credits FROM \(moves) m JOIN \(SQLName.identityRows) f ON f.email = m.from_email
                        WHERE NOT EXISTS (SELECT 1 FROM taking t WHERE t.from_email = f.email) GROUP BY m.to_email) o
               ON o.to_email = coalesce(k.to_email, p.email)
             """)
         // Back as a parameter: Citus writes its reference table profiles from no local table.
-        let changes = try connection.query("SELECT coalesce(jsonb_agg(c), '[]') FROM identity_profile_changes c").scalar(String.self)
+        let changes = try connection.query("SELECT coalesce(jsonb_agg(c), '[]') FROM \(SQLName.identityProfileChanges) c").scalar(String.self)
         try connection.query("""
             UPDATE \(profiles) p SET email = c.email, user_id = c.user_id, credits = c.credits, updated_at = now()
             FROM jsonb_populate_recordset(NULL::\(profiles), \(bind: changes)::jsonb) c
             WHERE p.id = c.id AND (p.email, p.user_id, p.credits) IS DISTINCT FROM (c.email, c.user_id, c.credits)
             """)
-        try connection.query("DROP TABLE identity_profile_changes")
-        try connection.query("DROP TABLE identity_taken")
+        try connection.query("DROP TABLE \(SQLName.identityProfileChanges)")
+        try connection.query("DROP TABLE \(SQLName.identityTaken)")
     }
 
     /// This import's rows of a user merged away are the target's (a row of the target's own with the same key wins).

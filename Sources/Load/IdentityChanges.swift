@@ -12,7 +12,7 @@ struct IdentityChanges {
     let connection: PostgresConnection
 
     /// Who moves where: `from_email` (stored, or only in this import) into `to_email`, `kind` renamed or merged.
-    static let moves = SQLName("identity_moves")
+    static let moves = SQLName.identityMoves
 
     static let createTable: SQLQuery = """
         CREATE TEMP TABLE \(moves) (from_email text PRIMARY KEY, to_email text NOT NULL, kind text NOT NULL,
@@ -36,21 +36,21 @@ struct IdentityChanges {
             SELECT email FROM \(users) UNION SELECT merged_into FROM \(users) WHERE merged_into IS NOT NULL
             """
         try connection.query("""
-            CREATE TEMP TABLE identity_known ON COMMIT DROP AS
+            CREATE TEMP TABLE \(SQLName.identityKnown) ON COMMIT DROP AS
             SELECT u.email, u.crm_user_id FROM \(SQLName.crmUsers) u
             WHERE u.crm_user_id IN (SELECT crm_user_id FROM \(users) WHERE crm_user_id IS NOT NULL
                                     UNION SELECT merged_into FROM \(users) WHERE merged_into IS NOT NULL)
                OR u.email IN (\(named))
             """)
         try connection.query("""
-            CREATE TEMP TABLE identity_accounts ON COMMIT DROP AS SELECT p.email FROM \(SQLName.profiles) p WHERE p.email IN (\(named))
+            CREATE TEMP TABLE \(SQLName.identityAccounts) ON COMMIT DROP AS SELECT p.email FROM \(SQLName.profiles) p WHERE p.email IN (\(named))
             """)
-        let crmUsers = SQLName("identity_known")
+        let crmUsers = SQLName.identityKnown
         // Merges: the winner by email, or by CRM id among this import's users, then the stored ones (one each).
         // Every lookup below is a join with a grouped table, never a subquery per row: these temporary tables have
         // no statistics, and a subquery per row is a scan per row (26 s for 14,000 renames).
         try connection.query("""
-            CREATE TEMP TABLE identity_candidates ON COMMIT DROP AS
+            CREATE TEMP TABLE \(SQLName.identityCandidates) ON COMMIT DROP AS
             WITH losers AS (DELETE FROM \(users) WHERE deleted AND merged_into IS NOT NULL RETURNING email, merged_into, file, line)
             SELECT l.email AS from_email, 'merged'::text AS kind, l.file, l.line, l.merged_into AS named,
                    CASE WHEN l.merged_into LIKE '%@%' THEN l.merged_into ELSE coalesce(s.email, u.email) END AS to_email
@@ -64,7 +64,7 @@ struct IdentityChanges {
             FROM \(users) s JOIN \(crmUsers) t ON t.crm_user_id = s.crm_user_id AND t.email <> s.email
             WHERE s.crm_user_id IS NOT NULL
             """)
-        try connection.query("ANALYZE identity_candidates")
+        try connection.query("ANALYZE \(SQLName.identityCandidates)")
         let refused = try connection.query("""
             WITH judged AS (
                 SELECT c.*, c.to_email IS NOT NULL AND (staged_to.email IS NOT NULL OR stored_to.email IS NOT NULL) AS known, CASE
@@ -82,15 +82,15 @@ struct IdentityChanges {
                     WHEN stored_to.email IS NULL AND account_to.email IS NOT NULL
                         THEN c.to_email || ' already has a credit account of its own'
                 END AS refusal
-                FROM identity_candidates c
+                FROM \(SQLName.identityCandidates) c
                 LEFT JOIN \(users) staged_to ON staged_to.email = c.to_email
                 LEFT JOIN \(users) staged_from ON staged_from.email = c.from_email
                 LEFT JOIN \(crmUsers) stored_to ON stored_to.email = c.to_email
-                LEFT JOIN (SELECT from_email, count(*) AS n FROM identity_candidates GROUP BY from_email) moving ON moving.from_email = c.from_email
-                LEFT JOIN (SELECT DISTINCT from_email AS email FROM identity_candidates) moved_to ON moved_to.email = c.to_email
+                LEFT JOIN (SELECT from_email, count(*) AS n FROM \(SQLName.identityCandidates) GROUP BY from_email) moving ON moving.from_email = c.from_email
+                LEFT JOIN (SELECT DISTINCT from_email AS email FROM \(SQLName.identityCandidates)) moved_to ON moved_to.email = c.to_email
                 LEFT JOIN (SELECT DISTINCT email FROM \(UserRemoval.removed)) removed_to ON removed_to.email = c.to_email
                 LEFT JOIN (SELECT crm_user_id, count(*) AS n FROM \(crmUsers) GROUP BY crm_user_id) holders ON holders.crm_user_id = c.named
-                LEFT JOIN (SELECT DISTINCT email FROM identity_accounts) account_to ON account_to.email = c.to_email),
+                LEFT JOIN (SELECT DISTINCT email FROM \(SQLName.identityAccounts)) account_to ON account_to.email = c.to_email),
             kept AS (
                 INSERT INTO \(Self.moves) (from_email, to_email, kind, file, line)
                 SELECT from_email, to_email, kind, file, line FROM judged WHERE refusal IS NULL)
@@ -111,8 +111,8 @@ struct IdentityChanges {
             try connection.query("INSERT INTO \(SQLName.rejectedUsers) (email) VALUES (\(bind: email)) ON CONFLICT DO NOTHING")
             if !merged { try connection.query("DELETE FROM \(users) WHERE email = \(bind: email)") }
         }
-        try connection.query("DROP TABLE identity_candidates")
-        try connection.query("DROP TABLE identity_accounts")
+        try connection.query("DROP TABLE \(SQLName.identityCandidates)")
+        try connection.query("DROP TABLE \(SQLName.identityAccounts)")
         return rejects
     }
 
@@ -128,7 +128,7 @@ struct IdentityChanges {
     ///   - privileged: Whether the row triggers stand aside; the moves copy rows, which they would count twice.
     /// - Returns: Per entity, the users renamed or merged and the rows that moved with them.
     func apply(lockInOrder: Bool, privileged: Bool) throws -> [Entity: EntityCounts] {
-        let moves = Self.moves, crmUsers = SQLName.crmUsers, known = SQLName("identity_known")
+        let moves = Self.moves, crmUsers = SQLName.crmUsers, known = SQLName.identityKnown
         var counts: [Entity: EntityCounts] = [:]
         guard try connection.query("SELECT count(*) AS n FROM \(moves)").scalar(Int.self) > 0 else { return counts }
         guard privileged else {
@@ -148,7 +148,7 @@ struct IdentityChanges {
         // A target not stored yet takes the CRM row of its first stored user, under its own email and account, and
         // an empty stats row that the sums below fill.
         try connection.query("""
-            CREATE TEMP TABLE identity_targets ON COMMIT DROP AS
+            CREATE TEMP TABLE \(SQLName.identityTargets) ON COMMIT DROP AS
             SELECT t.to_email, f.first_from, a.id AS account, k.email IS NOT NULL AS stored
             FROM (SELECT DISTINCT to_email FROM \(moves)) t
             LEFT JOIN (SELECT m.to_email, min(m.from_email) AS first_from FROM \(moves) m JOIN \(known) k ON k.email = m.from_email
@@ -157,42 +157,42 @@ struct IdentityChanges {
             LEFT JOIN (SELECT DISTINCT ON (a.email) a.email, a.id FROM \(SQLName.authUsers) a
                        WHERE NOT a.is_sso_user AND a.email IN (SELECT to_email FROM \(moves)) ORDER BY a.email, a.id) a ON a.email = t.to_email
             """)
-        try copyRows(of: crmUsers, into: "identity_rows", emails: "SELECT first_from FROM identity_targets WHERE NOT stored")
+        try copyRows(of: crmUsers, into: SQLName.identityRows, emails: "SELECT first_from FROM \(SQLName.identityTargets) WHERE NOT stored")
         try connection.query("""
             INSERT INTO \(crmUsers)
-            SELECT x.* FROM identity_targets t JOIN identity_rows u ON u.email = t.first_from
+            SELECT x.* FROM \(SQLName.identityTargets) t JOIN \(SQLName.identityRows) u ON u.email = t.first_from
             CROSS JOIN LATERAL jsonb_populate_record(NULL::\(crmUsers), to_jsonb(u) || jsonb_build_object('email', t.to_email, 'user_id', t.account)) x
             WHERE NOT t.stored
             """)
         try connection.query("""
-            INSERT INTO \(SQLName.dashboardStats) (email, user_id) SELECT to_email, account FROM identity_targets WHERE NOT stored AND first_from IS NOT NULL
+            INSERT INTO \(SQLName.dashboardStats) (email, user_id) SELECT to_email, account FROM \(SQLName.identityTargets) WHERE NOT stored AND first_from IS NOT NULL
             """)
         // Every target's account, the new ones' included, for the rows that move.
         try connection.query("""
-            CREATE TEMP TABLE identity_accounts ON COMMIT DROP AS
+            CREATE TEMP TABLE \(SQLName.identityAccounts) ON COMMIT DROP AS
             SELECT u.email, u.user_id FROM \(crmUsers) u WHERE u.email IN (SELECT to_email FROM \(moves))
             """)
         // The rows: copied under the target's email and account (an external id the target has already gets a suffix),
         // then deleted, children first.
         for table in Self.movedTables {
-            try copyRows(of: table, into: "identity_rows", emails: "SELECT from_email FROM \(moves)")
+            try copyRows(of: table, into: SQLName.identityRows, emails: "SELECT from_email FROM \(moves)")
             // An external id the target's rows have already gets a suffix (a ledger row has none).
             var suffix: SQLQuery = "'{}'::jsonb", taken: SQLQuery = ""
             if table != .creditLedger {
-                try copyRows(of: table, into: "identity_target_rows", emails: "SELECT to_email FROM \(moves)")
+                try copyRows(of: table, into: SQLName.identityTargetRows, emails: "SELECT to_email FROM \(moves)")
                 suffix = "CASE WHEN w.email IS NOT NULL THEN jsonb_build_object('external_id', r.external_id || '~' || left(md5(r.email), 8)) ELSE '{}' END"
                 taken = """
-                    LEFT JOIN (SELECT DISTINCT email, external_id FROM identity_target_rows) w ON w.email = m.to_email AND w.external_id = r.external_id
+                    LEFT JOIN (SELECT DISTINCT email, external_id FROM \(SQLName.identityTargetRows)) w ON w.email = m.to_email AND w.external_id = r.external_id
                     """
             }
             try connection.query("""
                 INSERT INTO \(table)
-                SELECT x.* FROM identity_rows r JOIN \(moves) m ON r.email = m.from_email JOIN identity_accounts a ON a.email = m.to_email \(taken)
+                SELECT x.* FROM \(SQLName.identityRows) r JOIN \(moves) m ON r.email = m.from_email JOIN \(SQLName.identityAccounts) a ON a.email = m.to_email \(taken)
                 CROSS JOIN LATERAL jsonb_populate_record(NULL::\(table),
                     to_jsonb(r) || jsonb_build_object('email', m.to_email, 'user_id', a.user_id) || \(suffix)) x
                 """)
             guard let entity = Entity.crmRecords.first(where: { SQLName.table(of: $0) == table }) else { continue }
-            try tally("SELECT m.kind, count(*) AS n FROM identity_rows r JOIN \(moves) m ON r.email = m.from_email GROUP BY m.kind",
+            try tally("SELECT m.kind, count(*) AS n FROM \(SQLName.identityRows) r JOIN \(moves) m ON r.email = m.from_email GROUP BY m.kind",
                       as: entity, into: &counts)
         }
         for table in [SQLName.recordings, .jobRequests, .resumes, .payments, .creditLedger] {
@@ -206,8 +206,8 @@ struct IdentityChanges {
         try connection.query("DELETE FROM \(SQLName.userSources) c USING \(moves) m WHERE c.email = m.from_email")
         try connection.query("DELETE FROM \(crmUsers) WHERE email IN (SELECT from_email FROM \(moves))")
         try moveStagedRows()
-        for table in ["identity_targets", "identity_accounts", "identity_rows", "identity_target_rows"] {
-            try connection.query("DROP TABLE IF EXISTS \(ident: table)")
+        for table in [SQLName.identityTargets, .identityAccounts, .identityRows, .identityTargetRows] {
+            try connection.query("DROP TABLE IF EXISTS \(table)")
         }
         return counts
     }

@@ -9,8 +9,6 @@ import PostgresClient
 /// (nightly) or in resumable chunks (``BackfillScheduler``). Each stage is a type of its own that returns
 /// what it did (a ``LoadTally``); the summary is their sum.
 public struct Importer: Sendable {
-    /// Serializes imports on one database (`pg_try_advisory_lock`).
-    static let lockKey: Int64 = 0x4352_4D5F_494D_5054  // "CRM_IMPT"
     /// The memory each sort and hash of the import's transaction may take (`SET LOCAL work_mem`): at the
     /// server's default of 4 MB, the sorts of a million staged rows spill to disk.
     static let workMem = "128MB"
@@ -50,8 +48,8 @@ public struct Importer: Sendable {
         var recorded: [RecordedFile] = []
         let rejects = RejectFileWriter(path: options.rejectFile ?? "crm-import-\(record.id).rejects.jsonl")
         do {
-            guard try connection.tryAdvisoryLock(Self.lockKey) else { throw LoadError.locked }
-            defer { _ = try? connection.advisoryUnlock(Self.lockKey) }
+            guard try connection.tryAdvisoryLock(AdvisoryLockKey.importer) else { throw LoadError.locked }
+            defer { _ = try? connection.advisoryUnlock(AdvisoryLockKey.importer) }
             try record.closeInterruptedRuns()
             let strategy = try self.strategy ?? MergeStrategyChoice(connection: connection, logger: logger).choose()
             summary.strategy = strategy.name

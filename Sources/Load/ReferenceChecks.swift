@@ -30,8 +30,8 @@ struct ReferenceChecks {
     }
 
     /// The existing CRM users the staged children name, with the account they had then (`email`, `user_id`).
-    static let knownUsers = SQLName("known_users")
-    static let knownJobRequests = SQLName("known_job_requests")
+    static let knownUsers = SQLName.knownUsers
+    static let knownJobRequests = SQLName.knownJobRequests
 
     /// Runs every check, writing each rejected row to `rejects`.
     ///
@@ -56,8 +56,7 @@ struct ReferenceChecks {
         try connection.query("""
             INSERT INTO \(Self.knownUsers) (email, user_id)
             SELECT u.email, u.user_id FROM \(SQLName.crmUsers) u
-            WHERE u.email IN (SELECT email FROM \(SQLName.deduplicated(.jobRequests)) UNION SELECT email FROM \(SQLName.deduplicated(.recordings))
-                              UNION SELECT email FROM \(SQLName.deduplicated(.resumes)) UNION SELECT email FROM \(SQLName.deduplicated(.payments)))
+            WHERE u.email IN (\(LoadSQL.stagedEmails([.jobRequests, .recordings, .resumes, .payments])))
             \(lockParents ? "FOR KEY SHARE" : "")
             """)
         try connection.query(Self.copyJobRequestsOfRecordings(into: Self.knownJobRequests, locking: lockParents))

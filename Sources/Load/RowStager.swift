@@ -79,7 +79,7 @@ struct RowStager {
         while let done = work.next() { try take(done) }
         for entity in Entity.allCases { try flush(entity, &batches, into: table(entity)) }
         if rejectedEmails.rows > 0 {
-            let raw = SQLName("rejected_users_raw")
+            let raw = SQLName.rejectedUsersRaw
             try connection.query("CREATE TEMP TABLE \(raw) (email text) ON COMMIT DROP")
             try connection.copyIn("COPY \(raw) (email) FROM STDIN") { writer in
                 try rejectedEmails.bytes.withUnsafeBytes { try writer.write($0) }

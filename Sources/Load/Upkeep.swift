@@ -33,9 +33,7 @@ struct Upkeep {
     /// nothing is done (a copy there could overwrite a charge the app commits meanwhile).
     func catchUpStagedProfiles() throws {
         try connection.query("""
-            SELECT (SELECT count(*) FROM \(SQLName.profilesCatchUp)(ARRAY(
-                SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(SQLName.deduplicated(.recordings))
-                UNION SELECT email FROM \(SQLName.deduplicated(.payments)))))
+            SELECT (SELECT count(*) FROM \(SQLName.profilesCatchUp)(ARRAY(\(LoadSQL.stagedEmails([.users, .recordings, .payments])))))
             WHERE \(SQLName.isDistributed)()
             """)
     }
@@ -58,18 +56,16 @@ struct Upkeep {
     func moveThroughFunctions(runID: Int64) throws {
         try connection.query("""
             SELECT \(SQLName.adjustStats)(array_agg(email), array_agg(applications), array_agg(recordings), array_agg(resumes))
-            FROM (SELECT email, sum(applications)::integer AS applications, sum(recordings)::integer AS recordings,
-                         sum(resumes)::integer AS resumes
-                  FROM \(SQLName.touched) GROUP BY email) per_user
+            FROM (\(LoadSQL.touchedPerUser)) per_user
             WHERE applications <> 0 OR recordings <> 0 OR resumes <> 0
             HAVING count(*) > 0
             """)
         try connection.query("""
-            SELECT \(SQLName.bookCredits)(array_agg(email), array_agg(delta), array_agg(reason), array_agg(\(bind: "import:\(runID)")::text))
-            FROM (SELECT email, 3 * sum(payments)::integer AS delta, 'payment'::text AS reason FROM \(SQLName.touched) GROUP BY email
-                  UNION ALL
-                  SELECT email, -sum(charged)::integer, 'recording' FROM \(SQLName.touched) GROUP BY email) movements
-            WHERE delta <> 0
+            SELECT \(SQLName.bookCredits)(array_agg(m.email), array_agg(m.delta), array_agg(m.reason), array_agg(\(bind: "import:\(runID)")::text))
+            FROM (\(LoadSQL.touchedPerUser)) per_user
+            CROSS JOIN LATERAL (VALUES (per_user.email, \(CreditSQL.bought("per_user.payments")), 'payment'::text),
+                                       (per_user.email, -\(CreditSQL.used("per_user.charged")), 'recording')) m(email, delta, reason)
+            WHERE m.delta <> 0
             HAVING count(*) > 0
             """)
         // New users' balances take their new account's; existing users' move by what the import booked.
@@ -78,15 +74,16 @@ struct Upkeep {
             """)
         try connection.query("""
             SELECT \(SQLName.moveBalances)(array_agg(email), array_agg(delta))
-            FROM (SELECT email, (3 * sum(payments) - sum(charged))::integer AS delta FROM \(SQLName.touched)
-                  WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.newUsers) n WHERE n.email = touched.email) GROUP BY email) moved
+            FROM (SELECT email, \(CreditSQL.movement(payments: "payments", charged: "charged")) AS delta
+                  FROM (\(LoadSQL.touchedPerUser)) per_user
+                  WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.newUsers) n WHERE n.email = per_user.email)) moved
             WHERE delta <> 0
             HAVING count(*) > 0
             """)
         try connection.query("""
             SELECT \(SQLName.linkAccounts)(array_agg(u.email)) FROM \(SQLName.crmUsers) u
             WHERE u.user_id IS NOT NULL
-              AND u.email IN (SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(SQLName.touched))
+              AND u.email IN (\(LoadSQL.stagedEmails([.users])) UNION SELECT email FROM \(SQLName.touched))
             HAVING count(*) > 0
             """)
     }

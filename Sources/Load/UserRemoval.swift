@@ -12,9 +12,9 @@ struct UserRemoval {
 
     /// The users to remove (`email`), where the export says so (`file`, `line`), why (`why`), and whether
     /// to erase them (`erase`, with the request's `requested_at` and `reference`).
-    static let removed = SQLName("removed_users")
+    static let removed = SQLName.removedUsers
     /// What went, per user and table (`email`, `table_name`, `n`).
-    static let removedRows = SQLName("removed_rows")
+    static let removedRows = SQLName.removedRows
 
     static let createTables: [SQLQuery] = [
         """
@@ -34,7 +34,7 @@ struct UserRemoval {
     }
 
     /// The users of the snapshot's source that it does not name.
-    static let absent = SQLName("absent_users")
+    static let absent = SQLName.absentUsers
 
     /// The users of `source` that a snapshot does not name — `present` lists the emails its users rows name —
     /// within `scope` (a condition over `c.email`: a backfill chunk's), into ``absent``; those no other source

@@ -20,23 +20,20 @@ public struct Migrator: Sendable {
         public let state: State
     }
 
-    /// Serializes concurrent `migrate` runs against one database.
-    static let lockKey: Int64 = 0x4352_4D5F_4D49_4752  // "CRM_MIGR"
-
 
     /// Creates the bookkeeping table where it is missing, moving it out of `public` where an earlier
     /// release kept it. Idempotent, and part of every printed script; ``migrate(_:)`` runs it only when
     /// something is missing, so that a role that owns nothing can run a migrate that has nothing to do.
     static let bookkeepingSQL = """
-        CREATE SCHEMA IF NOT EXISTS crm_private;
+        CREATE SCHEMA IF NOT EXISTS \(SQLName.privateSchema);
         DO $bookkeeping$
         BEGIN
-            IF to_regclass('crm_private.crm_schema_migrations') IS NULL AND to_regclass('public.crm_schema_migrations') IS NOT NULL THEN
-                ALTER TABLE public.crm_schema_migrations SET SCHEMA crm_private;
+            IF to_regclass('\(SQLName.schemaMigrations)') IS NULL AND to_regclass('\(SQLName.legacySchemaMigrations)') IS NOT NULL THEN
+                ALTER TABLE \(SQLName.legacySchemaMigrations.sql) SET SCHEMA \(SQLName.privateSchema);
             END IF;
         END
         $bookkeeping$;
-        CREATE TABLE IF NOT EXISTS crm_private.crm_schema_migrations (
+        CREATE TABLE IF NOT EXISTS \(SQLName.schemaMigrations.sql) (
             version    integer PRIMARY KEY,
             name       text NOT NULL,
             checksum   text NOT NULL,
@@ -44,18 +41,15 @@ public struct Migrator: Sendable {
         );
         """
 
-    /// Where an earlier release kept the bookkeeping table.
-    static let legacyBookkeeping = SQLName(schema: "public", SQLName.schemaMigrations.name)
-
     /// The bookkeeping table that holds the records: the private one, an earlier release's in `public`,
     /// or none yet. Reads the catalog only.
     static func bookkeepingTable(on connection: PostgresConnection) throws -> SQLName? {
         let row = try connection.query("""
             SELECT to_regclass(\(bind: SQLName.schemaMigrations.description)) IS NOT NULL AS private,
-                   to_regclass(\(bind: legacyBookkeeping.description)) IS NOT NULL AS legacy
+                   to_regclass(\(bind: SQLName.legacySchemaMigrations.description)) IS NOT NULL AS legacy
             """).singleRow()
         if try row.decode(Bool.self, "private") { return .schemaMigrations }
-        return try row.decode(Bool.self, "legacy") ? legacyBookkeeping : nil
+        return try row.decode(Bool.self, "legacy") ? SQLName.legacySchemaMigrations : nil
     }
 
     private let migrations: [Migration]
@@ -121,8 +115,8 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate(_ connection: PostgresConnection, watcher: (@Sendable () throws -> PostgresConnection)? = nil) throws -> [Migration] {
         // Wait for a concurrent migrate to finish rather than fail: it is usually a deploy race.
-        try connection.query("SELECT pg_advisory_lock(\(bind: Self.lockKey))")
-        defer { _ = try? connection.advisoryUnlock(Self.lockKey) }
+        try connection.query("SELECT pg_advisory_lock(\(bind: AdvisoryLockKey.migrator))")
+        defer { _ = try? connection.advisoryUnlock(AdvisoryLockKey.migrator) }
 
         if try Self.bookkeepingTable(on: connection) != .schemaMigrations {
             try connection.transaction { connection in

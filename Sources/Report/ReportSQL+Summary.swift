@@ -8,7 +8,7 @@ extension ReportSQL {
     func summary(top: Int) -> SQLQuery {
         let buckets = ReportBuckets(period: period, months: 12)
         let inPeriod: SQLQuery = "bucket BETWEEN \(literal: buckets.periodBuckets.lowerBound) AND \(literal: buckets.periodBuckets.upperBound)"
-        let monthOfBucket: SQLQuery = "date_trunc('month', (\(bind: buckets.arrayLiteral)::timestamptz[])[a.bucket] AT TIME ZONE 'UTC')"
+        let monthOfBucket: SQLQuery = "date_trunc('month', (\(bind: buckets.boundTexts)::timestamptz[])[a.bucket] AT TIME ZONE 'UTC')"
         func total(_ column: String) -> SQLQuery { "coalesce(sum(\(ident: column)), 0)" }
         let firstMonth: SQLQuery = "(\(bind: ReportPeriod.sql(buckets.firstMonth))::timestamptz AT TIME ZONE 'UTC')"
         return """
@@ -18,7 +18,7 @@ extension ReportSQL {
                  in_period AS (
                     SELECT \(total("sign_ups")) AS users_new, \(total("applications")) AS applications_in_period,
                            \(total("recordings")) AS recordings_in_period, \(total("resumes")) AS resumes_in_period,
-                           3 * \(total("payments")) AS credits_bought, \(total("credits_used")) AS credits_used
+                           \(CreditSQL.bought(total("payments"))) AS credits_bought, \(total("credits_used")) AS credits_used
                     FROM activity WHERE \(inPeriod)),
                  stats AS (
                     SELECT coalesce(sum(total_applications), 0) AS total_applications, coalesce(sum(total_recordings), 0) AS total_recordings,
@@ -34,7 +34,7 @@ extension ReportSQL {
                  series AS (
                     SELECT m.month, to_char(m.month, 'YYYY-MM') AS label, \(total("sign_ups")) AS new_users,
                            \(total("applications")) AS applications, \(total("recordings")) AS recordings,
-                           \(total("resumes")) AS resumes, 3 * \(total("payments")) AS credits_bought,
+                           \(total("resumes")) AS resumes, \(CreditSQL.bought(total("payments"))) AS credits_bought,
                            \(total("credits_used")) AS credits_used
                     FROM generate_series(\(firstMonth), \(firstMonth) + interval '\(literal: buckets.months - 1) months', interval '1 month') m (month)
                     LEFT JOIN activity a ON \(monthOfBucket) = m.month

@@ -45,7 +45,7 @@ struct ReportSQL {
                    coalesce(s.total_resumes, 0) AS total_resumes,
                    coalesce(p.applications_in_period, 0) AS applications_in_period,
                    coalesce(p.recordings_in_period, 0) AS recordings_in_period, coalesce(p.resumes_in_period, 0) AS resumes_in_period,
-                   coalesce(s.credits, 0) AS credits, 3 * coalesce(p.payments, 0) AS credits_bought,
+                   coalesce(s.credits, 0) AS credits, \(CreditSQL.bought("coalesce(p.payments, 0)")) AS credits_bought,
                    coalesce(p.credits_used, 0) AS credits_used,
                    to_char(greatest(last_job.at, last_recording.at, last_resume.at) AT TIME ZONE 'UTC',
                            'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_activity
@@ -74,7 +74,7 @@ struct ReportSQL {
              charged AS (SELECT email, count(*) AS n FROM \(SQLName.recordings) WHERE credit_charged AND \(within("created_at")) GROUP BY email)
         SELECT u.email, p.credits, coalesce(l.total, 0) AS ledger_sum, coalesce(l.initial, 0) AS initial,
                coalesce(l.bought, 0) AS bought, coalesce(l.used, 0) AS used, coalesce(l.adjusted, 0) AS adjusted,
-               3 * coalesce(paid.n, 0) AS bought_in_period, coalesce(charged.n, 0) AS used_in_period,
+               \(CreditSQL.bought("coalesce(paid.n, 0)")) AS bought_in_period, \(CreditSQL.used("coalesce(charged.n, 0)")) AS used_in_period,
                p.credits IS DISTINCT FROM coalesce(l.total, 0) AS disagrees
         FROM \(SQLName.crmUsers) u
         LEFT JOIN \(SQLName.profiles) p ON p.email = u.email

@@ -7,10 +7,10 @@ extension VerifySQL {
     /// is on the coordinator, which alone holds the key.
     static let erasedPresent: SQLQuery = """
         WITH present AS MATERIALIZED (
-            SELECT u.email, 'digital_resume_by_CRM' AS source, count(*) AS n, min(u.created_at) AS first
+            SELECT u.email, \(bind: SQLName.crmUsers.name)::text AS source, count(*) AS n, min(u.created_at) AS first
             FROM \(SQLName.crmUsers) u WHERE EXISTS (SELECT 1 FROM \(SQLName.erasures)) GROUP BY u.email
             UNION ALL
-            SELECT p.email, 'profiles', count(*), min(p.created_at)
+            SELECT p.email, \(bind: SQLName.profiles.name)::text, count(*), min(p.created_at)
             FROM \(SQLName.profiles) p WHERE EXISTS (SELECT 1 FROM \(SQLName.erasures)) GROUP BY p.email)
         SELECT NULL AS email, 'a person erased on ' || to_char(e.requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
                || ' (reference ' || coalesce(e.reference, 'none') || ') in ' || x.source AS what,

@@ -40,7 +40,7 @@ enum VerifySQL {
     /// The co-located balance (crm_dashboard_stats.credits), which the row triggers move, against the ledger.
     static let balanceDrift: SQLQuery = """
         WITH \(ledgerSums)
-        SELECT s.email, 'balance (crm_dashboard_stats.credits = ledger sum)' AS what, coalesce(l.total, 0)::text AS expected,
+        SELECT s.email, 'balance (' || \(bind: SQLName.dashboardStats.name)::text || '.credits = ledger sum)' AS what, coalesce(l.total, 0)::text AS expected,
                s.credits::text AS found
         FROM \(SQLName.dashboardStats) s
         LEFT JOIN ledger l ON l.email = s.email
@@ -67,12 +67,9 @@ enum VerifySQL {
 
     static let orphans: SQLQuery = """
         SELECT o.email, 'row in ' || o.source || ' without a CRM user' AS what, 'a CRM user' AS expected, 'none' AS found
-        FROM (SELECT email, 'crm_job_requests' AS source FROM \(SQLName.jobRequests)
-              UNION SELECT email, 'crm_recordings' FROM \(SQLName.recordings)
-              UNION SELECT email, 'crm_resumes' FROM \(SQLName.resumes)
-              UNION SELECT email, 'crm_payments' FROM \(SQLName.payments)
-              UNION SELECT email, 'crm_credit_ledger' FROM \(SQLName.creditLedger)
-              UNION SELECT email, 'crm_dashboard_stats' FROM \(SQLName.dashboardStats)) o
+        FROM (\(SQLQuery.joined([SQLName.jobRequests, .recordings, .resumes, .payments, .creditLedger, .dashboardStats].map {
+                  "SELECT email, \(bind: $0.name)::text AS source FROM \($0)"
+              }, separator: " UNION "))) o
         LEFT JOIN \(SQLName.crmUsers) u ON u.email = o.email
         WHERE u.email IS NULL
         ORDER BY o.email, o.source
@@ -142,7 +139,7 @@ enum VerifySQL {
     }
 
     /// The users a repair may touch: those found drifted, then locked (``lockDrifted(distributed:)``).
-    static let drifted = SQLName("verify_drifted")
+    static let drifted = SQLName.verifyDrifted
 
     /// Every user a check finds drifted (stats, credits, balance), in one table, before anything is locked.
     static let collectDrifted: SQLQuery = """

@@ -83,7 +83,7 @@ struct ImporterTests {
     func locked() throws {
         try TestDatabase.withFresh { database in
             let holder = try database.connect()
-            #expect(try holder.tryAdvisoryLock(Importer.lockKey))
+            #expect(try holder.tryAdvisoryLock(AdvisoryLockKey.importer))
             #expect(throws: LoadError.self) { try Self.importer(database).run(files: try Self.samples()) }
             let statuses = try database.connect().query("SELECT status FROM \(SQLName.importRuns)").rows
             #expect(try statuses.map { try $0.decode(String.self, "status") } == [RunStatus.failed.rawValue])

@@ -1,0 +1,36 @@
+import CRMSchema
+import PipelineCore
+import PostgresClient
+import TestSupport
+import Testing
+
+/// The credit rule and the import lock are written once for SQL (migration 0021) and once for Swift
+/// (``CreditRule``, ``AdvisoryLockKey``): these tests hold the two equal.
+@Suite("The domain's rules, in SQL and in Swift")
+struct DomainRuleTests {
+    @Test("migration 0021's functions return CreditRule's numbers and the importer's lock key")
+    func sqlAgreesWithSwift() throws {
+        try TestDatabase.withFresh { database in
+            let row = try database.connect().query("""
+                SELECT \(CreditSQL.opening) AS opening, \(CreditSQL.perPayment) AS per_payment,
+                       \(CreditSQL.perRecording) AS per_recording, \(SQLName.importLockKey)() AS import_lock
+                """).singleRow()
+            #expect(try row.decode(Int.self, "opening") == CreditRule.openingCredits)
+            #expect(try row.decode(Int.self, "per_payment") == CreditRule.creditsPerPayment)
+            #expect(try row.decode(Int.self, "per_recording") == CreditRule.creditsPerRecording)
+            #expect(try row.decode(Int64.self, "import_lock") == AdvisoryLockKey.importer)
+        }
+    }
+
+    @Test("the credit triggers take their movement from the rule: a payment and a charged recording, as CreditRule says")
+    func triggersFollowTheRule() throws {
+        try TestDatabase.withFresh { database in
+            let fixture = Fixture(connection: try database.connect())
+            try fixture.crmUser("rule@example.com")
+            try fixture.payment("rule@example.com", count: 2)
+            try fixture.recording("rule@example.com", charged: true)
+            #expect(try fixture.credits("rule@example.com") == CreditRule.balance(payments: 2, chargedRecordings: 1))
+            #expect(try fixture.invariantViolations().isEmpty)
+        }
+    }
+}
