@@ -30,7 +30,7 @@ let package = Package(
         // A small PostgreSQL client over libpq: the only module that sees libpq.
         .target(
             name: "PostgresClient",
-            dependencies: ["CLibPQ", "PipelineCore"],
+            dependencies: ["CLibPQ", "PipelineCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // The project's tables, functions and run states, each named once (SQLName.importRuns, …).
@@ -121,7 +121,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PostgresClientTests",
-            dependencies: ["PostgresClient", "PipelineCore", "TestSupport"],
+            dependencies: ["PostgresClient", "PipelineCore", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -131,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SchemaTests",
-            dependencies: ["PostgresClient", "PipelineCore", "TestSupport"],
+            dependencies: ["CRMSchema", "PostgresClient", "PipelineCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

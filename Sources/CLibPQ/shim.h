@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 /* PG_DIAG_* are char-literal macros, which Swift does not import. */
+static const int CLIBPQ_DIAG_SEVERITY_NONLOCALIZED = 'V';
 static const int CLIBPQ_DIAG_SQLSTATE = 'C';
 static const int CLIBPQ_DIAG_MESSAGE_PRIMARY = 'M';
 static const int CLIBPQ_DIAG_MESSAGE_DETAIL = 'D';

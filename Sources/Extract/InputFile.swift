@@ -69,14 +69,23 @@ public struct InputFile: Sendable, Equatable {
     /// Opens a reader for the records of this input, with the part of the mapping that applies to it.
     public func open(mapping: Mapping?, options: CSVOptions) throws -> any RecordSource {
         let mapping = mapping?.applying(to: innerName)
+        /// A CSV file or a sheet holds one entity, which its name (or the caller) must have said.
+        func tableEntity() throws -> Entity {
+            guard let entity else {
+                throw ExtractError.unknownKind(file: path, reason: "a \(format) input needs its entity (users, job_requests, …), and none was given")
+            }
+            return entity
+        }
         switch (format, packaging) {
         case (.csv, _):
-            return try CSVRecordSource(input: self, entity: entity!, mapping: mapping?.entities[entity!], options: options)
+            let entity = try tableEntity()
+            return try CSVRecordSource(input: self, entity: entity, mapping: mapping?.entities[entity], options: options)
         case (.xml, _):
             return try XMLRecordSource(input: self, mapping: mapping)
         case (.xlsx, .sheet(let sheet, let part)):
-            return try XLSXRecordSource(input: self, sheet: XLSXWorkbook.Sheet(name: sheet, part: part), entity: entity!,
-                                        mapping: mapping?.entities[entity!])
+            let entity = try tableEntity()
+            return try XLSXRecordSource(input: self, sheet: XLSXWorkbook.Sheet(name: sheet, part: part), entity: entity,
+                                        mapping: mapping?.entities[entity])
         case (.xlsx, _):
             throw ExtractError.unknownKind(file: path, reason: "--format xlsx is for .xlsx workbooks, whose sheets are read")
         }

@@ -30,21 +30,21 @@ struct BackfillScheduler {
 
     /// Stages (or finds the staging of a stopped run), loads the chunks left, and drops the staging.
     func run(_ files: [InputFile], key: String, on connection: PostgresConnection) throws -> LoadTally {
-        let staging = StagingArea(connection: connection)
+        let staging = BackfillStaging(connection: connection)
         let state = try connection.query("""
             SELECT chunks, staged_rows FROM \(SQLName.backfillState) WHERE run_key = \(bind: key)
             """).rows.first
         var tally = LoadTally()
         let chunks: Int
         var done: Set<Int> = []
-        if let state, try staging.persistentRows() == state.decode(Int.self, "staged_rows") {
+        if let state, try staging.rows() == state.decode(Int.self, "staged_rows") {
             chunks = try state.decode(Int.self, "chunks")
             done = Set(try connection.query("""
                 SELECT unnest(done) AS chunk FROM \(SQLName.backfillState) WHERE run_key = \(bind: key)
                 """).rows.map { try $0.decode(Int.self, "chunk") })
             importer.logger.notice("resuming a backfill of the same files", metadata: ["chunks done": "\(done.count) of \(chunks)"])
             // The rows read are the staged ones (validation rejects were written the first time).
-            for (entity, count) in try staging.persistentCounts() { tally.counts[entity, default: EntityCounts()].read = count }
+            for (entity, count) in try staging.counts() { tally.counts[entity, default: EntityCounts()].read = count }
         } else {
             (chunks, tally) = try stage(files, key: key, on: connection)
         }
@@ -57,7 +57,7 @@ struct BackfillScheduler {
                 for chunk in pending where chunk % jobs == job {
                     guard !progress.stopped else { return }
                     let counts = try worker.transaction { worker in
-                        try StagingArea(connection: worker).createChunk(chunk, of: chunks)
+                        try BackfillStaging(connection: worker).createChunk(chunk, of: chunks)
                         let counts = try importer.mergeStaged(files, on: worker, strategy: strategy, rejects: rejects, runID: runID,
                                                              before: LoadTally(), chunk: (chunk, chunks))
                         try worker.query("""
@@ -72,7 +72,7 @@ struct BackfillScheduler {
         if let failure = progress.failure { throw failure }
         tally.add(progress.tally)
         try connection.transaction { connection in
-            try StagingArea(connection: connection).dropPersistent()
+            try BackfillStaging(connection: connection).drop()
             try connection.query("DELETE FROM \(SQLName.backfillState) WHERE run_key = \(bind: key)")
             return .commit(())
         }
@@ -83,9 +83,9 @@ struct BackfillScheduler {
     /// Chunks a previous, crashed attempt committed are loaded again as no-ops (the merges are idempotent).
     private func stage(_ files: [InputFile], key: String, on connection: PostgresConnection) throws -> (chunks: Int, tally: LoadTally) {
         try connection.transaction { connection in
-            let staging = StagingArea(connection: connection)
+            let staging = BackfillStaging(connection: connection)
             try connection.query("DELETE FROM \(SQLName.backfillState)")
-            try staging.createPersistent()
+            try staging.create()
             var phase = Phase(logger: importer.logger)
             let tally = try RowStager(
                 connection: connection, options: options, rejects: rejects, logger: importer.logger, progress: importer.progress)
@@ -103,10 +103,10 @@ struct BackfillScheduler {
             try importer.enforceDeleteLimits(removing: removals, on: connection)
             let staged = tally.totalRead - tally.totalRejected
             let chunks = max(1, Int((Double(staged) / Double(options.chunkRows)).rounded(.up)))
-            try staging.indexPersistent(chunks: chunks)
+            try staging.index(chunks: chunks)
             try connection.query("""
                 INSERT INTO \(SQLName.backfillState) (run_key, run_id, chunks, staged_rows)
-                VALUES (\(bind: key), \(bind: runID), \(bind: chunks), \(bind: try staging.persistentRows()))
+                VALUES (\(bind: key), \(bind: runID), \(bind: chunks), \(bind: try staging.rows()))
                 """)
             return .commit((chunks, tally))
         }

@@ -135,10 +135,9 @@ struct CreditWalk {
                 RETURNING s.file, s.line, s.credit_charged::text AS value, s.email, s.external_id, r.stored),
             kept AS (INSERT INTO \(Self.refused) (email, external_id, stored) SELECT email, external_id, stored FROM taken)
             SELECT file, line, value FROM taken ORDER BY file, line
-            """).rows
-        return try refused.map { row in
-            Reject(location: SourceLocation(file: path(try row.decode(Int.self, "file")), line: try row.decode(Int.self, "line")),
-                   entity: .recordings, field: .creditCharged, value: try row.decode(String?.self, "value"),
+            """).all(as: RefusedRow.self)
+        return refused.map { row in
+            Reject(location: row.place.location(path), entity: .recordings, field: .creditCharged, value: row.value,
                    reason: .insufficientCredits, message: why)
         }
     }

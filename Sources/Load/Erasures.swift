@@ -47,7 +47,7 @@ struct Erasures {
                 """).rows {
                 let asked = try row.decode(String.self, "asked")
                 rejects.append(Reject(
-                    location: SourceLocation(file: path(try row.decode(Int.self, "file")), line: try row.decode(Int.self, "line")),
+                    location: try StagedPlace(row: row).location(path),
                     entity: entity, field: .email, value: try row.decode(String.self, "email"), reason: .erased,
                     message: try row.decode(Bool.self, "undated")
                         ? "the person asked to be erased on \(asked), and this row has no \(date.name) to show it is newer"

@@ -6,7 +6,7 @@ import PostgresClient
 extension IdentityChanges {
     /// Copies the rows of `table` whose email `emails` lists into the temporary table `copy` (made afresh).
     func copyRows(of table: SQLName, into copy: SQLName, emails: SQLQuery) throws {
-        try connection.query("DROP TABLE IF EXISTS \(copy)")
+        try connection.dropTableIfPresent(copy)
         try connection.query("CREATE TEMP TABLE \(copy) ON COMMIT DROP AS SELECT * FROM \(table) WHERE email IN (\(emails))")
         try connection.query("ANALYZE \(copy)")
     }

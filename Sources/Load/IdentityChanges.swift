@@ -104,7 +104,7 @@ struct IdentityChanges {
             let unknown = try row.decode(Bool.self, "unknown")
             let email = try row.decode(String.self, "email")
             rejects.append(Reject(
-                location: SourceLocation(file: path(try row.decode(Int.self, "file")), line: try row.decode(Int.self, "line")),
+                location: try StagedPlace(row: row).location(path),
                 entity: .users, field: merged ? .mergedInto : .email, value: merged ? try row.decode(String?.self, "named") : email,
                 reason: unknown ? .unknownUser : .identityConflict, message: try row.decode(String.self, "refusal")))
             // Its other rows in the export are refused with it; a refused rename's row does not load either.
@@ -207,7 +207,7 @@ struct IdentityChanges {
         try connection.query("DELETE FROM \(crmUsers) WHERE email IN (SELECT from_email FROM \(moves))")
         try moveStagedRows()
         for table in [SQLName.identityTargets, .identityAccounts, .identityRows, .identityTargetRows] {
-            try connection.query("DROP TABLE IF EXISTS \(table)")
+            try connection.dropTableIfPresent(table)
         }
         return counts
     }

@@ -125,7 +125,7 @@ public struct Importer: Sendable {
         try connection.setLocal("jit", to: "off")
         func path(_ index: Int) -> String { files.indices.contains(index) ? files[index].name : "?" }
         var tally = before
-        tally.add(try StagingArea(connection: connection).deduplicate { "\(path($0)):\($1)" })
+        tally.add(try Deduplication(connection: connection).deduplicate { "\(path($0)):\($1)" })
         phase.finished("deduplicate")
         // Erased people's older rows go first, whatever else the export says of them.
         for reject in try Erasures(connection: connection).refuseErased(path: path) {
@@ -146,7 +146,7 @@ public struct Importer: Sendable {
                 ? "SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(UserRemoval.removed) UNION SELECT email FROM \(SQLName.rejectedUsers) UNION \(moved)"
                 : "SELECT email FROM \(SQLName.backfillStaging(.users)) UNION SELECT email FROM \(SQLName.backfillRejectedUsers) UNION \(moved)"
             try removal.collectAbsent(source: options.source, present: present,
-                                      scope: chunk.map { "\(StagingArea.chunk(of: $0.of)) = \(literal: $0.index)" } ?? "true")
+                                      scope: chunk.map { "\(BackfillStaging.chunk(of: $0.of)) = \(literal: $0.index)" } ?? "true")
         }
         let upkeep = Upkeep(connection: connection)
         let privileged = try upkeep.standAside()

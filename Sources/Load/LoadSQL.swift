@@ -16,4 +16,24 @@ enum LoadSQL {
                sum(resumes)::integer AS resumes, sum(payments)::integer AS payments, sum(charged)::integer AS charged
         FROM \(SQLName.touched) GROUP BY email
         """
+
+    /// A temporary copy of the job requests (email, external id, id) the staged recordings may name: for the
+    /// check before the merges (`known_job_requests`), and again after the job requests were merged, for the
+    /// recordings' job ids (`recording_jobs`).
+    ///
+    /// - Parameter locking: Copy exactly the job requests named, locked as the FK trigger would lock them
+    ///   (for merges without FK triggers); else every job request of the users whose recordings name one
+    ///   (the form Citus plans).
+    static func copyJobRequestsOfRecordings(into table: SQLName, locking: Bool = false) -> SQLQuery {
+        let naming: SQLQuery = "FROM \(SQLName.deduplicated(.recordings)) WHERE job_request_external_id IS NOT NULL"
+        let named: SQLQuery = locking
+            ? "(j.email, j.external_id) IN (SELECT email, job_request_external_id \(naming))"
+            : "j.email IN (SELECT email \(naming))"
+        return """
+            CREATE TEMP TABLE \(table) ON COMMIT DROP AS
+            SELECT j.email, j.external_id, j.id FROM \(SQLName.jobRequests) j
+            WHERE \(named)
+            \(locking ? "FOR KEY SHARE" : "")
+            """
+    }
 }

@@ -55,42 +55,44 @@ struct MergeOutcome: Sendable, Equatable {
 /// UPDATE` (Citus), no statement-level trigger. The statements are data: ``statements(for:)`` lists them,
 /// `description` prints the whole plan.
 ///
-/// With ``ForeignKeys/checkedSetBased`` the per-row foreign key triggers stand aside during the merges
+/// With ``Keys/checkedSetBased`` the per-row foreign key triggers stand aside during the merges
 /// (`session_replication_role = replica`): the reference checks lock the parents the staged rows refer to
 /// as they find them (`FOR KEY SHARE`, the lock each FK check would take, held to commit) and reject the
 /// children of every missing one, set-based, so the guarantee is the foreign key's: a concurrent delete of a
 /// parent waits for the import, or came first and its children are rejected.
 struct MergePlan: MergeStrategy, CustomStringConvertible {
-    /// Who checks that a child's user and job request exist.
-    enum ForeignKeys: Sendable {
-        /// PostgreSQL's RI triggers, row by row.
-        case triggers
+    /// How the merges check keys and which database they plan for: the three cases of a merge.
+    enum Keys: Sendable, CaseIterable {
+        /// PostgreSQL's RI triggers check each row.
+        case triggersRowByRow
         /// The reference checks, set-based, with the parents locked; the RI triggers aside.
         case checkedSetBased
+        /// Citus, with the RI triggers row by row: the upkeep functions open the accounts (their distributed
+        /// form); the update itself finds the changed rows and the insert always anti-joins (Citus plans a
+        /// join of local tables with a distributed one only in the shapes it had before: the classifying pass
+        /// only counts the rows that exist).
+        case citus
     }
 
-    var foreignKeys = ForeignKeys.triggers
-    /// For Citus: the upkeep functions open the accounts (their distributed form); the update itself finds the
-    /// changed rows and the insert always anti-joins (Citus plans a join of local tables with a distributed one
-    /// only in the shapes it had before: the classifying pass only counts the rows that exist).
-    var citus = false
+    var keys = Keys.triggersRowByRow
 
+    private var citus: Bool { keys == .citus }
     var upkeepWritesDirectly: Bool { !citus }
     var locksRowsInOrder: Bool { !citus }
 
     var name: String {
-        switch (foreignKeys, citus) {
-        case (.triggers, false): "set-based, FK triggers row by row"
-        case (.triggers, true): "set-based for Citus, FK triggers row by row"
-        case (.checkedSetBased, _): "set-based, keys checked set-based with the FK triggers aside"
+        switch keys {
+        case .triggersRowByRow: "set-based, FK triggers row by row"
+        case .citus: "set-based for Citus, FK triggers row by row"
+        case .checkedSetBased: "set-based, keys checked set-based with the FK triggers aside"
         }
     }
 
     /// The staged recordings' job request ids, read after the job requests were merged (a recording may
     /// name one of this import), so that the recordings merge joins a local table.
-    static let recordingJobs = SQLName("recording_jobs")
+    static let recordingJobs = SQLName.recordingJobs
     /// The existing users whose stored rows the staging changes (their CRM row or any child's).
-    static let changedUsers = SQLName("changed_users")
+    static let changedUsers = SQLName.changedUsers
 
     /// The statements that merge `entity`, in order: the first three always run, the rest only with work to do.
     struct Statements {
@@ -119,17 +121,17 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     func statements(for entity: Entity) -> Statements {
         let target = MergeTarget(entity)
         return Statements(
-            prepare: entity == .recordings ? [ReferenceChecks.copyJobRequestsOfRecordings(into: Self.recordingJobs)] : [],
+            prepare: entity == .recordings ? [LoadSQL.copyJobRequestsOfRecordings(into: SQLName.recordingJobs)] : [],
             countStaged: target.countStaged, classify: target.classify(findingChanges: !citus), insert: target.insert(antiJoin: true),
             insertAll: target.insertStaged, recordAll: target.recordStaged, insertAllGuarded: target.insert(antiJoin: false),
             recordChanged: target.recordChangedUsers(into: Self.changedUsers), lockChanged: target.lockChanged,
             update: entity == .recordings ? target.update(where: "NOT \(Self.becomesCharged)") : target.update())
     }
 
-    var locksParents: Bool { foreignKeys == .checkedSetBased }
+    var locksParents: Bool { keys == .checkedSetBased }
 
     func beginMerges(on connection: PostgresConnection) throws {
-        guard foreignKeys == .checkedSetBased else { return }
+        guard keys == .checkedSetBased else { return }
         try connection.setLocal("session_replication_role", to: "replica")
     }
 
@@ -168,20 +170,20 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     /// rows inserted than staged, with the FK triggers, which hold no parent lock), back to the savepoint:
     /// the guarded insert skips those and counts what it inserted.
     private func insertAll(staged: Int, _ statements: Statements, on connection: PostgresConnection) throws -> Int {
-        try connection.query("SAVEPOINT crm_insert_all")
+        struct FewerInserted: Error {}
         do {
-            if try connection.query(statements.insertAll).affectedRows == staged {
+            try connection.withSavepoint {
+                guard try connection.query(statements.insertAll).affectedRows == staged else { throw FewerInserted() }
                 try connection.query(statements.recordAll)
-                try connection.query("RELEASE SAVEPOINT crm_insert_all")
-                return staged
             }
-        } catch let error as PostgresError where error.sqlState == "23505" {}
-        try connection.query("ROLLBACK TO SAVEPOINT crm_insert_all")
+            return staged
+        } catch is FewerInserted {
+        } catch let error as PostgresError where error.sqlState == .uniqueViolation {}
         return try connection.query(statements.insertAllGuarded).scalar(Int.self)
     }
 
     var description: String {
-        let locks = foreignKeys == .checkedSetBased ? ["SET LOCAL session_replication_role = replica;"] : []
+        let locks = keys == .checkedSetBased ? ["SET LOCAL session_replication_role = replica;"] : []
         let inserts = Entity.crmRecords.map { entity in
             let statements = statements(for: entity)
             return (["-- \(entity)"] + (statements.prepare + [statements.countStaged, statements.classify]).map { "\($0);" }

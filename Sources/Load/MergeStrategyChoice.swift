@@ -14,7 +14,7 @@ struct MergeStrategyChoice {
     func choose() throws -> any MergeStrategy {
         if try connection.query("SELECT \(SQLName.isDistributed)() AS distributed").scalar(Bool.self) {
             logger.info("Citus: the foreign keys are checked row by row by their triggers, the upkeep is the distributed one")
-            return MergePlan(foreignKeys: .triggers, citus: true)
+            return MergePlan(keys: .citus)
         }
         // Row Level Security applies to this role: the row triggers do the upkeep (the import warns later).
         guard try Upkeep(connection: connection).isBulkLoader() else { return MergePlan() }
@@ -25,14 +25,14 @@ struct MergeStrategyChoice {
                 """)
             return MergePlan()
         }
-        return MergePlan(foreignKeys: .checkedSetBased)
+        return MergePlan(keys: .checkedSetBased)
     }
 
     /// Tries the setting for the session, outside any transaction, and resets it.
     private func maySetReplicationRole() throws -> Bool {
         do {
             try connection.query("SET session_replication_role = replica")
-        } catch let error as PostgresError where error.sqlState == "42501" {
+        } catch let error as PostgresError where error.sqlState == .insufficientPrivilege {
             return false
         }
         try connection.query("RESET session_replication_role")

@@ -36,7 +36,7 @@ struct MergeTarget {
             counters = [("applications", "count(*)")]
         case .recordings:
             values = [("job_request_id", "job.id")] + staged([.videoURL, .durationSeconds, .creditCharged, .createdAt])
-            joins = "LEFT JOIN \(MergePlan.recordingJobs) job ON job.email = s.email AND job.external_id = s.job_request_external_id"
+            joins = "LEFT JOIN \(SQLName.recordingJobs) job ON job.email = s.email AND job.external_id = s.job_request_external_id"
             counters = [("recordings", "count(*)"), ("charged", "count(*) FILTER (WHERE r.credit_charged)")]
         case .resumes:
             values = staged([.fileURL, .fileName, .createdAt])

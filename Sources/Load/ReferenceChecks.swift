@@ -9,26 +9,6 @@ import Validate
 struct ReferenceChecks {
     let connection: PostgresConnection
 
-    /// A temporary copy of the job requests (email, external id, id) the staged recordings may name: for the
-    /// check before the merges (`known_job_requests`), and again after the job requests were merged, for the
-    /// recordings' job ids (`recording_jobs`).
-    ///
-    /// - Parameter locking: Copy exactly the job requests named, locked as the FK trigger would lock them
-    ///   (for merges without FK triggers); else every job request of the users whose recordings name one
-    ///   (the form Citus plans).
-    static func copyJobRequestsOfRecordings(into table: SQLName, locking: Bool = false) -> SQLQuery {
-        let naming: SQLQuery = "FROM \(SQLName.deduplicated(.recordings)) WHERE job_request_external_id IS NOT NULL"
-        let named: SQLQuery = locking
-            ? "(j.email, j.external_id) IN (SELECT email, job_request_external_id \(naming))"
-            : "j.email IN (SELECT email \(naming))"
-        return """
-            CREATE TEMP TABLE \(table) ON COMMIT DROP AS
-            SELECT j.email, j.external_id, j.id FROM \(SQLName.jobRequests) j
-            WHERE \(named)
-            \(locking ? "FOR KEY SHARE" : "")
-            """
-    }
-
     /// The existing CRM users the staged children name, with the account they had then (`email`, `user_id`).
     static let knownUsers = SQLName.knownUsers
     static let knownJobRequests = SQLName.knownJobRequests
@@ -42,10 +22,9 @@ struct ReferenceChecks {
     func run(credits: RecordValidator.CreditPolicy, rejects: RejectFileWriter, lockParents: Bool, path: (Int) -> String) throws -> LoadTally {
         var tally = LoadTally()
         func reject(_ query: SQLQuery, _ entity: Entity, _ field: Field, _ reason: RejectReason) throws {
-            for row in try connection.query(query).rows {
-                let location = SourceLocation(file: path(try row.decode(Int.self, "file")), line: try row.decode(Int.self, "line"))
-                let reject = Reject(location: location, entity: entity, field: field, value: try row.decode(String?.self, "value"),
-                                    reason: reason, message: try row.decode(String.self, "message"))
+            for refused in try connection.query(query).all(as: RefusedRow.self) {
+                let reject = Reject(location: refused.place.location(path), entity: entity, field: field, value: refused.value,
+                                    reason: reason, message: refused.message ?? reason.rawValue)
                 tally.count(reject)
                 try rejects.write(reject)
             }
@@ -59,7 +38,7 @@ struct ReferenceChecks {
             WHERE u.email IN (\(LoadSQL.stagedEmails([.jobRequests, .recordings, .resumes, .payments])))
             \(lockParents ? "FOR KEY SHARE" : "")
             """)
-        try connection.query(Self.copyJobRequestsOfRecordings(into: Self.knownJobRequests, locking: lockParents))
+        try connection.query(LoadSQL.copyJobRequestsOfRecordings(into: Self.knownJobRequests, locking: lockParents))
         for entity in [Entity.jobRequests, .recordings, .resumes, .payments] {
             try reject(unknownUser(entity), entity, .email, .unknownUser)
         }

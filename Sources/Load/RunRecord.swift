@@ -64,7 +64,7 @@ final class RunRecord {
         let rows = try connection.query("""
             SELECT DISTINCT f.sha256 FROM \(SQLName.importFiles) f JOIN \(SQLName.importRuns) r ON r.id = f.run_id
             WHERE r.status = \(bind: RunStatus.succeeded.rawValue) AND NOT f.skipped
-              AND f.sha256 = ANY (\(bind: "{" + hashes.joined(separator: ",") + "}")::text[])
+              AND f.sha256 = ANY (\(bind: hashes)::text[])
             """).rows
         return Set(try rows.map { try $0.decode(String.self, "sha256") })
     }

@@ -153,7 +153,7 @@ public struct Migrator: Sendable {
                     return .commit(())
                 }
                 return
-            } catch let error as PostgresError where error.sqlState == "55P03" {
+            } catch let error as PostgresError where error.sqlState == .lockNotAvailable {
                 guard attempt < lockWait.attempts else { break }
                 let pause = lockWait.pause(after: attempt)
                 logger.notice("a table the migration needs is locked: trying again", metadata: [

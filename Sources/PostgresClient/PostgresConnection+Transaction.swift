@@ -58,6 +58,38 @@ extension PostgresConnection {
         }
     }
 
+    /// Runs `body` inside a savepoint of the open transaction: released when `body` returns, rolled back to
+    /// (its work undone, the transaction usable again) and the error rethrown when `body` throws.
+    ///
+    /// - Throws: ``PostgresError`` (code `protocolViolation`) when no transaction is open; whatever `body` throws.
+    @discardableResult
+    public func withSavepoint<T>(_ body: () throws -> T) throws -> T {
+        guard PQtransactionStatus(handle) == PQTRANS_INTRANS else {
+            throw PostgresError(code: .protocolViolation, message: "a savepoint needs an open transaction")
+        }
+        savepointDepth += 1
+        defer { savepointDepth -= 1 }
+        let name = SQLQuery(text: "crm_savepoint_\(savepointDepth)")
+        try query("SAVEPOINT \(name)")
+        let value: T
+        do {
+            value = try body()
+        } catch {
+            _ = try? query("ROLLBACK TO SAVEPOINT \(name)")
+            _ = try? query("RELEASE SAVEPOINT \(name)")
+            throw error
+        }
+        try query("RELEASE SAVEPOINT \(name)")
+        return value
+    }
+
+    /// Drops the table `name` when it exists (a temporary one found through the search path), without the
+    /// server's "does not exist, skipping" notice that `DROP TABLE IF EXISTS` sends when it does not.
+    public func dropTableIfPresent(_ name: SQLName) throws {
+        guard try query("SELECT to_regclass(\(bind: name.sql)) IS NOT NULL AS present").scalar(Bool.self) else { return }
+        try query("DROP TABLE \(name)")
+    }
+
     /// Sets a configuration parameter for the rest of the current transaction only, with the `SET LOCAL`
     /// statement rather than `set_config(…, true)`: on Citus only the statement reaches the shards'
     /// connections (with `citus.propagate_set_commands = 'local'`), where policies and triggers read it.

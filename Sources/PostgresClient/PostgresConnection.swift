@@ -1,5 +1,6 @@
 internal import CLibPQ
 import Foundation
+import Logging
 
 /// One session with PostgreSQL over libpq. It closes itself when released.
 ///
@@ -8,6 +9,10 @@ import Foundation
 public final class PostgresConnection {
     let handle: OpaquePointer
     private let redactor: Redactor
+    /// The server's notices and warnings, logged; kept as long as the connection.
+    private let notices: NoticeLog
+    /// How many ``withSavepoint(_:)`` calls are open, which names their savepoints.
+    var savepointDepth = 0
 
     /// Where this connection goes, as `host=… port=… database=… user=…` (never a password).
     public let target: String
@@ -18,9 +23,10 @@ public final class PostgresConnection {
     ///   - url: A `postgresql://` URL or a `key=value` connection string. When `nil`, libpq's own defaults
     ///     apply: `PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER`, `PGPASSWORD`, `PGSERVICE`, `~/.pgpass`, `PGSSLMODE`.
     ///   - applicationName: Shown in `pg_stat_activity`, unless the URL names another.
+    ///   - logger: Where the server's notices and warnings go, at their level.
     /// - Throws: ``PostgresError`` with code `connectionFailed`, naming host, port and database, or
     ///   `invalidConnectionString` when the URL cannot be parsed.
-    public init(url: String?, applicationName: String = "crm-pipeline") throws {
+    public init(url: String?, applicationName: String = "crm-pipeline", logger: Logger = Logger(label: "crm-pipeline.postgres")) throws {
         // Parsed first, so that a syntax error is reported without quoting the URL (or its password).
         let parsed = try url.map { try ConnectionString($0) }
         var settings: [(String, String)] = [("application_name", applicationName)]
@@ -38,13 +44,13 @@ public final class PostgresConnection {
         handle = connection
         redactor = Redactor(password: parsed?.password, connection: connection)
         target = Self.describeTarget(of: connection)
+        notices = NoticeLog(logger: logger, redactor: redactor)
         guard PQstatus(connection) == CONNECTION_OK else {
             // Every property is set, so deinit frees the failed connection.
             let message = redactor.redact(Self.trimmed(String(cString: PQerrorMessage(connection))))
             throw PostgresError(code: .connectionFailed, message: message, target: target)
         }
-        // Notices (such as "relation already exists, skipping") are not for the operator.
-        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        notices.attach(to: connection)
     }
 
     deinit {
@@ -136,7 +142,7 @@ public final class PostgresConnection {
             guard let value = PQresultErrorField(result, code) else { return nil }
             return redactor.redact(String(cString: value))
         }
-        let sqlState = field(CLIBPQ_DIAG_SQLSTATE)
+        let sqlState = field(CLIBPQ_DIAG_SQLSTATE).map(SQLState.init(rawValue:))
         let primary = field(CLIBPQ_DIAG_MESSAGE_PRIMARY)
             ?? Self.trimmed(redactor.redact(String(cString: PQresultErrorMessage(result))))
         let lost = sqlState == nil ? isBroken() : PQstatus(handle) != CONNECTION_OK

@@ -44,8 +44,8 @@ public struct PostgresError: UserFacingError, CustomDebugStringConvertible {
 
     /// What kind of failure this is.
     public var code: Code
-    /// The five-character SQLSTATE the server sent, when there is one (`23505`, `40P01`, …).
-    public var sqlState: String?
+    /// The SQLSTATE the server sent, when there is one (``SQLState/uniqueViolation``, …).
+    public var sqlState: SQLState?
     /// The primary message (the server's, or libpq's).
     public var message: String
     /// The server's detail line; may contain row values, so it is not part of `description`.
@@ -58,7 +58,7 @@ public struct PostgresError: UserFacingError, CustomDebugStringConvertible {
     public var target: String?
 
     public init(
-        code: Code, sqlState: String? = nil, message: String, detail: String? = nil, hint: String? = nil,
+        code: Code, sqlState: SQLState? = nil, message: String, detail: String? = nil, hint: String? = nil,
         constraint: String? = nil, target: String? = nil
     ) {
         self.code = code
@@ -74,8 +74,7 @@ public struct PostgresError: UserFacingError, CustomDebugStringConvertible {
     public var isConnectionProblem: Bool {
         if code == .connectionFailed || code == .connectionLost { return true }
         guard let sqlState else { return false }
-        // Class 08: connection exception; 57P01..57P03: admin shutdown, crash shutdown, cannot connect now.
-        return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(sqlState)
+        return sqlState.isConnectionException || [.adminShutdown, .crashShutdown, .cannotConnectNow].contains(sqlState)
     }
 
     public var exitStatus: ExitStatus {

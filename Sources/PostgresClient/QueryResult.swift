@@ -43,10 +43,30 @@ public struct QueryResult: Sendable {
     ///
     /// - Throws: ``PostgresError`` (code `unexpectedResult`) when it returned another number of rows.
     public func singleRow() throws -> Row {
-        guard rows.count == 1 else {
+        guard rows.count == 1, let row = rows.first else {
             throw PostgresError(code: .unexpectedResult, message: "expected one row, got \(rows.count) from: \(query)")
         }
-        return rows[0]
+        return row
+    }
+
+    /// The one row of the result, decoded as `type`.
+    ///
+    /// - Throws: ``PostgresError`` (code `unexpectedResult`) when there is no row or more than one, or what
+    ///   `type` throws when a column is missing or of another type.
+    public func one<T: RowDecodable>(as type: T.Type) throws -> T {
+        try T(row: singleRow())
+    }
+
+    /// The one row of the result decoded as `type`, or `nil` when there is none.
+    ///
+    /// - Throws: ``PostgresError`` (code `unexpectedResult`) when there is more than one row; what `type` throws.
+    public func optional<T: RowDecodable>(as type: T.Type) throws -> T? {
+        rows.isEmpty ? nil : try one(as: type)
+    }
+
+    /// Every row of the result, decoded as `type`, in order.
+    public func all<T: RowDecodable>(as type: T.Type) throws -> [T] {
+        try rows.map(T.init(row:))
     }
 
     /// Every value in PostgreSQL's text form, by position — for tests and diagnostics only: product

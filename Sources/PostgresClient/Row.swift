@@ -49,9 +49,19 @@ extension Optional: SQLDecodable where Wrapped: SQLDecodable {
     }
 }
 
+/// A type that a row of a result decodes into, its properties read by column name
+/// (``QueryResult/one(as:)``, ``QueryResult/all(as:)``).
+public protocol RowDecodable {
+    /// Reads the row's columns.
+    ///
+    /// - Throws: ``PostgresError`` (code `unexpectedResult`) from ``Row/decode(_:_:)``.
+    init(row: Row) throws
+}
+
 /// One row of a result: values by column name, decoded to the type the caller expects.
 public struct Row: Sendable {
-    let columns: [String]
+    /// The column names, in order.
+    public let columns: [String]
     let values: [String?]
     /// The query the row came from, for error messages.
     let query: String

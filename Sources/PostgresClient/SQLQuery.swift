@@ -26,10 +26,10 @@ public struct SQLQuery: Sendable, Hashable, ExpressibleByStringInterpolation, Cu
         pieces = [.text(text)]
     }
 
-    /// A statement read from a file that ships with the code or with its tests (a migration, a vendored
-    /// query) — never one built from data.
-    public init(fileText: String) {
-        pieces = [.text(fileText)]
+    /// A statement from raw text that nothing checks: only for SQL that ships as a file with the code or its
+    /// tests (a vendored query) — never for text built from data.
+    public init(unsafeShippedSQL: String) {
+        pieces = [.text(unsafeShippedSQL)]
     }
 
     public init(stringInterpolation: StringInterpolation) {

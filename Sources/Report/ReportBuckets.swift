@@ -34,8 +34,8 @@ struct ReportBuckets {
         months = 0
     }
 
-    /// The bounds as a PostgreSQL array literal (`{2024-05-01T00:00:00Z,…}`), for a `timestamptz[]` parameter.
-    var arrayLiteral: String { "{" + bounds.map(ReportPeriod.sql).joined(separator: ",") + "}" }
+    /// The bounds in SQL's text form, for a `timestamptz[]` parameter.
+    var boundTexts: [String] { bounds.map(ReportPeriod.sql) }
     var windowStart: String { ReportPeriod.sql(bounds.first!) }
     var windowEnd: String { ReportPeriod.sql(bounds.last!) }
 }

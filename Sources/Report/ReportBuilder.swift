@@ -68,13 +68,20 @@ public struct ReportBuilder {
             key: "rows", title: "Users", columns: columns, rows: values))
         report.totals = [ReportFigure("users", "Users", .integer(Int64(values.count)))] + Self.sums(report.main, [
             ("total_applications", "Applications, all time"), ("total_recordings", "Recordings, all time"),
-            ("total_resumes", "Resumes, all time"), ("applications_in_period", "Applications in the period"),
-            ("recordings_in_period", "Recordings in the period"), ("resumes_in_period", "Resumes in the period"),
+            ("total_resumes", "Resumes, all time")] + Self.inPeriodCounts.map { ($0.key, $0.label) } + [
             ("credits", "Credit balance"), ("credits_bought", "Credits bought in the period"),
             ("credits_used", "Credits used in the period"),
         ])
         return report
     }
+
+    /// The counts of the period, per user (the users report, the summary's top users) and in all (the summary),
+    /// with what each is per active user in the summary.
+    private static let inPeriodCounts = [
+        (key: "applications_in_period", label: "Applications in the period", perActiveUser: ("applications_per_active_user", "Applications per active user")),
+        (key: "recordings_in_period", label: "Recordings in the period", perActiveUser: ("recordings_per_active_user", "Recordings per active user")),
+        (key: "resumes_in_period", label: "Resumes in the period", perActiveUser: ("resumes_per_active_user", "Resumes per active user")),
+    ]
 
     /// The columns of the users report; the summary's top users have some of them.
     private static let userColumns = [
@@ -90,11 +97,10 @@ public struct ReportBuilder {
         let figures = [
             ("users_total", "Users"), ("users_new", "New users"), ("users_active", "Active users"),
             ("total_applications", "Applications, all time"), ("total_recordings", "Recordings, all time"),
-            ("total_resumes", "Resumes, all time"), ("applications_in_period", "Applications in the period"),
-            ("recordings_in_period", "Recordings in the period"), ("resumes_in_period", "Resumes in the period"),
+            ("total_resumes", "Resumes, all time")] + Self.inPeriodCounts.map { ($0.key, $0.label) } + [
             ("credits_bought", "Credits bought"), ("credits_used", "Credits used"), ("credits_balance", "Credit balance, all users"),
         ]
-        let summary = try SummaryDocument(json: try connection.query(sql.summary(top: top ?? 10)).singleRow().decode(String.self, "summary"))
+        let summary = try SummaryDocument.decode(try connection.query(sql.summary(top: top ?? 10)).singleRow().decode(String.self, "summary"))
         let columns = [
             ReportColumn("month", "Month", .text), ReportColumn("new_users", "New users"), ReportColumn("applications", "Applications"),
             ReportColumn("recordings", "Recordings"), ReportColumn("resumes", "Resumes"),
@@ -104,13 +110,11 @@ public struct ReportBuilder {
             key: "rows", title: "Month by month", columns: columns, rows: try summary.months(columns)))
         report.totals = try figures.map { ReportFigure($0.0, $0.1, .integer(try summary.figure($0.0))) }
         let active = Double(try summary.figure("users_active"))
-        for (key, label, count) in [("applications_per_active_user", "Applications per active user", "applications_in_period"),
-                                    ("recordings_per_active_user", "Recordings per active user", "recordings_in_period"),
-                                    ("resumes_per_active_user", "Resumes per active user", "resumes_in_period")] {
-            let value = active > 0 ? Double(try summary.figure(count)) / active : 0
-            report.totals.append(ReportFigure(key, label, .decimal(value)))
+        for count in Self.inPeriodCounts {
+            let value = active > 0 ? Double(try summary.figure(count.key)) / active : 0
+            report.totals.append(ReportFigure(count.perActiveUser.0, count.perActiveUser.1, .decimal(value)))
         }
-        let topKeys = ["email", "name", "applications_in_period", "recordings_in_period", "resumes_in_period"]
+        let topKeys = ["email", "name"] + Self.inPeriodCounts.map(\.key)
         let topColumns = Self.userColumns.filter { topKeys.contains($0.key) }
         report.sections.append(ReportSection(key: "top_users", title: "Top users in the period", columns: topColumns,
                                              rows: try summary.top(topColumns)))

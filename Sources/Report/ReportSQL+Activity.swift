@@ -23,7 +23,7 @@ extension ReportSQL {
                 : "\(leg.charged) AS charged"
             return """
                 SELECT \(literal: leg.rawValue) AS kind, \(email) AS email,
-                       width_bucket(\(time), \(bind: buckets.arrayLiteral)::timestamptz[]) AS bucket, \(counted)
+                       width_bucket(\(time), \(bind: buckets.boundTexts)::timestamptz[]) AS bucket, \(counted)
                 FROM \(leg.table)
                 WHERE \(time) >= \(bind: buckets.windowStart)::timestamptz AND \(time) < \(bind: buckets.windowEnd)::timestamptz
                 \(citus ? "GROUP BY 2, 3" : "")
@@ -35,7 +35,7 @@ extension ReportSQL {
                 : "count(*) FILTER (WHERE kind = \(literal: kind.rawValue))"
         }
         let counts = SQLQuery.joined(ActivityLeg.allCases.map { "\(count(of: $0)) AS \(ident: $0.countColumn)" }, separator: ", ")
-        let creditsUsed: SQLQuery = citus ? "sum(charged)::bigint" : "count(*) FILTER (WHERE charged)"
+        let creditsUsed = CreditSQL.used(citus ? "sum(charged)::bigint" : "count(*) FILTER (WHERE charged)")
         return """
             SELECT email, bucket, \(counts), \(creditsUsed) AS credits_used
             FROM (\(SQLQuery.joined(ActivityLeg.allCases.map(leg), separator: " UNION ALL "))) rows

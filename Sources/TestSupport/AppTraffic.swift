@@ -171,10 +171,10 @@ public struct AppRequest: Sendable {
         case failed(sqlState: String)
 
         init(_ error: PostgresError) {
-            if error.sqlState == "23514" && error.message.hasPrefix("insufficient credits") {
+            if error.sqlState == .checkViolation && error.message.hasPrefix("insufficient credits") {
                 self = .noCredit
             } else {
-                self = .failed(sqlState: error.sqlState ?? "\(error.code)")
+                self = .failed(sqlState: error.sqlState?.rawValue ?? "\(error.code)")
             }
         }
     }

@@ -15,7 +15,7 @@ public enum SupabaseLinter {
         guard let query = script.split(separator: ";", maxSplits: 1).last, script.hasPrefix("set local search_path") else {
             throw TestSupportError("\(queryPath) does not start with splinter's `set local search_path`")
         }
-        let lints = SQLQuery(fileText: String(query))
+        let lints = SQLQuery(unsafeShippedSQL: String(query))
         return try database.connectAsSuperuser().transaction { connection in
             // What PostgREST exposes on a Supabase project, as Studio sets it for the advisors.
             try connection.setLocal("pgrst.db_schemas", to: "public, graphql_public")

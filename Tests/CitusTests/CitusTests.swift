@@ -170,7 +170,7 @@ struct RowLevelSecurity {
                 try connection.query("INSERT INTO crm_job_requests (email, external_id, job_title) VALUES ('chloe.dubois@example.fr', 'APP-2', 'x')")
                 Issue.record("a row under another user's email was accepted")
             } catch let error as PostgresError {
-                #expect(error.sqlState == "42501", "\(error)")
+                #expect(error.sqlState == .insufficientPrivilege, "\(error)")
             }
             try connection.query("ROLLBACK TO SAVEPOINT other")
         }
@@ -224,7 +224,7 @@ struct RowLevelSecurity {
                     """, [Self.ana])
                 Issue.record("a recording without credit was accepted")
             } catch let error as PostgresError {
-                #expect(error.sqlState == "23514", "\(error)")
+                #expect(error.sqlState == .checkViolation, "\(error)")
             }
         }
         try PostgresConnection.withConnection(url: url) { connection throws in

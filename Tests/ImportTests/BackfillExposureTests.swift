@@ -39,7 +39,7 @@ struct BackfillExposureTests {
                     try api.asRole(role) { try $0.query(statement) }
                     Issue.record("\(when): \(role) may run \(statement)")
                 } catch let error as PostgresError {
-                    #expect(error.sqlState == "42501", "\(when): \(error)")
+                    #expect(error.sqlState == .insufficientPrivilege, "\(when): \(error)")
                 }
             }
         }

@@ -25,8 +25,8 @@ struct ConcurrentInsertTests {
     }
 
     @Test("the app inserts one of the keys: the plain insert meets it, goes back to its savepoint, and the guarded one skips it",
-          arguments: [MergePlan.ForeignKeys.checkedSetBased, .triggers])
-    func appInsertsTheSameKey(foreignKeys: MergePlan.ForeignKeys) throws {
+          arguments: [MergePlan.Keys.checkedSetBased, .triggersRowByRow])
+    func appInsertsTheSameKey(keys: MergePlan.Keys) throws {
         try TestDatabase.withFresh { database in
             let (folder, files) = try Self.prepare(database, ["payments.csv": """
                 email,external_id,amount_cents,currency,paid_at
@@ -36,7 +36,7 @@ struct ConcurrentInsertTests {
                 """])
             defer { try? FileManager.default.removeItem(atPath: folder) }
             var importer = ImporterTests.importer(database)
-            importer.strategy = MergePlan(foreignKeys: foreignKeys)
+            importer.strategy = MergePlan(keys: keys)
             // The app's payment, not yet committed: the import finds no stored key, then waits on it in its insert.
             let app = try database.connect()
             try app.query("BEGIN")
@@ -66,7 +66,7 @@ struct ConcurrentInsertTests {
             ])
             defer { try? FileManager.default.removeItem(atPath: folder) }
             var importer = ImporterTests.importer(database)
-            importer.strategy = MergePlan(foreignKeys: .triggers)
+            importer.strategy = MergePlan(keys: .triggersRowByRow)
             // Holds the import in its job requests merge, after the checks, before the payments merge.
             let app = try database.connect()
             try app.query("BEGIN")

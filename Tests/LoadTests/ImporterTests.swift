@@ -38,7 +38,7 @@ struct ImporterTests {
             #expect(try database.connect().query("SELECT count(*) FROM \(SQLName.crmUsers)").scalar(Int.self) == users.inserted)
             #expect(summary.totalRead == 40)
             // A superuser may set session_replication_role, and so may Supabase's postgres (supautils).
-            #expect(summary.strategy == MergePlan(foreignKeys: .checkedSetBased).name)
+            #expect(summary.strategy == MergePlan(keys: .checkedSetBased).name)
             #expect(try database.connect().query("SELECT strategy FROM \(SQLName.importRuns) WHERE id = \(bind: summary.runID)")
                 .scalar(String.self) == summary.strategy, "the run record names it")
             #expect(try Self.status(of: summary.runID, database) == RunStatus.succeeded.rawValue)
@@ -74,7 +74,7 @@ struct ImporterTests {
             }.run(files: try Self.samples())
             #expect(backfill.counts == nightly.counts)
             #expect(backfill.rejectsByReason == nightly.rejectsByReason)
-            #expect(try StagingArea(connection: try database.connect()).persistentRows() == 0)
+            #expect(try BackfillStaging(connection: try database.connect()).rows() == 0)
             #expect(try database.connect().invariantViolations() == [])
         }
     }

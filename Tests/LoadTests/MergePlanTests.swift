@@ -39,7 +39,7 @@ struct MergePlanTests {
         #expect(plan.statements(for: .recordings).update.description.contains("NOT \(MergePlan.becomesCharged)"),
                 "recordings that become charged wait for the credit walk on the locked balances")
         #expect(!plan.description.contains("session_replication_role") && !plan.locksParents)
-        let aside = MergePlan(foreignKeys: .checkedSetBased)
+        let aside = MergePlan(keys: .checkedSetBased)
         #expect(aside.description.contains("SET LOCAL session_replication_role = replica") && aside.locksParents)
     }
 
@@ -64,7 +64,7 @@ struct MergePlanTests {
     }
 
     @Test("merging inserts new rows, updates changed ones, leaves equal ones, and the upkeep keeps stats and credits right",
-          arguments: [MergePlan(), MergePlan(citus: true)])
+          arguments: [MergePlan(), MergePlan(keys: .citus)])
     func mergesAndUpkeep(plan: MergePlan) throws {
         try TestDatabase.withFresh { database in
             func load(title: String) throws -> [Entity: EntityCounts] {

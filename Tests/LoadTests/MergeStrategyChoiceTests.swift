@@ -14,7 +14,7 @@ struct MergeStrategyChoiceTests {
         try TestDatabase.withFresh { database in
             let notices = NoticeLog()
             let strategy = try MergeStrategyChoice(connection: try database.connect(), logger: notices.logger).choose()
-            #expect(strategy.name == MergePlan(foreignKeys: .checkedSetBased).name)
+            #expect(strategy.name == MergePlan(keys: .checkedSetBased).name)
             #expect(notices.messages.isEmpty)
         }
     }
@@ -35,7 +35,7 @@ struct MergeStrategyChoiceTests {
             let strategy = try PostgresConnection.withConnection(url: database.url(as: role)) {
                 try MergeStrategyChoice(connection: $0, logger: notices.logger).choose()
             }
-            #expect(strategy.name == MergePlan(foreignKeys: .triggers).name)
+            #expect(strategy.name == MergePlan(keys: .triggersRowByRow).name)
             #expect(notices.messages.count == 1)
             #expect(notices.messages.first?.contains("may not set session_replication_role") == true)
         }

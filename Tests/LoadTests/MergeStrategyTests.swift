@@ -12,9 +12,9 @@ struct MergeStrategyTests {
     /// Every strategy, by name. (Setting `session_replication_role` needs a superuser or, on Supabase,
     /// supautils' grant to `postgres`, which the Supabase-shaped test database is given.)
     static let strategies: [(name: String, strategy: any MergeStrategy)] = [
-        ("keys checked set-based, FK triggers aside", MergePlan(foreignKeys: .checkedSetBased)),
+        ("keys checked set-based, FK triggers aside", MergePlan(keys: .checkedSetBased)),
         ("FK triggers, accounts opened with final values", MergePlan()),
-        ("FK triggers, accounts opened then moved, changes found by the update (the Citus plan)", MergePlan(citus: true)),
+        ("FK triggers, accounts opened then moved, changes found by the update (the Citus plan)", MergePlan(keys: .citus)),
     ]
 
     @Test("two imports (new users, then new and existing ones, updates, sign-ups, a profile the app made) through each strategy, nightly and as a backfill")

@@ -27,7 +27,7 @@ struct ParentLockTests {
                 .write(toFile: "\(folder)/resumes.csv", atomically: true, encoding: .utf8)
             // The fast strategy: only its parent locks hold the parents (the FK triggers take the same locks otherwise).
             var importer = ImporterTests.importer(database)
-            importer.strategy = MergePlan(foreignKeys: .checkedSetBased)
+            importer.strategy = MergePlan(keys: .checkedSetBased)
             let files = try InputFile.collect([folder], format: nil, mapping: nil)
 
             // Another transaction inserts the payment of Kenji's this import holds: the import waits for it in its
@@ -52,7 +52,7 @@ struct ParentLockTests {
                     try deleter.query(delete)
                     Issue.record("deleted while the import holds it: \(delete)")
                 } catch let error as PostgresError {
-                    #expect(error.sqlState == "55P03", "lock_not_available: \(error)")
+                    #expect(error.sqlState == .lockNotAvailable, "lock_not_available: \(error)")
                 }
             }
             try holder.query("ROLLBACK")

@@ -35,7 +35,7 @@ struct StagedRows {
 
     /// Deduplicates, names locations `fFILE.csv:LINE`.
     func deduplicate() throws -> LoadTally {
-        try staging.deduplicate { "f\($0).csv:\($1)" }
+        try Deduplication(connection: connection).deduplicate { "f\($0).csv:\($1)" }
     }
 }
 

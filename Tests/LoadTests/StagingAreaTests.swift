@@ -59,26 +59,26 @@ struct StagingAreaTests {
     func persistentStaging() throws {
         try TestDatabase.withFresh { database in
             let connection = try database.connect()
-            let staging = StagingArea(connection: connection)
-            try staging.createPersistent()
+            let staging = BackfillStaging(connection: connection)
+            try staging.create()
             for index in 0..<40 {
                 try connection.query("""
                     INSERT INTO \(SQLName.backfillStaging(.users)) (seq, file, line, email) VALUES (\(bind: index), 0, \(bind: index + 2), \(bind: "u\(index)@example.com"))
                     """)
             }
-            #expect(try staging.persistentRows() == 40)
-            #expect(try staging.persistentCounts() == [.users: 40, .jobRequests: 0, .recordings: 0, .resumes: 0, .payments: 0, .erasures: 0])
+            #expect(try staging.rows() == 40)
+            #expect(try staging.counts() == [.users: 40, .jobRequests: 0, .recordings: 0, .resumes: 0, .payments: 0, .erasures: 0])
             var seen: [String] = []
             for chunk in 0..<3 {
                 seen += try connection.transaction { connection in
-                    try StagingArea(connection: connection).createChunk(chunk, of: 3)
+                    try BackfillStaging(connection: connection).createChunk(chunk, of: 3)
                     let emails = try connection.query("SELECT email FROM \(SQLName.staged(.users))").rows
                     return .rollback(try emails.map { try $0.decode(String.self, "email") })
                 }
             }
             #expect(seen.sorted() == (0..<40).map { "u\($0)@example.com" }.sorted(), "every user in exactly one chunk")
-            try staging.dropPersistent()
-            #expect(try staging.persistentRows() == 0)
+            try staging.drop()
+            #expect(try staging.rows() == 0)
         }
     }
 }

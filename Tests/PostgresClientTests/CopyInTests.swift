@@ -47,7 +47,7 @@ struct CopyInTests {
                     try writer.write("1\n2\nnot-a-number\n")
                 }
             }
-            #expect(error.sqlState == "22P02")
+            #expect(error.sqlState == .invalidTextRepresentation)
             #expect(try connection.query("SELECT count(*) FROM t").textScalar == "0")
         }
     }
@@ -59,7 +59,7 @@ struct CopyInTests {
             let error = try #require(throws: PostgresError.self) {
                 try connection.copyIn("COPY missing_table FROM STDIN") { _ in }
             }
-            #expect(error.sqlState == "42P01")
+            #expect(error.sqlState == .undefinedTable)
             #expect(try connection.query("SELECT 1").textScalar == "1")
         }
     }

@@ -55,7 +55,7 @@ struct QueryTests {
                 try connection.query("INSERT INTO people VALUES ($1)", ["a@example.com"])
             }
             #expect(duplicate.code == .server)
-            #expect(duplicate.sqlState == "23505")
+            #expect(duplicate.sqlState == .uniqueViolation)
             #expect(duplicate.constraint == "people_email_key")
             #expect(duplicate.detail?.contains("already exists") == true)
             // The detail quotes the row's value, so it stays out of the printed message.
@@ -63,7 +63,7 @@ struct QueryTests {
             #expect(duplicate.exitStatus == .software)
 
             let syntax = try #require(throws: PostgresError.self) { try connection.query("SELEC 1") }
-            #expect(syntax.sqlState == "42601")
+            #expect(syntax.sqlState == .syntaxError)
         }
     }
 

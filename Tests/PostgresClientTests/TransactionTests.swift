@@ -99,7 +99,7 @@ struct TransactionTests {
                     return .commit(())
                 }
             }
-            #expect(error?.sqlState == "25006")
+            #expect(error?.sqlState == .readOnlySQLTransaction)
         }
     }
 

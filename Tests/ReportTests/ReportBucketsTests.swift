@@ -36,15 +36,15 @@ struct ReportBucketsTests {
     @Test("a summary document without its parts or a figure is an unexpected result, not a crash")
     func malformedDocument() throws {
         for json in ["[]", "{\"figures\": {}}", "not json"] {
-            #expect(throws: PostgresError.self) { try SummaryDocument(json: json) }
+            #expect(throws: PostgresError.self) { try SummaryDocument.decode(json) }
         }
-        let document = try SummaryDocument(json: #"{"figures": {"users_total": 3}, "months": [], "top": []}"#)
+        let document = try SummaryDocument.decode(#"{"figures": {"users_total": 3}, "months": [], "top": []}"#)
         #expect(try document.figure("users_total") == 3)
         let error = try #require(throws: PostgresError.self) { try document.figure("users_new") }
         #expect(error.code == .unexpectedResult && error.message.contains("users_new"))
-        let mistyped = try SummaryDocument(json: #"{"figures": {}, "months": [{"month": 5}], "top": []}"#)
+        let mistyped = try SummaryDocument.decode(#"{"figures": {}, "months": [{"month": 5}], "top": []}"#)
         #expect(throws: PostgresError.self) { try mistyped.months([ReportColumn("month", "Month", .text)]) }
-        let empty = try SummaryDocument(json: #"{"figures": {}, "months": [{"month": null}], "top": []}"#)
+        let empty = try SummaryDocument.decode(#"{"figures": {}, "months": [{"month": null}], "top": []}"#)
         #expect(try empty.months([ReportColumn("month", "Month", .text)]) == [[.empty]])
     }
 }

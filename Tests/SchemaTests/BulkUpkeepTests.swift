@@ -84,7 +84,7 @@ struct BulkUpkeepTests {
             let fixture = Fixture(connection: try database.connect())
             try fixture.crmUser("big@example.com")
             try fixture.crmUser("small@example.com")
-            expectSQLState("23514") {
+            expectSQLState(.checkViolation) {
                 try fixture.connection.query(
                     "SELECT crm_private.crm_book_credits('{big@example.com,small@example.com}', '{-4,-5}', '{recording,recording}', '{r,r}')")
             }
@@ -163,7 +163,7 @@ struct BulkUpkeepTests {
             let api = try database.connectAsAPI()
             let id = try database.signUp("x@example.com")
             for role in [AppRole.anon, .authenticated(userID: id), .serviceRole] {
-                expectSQLState("42501") { try api.asRole(role) { try $0.query(call) } }
+                expectSQLState(.insufficientPrivilege) { try api.asRole(role) { try $0.query(call) } }
             }
         }
     }

@@ -42,7 +42,7 @@ struct CreditTests {
         try TestDatabase.withFresh { database in
             let fixture = Fixture(connection: try database.connect())
             try fixture.crmUser("oda@example.com")
-            expectSQLState("23514") {
+            expectSQLState(.checkViolation) {
                 try fixture.connection.query("""
                     INSERT INTO crm_recordings (email, video_url)
                     SELECT 'oda@example.com', 'https://v.example.com/' || n FROM generate_series(1, 1000) n
@@ -61,7 +61,7 @@ struct CreditTests {
             try fixture.crmUser("pia@example.com")
             for _ in 0..<4 { try fixture.recording("pia@example.com") }
             let error = try #require(throws: PostgresError.self) { try fixture.recording("pia@example.com") }
-            #expect(error.sqlState == "23514")
+            #expect(error.sqlState == .checkViolation)
             #expect(error.message.contains("insufficient credits"))
             #expect(error.hint?.contains("payment") == true)
             #expect(try fixture.credits("pia@example.com") == 0)
@@ -86,7 +86,7 @@ struct CreditTests {
         try TestDatabase.withFresh { database in
             let fixture = Fixture(connection: try database.connect())
             try fixture.crmUser("ray@example.com")
-            expectSQLState("23514") {
+            expectSQLState(.checkViolation) {
                 try fixture.connection.query("UPDATE profiles SET credits = -1 WHERE email = 'ray@example.com'")
             }
         }

@@ -57,7 +57,7 @@ struct Fixture {
 
 /// Runs `body` and checks that PostgreSQL refused it with `sqlState`.
 func expectSQLState<T>(
-    _ sqlState: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> T
+    _ sqlState: SQLState, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> T
 ) {
     do {
         _ = try body()

@@ -11,7 +11,7 @@ struct ReferenceTests {
             try fixture.crmUser("sam@example.com")
             try fixture.crmUser("tia@example.com")
             let samsJob = try fixture.jobRequest("sam@example.com", externalID: "J1")
-            expectSQLState("23503") { try fixture.recording("tia@example.com", jobRequestID: samsJob) }
+            expectSQLState(.foreignKeyViolation) { try fixture.recording("tia@example.com", jobRequestID: samsJob) }
             try fixture.recording("sam@example.com", jobRequestID: samsJob)
             #expect(try fixture.invariantViolations().isEmpty)
         }
@@ -25,7 +25,7 @@ struct ReferenceTests {
             try fixture.crmUser("vic@example.com")
             try fixture.jobRequest("uma@example.com", externalID: "J-1")
             try fixture.jobRequest("vic@example.com", externalID: "J-1")
-            expectSQLState("23505") { try fixture.jobRequest("uma@example.com", externalID: "J-1") }
+            expectSQLState(.uniqueViolation) { try fixture.jobRequest("uma@example.com", externalID: "J-1") }
         }
     }
 
@@ -47,8 +47,8 @@ struct ReferenceTests {
     func orphansRefused() throws {
         try TestDatabase.withFresh { database in
             let fixture = Fixture(connection: try database.connect())
-            expectSQLState("23503") { try fixture.jobRequest("nobody@example.com") }
-            expectSQLState("23503") { try fixture.payment("nobody@example.com") }
+            expectSQLState(.foreignKeyViolation) { try fixture.jobRequest("nobody@example.com") }
+            expectSQLState(.foreignKeyViolation) { try fixture.payment("nobody@example.com") }
         }
     }
 }

@@ -38,7 +38,7 @@ struct RowLevelSecurityTests {
     func anonReadsNothing(table: String) throws {
         try TestDatabase.withFresh { database in
             let world = try World(database)
-            expectSQLState("42501") {
+            expectSQLState(.insufficientPrivilege) {
                 try world.api.asRole(.anon) { try $0.query("SELECT count(*) FROM \(ident: table)") }
             }
         }
@@ -101,15 +101,15 @@ struct RowLevelSecurityTests {
                 #expect(try connection.query("SELECT count(*) FROM \(ident: table.table)").textScalar == "2")
             }
             // Someone else's email (the owner check) or someone else's user_id (the policy): refused.
-            expectSQLState("42501") { try world.api.asRole(asA) { try $0.query(table.insert, ["b@example.com", world.userA]) } }
-            expectSQLState("42501") { try world.api.asRole(asA) { try $0.query(table.insert, [a, world.userB]) } }
+            expectSQLState(.insufficientPrivilege) { try world.api.asRole(asA) { try $0.query(table.insert, ["b@example.com", world.userA]) } }
+            expectSQLState(.insufficientPrivilege) { try world.api.asRole(asA) { try $0.query(table.insert, [a, world.userB]) } }
             // Updates and deletes reach only their own rows.
             try world.api.asRole(asA) { connection throws -> Void in
                 #expect(try connection.query("UPDATE \(ident: table.table) SET \(table.harmlessUpdate)").affectedRows == 1)
                 #expect(try connection.query("DELETE FROM \(ident: table.table)").affectedRows == 1)
             }
             // Handing a row to another user is refused.
-            expectSQLState("42501") {
+            expectSQLState(.insufficientPrivilege) {
                 try world.api.asRole(asA) { try $0.query("UPDATE \(ident: table.table) SET user_id = \(bind: world.userB)") }
             }
             // Nothing of B's changed.
@@ -121,7 +121,7 @@ struct RowLevelSecurityTests {
     func anonWritesNothing(table: Writable) throws {
         try TestDatabase.withFresh { database in
             let world = try World(database)
-            expectSQLState("42501") { try world.api.asRole(.anon) { try $0.query(table.insert, ["a@example.com", world.userA]) } }
+            expectSQLState(.insufficientPrivilege) { try world.api.asRole(.anon) { try $0.query(table.insert, ["a@example.com", world.userA]) } }
         }
     }
 
@@ -129,7 +129,7 @@ struct RowLevelSecurityTests {
     func noFreeRecordings() throws {
         try TestDatabase.withFresh { database in
             let world = try World(database)
-            expectSQLState("42501") {
+            expectSQLState(.insufficientPrivilege) {
                 try world.api.asRole(.authenticated(userID: world.userA)) {
                     try $0.query(
                         "INSERT INTO crm_recordings (email, user_id, video_url, credit_charged) VALUES ($1, $2, 'https://v.example.com/x', false)",
@@ -151,7 +151,7 @@ struct RowLevelSecurityTests {
     func readOnlyTables(statement: SQLQuery) throws {
         try TestDatabase.withFresh { database in
             let world = try World(database)
-            expectSQLState("42501") {
+            expectSQLState(.insufficientPrivilege) {
                 try world.api.asRole(.authenticated(userID: world.userA)) { try $0.query(statement) }
             }
         }

@@ -167,15 +167,15 @@ struct UserAccountTests {
     func emailRules() throws {
         try TestDatabase.withFresh { database in
             let fixture = Fixture(connection: try database.connect())
-            expectSQLState("23514") { try fixture.crmUser("Upper@Example.com") }
-            expectSQLState("23514") { try fixture.crmUser(" padded@example.com") }
+            expectSQLState(.checkViolation) { try fixture.crmUser("Upper@Example.com") }
+            expectSQLState(.checkViolation) { try fixture.crmUser(" padded@example.com") }
             try fixture.crmUser("gus@example.com")
             try fixture.jobRequest("gus@example.com")
-            expectSQLState("23000") {
+            expectSQLState(.integrityConstraintViolation) {
                 try fixture.connection.query(#"UPDATE "digital_resume_by_CRM" SET email = 'new@example.com'"#)
             }
             try fixture.crmUser("hal@example.com")
-            expectSQLState("23000") {
+            expectSQLState(.integrityConstraintViolation) {
                 try fixture.connection.query("UPDATE crm_job_requests SET email = 'hal@example.com'")
             }
         }

@@ -1,0 +1,76 @@
+import CRMSchema
+import PipelineCore
+import PostgresClient
+
+/// A backfill's staging: every row read, kept in UNLOGGED tables of `crm_private` between the chunks'
+/// transactions, and cut into chunks by a hash of the email (a user's rows are all in one chunk).
+struct BackfillStaging {
+    let connection: PostgresConnection
+
+    /// A backfill's staging: UNLOGGED tables that outlive its chunk transactions (and a crash of the
+    /// client), made afresh. They hold personal data, so they live in `crm_private`.
+    func create() throws {
+        for entity in Entity.allCases {
+            try connection.dropTableIfPresent(SQLName.backfillStaging(entity))
+            try connection.query("CREATE UNLOGGED TABLE \(SQLName.backfillStaging(entity)) (\(StagingArea.definition(entity)))")
+        }
+        try connection.dropTableIfPresent(SQLName.backfillRejectedUsers)
+        try connection.query("CREATE UNLOGGED TABLE \(SQLName.backfillRejectedUsers) (email text PRIMARY KEY)")
+    }
+
+    /// The chunk of a row's email among `chunks`: a user's rows are all in one chunk.
+    static func chunk(of chunks: Int) -> SQLQuery {
+        "mod(abs(hashtext(email)), \(literal: chunks))"
+    }
+
+    /// Indexes a backfill's staging by chunk, so that each chunk reads its own rows only, not the whole
+    /// staging again (and gives the planner the counts to see it).
+    func index(chunks: Int) throws {
+        for entity in Entity.allCases {
+            try connection.query("CREATE INDEX ON \(SQLName.backfillStaging(entity)) ((\(Self.chunk(of: chunks))))")
+            try connection.query("ANALYZE \(SQLName.backfillStaging(entity))")
+        }
+    }
+
+    /// Drops a backfill's staging.
+    func drop() throws {
+        for entity in Entity.allCases { try connection.dropTableIfPresent(SQLName.backfillStaging(entity)) }
+        try connection.dropTableIfPresent(SQLName.backfillRejectedUsers)
+    }
+
+    /// The rows in a backfill's staging (0 when it is gone, as after a server crash).
+    func rows() throws -> Int {
+        var total = 0
+        for entity in Entity.allCases {
+            let table = SQLName.backfillStaging(entity)
+            guard try connection.query("SELECT to_regclass(\(bind: table.sql)) IS NOT NULL AS present").scalar(Bool.self) else { return 0 }
+            total += try connection.query("SELECT count(*) AS n FROM \(table)").scalar(Int.self)
+        }
+        return total
+    }
+
+    /// The rows staged per entity in a backfill's staging.
+    func counts() throws -> [Entity: Int] {
+        var counts: [Entity: Int] = [:]
+        for entity in Entity.allCases {
+            counts[entity] = try connection.query("SELECT count(*) AS n FROM \(SQLName.backfillStaging(entity))").scalar(Int.self)
+        }
+        return counts
+    }
+
+    /// One chunk of a backfill's staging as the temporary staging a nightly load works on: the rows of the
+    /// emails whose hash falls in chunk `chunk` of `chunks`, and their rejected users.
+    func createChunk(_ chunk: Int, of chunks: Int) throws {
+        for entity in Entity.allCases {
+            try connection.query("""
+                CREATE TEMP TABLE \(SQLName.staged(entity)) ON COMMIT DROP AS SELECT * FROM \(SQLName.backfillStaging(entity))
+                WHERE \(Self.chunk(of: chunks)) = \(bind: chunk)
+                """)
+        }
+        try StagingArea(connection: connection).createWorkTables()
+        try connection.query("""
+            INSERT INTO \(SQLName.rejectedUsers) SELECT email FROM \(SQLName.backfillRejectedUsers)
+            WHERE \(Self.chunk(of: chunks)) = \(bind: chunk) ON CONFLICT DO NOTHING
+            """)
+    }
+}

@@ -1,0 +1,53 @@
+import CRMSchema
+import PipelineCore
+import PostgresClient
+
+/// The deduplication of a load's staging: the `s_…` rows with the same key (``StagingArea/key(_:)``) merged
+/// into one, into the `d_…` tables the checks and the merges work on.
+struct Deduplication {
+    let connection: PostgresConnection
+
+    /// Merges rows with the same key into one (for each field the latest non-empty value wins; an empty
+    /// value never erases), into the `d_…` tables; counts the rows merged and where they were.
+    ///
+    /// - Parameter location: `file, line` of a staged row as the reader names it (`path:line`).
+    func deduplicate(location: (Int, Int) -> String) throws -> LoadTally {
+        var tally = LoadTally()
+        for entity in Entity.allCases {
+            let keys = SQLQuery.joined(StagingArea.key(entity).map { "\(ident: $0.name)" }, separator: ", ")
+            let staged = SQLName.staged(entity), deduplicated = SQLName.deduplicated(entity)
+            // One pass (a hash aggregate, not a sort of row values) to see whether any key repeats: most
+            // nightly files have none.
+            guard try connection.query("""
+                SELECT EXISTS (SELECT 1 FROM \(staged) GROUP BY \(keys) HAVING count(*) > 1) AS repeats
+                """).scalar(Bool.self) else {
+                // Nothing to merge: the staging becomes the deduplicated table as it is (no copy; a column
+                // with a constant default is only written in the catalog).
+                try connection.query("ALTER TABLE \(staged) RENAME TO \(ident: deduplicated.name)")
+                try connection.query("ALTER TABLE \(deduplicated) ADD COLUMN copies bigint NOT NULL DEFAULT 1")
+                continue
+            }
+            let values = entity.loadedFields.filter { !StagingArea.key(entity).contains($0) }.map { field -> SQLQuery in
+                "(array_agg(\(ident: field.name) ORDER BY seq DESC) FILTER (WHERE \(ident: field.name) IS NOT NULL))[1] AS \(ident: field.name)"
+            }
+            try connection.query("""
+                CREATE TEMP TABLE \(deduplicated) ON COMMIT DROP AS
+                SELECT \(keys), \(SQLQuery.joined(values, separator: ", ")),
+                       max(seq) AS seq, (array_agg(file ORDER BY seq DESC))[1] AS file,
+                       (array_agg(line ORDER BY seq DESC))[1] AS line, count(*) AS copies
+                FROM \(staged) GROUP BY \(keys)
+                """)
+            let match = SQLQuery.joined(StagingArea.key(entity).map { "s.\(ident: $0.name) = d.\(ident: $0.name)" }, separator: " AND ")
+            for row in try connection.query("""
+                SELECT s.file, s.line, d.file AS kept_file, d.line AS kept_line FROM \(staged) s JOIN \(deduplicated) d ON \(match)
+                WHERE d.copies > 1 AND s.seq <> d.seq ORDER BY s.seq
+                """).rows {
+                tally.counts[entity, default: EntityCounts()].duplicates += 1
+                let merged = location(try row.decode(Int.self, "file"), try row.decode(Int.self, "line"))
+                let kept = location(try row.decode(Int.self, "kept_file"), try row.decode(Int.self, "kept_line"))
+                tally.mergedRows.append("\(entity): \(merged) merged into \(kept)")
+            }
+        }
+        return tally
+    }
+}
