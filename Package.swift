@@ -108,7 +108,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore", "Metrics"], swiftSettings: strictSettings),
+        .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore"], swiftSettings: strictSettings),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"], swiftSettings: strictSettings),
+        .testTarget(name: "XMLStreamTests", dependencies: ["XMLStream", "PipelineCore"], swiftSettings: strictSettings),
+        .testTarget(name: "ArchiveStreamTests", dependencies: ["ArchiveStream"], swiftSettings: strictSettings),
+        .testTarget(name: "GenerateTests", dependencies: ["Generate", "PipelineCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "CRMSchemaTests",
+            dependencies: ["CRMSchema", "PostgresClient", "PipelineCore", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ValidateTests",
             dependencies: ["Validate", "Extract", "PipelineCore", "TestSupport"],
@@ -131,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SchemaTests",
-            dependencies: ["CRMSchema", "PostgresClient", "PipelineCore", "TestSupport"],
+            dependencies: ["PostgresClient", "PipelineCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -154,7 +163,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Generate", "Pipeline", "PostgresClient", "PipelineCore", "TestSupport"],
+            dependencies: ["Pipeline", "PostgresClient", "PipelineCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         // Runs only under `make test-citus` (CITUS_URL set): the same runs on Citus and on plain PostgreSQL.

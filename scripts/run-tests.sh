@@ -49,7 +49,7 @@ if [ -x "$supabase_build" ]; then
     psql -X -q -d "$admin" -c "ALTER ROLE authenticator RESET session_preload_libraries"
     echo "==> the database suites again, on the Supabase-shaped database as Supabase's roles"
     CRM_TEST_PLATFORM=supabase CRM_TEST_SUPABASE_URL="$admin" \
-        swift test --skip-build --filter 'SchemaTests|ImportTests|LoadTests|ReportTests|MigrateTests|CLITests|PipelineTests'
+        swift test --skip-build --filter 'SchemaTests|CRMSchemaTests|ImportTests|LoadTests|ReportTests|MigrateTests|CLITests|PipelineTests'
 else
     echo "skipped: the suites on the Supabase-shaped database (needs $shared/vendor/supabase/build.sh)"
 fi

@@ -1,10 +1,9 @@
 import Foundation
-import Generate
 import Pipeline
 import PipelineCore
 import Testing
 
-@Suite("Pipeline definitions and the export generator, through their API")
+@Suite("Pipeline definitions, through their API")
 struct ModuleTests {
     @Test("a pipeline resolves to command lines in order, with ${VAR:-default} substituted and flags without values")
     func resolvesSteps() throws {
@@ -47,21 +46,5 @@ struct ModuleTests {
         }
         #expect(error?.exitStatus == .usage)
         #expect(error?.description.hasPrefix("p.yml:3") == true, "\(String(describing: error))")
-    }
-
-    @Test("the generator returns the rows it wrote per entity, and the files hold exactly those rows")
-    func generatorCounts() throws {
-        var options = GenerateOptions()
-        options.users = 200
-        options.out = NSTemporaryDirectory() + "crm-generate-module-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: options.out) }
-        let counts = try ExportGenerator(options: options).run()
-        #expect(Set(counts.keys) == Set(Entity.crmRecords.map(\.name)))
-        #expect(counts["users"].map { $0 >= 200 } == true, "every user, plus duplicates and bad rows")
-        for entity in Entity.crmRecords {
-            let text = try String(contentsOfFile: "\(options.out)/\(entity.name).csv", encoding: .utf8)
-            // Rows are records; a quoted field never holds a line break in generated files.
-            #expect(text.split(separator: "\n").count - 1 == counts[entity.name], "\(entity)")
-        }
     }
 }

@@ -21,16 +21,4 @@ struct DomainRuleTests {
             #expect(try row.decode(Int64.self, "import_lock") == AdvisoryLockKey.importer)
         }
     }
-
-    @Test("the credit triggers take their movement from the rule: a payment and a charged recording, as CreditRule says")
-    func triggersFollowTheRule() throws {
-        try TestDatabase.withFresh { database in
-            let fixture = Fixture(connection: try database.connect())
-            try fixture.crmUser("rule@example.com")
-            try fixture.payment("rule@example.com", count: 2)
-            try fixture.recording("rule@example.com", charged: true)
-            #expect(try fixture.credits("rule@example.com") == CreditRule.balance(payments: 2, chargedRecordings: 1))
-            #expect(try fixture.invariantViolations().isEmpty)
-        }
-    }
 }

@@ -1,0 +1,36 @@
+@testable import Load
+import Testing
+import Validate
+
+/// BackfillScheduler on its own: the key that tells a resumable run from a new one (runs through the
+/// importer are in ImporterTests and ImportTests).
+@Suite("Backfill scheduler")
+struct BackfillSchedulerTests {
+    @Test("the key does not depend on the order of the files, and changes with every option that changes the result")
+    func key() {
+        let hashes = ["aa", "bb", "cc"]
+        let base = ImportOptions()
+        #expect(BackfillScheduler.key(hashes, options: base) == BackfillScheduler.key(hashes.reversed(), options: base))
+        #expect(BackfillScheduler.key(hashes, options: base) != BackfillScheduler.key(["aa", "bb"], options: base))
+        var variants: [ImportOptions] = []
+        var options = base
+        options.credits = .skip
+        variants.append(options)
+        options = base
+        options.chunkRows = 10
+        variants.append(options)
+        options = base
+        options.source = "hubspot"
+        variants.append(options)
+        options = base
+        options.usersSnapshot = true
+        variants.append(options)
+        let keys = Set(([base] + variants).map { BackfillScheduler.key(hashes, options: $0) })
+        #expect(keys.count == variants.count + 1)
+        // What does not change the rows loaded does not change the key: jobs, the reject file, a dry run.
+        options = base
+        options.jobs = 2
+        options.rejectFile = "/tmp/rejects.jsonl"
+        #expect(BackfillScheduler.key(hashes, options: options) == BackfillScheduler.key(hashes, options: base))
+    }
+}
