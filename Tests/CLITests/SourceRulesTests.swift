@@ -112,7 +112,21 @@ struct SourceRulesTests {
         #expect(Self.rawNameViolations(in: file.text).isEmpty, "\(file.path): \(Self.rawNameViolations(in: file.text))")
     }
 
-    @Test("the two rules above catch a planted violation, and CRMSchema's names were found")
+    /// What only PostgresClient may write: savepoints (``PostgresConnection/withSavepoint(_:)``), SQLSTATEs by
+    /// their code (``SQLState``), and a row by its position.
+    static let clientOnly = ["SAVEPOINT", "sqlState == \"", "SQLState(rawValue:", ".rows[0]"]
+
+    static func clientOnlyViolations(in text: String) -> [String] {
+        codeLines(text).filter { line in clientOnly.contains { line.text.contains($0) } }.map { "line \($0.number): \($0.text)" }
+    }
+
+    @Test("savepoints through withSavepoint, SQLSTATEs by name, rows never by position (outside PostgresClient)",
+          arguments: productFiles.filter { $0.module != "PostgresClient" })
+    func clientConventions(file: SourceFile) {
+        #expect(Self.clientOnlyViolations(in: file.text).isEmpty, "\(file.path): \(Self.clientOnlyViolations(in: file.text))")
+    }
+
+    @Test("the rules above catch a planted violation, and CRMSchema's names were found")
     func plantedViolations() {
         #expect(Self.schemaNames.contains("crm_dashboard_stats") && Self.schemaNames.contains("identity_moves"))
         #expect(Self.creditRuleViolations(in: "let q: SQLQuery = \"SELECT 4 + 3 * payments\"").count == 1)
@@ -120,11 +134,14 @@ struct SourceRulesTests {
         #expect(Self.rawNameViolations(in: "let q: SQLQuery = \"SELECT * FROM crm_dashboard_stats\"").count == 1)
         #expect(Self.rawNameViolations(in: "let t = SQLName(\"scratch\")").count == 1)
         #expect(Self.rawNameViolations(in: "let t = SQLName.dashboardStats").isEmpty)
+        #expect(Self.clientOnlyViolations(in: "try connection.query(\"SAVEPOINT x\")").count == 1)
+        #expect(Self.clientOnlyViolations(in: "} catch let error as PostgresError where error.sqlState == \"23505\" {}").count == 1)
+        #expect(Self.clientOnlyViolations(in: "where error.sqlState == .uniqueViolation").isEmpty)
     }
 
     @Test("C libraries are imported internally, each by its one module", arguments: productFiles)
     func cInterop(file: SourceFile) {
-        for (library, module) in [("CLibPQ", "PostgresClient"), ("CLibXML2", "XMLStream")]
+        for (library, module) in [("CLibPQ", "PostgresClient"), ("CLibXML2", "XMLStream"), ("CLibArchive", "ArchiveStream")]
         where file.text.contains("import \(library)") {
             #expect(file.module == module, "\(file.path) imports \(library)")
             #expect(file.text.contains("internal import \(library)"), "\(file.path): the import of \(library) is not internal")
