@@ -13,37 +13,30 @@ struct AccountMoves {
     /// The ledger rows' `ref` (`import:RUN`).
     let ref: String
 
-    /// Per user: what the merges inserted (`applications`, `recordings`, `resumes`, `payments`, `charged`),
-    /// the new charges the walk let through (`needed`: the balance that covers them whatever their order), and
-    /// whether the import created the user (`new`).
-    static let moves = SQLName.userMoves
-    /// The users whose stats rows were moved.
-    static let moved = SQLName.movedStats
-
     /// Sums the moves, checks every account is there, and writes the ledger rows (one per user, import and kind
     /// of movement, carrying the user's account).
     func prepare() throws {
         try connection.query("""
-            CREATE TEMP TABLE \(Self.moves) ON COMMIT DROP AS
+            CREATE TEMP TABLE \(SQLName.userMoves) ON COMMIT DROP AS
             SELECT t.email, sum(t.applications)::integer AS applications, sum(t.recordings)::integer AS recordings,
                    sum(t.resumes)::integer AS resumes, sum(t.payments)::integer AS payments, sum(t.charged)::integer AS charged,
                    coalesce(c.needed, 0)::integer AS needed, n.email IS NOT NULL AS new
             FROM \(SQLName.touched) t
-            LEFT JOIN (SELECT email, count(*) AS needed FROM \(CreditWalk.events) WHERE kind = 1 GROUP BY email) c ON c.email = t.email
+            LEFT JOIN (SELECT email, count(*) AS needed FROM \(SQLName.creditEvents) WHERE kind = 1 GROUP BY email) c ON c.email = t.email
             LEFT JOIN \(SQLName.newUsers) n ON n.email = t.email
             GROUP BY t.email, c.needed, n.email
             """)
-        try connection.query("ALTER TABLE \(Self.moves) ADD PRIMARY KEY (email)")
-        try connection.query("CREATE TEMP TABLE \(Self.moved) (email text PRIMARY KEY) ON COMMIT DROP")
+        try connection.query("ALTER TABLE \(SQLName.userMoves) ADD PRIMARY KEY (email)")
+        try connection.query("CREATE TEMP TABLE \(SQLName.movedStats) (email text PRIMARY KEY) ON COMMIT DROP")
         try connection.query("""
-            SELECT \(SQLName.refuseCreditMovement)(m.email, NULL, \(CreditSQL.movement(payments: "m.payments", charged: "m.charged"))) FROM \(Self.moves) m
+            SELECT \(SQLName.refuseCreditMovement)(m.email, NULL, \(CreditSQL.movement(payments: "m.payments", charged: "m.charged"))) FROM \(SQLName.userMoves) m
             WHERE \(CreditSQL.movement(payments: "m.payments", charged: "m.charged")) <> 0 AND NOT EXISTS (SELECT 1 FROM \(SQLName.profiles) p WHERE p.email = m.email)
             LIMIT 1
             """)
         try connection.query("""
             INSERT INTO \(SQLName.creditLedger) (email, user_id, delta, reason, ref)
             SELECT m.email, u.user_id, x.delta, x.reason, \(bind: ref)
-            FROM \(Self.moves) m JOIN \(SQLName.crmUsers) u ON u.email = m.email
+            FROM \(SQLName.userMoves) m JOIN \(SQLName.crmUsers) u ON u.email = m.email
             CROSS JOIN LATERAL (VALUES (\(CreditSQL.bought("m.payments")), 'payment'), (-\(CreditSQL.used("m.charged")), 'recording')) x(delta, reason)
             WHERE x.delta <> 0
             ORDER BY m.email
@@ -61,11 +54,11 @@ struct AccountMoves {
                 SET total_applications = s.total_applications + m.applications, total_recordings = s.total_recordings + m.recordings,
                     total_resumes = s.total_resumes + m.resumes, credits = s.credits + \(credit),
                     updated_at = CASE WHEN (m.applications, m.recordings, m.resumes) IS DISTINCT FROM (0, 0, 0) THEN now() ELSE s.updated_at END
-                FROM \(Self.moves) m
+                FROM \(SQLName.userMoves) m
                 WHERE s.email = m.email AND (m.applications, m.recordings, m.resumes, \(credit)) IS DISTINCT FROM (0, 0, 0, 0)
                   AND \(scope)
                 RETURNING s.email)
-            INSERT INTO \(Self.moved) SELECT email FROM moved
+            INSERT INTO \(SQLName.movedStats) SELECT email FROM moved
             """)
     }
 
@@ -75,14 +68,14 @@ struct AccountMoves {
     /// The existing users with new charges whose stats the guarded move left alone: the app spent their credit
     /// since the walk.
     static let uncovered: SQLQuery = """
-        SELECT m.email FROM \(moves) m
-        WHERE NOT m.new AND m.needed > 0 AND NOT EXISTS (SELECT 1 FROM \(moved) x WHERE x.email = m.email)
+        SELECT m.email FROM \(SQLName.userMoves) m
+        WHERE NOT m.new AND m.needed > 0 AND NOT EXISTS (SELECT 1 FROM \(SQLName.movedStats) x WHERE x.email = m.email)
         """
 
     /// The moves of `users` summed again from `touched`, after charges of theirs were refused.
     func recount(_ users: SQLName) throws {
         try connection.query("""
-            UPDATE \(Self.moves) m SET recordings = t.recordings, charged = t.charged
+            UPDATE \(SQLName.userMoves) m SET recordings = t.recordings, charged = t.charged
             FROM (SELECT email, sum(recordings)::integer AS recordings, sum(charged)::integer AS charged
                   FROM \(SQLName.touched) WHERE email IN (SELECT email FROM \(users)) GROUP BY email) t
             WHERE m.email = t.email
@@ -96,7 +89,7 @@ struct AccountMoves {
     func finish(relinked: SQLName) throws {
         try connection.query("""
             UPDATE \(SQLName.profiles) p SET credits = p.credits + \(CreditSQL.movement(payments: "m.payments", charged: "m.charged")), updated_at = now()
-            FROM \(Self.moves) m
+            FROM \(SQLName.userMoves) m
             WHERE p.email = m.email AND \(CreditSQL.movement(payments: "m.payments", charged: "m.charged")) <> 0
             """)
         try connection.query("""
@@ -106,7 +99,7 @@ struct AccountMoves {
             SELECT \(SQLName.linkAccounts)(array_agg(u.email)) FROM \(SQLName.crmUsers) u
             WHERE u.user_id IS NOT NULL
               AND u.email IN (SELECT email FROM \(SQLName.newUsers) UNION SELECT email FROM \(relinked) WHERE relinked
-                              UNION SELECT k.email FROM \(ReferenceChecks.knownUsers) k JOIN \(SQLName.crmUsers) c ON c.email = k.email
+                              UNION SELECT k.email FROM \(SQLName.knownUsers) k JOIN \(SQLName.crmUsers) c ON c.email = k.email
                                     WHERE c.user_id IS DISTINCT FROM k.user_id)
             HAVING count(*) > 0
             """)

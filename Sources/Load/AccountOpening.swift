@@ -23,35 +23,35 @@ struct AccountOpening {
         // The totals per user, keyed: the new users without a profile are estimated at one row (most CRM users
         // have a profile), and a join to an unkeyed aggregate would then be re-run for every one of them.
         try connection.query("""
-            CREATE TEMP TABLE \(Self.totals) ON COMMIT DROP AS \(LoadSQL.touchedPerUser)
+            CREATE TEMP TABLE \(SQLName.openingTotals) ON COMMIT DROP AS \(LoadSQL.touchedPerUser)
             """)
-        try connection.query("ALTER TABLE \(Self.totals) ADD PRIMARY KEY (email)")
+        try connection.query("ALTER TABLE \(SQLName.openingTotals) ADD PRIMARY KEY (email)")
         // The accounts to open, found once for the check and the three inserts.
-        try connection.query("CREATE TEMP TABLE \(Self.opening) ON COMMIT DROP AS \(Self.candidates)")
+        try connection.query("CREATE TEMP TABLE \(SQLName.openingAccounts) ON COMMIT DROP AS \(Self.candidates)")
         try connection.query("""
-            SELECT \(SQLName.refuseCreditMovement)(email, \(CreditSQL.opening) + \(CreditSQL.bought("payments")), -\(CreditSQL.used("charged"))) FROM \(Self.opening)
+            SELECT \(SQLName.refuseCreditMovement)(email, \(CreditSQL.opening) + \(CreditSQL.bought("payments")), -\(CreditSQL.used("charged"))) FROM \(SQLName.openingAccounts)
             WHERE \(CreditSQL.balance(payments: "payments", charged: "charged")) < 0 LIMIT 1
             """)
         let opened = try connection.query("""
             WITH profile AS (
                 INSERT INTO \(SQLName.profiles) (email, user_id, credits)
-                SELECT email, profile_user_id, \(CreditSQL.balance(payments: "payments", charged: "charged")) FROM \(Self.opening) ORDER BY email),
+                SELECT email, profile_user_id, \(CreditSQL.balance(payments: "payments", charged: "charged")) FROM \(SQLName.openingAccounts) ORDER BY email),
             ledger AS (
                 INSERT INTO \(SQLName.creditLedger) (email, user_id, delta, reason, ref)
                 SELECT o.email, o.user_id, m.delta, m.reason, m.ref
-                FROM \(Self.opening) o CROSS JOIN LATERAL (VALUES (\(CreditSQL.opening), 'initial', NULL::text), (\(CreditSQL.bought("o.payments")), 'payment', \(bind: ref)),
+                FROM \(SQLName.openingAccounts) o CROSS JOIN LATERAL (VALUES (\(CreditSQL.opening), 'initial', NULL::text), (\(CreditSQL.bought("o.payments")), 'payment', \(bind: ref)),
                                                           (-\(CreditSQL.used("o.charged")), 'recording', \(bind: ref))) m(delta, reason, ref)
                 WHERE m.delta <> 0 ORDER BY o.email),
             stats AS (
                 INSERT INTO \(SQLName.dashboardStats) (email, user_id, total_applications, total_recordings, total_resumes, credits)
-                SELECT email, user_id, applications, recordings, resumes, \(CreditSQL.balance(payments: "payments", charged: "charged")) FROM \(Self.opening) ORDER BY email),
-            recorded AS (INSERT INTO \(SQLName.openedUsers) (email) SELECT email FROM \(Self.opening) RETURNING 1)
+                SELECT email, user_id, applications, recordings, resumes, \(CreditSQL.balance(payments: "payments", charged: "charged")) FROM \(SQLName.openingAccounts) ORDER BY email),
+            recorded AS (INSERT INTO \(SQLName.openedUsers) (email) SELECT email FROM \(SQLName.openingAccounts) RETURNING 1)
             SELECT count(*) AS n FROM recorded
             """).scalar(Int.self)
         guard opened > 0 else { return 0 }
         // A first import opens every user it touched: emptying the tables costs nothing, deleting row by row does.
         let othersTouched = try connection.query("""
-            SELECT (SELECT count(*) FROM \(Self.totals)) > (SELECT count(*) FROM \(Self.opening) WHERE touched) AS others
+            SELECT (SELECT count(*) FROM \(SQLName.openingTotals)) > (SELECT count(*) FROM \(SQLName.openingAccounts) WHERE touched) AS others
             """).scalar(Bool.self)
         try takeOpenedOut(of: SQLName.touched, othersLeft: othersTouched)
         let othersNew = try connection.query("SELECT count(*) > \(bind: opened) AS others FROM \(SQLName.newUsers)").scalar(Bool.self)
@@ -66,11 +66,6 @@ struct AccountOpening {
             : "TRUNCATE \(table)")
     }
 
-    /// What the merges inserted per user (from `touched`), keyed by email.
-    private static let totals = SQLName.openingTotals
-    /// The accounts to open (``candidates``).
-    private static let opening = SQLName.openingAccounts
-
     /// The new users without a profile, with their account, the account their profile takes, and what the
     /// merges inserted for them. The first email of an account is decided among all new users, before the
     /// ones with a profile are left out, as ``SQLName/usersCreated`` does.
@@ -83,7 +78,7 @@ struct AccountOpening {
                t.email IS NOT NULL AS touched
         FROM (SELECT c.email, c.user_id, row_number() OVER (PARTITION BY c.user_id ORDER BY c.email) = 1 AS first_of_account
               FROM \(SQLName.newUsers) n JOIN \(SQLName.crmUsers) c ON c.email = n.email) u
-        LEFT JOIN \(totals) t ON t.email = u.email
+        LEFT JOIN \(SQLName.openingTotals) t ON t.email = u.email
         WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.profiles) p WHERE p.email = u.email)
         """
 }

@@ -15,20 +15,8 @@ import PostgresClient
 struct CreditWalk {
     let connection: PostgresConnection
 
-    /// Each user with new charges whom a walk may need (`email`, `opening` balance before the import, `charges`,
-    /// `existing`: the user has a committed account the app can spend from).
-    static let users = SQLName.creditUsers
-    /// Their new charges (`kind` 1, `delta` −1; `stored`: the recording exists uncharged) and new payments
-    /// (`kind` 0, `delta` 3), by staged `seq`.
-    static let events = SQLName.creditEvents
-    /// The users a walk walks, from which balance (`email`, `opening`).
-    static let openings = SQLName.creditOpenings
-    /// The walk itself: the `seq` of each charge in ``events`` that takes its user below zero, for the users in
-    /// ``openings``. Payments only add, so skipping a refused charge never makes a later one refused.
-    static let refusedCharges = SQLName.refusedChargesFunction
-
     static let createFunction: SQLQuery = """
-        CREATE OR REPLACE FUNCTION \(refusedCharges)() RETURNS SETOF bigint
+        CREATE OR REPLACE FUNCTION \(SQLName.refusedChargesFunction)() RETURNS SETOF bigint
         LANGUAGE plpgsql AS $$
         DECLARE
             event record;
@@ -37,7 +25,7 @@ struct CreditWalk {
         BEGIN
             FOR event IN
                 SELECT e.email, e.seq, e.delta, o.opening
-                FROM \(events) e JOIN \(openings) o ON o.email = e.email
+                FROM \(SQLName.creditEvents) e JOIN \(SQLName.creditOpenings) o ON o.email = e.email
                 ORDER BY e.email, e.at NULLS LAST, e.kind, e.seq
             LOOP
                 IF event.email IS DISTINCT FROM current_email THEN
@@ -58,15 +46,15 @@ struct CreditWalk {
     static let createTables: [SQLQuery] = [
         createFunction,
         """
-        CREATE TEMP TABLE \(users) (email text PRIMARY KEY, charges bigint NOT NULL, opening bigint NOT NULL,
+        CREATE TEMP TABLE \(SQLName.creditUsers) (email text PRIMARY KEY, charges bigint NOT NULL, opening bigint NOT NULL,
                                     existing boolean NOT NULL) ON COMMIT DROP
         """,
         """
-        CREATE TEMP TABLE \(events) (email text NOT NULL, seq bigint NOT NULL, delta integer NOT NULL, at timestamptz,
+        CREATE TEMP TABLE \(SQLName.creditEvents) (email text NOT NULL, seq bigint NOT NULL, delta integer NOT NULL, at timestamptz,
                                      kind integer NOT NULL, stored boolean NOT NULL) ON COMMIT DROP
         """,
-        "CREATE TEMP TABLE \(openings) (email text PRIMARY KEY, opening bigint NOT NULL) ON COMMIT DROP",
-        "CREATE TEMP TABLE \(refused) (email text NOT NULL, external_id text NOT NULL, stored boolean NOT NULL) ON COMMIT DROP",
+        "CREATE TEMP TABLE \(SQLName.creditOpenings) (email text PRIMARY KEY, opening bigint NOT NULL) ON COMMIT DROP",
+        "CREATE TEMP TABLE \(SQLName.refusedCharges) (email text NOT NULL, external_id text NOT NULL, stored boolean NOT NULL) ON COMMIT DROP",
     ]
 
     /// Finds the new charges and the users a walk may need: those who could run out now, and every existing
@@ -74,7 +62,7 @@ struct CreditWalk {
     /// users are all new and few can run out, so little is kept.
     func collect(existing: SQLName) throws {
         try connection.query("""
-            INSERT INTO \(Self.users) (email, charges, opening, existing)
+            INSERT INTO \(SQLName.creditUsers) (email, charges, opening, existing)
             SELECT c.email, count(*) AS charges, coalesce(min(s.credits), min(p.credits), \(CreditSQL.opening)) AS opening,
                    bool_or(x.email IS NOT NULL) AS existing
             FROM (SELECT s.email FROM \(SQLName.deduplicated(.recordings)) s
@@ -87,53 +75,49 @@ struct CreditWalk {
             HAVING \(CreditSQL.used("count(*)")) > coalesce(min(s.credits), min(p.credits), \(CreditSQL.opening)) OR bool_or(x.email IS NOT NULL)
             """)
         try connection.query("""
-            INSERT INTO \(Self.events) (email, seq, delta, at, kind, stored)
+            INSERT INTO \(SQLName.creditEvents) (email, seq, delta, at, kind, stored)
             SELECT s.email, s.seq, -\(CreditSQL.perRecording) AS delta, s.created_at AS at, 1 AS kind, t.email IS NOT NULL AS stored
             FROM \(SQLName.deduplicated(.recordings)) s
             LEFT JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id
-            WHERE s.credit_charged AND (t.email IS NULL OR NOT t.credit_charged) AND s.email IN (SELECT email FROM \(Self.users))
+            WHERE s.credit_charged AND (t.email IS NULL OR NOT t.credit_charged) AND s.email IN (SELECT email FROM \(SQLName.creditUsers))
             UNION ALL
             SELECT s.email, s.seq, \(CreditSQL.perPayment), s.paid_at, 0, false
             FROM \(SQLName.deduplicated(.payments)) s
             LEFT JOIN \(SQLName.payments) t ON t.email = s.email AND t.external_id = s.external_id
-            WHERE t.email IS NULL AND s.email IN (SELECT email FROM \(Self.users))
+            WHERE t.email IS NULL AND s.email IN (SELECT email FROM \(SQLName.creditUsers))
             """)
     }
 
     /// The users who could run out before the merges, from their balance then.
-    static let openingsBeforeMerges: SQLQuery = "SELECT email, opening FROM \(users) WHERE charges > opening"
+    static let openingsBeforeMerges: SQLQuery = "SELECT email, opening FROM \(SQLName.creditUsers) WHERE charges > opening"
 
     /// The existing users whose balance, locked in `balances` (`email`, `credits`), no longer covers their new
     /// charges left, from that balance.
     static func openingsBelow(_ balances: SQLName) -> SQLQuery {
         """
         SELECT b.email, b.credits FROM \(balances) b
-        JOIN (SELECT email, count(*) AS charges FROM \(events) WHERE kind = 1 GROUP BY email) c ON c.email = b.email
+        JOIN (SELECT email, count(*) AS charges FROM \(SQLName.creditEvents) WHERE kind = 1 GROUP BY email) c ON c.email = b.email
         WHERE b.credits < c.charges
         """
     }
-
-    /// The charges the last walk refused (`email`, `external_id`, `stored`: the recording existed uncharged
-    /// before the import), for what must be undone after them.
-    static let refused = SQLName.refusedCharges
 
     /// Walks the users `openings` returns, from the balance it gives them; takes each refused charge out of the
     /// staging and of the events, keeps it in ``refused`` and returns its reject, in file and line order.
     ///
     /// - Parameter why: The reject message.
     func refuse(openings: SQLQuery, why: String, path: (Int) -> String) throws -> [Reject] {
-        for statement: SQLQuery in ["DELETE FROM \(Self.openings)", "INSERT INTO \(Self.openings) (email, opening) \(openings)",
-                                    "DELETE FROM \(Self.refused)"] {
+        for statement: SQLQuery in ["DELETE FROM \(SQLName.creditOpenings)", "INSERT INTO \(SQLName.creditOpenings) (email, opening) \(openings)",
+                                    "DELETE FROM \(SQLName.refusedCharges)"] {
             try connection.query(statement)
         }
         let refused = try connection.query("""
             WITH refused AS (
-                DELETE FROM \(Self.events) e WHERE e.kind = 1 AND e.seq IN (SELECT \(Self.refusedCharges)())
+                DELETE FROM \(SQLName.creditEvents) e WHERE e.kind = 1 AND e.seq IN (SELECT \(SQLName.refusedChargesFunction)())
                 RETURNING e.seq, e.stored),
             taken AS (
                 DELETE FROM \(SQLName.deduplicated(.recordings)) s USING refused r WHERE s.seq = r.seq
                 RETURNING s.file, s.line, s.credit_charged::text AS value, s.email, s.external_id, r.stored),
-            kept AS (INSERT INTO \(Self.refused) (email, external_id, stored) SELECT email, external_id, stored FROM taken)
+            kept AS (INSERT INTO \(SQLName.refusedCharges) (email, external_id, stored) SELECT email, external_id, stored FROM taken)
             SELECT file, line, value FROM taken ORDER BY file, line
             """).all(as: RefusedRow.self)
         return refused.map { row in

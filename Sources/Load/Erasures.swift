@@ -11,9 +11,6 @@ import PostgresClient
 struct Erasures {
     let connection: PostgresConnection
 
-    /// Per email of this import that an erasure names (this import's or the log's): the latest request.
-    static let boundaries = SQLName.erasureBoundaries
-
     /// Refuses this import's rows of erased people that are older than the request (or undated), and takes this
     /// import's requests into the removals.
     ///
@@ -30,7 +27,7 @@ struct Erasures {
             JOIN \(SQLName.erasures) e ON e.email_hash = h.hash
             """ : ""
         try connection.query("""
-            CREATE TEMP TABLE \(Self.boundaries) ON COMMIT DROP AS
+            CREATE TEMP TABLE \(SQLName.erasureBoundaries) ON COMMIT DROP AS
             SELECT email, max(requested_at) AS requested_at FROM (
                 SELECT email, coalesce(requested_at, now()) AS requested_at FROM \(requests)
                 \(fromLog)) requests
@@ -40,7 +37,7 @@ struct Erasures {
         for entity in Entity.crmRecords {
             let date = entity.dateField
             for row in try connection.query("""
-                DELETE FROM \(SQLName.deduplicated(entity)) s USING \(Self.boundaries) b
+                DELETE FROM \(SQLName.deduplicated(entity)) s USING \(SQLName.erasureBoundaries) b
                 WHERE s.email = b.email AND (s.\(ident: date.name) IS NULL OR s.\(ident: date.name) < b.requested_at)
                 RETURNING s.file, s.line, s.email, to_char(b.requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS asked,
                           s.\(ident: date.name) IS NULL AS undated
@@ -56,12 +53,12 @@ struct Erasures {
         }
         // A users row refused so: its newer rows have no user in this import either.
         try connection.query("""
-            INSERT INTO \(SQLName.rejectedUsers) (email) SELECT email FROM \(Self.boundaries)
-            WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.deduplicated(.users)) u WHERE u.email = \(Self.boundaries).email)
+            INSERT INTO \(SQLName.rejectedUsers) (email) SELECT email FROM \(SQLName.erasureBoundaries)
+            WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.deduplicated(.users)) u WHERE u.email = \(SQLName.erasureBoundaries).email)
             ON CONFLICT DO NOTHING
             """)
         try connection.query("""
-            INSERT INTO \(UserRemoval.removed) (email, file, line, why, erase, requested_at, reference)
+            INSERT INTO \(SQLName.removedUsers) (email, file, line, why, erase, requested_at, reference)
             SELECT email, file, line, 'erased on request', true, coalesce(requested_at, now()), reference FROM \(requests)
             ON CONFLICT (email) DO UPDATE SET why = EXCLUDED.why, erase = true, requested_at = EXCLUDED.requested_at,
                                               reference = EXCLUDED.reference, file = EXCLUDED.file, line = EXCLUDED.line
@@ -74,8 +71,8 @@ struct Erasures {
         try connection.query("""
             INSERT INTO \(SQLName.erasures) (email_hash, reference, requested_at, run_id, rows_removed)
             SELECT \(SQLName.emailHash)(r.email), r.reference, r.requested_at, \(bind: runID), coalesce(x.tables, '{}')
-            FROM \(UserRemoval.removed) r
-            LEFT JOIN (SELECT email, jsonb_object_agg(table_name, n) AS tables FROM \(UserRemoval.removedRows) GROUP BY email) x ON x.email = r.email
+            FROM \(SQLName.removedUsers) r
+            LEFT JOIN (SELECT email, jsonb_object_agg(table_name, n) AS tables FROM \(SQLName.removedRows) GROUP BY email) x ON x.email = r.email
             WHERE r.erase
             """)
     }

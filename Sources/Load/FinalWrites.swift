@@ -19,9 +19,6 @@ struct FinalWrites {
     let rejects: RejectFileWriter
     let path: (Int) -> String
 
-    /// The balances of the users walked again, locked (`email`, `credits`).
-    static let lockedBalances = SQLName.lockedBalances
-
     /// The message of a charge the app's spending during the import left without credit.
     static let spentMeanwhile = "the user has no credit left for this recording: the app spent it while the import ran"
 
@@ -49,7 +46,7 @@ struct FinalWrites {
             try connection.query("""
                 SELECT count(*) AS n FROM (
                     SELECT 1 FROM \(SQLName.crmUsers) u
-                    WHERE u.email IN (SELECT email FROM \(MergePlan.changedUsers) UNION \(Self.balancesMoved))
+                    WHERE u.email IN (SELECT email FROM \(SQLName.changedUsers) UNION \(Self.balancesMoved))
                     ORDER BY u.email FOR NO KEY UPDATE) locked
                 """)
             // The users' changed rows are locked with them.
@@ -65,7 +62,7 @@ struct FinalWrites {
                 let moves = AccountMoves(connection: connection, ref: ref)
                 try moveDirectly(moves, &tally, &outcomes)
                 updated[.recordings, default: 0] += try updateNewlyCharged(changed)
-                try moves.finish(relinked: MergePlan.changedUsers)
+                try moves.finish(relinked: SQLName.changedUsers)
             } else {
                 try lockBalances(of: Self.balancesMoved)
                 try walkAgain(&tally, &outcomes, ref: ref)
@@ -92,7 +89,7 @@ struct FinalWrites {
     /// loaded uncharged too, which `touched` learns only after the walk). New users' rows are this
     /// transaction's own, out of the app's reach.
     static let balancesMoved: SQLQuery = """
-        SELECT email FROM \(SQLName.touched) UNION SELECT email FROM \(CreditWalk.users) WHERE existing
+        SELECT email FROM \(SQLName.touched) UNION SELECT email FROM \(SQLName.creditUsers) WHERE existing
         EXCEPT SELECT email FROM \(SQLName.newUsers)
         """
 
@@ -103,8 +100,8 @@ struct FinalWrites {
         try moves.moveStats(where: AccountMoves.balanceCovers)
         guard try lockBalances(of: AccountMoves.uncovered) > 0 else { return }
         try walkAgain(&tally, &outcomes, ref: moves.ref)
-        try moves.recount(Self.lockedBalances)
-        try moves.moveStats(where: "m.email IN (SELECT email FROM \(Self.lockedBalances))")
+        try moves.recount(SQLName.lockedBalances)
+        try moves.moveStats(where: "m.email IN (SELECT email FROM \(SQLName.lockedBalances))")
     }
 
     /// Locks the stats rows of `users` in email order and keeps their balances; returns how many. (On Citus, which
@@ -113,14 +110,14 @@ struct FinalWrites {
     private func lockBalances(of users: SQLQuery) throws -> Int {
         try connection.query(strategy.locksRowsInOrder
             ? """
-              CREATE TEMP TABLE \(Self.lockedBalances) ON COMMIT DROP AS
+              CREATE TEMP TABLE \(SQLName.lockedBalances) ON COMMIT DROP AS
               SELECT s.email, s.credits FROM \(SQLName.dashboardStats) s WHERE s.email IN (\(users)) ORDER BY s.email FOR NO KEY UPDATE
               """
             : """
-              CREATE TEMP TABLE \(Self.lockedBalances) ON COMMIT DROP AS
+              CREATE TEMP TABLE \(SQLName.lockedBalances) ON COMMIT DROP AS
               SELECT email, credits FROM \(SQLName.lockBalances)(ARRAY(\(users)))
               """)
-        return try connection.query("SELECT count(*) AS n FROM \(Self.lockedBalances)").scalar(Int.self)
+        return try connection.query("SELECT count(*) AS n FROM \(SQLName.lockedBalances)").scalar(Int.self)
     }
 
     /// Walks again the locked users whose balance no longer covers their new charges, from that balance, and
@@ -130,7 +127,7 @@ struct FinalWrites {
     private func walkAgain(_ tally: inout LoadTally, _ outcomes: inout [Entity: MergeOutcome], ref: String) throws {
         guard credits == .charge else { return }
         let rejected = try CreditWalk(connection: connection)
-            .refuse(openings: CreditWalk.openingsBelow(Self.lockedBalances), why: Self.spentMeanwhile, path: path)
+            .refuse(openings: CreditWalk.openingsBelow(SQLName.lockedBalances), why: Self.spentMeanwhile, path: path)
         guard !rejected.isEmpty else { return }
         for reject in rejected {
             tally.count(reject)
@@ -139,19 +136,19 @@ struct FinalWrites {
         // Rejected instead: the recordings inserted (deleted now) and those stored (which the update leaves alone).
         let refused = try connection.query("""
             WITH gone AS (
-                DELETE FROM \(SQLName.recordings) t USING \(CreditWalk.refused) r
+                DELETE FROM \(SQLName.recordings) t USING \(SQLName.refusedCharges) r
                 WHERE t.email = r.email AND t.external_id = r.external_id AND NOT r.stored
                 RETURNING 1)
-            SELECT (SELECT count(*) FROM gone) AS inserted, (SELECT count(*) FROM \(CreditWalk.refused) WHERE stored) AS stored
+            SELECT (SELECT count(*) FROM gone) AS inserted, (SELECT count(*) FROM \(SQLName.refusedCharges) WHERE stored) AS stored
             """).singleRow()
         outcomes[.recordings, default: MergeOutcome()].inserted -= try refused.decode(Int.self, "inserted")
         outcomes[.recordings, default: MergeOutcome()].existing -= try refused.decode(Int.self, "stored")
         try connection.query("""
             INSERT INTO \(SQLName.touched) (email, recordings, charged)
-            SELECT email, -count(*) FILTER (WHERE NOT stored), -count(*) FROM \(CreditWalk.refused) GROUP BY email
+            SELECT email, -count(*) FILTER (WHERE NOT stored), -count(*) FROM \(SQLName.refusedCharges) GROUP BY email
             """)
         // A ledger row never holds 0: a user's recording movement goes when every charge of it was refused.
-        let refunds: SQLQuery = "(SELECT email, count(*)::integer AS n FROM \(CreditWalk.refused) GROUP BY email) r"
+        let refunds: SQLQuery = "(SELECT email, count(*)::integer AS n FROM \(SQLName.refusedCharges) GROUP BY email) r"
         let movement: SQLQuery = "l.email = r.email AND l.reason = 'recording' AND l.ref = \(bind: ref)"
         try connection.query("DELETE FROM \(SQLName.creditLedger) l USING \(refunds) WHERE \(movement) AND l.delta = -r.n")
         try connection.query("UPDATE \(SQLName.creditLedger) l SET delta = l.delta + r.n FROM \(refunds) WHERE \(movement) AND l.delta < -r.n")

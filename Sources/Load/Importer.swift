@@ -141,9 +141,9 @@ public struct Importer: Sendable {
         }
         if options.usersSnapshot {
             // What the snapshot names: every users row it has, kept, removed, rejected or moved (a backfill's whole input).
-            let moved: SQLQuery = "SELECT from_email FROM \(IdentityChanges.moves)"
+            let moved: SQLQuery = "SELECT from_email FROM \(SQLName.identityMoves)"
             let present: SQLQuery = chunk == nil
-                ? "SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(UserRemoval.removed) UNION SELECT email FROM \(SQLName.rejectedUsers) UNION \(moved)"
+                ? "SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(SQLName.removedUsers) UNION SELECT email FROM \(SQLName.rejectedUsers) UNION \(moved)"
                 : "SELECT email FROM \(SQLName.backfillStaging(.users)) UNION SELECT email FROM \(SQLName.backfillRejectedUsers) UNION \(moved)"
             try removal.collectAbsent(source: options.source, present: present,
                                       scope: chunk.map { "\(BackfillStaging.chunk(of: $0.of)) = \(literal: $0.index)" } ?? "true")

@@ -88,12 +88,6 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         }
     }
 
-    /// The staged recordings' job request ids, read after the job requests were merged (a recording may
-    /// name one of this import), so that the recordings merge joins a local table.
-    static let recordingJobs = SQLName.recordingJobs
-    /// The existing users whose stored rows the staging changes (their CRM row or any child's).
-    static let changedUsers = SQLName.changedUsers
-
     /// The statements that merge `entity`, in order: the first three always run, the rest only with work to do.
     struct Statements {
         /// Temporary tables the others read (the recordings' job request ids).
@@ -124,7 +118,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
             prepare: entity == .recordings ? [LoadSQL.copyJobRequestsOfRecordings(into: SQLName.recordingJobs)] : [],
             countStaged: target.countStaged, classify: target.classify(findingChanges: !citus), insert: target.insert(antiJoin: true),
             insertAll: target.insertStaged, recordAll: target.recordStaged, insertAllGuarded: target.insert(antiJoin: false),
-            recordChanged: target.recordChangedUsers(into: Self.changedUsers), lockChanged: target.lockChanged,
+            recordChanged: target.recordChangedUsers(into: SQLName.changedUsers), lockChanged: target.lockChanged,
             update: entity == .recordings ? target.update(where: "NOT \(Self.becomesCharged)") : target.update())
     }
 

@@ -9,10 +9,6 @@ import Validate
 struct ReferenceChecks {
     let connection: PostgresConnection
 
-    /// The existing CRM users the staged children name, with the account they had then (`email`, `user_id`).
-    static let knownUsers = SQLName.knownUsers
-    static let knownJobRequests = SQLName.knownJobRequests
-
     /// Runs every check, writing each rejected row to `rejects`.
     ///
     /// - Parameters:
@@ -33,12 +29,12 @@ struct ReferenceChecks {
         // the checks then anti-join temporary tables only, which Citus can plan (it refuses a correlated
         // subquery on a distributed table inside a statement on a local one).
         try connection.query("""
-            INSERT INTO \(Self.knownUsers) (email, user_id)
+            INSERT INTO \(SQLName.knownUsers) (email, user_id)
             SELECT u.email, u.user_id FROM \(SQLName.crmUsers) u
             WHERE u.email IN (\(LoadSQL.stagedEmails([.jobRequests, .recordings, .resumes, .payments])))
             \(lockParents ? "FOR KEY SHARE" : "")
             """)
-        try connection.query(LoadSQL.copyJobRequestsOfRecordings(into: Self.knownJobRequests, locking: lockParents))
+        try connection.query(LoadSQL.copyJobRequestsOfRecordings(into: SQLName.knownJobRequests, locking: lockParents))
         for entity in [Entity.jobRequests, .recordings, .resumes, .payments] {
             try reject(unknownUser(entity), entity, .email, .unknownUser)
         }
@@ -46,12 +42,12 @@ struct ReferenceChecks {
             DELETE FROM \(SQLName.deduplicated(.recordings)) s
             WHERE s.job_request_external_id IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM \(SQLName.deduplicated(.jobRequests)) j WHERE j.email = s.email AND j.external_id = s.job_request_external_id)
-              AND NOT EXISTS (SELECT 1 FROM \(Self.knownJobRequests) j WHERE j.email = s.email AND j.external_id = s.job_request_external_id)
+              AND NOT EXISTS (SELECT 1 FROM \(SQLName.knownJobRequests) j WHERE j.email = s.email AND j.external_id = s.job_request_external_id)
             RETURNING s.file, s.line, s.job_request_external_id AS value, 'no job request with this external id for this user' AS message
             """, .recordings, .jobRequestExternalID, .unknownJobRequest)
         if credits == .charge {
             let walk = CreditWalk(connection: connection)
-            try walk.collect(existing: Self.knownUsers)
+            try walk.collect(existing: SQLName.knownUsers)
             for reject in try walk.refuse(openings: CreditWalk.openingsBeforeMerges,
                                           why: "the user has no credit left for this recording at its time", path: path) {
                 tally.count(reject)
@@ -68,13 +64,13 @@ struct ReferenceChecks {
         DELETE FROM \(SQLName.deduplicated(entity)) s
         WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.deduplicated(.users)) u WHERE u.email = s.email)
           AND (EXISTS (SELECT 1 FROM \(SQLName.rejectedUsers) r WHERE r.email = s.email)
-               OR EXISTS (SELECT 1 FROM \(UserRemoval.removed) r WHERE r.email = s.email)
-               OR NOT EXISTS (SELECT 1 FROM \(Self.knownUsers) u WHERE u.email = s.email))
+               OR EXISTS (SELECT 1 FROM \(SQLName.removedUsers) r WHERE r.email = s.email)
+               OR NOT EXISTS (SELECT 1 FROM \(SQLName.knownUsers) u WHERE u.email = s.email))
         RETURNING s.file, s.line, s.email AS value,
             CASE WHEN EXISTS (SELECT 1 FROM \(SQLName.rejectedUsers) r WHERE r.email = s.email)
                  THEN 'the user''s own record in this import was rejected'
-                 WHEN EXISTS (SELECT 1 FROM \(UserRemoval.removed) r WHERE r.email = s.email)
-                 THEN 'the user is removed by this import (' || (SELECT r.why FROM \(UserRemoval.removed) r WHERE r.email = s.email) || ')'
+                 WHEN EXISTS (SELECT 1 FROM \(SQLName.removedUsers) r WHERE r.email = s.email)
+                 THEN 'the user is removed by this import (' || (SELECT r.why FROM \(SQLName.removedUsers) r WHERE r.email = s.email) || ')'
                  ELSE 'no user with this email in the database or in this import' END AS message
         """
     }

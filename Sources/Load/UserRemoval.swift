@@ -10,40 +10,31 @@ import PostgresClient
 struct UserRemoval {
     let connection: PostgresConnection
 
-    /// The users to remove (`email`), where the export says so (`file`, `line`), why (`why`), and whether
-    /// to erase them (`erase`, with the request's `requested_at` and `reference`).
-    static let removed = SQLName.removedUsers
-    /// What went, per user and table (`email`, `table_name`, `n`).
-    static let removedRows = SQLName.removedRows
-
     static let createTables: [SQLQuery] = [
         """
-        CREATE TEMP TABLE \(removed) (email text PRIMARY KEY, file integer, line integer, why text NOT NULL,
+        CREATE TEMP TABLE \(SQLName.removedUsers) (email text PRIMARY KEY, file integer, line integer, why text NOT NULL,
                                      erase boolean NOT NULL DEFAULT false, requested_at timestamptz, reference text) ON COMMIT DROP
         """,
-        "CREATE TEMP TABLE \(removedRows) (email text NOT NULL, table_name text NOT NULL, n bigint NOT NULL) ON COMMIT DROP",
+        "CREATE TEMP TABLE \(SQLName.removedRows) (email text NOT NULL, table_name text NOT NULL, n bigint NOT NULL) ON COMMIT DROP",
     ]
 
-    /// Takes the tombstones out of the staged users (they are not merged), into ``removed``.
+    /// Takes the tombstones out of the staged users (they are not merged), into ``SQLName/removedUsers``.
     func collectTombstones() throws {
         try connection.query("""
             WITH tombstones AS (
                 DELETE FROM \(SQLName.deduplicated(.users)) WHERE deleted AND merged_into IS NULL RETURNING email, file, line)
-            INSERT INTO \(Self.removed) (email, file, line, why) SELECT email, file, line, 'deleted in the export' FROM tombstones
+            INSERT INTO \(SQLName.removedUsers) (email, file, line, why) SELECT email, file, line, 'deleted in the export' FROM tombstones
             """)
     }
 
-    /// The users of the snapshot's source that it does not name.
-    static let absent = SQLName.absentUsers
-
     /// The users of `source` that a snapshot does not name — `present` lists the emails its users rows name —
-    /// within `scope` (a condition over `c.email`: a backfill chunk's), into ``absent``; those no other source
+    /// within `scope` (a condition over `c.email`: a backfill chunk's), into ``SQLName/absentUsers``; those no other source
     /// has are to be removed. (A user several sources have stays until the last one drops it.)
     func collectAbsent(source: String, present: SQLQuery, scope: SQLQuery = "true") throws {
-        try connection.query("CREATE TEMP TABLE \(Self.absent) ON COMMIT DROP AS \(Self.absent(of: source, present: present, scope: scope))")
+        try connection.query("CREATE TEMP TABLE \(SQLName.absentUsers) ON COMMIT DROP AS \(Self.absent(of: source, present: present, scope: scope))")
         try connection.query("""
-            INSERT INTO \(Self.removed) (email, why)
-            SELECT a.email, \(bind: "absent from the snapshot of source \(source)") FROM \(Self.absent) a
+            INSERT INTO \(SQLName.removedUsers) (email, why)
+            SELECT a.email, \(bind: "absent from the snapshot of source \(source)") FROM \(SQLName.absentUsers) a
             WHERE \(Self.onlyOf(source))
             ON CONFLICT (email) DO NOTHING
             """)
@@ -78,7 +69,7 @@ struct UserRemoval {
             """)
         guard snapshot else { return }
         try connection.query("""
-            DELETE FROM \(SQLName.userSources) WHERE source = \(bind: source) AND email IN (SELECT email FROM \(Self.absent))
+            DELETE FROM \(SQLName.userSources) WHERE source = \(bind: source) AND email IN (SELECT email FROM \(SQLName.absentUsers))
             """)
     }
 
@@ -97,27 +88,27 @@ struct UserRemoval {
     func count(erased: Bool = false) throws -> Int {
         // (The stored users looked up by email, which Citus plans beside a temporary table.)
         try connection.query("""
-            SELECT count(*) AS n FROM \(SQLName.crmUsers) u WHERE u.email IN (SELECT email FROM \(Self.removed) WHERE erase = \(bind: erased))
+            SELECT count(*) AS n FROM \(SQLName.crmUsers) u WHERE u.email IN (SELECT email FROM \(SQLName.removedUsers) WHERE erase = \(bind: erased))
             """).scalar(Int.self)
     }
 
     /// Whether anyone is to be removed or erased.
     func isEmpty() throws -> Bool {
-        try !connection.query("SELECT EXISTS (SELECT 1 FROM \(Self.removed)) AS any").scalar(Bool.self)
+        try !connection.query("SELECT EXISTS (SELECT 1 FROM \(SQLName.removedUsers)) AS any").scalar(Bool.self)
     }
 
     /// Locks the stored CRM rows of the users to remove in email order with a delete's lock (`FOR UPDATE`):
     /// from then on the app's new rows for them wait, and fail once they are gone.
     static let lock: SQLQuery = """
         SELECT count(*) AS n FROM (
-            SELECT 1 FROM \(SQLName.crmUsers) u WHERE u.email IN (SELECT email FROM \(removed)) ORDER BY u.email FOR UPDATE) locked
+            SELECT 1 FROM \(SQLName.crmUsers) u WHERE u.email IN (SELECT email FROM \(SQLName.removedUsers)) ORDER BY u.email FOR UPDATE) locked
         """
 
     /// The tables a user's rows are removed from, in the order the app's own deletes take them (a job
     /// request before the recordings its delete unlinks), the CRM row last.
     static let tables: [SQLName] = [.jobRequests, .recordings, .resumes, .payments, .creditLedger, .dashboardStats, .crmUsers]
 
-    /// Removes every row of the users in ``removed`` (and the erased people's profiles and backfill staging rows),
+    /// Removes every row of the users in ``SQLName/removedUsers`` (and the erased people's profiles and backfill staging rows),
     /// recording what went in ``removedRows``; returns the rows removed per table, deleted and erased. Explicit
     /// deletes rather than the foreign keys' cascades: those do not run while the FK triggers stand aside.
     func remove() throws -> [SQLName: (deleted: Int, erased: Int)] {
@@ -128,15 +119,15 @@ struct UserRemoval {
             }
             try connection.query("""
                 WITH gone AS (DELETE FROM \(table) t
-                              WHERE t.email IN (SELECT email FROM \(Self.removed) \(erased.contains(table) ? "WHERE erase" : "")) RETURNING t.email)
-                INSERT INTO \(Self.removedRows) (email, table_name, n) SELECT email, \(bind: table.name), count(*) FROM gone GROUP BY email
+                              WHERE t.email IN (SELECT email FROM \(SQLName.removedUsers) \(erased.contains(table) ? "WHERE erase" : "")) RETURNING t.email)
+                INSERT INTO \(SQLName.removedRows) (email, table_name, n) SELECT email, \(bind: table.name), count(*) FROM gone GROUP BY email
                 """)
         }
-        try connection.query("DELETE FROM \(SQLName.userSources) c USING \(Self.removed) r WHERE c.email = r.email")
+        try connection.query("DELETE FROM \(SQLName.userSources) c USING \(SQLName.removedUsers) r WHERE c.email = r.email")
         var counts: [SQLName: (deleted: Int, erased: Int)] = [:]
         for row in try connection.query("""
             SELECT x.table_name, sum(x.n) FILTER (WHERE NOT r.erase) AS deleted, sum(x.n) FILTER (WHERE r.erase) AS erased
-            FROM \(Self.removedRows) x JOIN \(Self.removed) r ON r.email = x.email GROUP BY x.table_name
+            FROM \(SQLName.removedRows) x JOIN \(SQLName.removedUsers) r ON r.email = x.email GROUP BY x.table_name
             """).rows {
             let name = try row.decode(String.self, "table_name")
             guard let table = Self.tables.first(where: { $0.name == name }) else { continue }
@@ -148,10 +139,10 @@ struct UserRemoval {
     /// The stored users to remove and why, in email order (what a dry run lists; the erased people aside).
     func listed() throws -> [(email: String, why: String, location: (file: Int, line: Int)?)] {
         let stored = Set(try connection.query("""
-            SELECT u.email FROM \(SQLName.crmUsers) u WHERE u.email IN (SELECT email FROM \(Self.removed) WHERE NOT erase)
+            SELECT u.email FROM \(SQLName.crmUsers) u WHERE u.email IN (SELECT email FROM \(SQLName.removedUsers) WHERE NOT erase)
             """).rows.map { try $0.decode(String.self, "email") })
         return try connection.query("""
-            SELECT r.email, r.why, r.file, r.line FROM \(Self.removed) r WHERE NOT r.erase ORDER BY r.email
+            SELECT r.email, r.why, r.file, r.line FROM \(SQLName.removedUsers) r WHERE NOT r.erase ORDER BY r.email
             """).rows.filter { stored.contains(try $0.decode(String.self, "email")) }.map { row in
             let file = try row.decode(Int?.self, "file"), line = try row.decode(Int?.self, "line")
             return (try row.decode(String.self, "email"), try row.decode(String.self, "why"), file.flatMap { file in line.map { (file, $0) } })

@@ -138,12 +138,9 @@ enum VerifySQL {
         """
     }
 
-    /// The users a repair may touch: those found drifted, then locked (``lockDrifted(distributed:)``).
-    static let drifted = SQLName.verifyDrifted
-
     /// Every user a check finds drifted (stats, credits, balance), in one table, before anything is locked.
     static let collectDrifted: SQLQuery = """
-        CREATE TEMP TABLE \(drifted) ON COMMIT DROP AS
+        CREATE TEMP TABLE \(SQLName.verifyDrifted) ON COMMIT DROP AS
         SELECT email FROM (\(statsDrift)) stats WHERE email IS NOT NULL
         UNION SELECT email FROM (\(creditsDrift)) credits WHERE email IS NOT NULL
         UNION SELECT email FROM (\(balanceDrift)) balances WHERE email IS NOT NULL
@@ -155,11 +152,11 @@ enum VerifySQL {
     /// are locked by an update that changes nothing; the app's triggers there write no profile.
     static func lockDrifted(distributed: Bool) -> [SQLQuery] {
         guard !distributed else {
-            return ["SELECT count(*) AS n FROM \(SQLName.lockBalances)(ARRAY(SELECT email FROM \(drifted)))"]
+            return ["SELECT count(*) AS n FROM \(SQLName.lockBalances)(ARRAY(SELECT email FROM \(SQLName.verifyDrifted)))"]
         }
         return [SQLName.crmUsers, .dashboardStats, .profiles].map { table in
             """
-            SELECT count(*) AS n FROM (SELECT 1 FROM \(table) t WHERE t.email IN (SELECT email FROM \(drifted))
+            SELECT count(*) AS n FROM (SELECT 1 FROM \(table) t WHERE t.email IN (SELECT email FROM \(SQLName.verifyDrifted))
                                        ORDER BY t.email FOR NO KEY UPDATE) locked
             """
         }
@@ -171,7 +168,7 @@ enum VerifySQL {
                    (SELECT count(*) FROM \(SQLName.jobRequests) j WHERE j.email = u.email)::integer AS applications,
                    (SELECT count(*) FROM \(SQLName.recordings) r WHERE r.email = u.email)::integer AS recordings,
                    (SELECT count(*) FROM \(SQLName.resumes) x WHERE x.email = u.email)::integer AS resumes
-            FROM \(SQLName.crmUsers) u WHERE u.email IN (SELECT email FROM \(drifted))),
+            FROM \(SQLName.crmUsers) u WHERE u.email IN (SELECT email FROM \(SQLName.verifyDrifted))),
         \(ledgerSums),
         drifted AS (
             SELECT real.*, s.total_applications || '/' || s.total_recordings || '/' || s.total_resumes AS before,
@@ -201,7 +198,7 @@ enum VerifySQL {
             LEFT JOIN ledger l ON l.email = u.email
             LEFT JOIN \(SQLName.profiles) p ON p.email = u.email
             LEFT JOIN \(SQLName.profiles) taken ON taken.user_id = u.user_id
-            WHERE p.email IS NULL AND u.email IN (SELECT email FROM \(drifted))
+            WHERE p.email IS NULL AND u.email IN (SELECT email FROM \(SQLName.verifyDrifted))
             RETURNING email, credits)
         SELECT email, 'credit account opened with ' || credits || ' credit(s), the ledger sum' AS change FROM opened ORDER BY email
         """
@@ -212,7 +209,7 @@ enum VerifySQL {
             SELECT p.email, p.credits AS before, greatest(coalesce(l.total, 0), 0) AS after
             FROM \(SQLName.profiles) p JOIN \(SQLName.crmUsers) u ON u.email = p.email
             LEFT JOIN ledger l ON l.email = p.email
-            WHERE p.credits IS DISTINCT FROM coalesce(l.total, 0) AND p.email IN (SELECT email FROM \(drifted))),
+            WHERE p.credits IS DISTINCT FROM coalesce(l.total, 0) AND p.email IN (SELECT email FROM \(SQLName.verifyDrifted))),
         fixed AS (
             UPDATE \(SQLName.profiles) p SET credits = d.after, updated_at = now() FROM drifted d WHERE p.email = d.email RETURNING p.email)
         SELECT d.email, 'credits ' || d.before || ' -> ' || d.after || ' (the ledger sum)' AS change FROM drifted d JOIN fixed USING (email)
@@ -224,7 +221,7 @@ enum VerifySQL {
         drifted AS (
             SELECT s.email, s.credits AS before, greatest(coalesce(l.total, 0), 0) AS after
             FROM \(SQLName.dashboardStats) s LEFT JOIN ledger l ON l.email = s.email
-            WHERE s.credits IS DISTINCT FROM greatest(coalesce(l.total, 0), 0) AND s.email IN (SELECT email FROM \(drifted))),
+            WHERE s.credits IS DISTINCT FROM greatest(coalesce(l.total, 0), 0) AND s.email IN (SELECT email FROM \(SQLName.verifyDrifted))),
         fixed AS (
             UPDATE \(SQLName.dashboardStats) s SET credits = d.after FROM drifted d WHERE s.email = d.email RETURNING s.email)
         SELECT d.email, 'balance ' || d.before || ' -> ' || d.after || ' (the ledger sum)' AS change FROM drifted d JOIN fixed USING (email)
