@@ -74,7 +74,7 @@ struct MigrateCommandTests {
             // And the schema works: a CRM user gets an account.
             let connection = try database.connect()
             try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('psql@example.com')"#)
-            #expect(try connection.query("SELECT credits FROM profiles").textScalar == "4")
+            #expect(try connection.query("SELECT credits FROM profiles").scalar(Int.self) == 4)
         }
     }
 

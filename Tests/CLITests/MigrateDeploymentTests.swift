@@ -38,7 +38,7 @@ struct MigrateDeploymentTests {
             // And the schema works: a CRM user gets an account.
             let connection = try database.connect()
             try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('push@example.com')"#)
-            #expect(try connection.query("SELECT credits FROM profiles").textScalar == "4")
+            #expect(try connection.query("SELECT credits FROM profiles").scalar(Int.self) == 4)
         }
     }
 
@@ -91,26 +91,31 @@ struct MigrateDeploymentTests {
             #expect(outcome.status == 0, "\(outcome.standardError)")
             #expect(outcome.standardOutput.contains("Applied \(shipped.count - earlier.count) migration(s)"), "\(outcome.standardOutput)")
             let counts = try connection.query("""
-                SELECT (SELECT count(*) FROM crm_private.crm_schema_migrations), (SELECT count(*) FROM crm_private.crm_import_runs),
-                       (SELECT count(*) FROM crm_private.crm_import_files), (SELECT count(*) FROM crm_private.crm_table_snapshots),
-                       (SELECT count(*) FROM crm_private.crm_backfill_state), (SELECT count(*) FROM crm_private.crm_backfill_s_users),
-                       (SELECT count(*) FROM crm_private.crm_backfill_rejected_users)
-                """).textRows
-            #expect(counts == [["\(shipped.count)", "1", "1", "1", "1", "1", "0"]])
+                SELECT (SELECT count(*) FROM crm_private.crm_schema_migrations) AS migrations,
+                       (SELECT count(*) FROM crm_private.crm_import_runs) AS import_runs,
+                       (SELECT count(*) FROM crm_private.crm_import_files) AS import_files,
+                       (SELECT count(*) FROM crm_private.crm_table_snapshots) AS table_snapshots,
+                       (SELECT count(*) FROM crm_private.crm_backfill_state) AS backfill_state,
+                       (SELECT count(*) FROM crm_private.crm_backfill_s_users) AS backfill_s_users,
+                       (SELECT count(*) FROM crm_private.crm_backfill_rejected_users) AS backfill_rejected_users
+                """).singleRow()
+            let tables = ["migrations", "import_runs", "import_files", "table_snapshots", "backfill_state", "backfill_s_users",
+                          "backfill_rejected_users"]
+            #expect(try tables.map { try counts.decode(Int.self, $0) } == [shipped.count, 1, 1, 1, 1, 1, 0])
             let leftInPublic = try connection.query("""
                 SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'S')
                   AND relname NOT IN ('digital_resume_by_CRM', 'crm_job_requests', 'crm_recordings', 'crm_resumes',
                                       'crm_dashboard_stats', 'profiles', 'crm_credit_ledger', 'crm_payments')
                 ORDER BY 1
-                """).textRows
+                """).rows.map { try $0.decode(String.self, "relname") }
             #expect(leftInPublic.isEmpty, "\(leftInPublic)")
             // The moved tables no longer carry what Supabase's default privileges gave them in public.
             let apiGrants = try connection.query("""
-                SELECT r.rolname || ' ' || c.relname FROM pg_class c
+                SELECT r.rolname || ' ' || c.relname AS grant_held FROM pg_class c
                 CROSS JOIN (SELECT rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role')) r
                 WHERE c.relnamespace = 'crm_private'::regnamespace AND c.relkind = 'r'
                   AND has_table_privilege(r.rolname, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
-                """).textRows
+                """).rows.map { try $0.decode(String.self, "grant_held") }
             #expect(apiGrants.isEmpty, "\(apiGrants)")
             let status = try CommandLineRunner.run(["migrate", "--status", "--database-url", database.url])
             #expect(status.standardOutput.contains("Up to date."))

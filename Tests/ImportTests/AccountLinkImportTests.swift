@@ -16,10 +16,30 @@ struct AccountLinkImportTests {
             let outcome = try harness.run()
             #expect(outcome.status == 0, "\(outcome.standardError)")
             let links = try database.connect().query("""
-                SELECT u.email, u.user_id, p.user_id FROM "digital_resume_by_CRM" u JOIN profiles p USING (email) ORDER BY u.email
-                """).textRows
-            #expect(links == [["mixed@example.com", nil, nil], ["plain@example.com", account, account], ["sso@example.com", nil, nil]])
+                SELECT u.email, u.user_id AS crm_user_id, p.user_id AS profile_user_id
+                FROM "digital_resume_by_CRM" u JOIN profiles p USING (email) ORDER BY u.email
+                """).all(as: LinkedAccounts.self)
+            #expect(links == [
+                LinkedAccounts(email: "mixed@example.com", crmUserID: nil, profileUserID: nil),
+                LinkedAccounts(email: "plain@example.com", crmUserID: account, profileUserID: account),
+                LinkedAccounts(email: "sso@example.com", crmUserID: nil, profileUserID: nil),
+            ])
             #expect(try harness.invariantViolations().isEmpty)
         }
+    }
+}
+
+/// A CRM user's email and the account its CRM row and its profile are linked to.
+private struct LinkedAccounts: Equatable {
+    let email: String
+    let crmUserID: String?
+    let profileUserID: String?
+}
+
+extension LinkedAccounts: RowDecodable {
+    init(row: Row) throws {
+        email = try row.decode(String.self, "email")
+        crmUserID = try row.decode(String?.self, "crm_user_id")
+        profileUserID = try row.decode(String?.self, "profile_user_id")
     }
 }

@@ -84,9 +84,9 @@ struct AllOrNothingTests {
                 try connection.query("UPDATE profiles SET credits = 9 WHERE email = 'lag@example.com'")
                 return .commit(())
             }
-            #expect(try cron.query("SELECT count(*) FROM crm_private.crm_profiles_catch_up()").textScalar == "0")
+            #expect(try cron.query("SELECT count(*) FROM crm_private.crm_profiles_catch_up()").scalar(Int.self) == 0)
             try holder.query("SELECT pg_advisory_unlock($1)", [Int64(0x4352_4D5F_494D_5054)])
-            #expect(try cron.query("SELECT change FROM crm_private.crm_profiles_catch_up()").textScalar == "profile credits 9 -> 4, the balance")
+            #expect(try cron.query("SELECT change FROM crm_private.crm_profiles_catch_up()").scalar(String.self) == "profile credits 9 -> 4, the balance")
         }
     }
 
@@ -107,7 +107,7 @@ struct AllOrNothingTests {
                     SELECT count(pg_terminate_backend(pid)) > 0 FROM pg_stat_activity
                     WHERE datname = current_database() AND application_name = 'crm-pipeline' AND state <> 'idle'
                       AND pid <> pg_backend_pid()
-                    """).textScalar == "t"
+                    """).scalar(Bool.self)
             }
             process.waitUntilExit()
             #expect(killed, "the import finished before it could be killed")

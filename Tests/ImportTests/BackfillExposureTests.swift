@@ -12,7 +12,7 @@ struct BackfillExposureTests {
     /// Every privilege an API role holds on the private schema or anything in it, one line each.
     static func privateGrants(_ connection: PostgresConnection) throws -> [String] {
         try connection.query("""
-            SELECT r.rolname || ' ' || coalesce(c.relname, 'schema crm_private')
+            SELECT r.rolname || ' ' || coalesce(c.relname, 'schema crm_private') AS grant_held
             FROM unnest($1::text[]) AS r(rolname)
             LEFT JOIN pg_class c ON c.relnamespace = 'crm_private'::regnamespace
             WHERE CASE WHEN c.oid IS NULL THEN has_schema_privilege(r.rolname, 'crm_private', 'USAGE, CREATE')
@@ -21,13 +21,13 @@ struct BackfillExposureTests {
                            has_table_privilege(r.rolname, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
                        ELSE false END
                OR has_schema_privilege(r.rolname, 'crm_private', 'USAGE')
-            """, ["{" + apiRoles.joined(separator: ",") + "}"]).textRows.compactMap { $0.first ?? nil }
+            """, ["{" + apiRoles.joined(separator: ",") + "}"]).rows.map { try $0.decode(String.self, "grant_held") }
     }
 
     /// What the API roles can do with the backfill's staging and progress, as PostgREST would ask.
     static func expectNothingExposed(_ database: TestDatabase, when: String) throws {
         let connection = try database.connect()
-        #expect(try connection.query("SELECT to_regclass('crm_private.crm_backfill_s_users') IS NOT NULL").textScalar == "t",
+        #expect(try connection.query("SELECT to_regclass('crm_private.crm_backfill_s_users') IS NOT NULL").scalar(Bool.self),
                 "\(when): the staging should be there")
         #expect(try privateGrants(connection) == [], "\(when)")
         let api = try database.connectAsAPI()
@@ -45,9 +45,9 @@ struct BackfillExposureTests {
         }
         // Nothing of the CRM tables either, for a signed-in user without a CRM row (anon may not even ask).
         let seen = try api.asRole(.authenticated(userID: UUID().uuidString)) { connection in
-            try connection.query(#"SELECT count(*) FROM "digital_resume_by_CRM""#).textScalar
+            try connection.query(#"SELECT count(*) FROM "digital_resume_by_CRM""#).scalar(Int.self)
         }
-        #expect(seen == "0", "\(when): a stranger sees CRM users")
+        #expect(seen == 0, "\(when): a stranger sees CRM users")
         if database.platform == .supabase {
             let findings = try SupabaseLinter.findings(in: database)
             #expect(findings.isEmpty, "\(when): \(findings)")
@@ -65,8 +65,8 @@ struct BackfillExposureTests {
             var killed = false
             for _ in 0..<6_000 where process.isRunning {
                 usleep(20_000)
-                let done = Int(try watcher.query(
-                    "SELECT coalesce(max(array_length(done, 1)), 0) FROM crm_private.crm_backfill_state").textScalar ?? "") ?? 0
+                let done = try watcher.query(
+                    "SELECT coalesce(max(array_length(done, 1)), 0) FROM crm_private.crm_backfill_state").scalar(Int?.self) ?? 0
                 if done >= 1 && !checkedDuring {
                     #expect(try Self.privateGrants(watcher) == [], "during the backfill")
                     checkedDuring = true
@@ -82,19 +82,19 @@ struct BackfillExposureTests {
             try Self.expectNothingExposed(database, when: "after the kill")
 
             // A CRM user who signs up sees their own rows, and nobody else's.
-            let email = try #require(try watcher.query(#"SELECT min(email) FROM "digital_resume_by_CRM""#).textScalar)
+            let email = try #require(try watcher.query(#"SELECT min(email) FROM "digital_resume_by_CRM""#).scalar(String?.self))
             let account = try database.signUp(email)
             for table in ["digital_resume_by_CRM", "crm_dashboard_stats", "profiles", "crm_credit_ledger"] {
                 let seen = try database.connectAsAPI().asRole(.authenticated(userID: account)) { connection in
-                    try connection.query("SELECT DISTINCT email FROM \(ident: table)").textRows
+                    try connection.query("SELECT DISTINCT email FROM \(ident: table)").rows.map { try $0.decode(String.self, "email") }
                 }
-                #expect(seen == [[email]], "\(table)")
+                #expect(seen == [email], "\(table)")
             }
 
             let resumed = try BackfillTests.importInto(database, ["--mode", "backfill", "--chunk-rows", "150"])
             #expect(resumed.status == 0, "\(resumed.standardError)")
             #expect(try watcher.query("SELECT count(*) FROM pg_class WHERE relnamespace = 'crm_private'::regnamespace AND relname LIKE 'crm\\_backfill\\_s\\_%'")
-                .textScalar == "0")
+                .scalar(Int.self) == 0)
             #expect(try watcher.invariantViolations().isEmpty)
         }
     }

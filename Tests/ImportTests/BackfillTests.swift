@@ -37,8 +37,8 @@ struct BackfillTests {
             let connection = try database.connect()
             #expect(try connection.contentFingerprint() == expected)
             #expect(try connection.invariantViolations().isEmpty)
-            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_backfill_state").textScalar == "0")
-            #expect(try connection.query("SELECT to_regclass('crm_private.crm_backfill_s_users') IS NULL").textScalar == "t")
+            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_backfill_state").scalar(Int.self) == 0)
+            #expect(try connection.query("SELECT to_regclass('crm_private.crm_backfill_s_users') IS NULL").scalar(Bool.self))
         }
     }
 
@@ -55,7 +55,7 @@ struct BackfillTests {
                 command.process.waitUntilExit()
                 #expect(command.process.terminationReason == .uncaughtSignal, "the backfill ended before the kill after \"\(boundary)\"")
                 try watcher.waitUntilImportsGone()
-                #expect(try watcher.query(#"SELECT count(*) FROM "digital_resume_by_CRM""#).textScalar == "0")
+                #expect(try watcher.query(#"SELECT count(*) FROM "digital_resume_by_CRM""#).scalar(Int.self) == 0)
             }
             // Reading done, staging not committed yet: only a few milliseconds remain, and on a busy machine
             // the kill can land after the commit. Then that attempt did not test this case: again, from scratch.
@@ -63,7 +63,7 @@ struct BackfillTests {
             for _ in 0..<5 where stagingCommitted {
                 try watcher.query("DELETE FROM crm_private.crm_backfill_state")
                 try killBackfill(after: "read: ")
-                stagingCommitted = try watcher.query("SELECT count(*) FROM crm_private.crm_backfill_state").textScalar != "0"
+                stagingCommitted = try watcher.query("SELECT count(*) FROM crm_private.crm_backfill_state").scalar(Int.self) != 0
             }
             #expect(!stagingCommitted, "in 5 attempts the kill always landed after the staging commit")
             try killBackfill(after: "read, validate and stage done")
@@ -72,8 +72,8 @@ struct BackfillTests {
             var doneAtKill = 0
             for _ in 0..<600 where process.isRunning {
                 usleep(20_000)
-                let done = try? watcher.query("SELECT coalesce(array_length(done, 1), 0) FROM crm_private.crm_backfill_state").textScalar
-                if let done, let count = Int(done), count >= 3 {
+                let done = try? watcher.query("SELECT coalesce(array_length(done, 1), 0) FROM crm_private.crm_backfill_state").scalar(Int?.self)
+                if let count = done ?? nil, count >= 3 {
                     doneAtKill = count
                     kill(process.processIdentifier, SIGKILL)
                     break
@@ -82,7 +82,7 @@ struct BackfillTests {
             process.waitUntilExit()
             #expect(doneAtKill >= 3, "the backfill ended before it could be killed")
             #expect(process.terminationReason == .uncaughtSignal)
-            let total = Int(try watcher.query("SELECT chunks FROM crm_private.crm_backfill_state").textScalar ?? "") ?? 0
+            let total = try watcher.query("SELECT chunks FROM crm_private.crm_backfill_state").scalar(Int?.self) ?? 0
             #expect(total > doneAtKill)
             let resumed = try Self.importInto(database, ["--mode", "backfill", "--chunk-rows", "150"])
             #expect(resumed.status == 0, "\(resumed.standardError)")

@@ -43,8 +43,9 @@ struct ImportHarness {
         try rejects().map { "\($0["reason"] as? String ?? "?")@\($0["line"] as? Int ?? 0)" }
     }
 
+    /// The one value of a one-column `query` in text form, or `nil` when it is NULL or there is no row.
     func scalar(_ query: SQLQuery) throws -> String? {
-        try database.connect().query(query).textScalar
+        try database.connect().query(query).scalar(String?.self)
     }
 
     /// Row counts of the CRM tables, as `users/job requests/recordings/resumes/payments/ledger`.

@@ -74,7 +74,7 @@ struct ReliabilityTests {
             }
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
-            #expect(try setup.query("SELECT count(*) FROM crm_recordings").textScalar == String(2_000 + appInserts))
+            #expect(try setup.query("SELECT count(*) FROM crm_recordings").scalar(Int.self) == 2_000 + appInserts)
             let violations = try setup.invariantViolations()
             #expect(violations.isEmpty, "\(violations.prefix(5))")
         }
@@ -105,7 +105,7 @@ struct KillTests {
             let points: [(name: String, reached: (RunningCommand) throws -> Bool)] =
                 [("inside the staging COPY", { command in
                     for _ in 0..<60_000 where command.process.isRunning {
-                        if try watcher.query(copying).textScalar == "t" { return true }
+                        if try watcher.query(copying).scalar(Bool.self) { return true }
                         usleep(1_000)
                     }
                     return false
@@ -120,13 +120,13 @@ struct KillTests {
                 try connection.waitUntilImportsGone()
                 #expect(try connection.contentFingerprint() == before, "killed \(point.name)")
                 #expect(try connection.query(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").textScalar == "0")
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").scalar(Int.self) == 0)
             }
             let outcome = try harness.run()
             #expect(outcome.status == 0, "\(outcome.standardError)")
-            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_import_runs WHERE status = 'running'").textScalar == "0")
-            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_import_runs WHERE error LIKE 'interrupted:%'").textScalar
-                == String(points.count))
+            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_import_runs WHERE status = 'running'").scalar(Int.self) == 0)
+            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_import_runs WHERE error LIKE 'interrupted:%'").scalar(Int.self)
+                == points.count)
             #expect(try connection.invariantViolations().isEmpty)
         }
     }
@@ -157,7 +157,7 @@ struct KillTests {
                 ("open new users' accounts done", { $0.waitForStandardError(containing: "open new users' accounts done") }),
                 ("inside the deletes", { command in
                     for _ in 0..<60_000 where command.process.isRunning {
-                        if try watcher.query(deleting).textScalar == "t" { return true }
+                        if try watcher.query(deleting).scalar(Bool.self) { return true }
                         usleep(500)
                     }
                     return false

@@ -38,16 +38,17 @@ struct ServerFaultTests {
             #expect(command.standardError.contains("nothing was committed"))
             try PostgresConnection.withConnection(url: url) { connection throws in
                 #expect(try connection.contentFingerprint() == before, "restarted after \(point)")
-                let run = try connection.query("SELECT status, error FROM crm_private.crm_import_runs ORDER BY id DESC LIMIT 1").textRows.first
-                #expect(run?[0] == "failed")
-                #expect((run?[1] ?? nil)?.contains("lost the connection") == true, "\(String(describing: run))")
+                let run = try connection.query("SELECT status, error FROM crm_private.crm_import_runs ORDER BY id DESC LIMIT 1").rows.first
+                let (status, error) = (try run?.decode(String.self, "status"), try run?.decode(String?.self, "error") ?? nil)
+                #expect(status == "failed")
+                #expect(error?.contains("lost the connection") == true, "status \(String(describing: status)), error \(String(describing: error))")
             }
         }
         let outcome = try CommandLineRunner.run(["import", folder, "--database-url", url, "--reject-file", folder + "/rejects.jsonl"])
         #expect(outcome.status == 0, "\(outcome.standardError)")
         try PostgresConnection.withConnection(url: url) { connection throws in
             #expect(try connection.invariantViolations().isEmpty)
-            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_import_runs WHERE status = 'succeeded'").textScalar == "1")
+            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_import_runs WHERE status = 'succeeded'").scalar(Int.self) == 1)
         }
     }
 
@@ -65,7 +66,7 @@ struct ServerFaultTests {
         try PostgresConnection.withConnection(url: url) { watcher in
             for _ in 0..<1_500 where command.process.isRunning && doneAtCrash < 3 {
                 usleep(10_000)
-                doneAtCrash = Int(try watcher.query("SELECT coalesce(max(array_length(done, 1)), 0) FROM crm_private.crm_backfill_state").textScalar ?? "") ?? 0
+                doneAtCrash = try watcher.query("SELECT coalesce(max(array_length(done, 1)), 0) FROM crm_private.crm_backfill_state").scalar(Int?.self) ?? 0
             }
         }
         try Self.cluster("restart", environment: ["PG_RESTART_MODE": "immediate"])

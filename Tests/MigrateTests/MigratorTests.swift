@@ -29,7 +29,7 @@ struct MigratorTests {
             #expect(try migrator.migrate(connection).isEmpty)
             let states = try migrator.status(on: connection).map(\.state)
             #expect(states.allSatisfy { if case .applied = $0 { true } else { false } })
-            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_schema_migrations").textScalar == "\(migrations.count)")
+            #expect(try connection.query("SELECT count(*) FROM crm_private.crm_schema_migrations").scalar(Int.self) == migrations.count)
         }
     }
 
@@ -84,8 +84,12 @@ struct MigratorTests {
             }
             #expect(name == "0002_bad.sql")
             #expect(cause.sqlState == .divisionByZero)
-            #expect(try connection.query("SELECT to_regclass('good') IS NOT NULL, to_regclass('half_done') IS NULL").textRows == [["t", "t"]])
-            #expect(try connection.query("SELECT name FROM crm_private.crm_schema_migrations").textRows == [["0001_good.sql"]])
+            let tables = try connection.query(
+                "SELECT to_regclass('good') IS NOT NULL AS good_exists, to_regclass('half_done') IS NULL AS half_done_absent").singleRow()
+            #expect(try tables.decode(Bool.self, "good_exists"))
+            #expect(try tables.decode(Bool.self, "half_done_absent"))
+            #expect(try connection.query("SELECT name FROM crm_private.crm_schema_migrations").rows
+                .map { try $0.decode(String.self, "name") } == ["0001_good.sql"])
         }
     }
 
@@ -105,12 +109,12 @@ struct MigratorTests {
             let columns = try connection.query("""
                 SELECT count(*) FROM information_schema.columns
                 WHERE table_schema = 'auth' AND table_name = 'users' AND column_name IN ('instance_id', 'raw_user_meta_data')
-                """).textScalar
-            #expect(columns == "2")
-            #expect(try connection.query("SELECT auth.uid()").textScalar == "00000000-0000-0000-0000-00000000cafe")
+                """).scalar(Int.self)
+            #expect(columns == 2)
+            #expect(try connection.query("SELECT auth.uid()").scalar(String.self) == "00000000-0000-0000-0000-00000000cafe")
             // The sign-up trigger is still installed on the existing table.
             #expect(try connection.query(
-                "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'auth.users'::regclass AND NOT tgisinternal").textScalar == "1")
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'auth.users'::regclass AND NOT tgisinternal").scalar(Int.self) == 1)
         }
     }
 
@@ -119,17 +123,17 @@ struct MigratorTests {
     func shimCreatesWhatIsMissing() throws {
         try TestDatabase.withFresh { database in
             let connection = try database.connect()
-            #expect(try connection.query("SELECT to_regclass('auth.users') IS NOT NULL").textScalar == "t")
+            #expect(try connection.query("SELECT to_regclass('auth.users') IS NOT NULL").scalar(Bool.self))
             #expect(try connection.query(
-                "SELECT count(*) FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role')").textScalar == "3")
-            #expect(try connection.query("SELECT rolbypassrls FROM pg_roles WHERE rolname = 'service_role'").textScalar == "t")
-            #expect(try connection.query("SELECT count(*) FROM pg_extension WHERE extname = 'pgcrypto'").textScalar == "1")
+                "SELECT count(*) FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role')").scalar(Int.self) == 3)
+            #expect(try connection.query("SELECT rolbypassrls FROM pg_roles WHERE rolname = 'service_role'").scalar(Bool.self))
+            #expect(try connection.query("SELECT count(*) FROM pg_extension WHERE extname = 'pgcrypto'").scalar(Int.self) == 1)
             let uid = try connection.transaction { connection in
                 try connection.setLocal("request.jwt.claims", to: #"{"sub":"11111111-2222-3333-4444-555555555555"}"#)
-                return .commit(try connection.query("SELECT auth.uid()").textScalar)
+                return .commit(try connection.query("SELECT auth.uid()").scalar(String?.self))
             }
             #expect(uid == "11111111-2222-3333-4444-555555555555")
-            #expect(try connection.query("SELECT auth.uid() IS NULL").textScalar == "t")
+            #expect(try connection.query("SELECT auth.uid() IS NULL").scalar(Bool.self))
         }
     }
 

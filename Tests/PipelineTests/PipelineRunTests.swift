@@ -89,7 +89,7 @@ struct PipelineRunTests {
             let outcome = try harness.run("pipelines/backfill.yml")
             #expect(outcome.status == 0, "\(outcome.standardError)")
             #expect(outcome.standardOutput.contains("All invariants hold"))
-            #expect(try database.connect().query("SELECT count(*) FROM crm_recordings WHERE credit_charged").textScalar == "0")
+            #expect(try database.connect().query("SELECT count(*) FROM crm_recordings WHERE credit_charged").scalar(Int.self) == 0)
         }
     }
 

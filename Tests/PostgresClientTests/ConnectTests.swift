@@ -55,7 +55,7 @@ struct ConnectTests {
         let other = admin.with(database: "postgres")
         #expect(other.settings["dbname"] == "postgres")
         let connection = try PostgresConnection(url: other.text)
-        #expect(try connection.query("SELECT current_database()").textScalar == "postgres")
+        #expect(try connection.query("SELECT current_database()").scalar(String.self) == "postgres")
         #expect(connection.target.contains("database=postgres"))
     }
 }

@@ -17,8 +17,10 @@ struct CopyInTests {
                 }
             }
             #expect(copied == 100_000)
-            let result = try connection.query("SELECT count(*), sum(n), count(DISTINCT email) FROM t")
-            #expect(result.textRows == [["100000", "4999950000", "100000"]])
+            let totals = try connection.query("SELECT count(*) AS row_count, sum(n) AS total, count(DISTINCT email) AS emails FROM t").singleRow()
+            #expect(try totals.decode(Int.self, "row_count") == 100_000)
+            #expect(try totals.decode(Int64.self, "total") == 4_999_950_000)
+            #expect(try totals.decode(Int.self, "emails") == 100_000)
         }
     }
 
@@ -33,7 +35,7 @@ struct CopyInTests {
                     throw ReaderFailed()
                 }
             }
-            #expect(try connection.query("SELECT count(*) FROM t").textScalar == "0")
+            #expect(try connection.query("SELECT count(*) FROM t").scalar(Int.self) == 0)
         }
     }
 
@@ -48,7 +50,7 @@ struct CopyInTests {
                 }
             }
             #expect(error.sqlState == .invalidTextRepresentation)
-            #expect(try connection.query("SELECT count(*) FROM t").textScalar == "0")
+            #expect(try connection.query("SELECT count(*) FROM t").scalar(Int.self) == 0)
         }
     }
 
@@ -60,7 +62,7 @@ struct CopyInTests {
                 try connection.copyIn("COPY missing_table FROM STDIN") { _ in }
             }
             #expect(error.sqlState == .undefinedTable)
-            #expect(try connection.query("SELECT 1").textScalar == "1")
+            #expect(try connection.query("SELECT 1").scalar(Int.self) == 1)
         }
     }
 }

@@ -17,8 +17,8 @@ struct QueryTests {
             let connection = try database.connect()
             try connection.query("CREATE TABLE victims (value text)")
             try connection.query("INSERT INTO victims (value) VALUES ($1)", [value])
-            #expect(try connection.query("SELECT value FROM victims").textScalar == value)
-            #expect(try connection.query("SELECT count(*) FROM victims WHERE value = $1", [value]).textScalar == "1")
+            #expect(try connection.query("SELECT value FROM victims").scalar(String.self) == value)
+            #expect(try connection.query("SELECT count(*) FROM victims WHERE value = $1", [value]).scalar(Int.self) == 1)
         }
     }
 
@@ -27,8 +27,13 @@ struct QueryTests {
         try TestDatabase.withFresh(migrated: false) { database in
             let connection = try database.connect()
             let result = try connection.query(
-                "SELECT $1::text IS NULL, $2::int + 1, $3::bool, $4::bigint", [nil, 41, true, Int64(1) << 40])
-            #expect(result.textRows == [["t", "42", "t", "1099511627776"]])
+                "SELECT $1::text IS NULL AS is_null, $2::int + 1 AS next, $3::bool AS flag, $4::bigint AS big",
+                [nil, 41, true, Int64(1) << 40])
+            let row = try result.singleRow()
+            #expect(try row.decode(Bool.self, "is_null") == true)
+            #expect(try row.decode(Int.self, "next") == 42)
+            #expect(try row.decode(Bool.self, "flag") == true)
+            #expect(try row.decode(Int64.self, "big") == 1_099_511_627_776)
             #expect(result.columns.count == 4)
         }
     }
@@ -41,7 +46,7 @@ struct QueryTests {
                 try connection.query("SELECT $1::text", ["a\u{0}b"])
             }
             #expect(error.code == .invalidParameter)
-            #expect(try connection.query("SELECT 1").textScalar == "1")
+            #expect(try connection.query("SELECT 1").scalar(Int.self) == 1)
         }
     }
 
@@ -86,7 +91,7 @@ struct QueryTests {
             let hostile = "x\"; DROP TABLE keep; --"
             try connection.query("CREATE TABLE keep (n int)")
             try connection.query("CREATE TABLE \(ident: hostile) (n int)")
-            #expect(try connection.query("SELECT count(*) FROM pg_class WHERE relname IN ('keep', $1)", [hostile]).textScalar == "2")
+            #expect(try connection.query("SELECT count(*) FROM pg_class WHERE relname IN ('keep', $1)", [hostile]).scalar(Int.self) == 2)
         }
     }
 
@@ -94,7 +99,7 @@ struct QueryTests {
     func terminatedBackend() throws {
         try TestDatabase.withFresh(migrated: false) { database in
             let victim = try database.connect()
-            let pid = try #require(try victim.query("SELECT pg_backend_pid()").textScalar)
+            let pid = try victim.query("SELECT pg_backend_pid()").scalar(Int.self)
             let killer = try database.connect()
             try killer.query("SELECT pg_terminate_backend($1::int)", [pid])
             let error = try #require(throws: PostgresError.self) { try victim.query("SELECT 1") }

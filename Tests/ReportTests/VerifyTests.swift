@@ -85,7 +85,7 @@ struct VerifyTests {
             for table in ["digital_resume_by_CRM", "crm_recordings", "crm_dashboard_stats", "profiles"] {
                 #expect(try connection.query("""
                     SELECT count(*) FROM \(ident: table) WHERE email = 'ann@example.com' AND user_id IS DISTINCT FROM \(bind: account)::uuid
-                    """).textScalar == "0", "\(table)")
+                    """).scalar(Int.self) == 0, "\(table)")
             }
             // The profile alone loses the link (the triggers standing aside): found, and linked again.
             try connection.transaction { connection in

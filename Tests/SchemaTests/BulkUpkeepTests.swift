@@ -26,12 +26,22 @@ struct BulkUpkeepTests {
         }
     }
 
-    static func summary(_ connection: PostgresConnection) throws -> [[String?]] {
+    /// A user's stats, balance and the sum of their ledger, as ``summary(_:)`` reads them.
+    struct UserSummary: Equatable {
+        let email: String
+        let applications: Int
+        let recordings: Int
+        let resumes: Int
+        let credits: Int
+        let ledgerTotal: Int?
+    }
+
+    static func summary(_ connection: PostgresConnection) throws -> [UserSummary] {
         try connection.query("""
             SELECT s.email, s.total_applications, s.total_recordings, s.total_resumes, p.credits,
-                   (SELECT sum(delta) FROM crm_credit_ledger l WHERE l.email = s.email)
+                   (SELECT sum(delta) FROM crm_credit_ledger l WHERE l.email = s.email) AS ledger_total
             FROM crm_dashboard_stats s JOIN profiles p USING (email) ORDER BY s.email
-            """).textRows
+            """).all(as: UserSummary.self)
     }
 
     @Test("triggers stand aside for the loader, and the set-based functions give the same end state as the triggers")
@@ -47,8 +57,8 @@ struct BulkUpkeepTests {
                 try connection.setLocal("crm.bulk_load", to: "on")
                 try Self.insertDataSet(connection)
                 // Nothing was kept up by the triggers.
-                #expect(try connection.query("SELECT count(*) FROM crm_dashboard_stats").textScalar == "0")
-                #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").textScalar == "0")
+                #expect(try connection.query("SELECT count(*) FROM crm_dashboard_stats").scalar(Int.self) == 0)
+                #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").scalar(Int.self) == 0)
                 // One statement each, for every touched email, as an import does it.
                 try connection.query("SELECT crm_private.crm_users_created($1::text[])", ["{" + Self.emails.joined(separator: ",") + "}"])
                 try connection.query("""
@@ -75,7 +85,8 @@ struct BulkUpkeepTests {
         }
         #expect(viaBulk == viaTriggers)
         #expect(viaTriggers.count == 3)
-        #expect(viaTriggers.first == ["a1@example.com", "1", "2", "1", "6", "6"])
+        #expect(viaTriggers.first == UserSummary(
+            email: "a1@example.com", applications: 1, recordings: 2, resumes: 1, credits: 6, ledgerTotal: 6))
     }
 
     @Test("a bulk booking that would overdraw an account refuses the whole call")
@@ -104,10 +115,10 @@ struct BulkUpkeepTests {
                 try connection.query(
                     "INSERT INTO crm_recordings (email, user_id, video_url) VALUES ('zoe@example.com', $1, 'https://v.example.com/1')",
                     [id])
-                #expect(try connection.query("SELECT credits FROM profiles").textScalar == "3")
-                #expect(try connection.query("SELECT total_recordings FROM crm_dashboard_stats").textScalar == "1")
+                #expect(try connection.query("SELECT credits FROM profiles").scalar(Int.self) == 3)
+                #expect(try connection.query("SELECT total_recordings FROM crm_dashboard_stats").scalar(Int.self) == 1)
                 // The trigger booked the charge as the owner, and its ledger row still got the user's account.
-                #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").textScalar == "2")
+                #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").scalar(Int.self) == 2)
             }
         }
     }
@@ -133,8 +144,8 @@ struct BulkUpkeepTests {
                 try connection.query(
                     "INSERT INTO public.crm_recordings (email, user_id, video_url) VALUES ('eve@example.com', $1, 'https://v.example.com/1')",
                     [id])
-                #expect(try connection.query("SELECT credits FROM public.profiles").textScalar == "3")
-                #expect(try connection.query("SELECT total_recordings FROM public.crm_dashboard_stats").textScalar == "1")
+                #expect(try connection.query("SELECT credits FROM public.profiles").scalar(Int.self) == 3)
+                #expect(try connection.query("SELECT total_recordings FROM public.crm_dashboard_stats").scalar(Int.self) == 1)
             }
         }
     }
@@ -146,8 +157,8 @@ struct BulkUpkeepTests {
                 try connection.setLocal("crm.bulk_load", to: "on")
                 try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('svc@example.com')"#)
                 try connection.query("INSERT INTO crm_recordings (email, video_url) VALUES ('svc@example.com', 'https://v.example.com/1')")
-                #expect(try connection.query("SELECT count(*) FROM crm_dashboard_stats").textScalar == "0")
-                #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").textScalar == "0")
+                #expect(try connection.query("SELECT count(*) FROM crm_dashboard_stats").scalar(Int.self) == 0)
+                #expect(try connection.query("SELECT count(*) FROM crm_credit_ledger").scalar(Int.self) == 0)
             }
         }
     }
@@ -166,5 +177,16 @@ struct BulkUpkeepTests {
                 expectSQLState(.insufficientPrivilege) { try api.asRole(role) { try $0.query(call) } }
             }
         }
+    }
+}
+
+extension BulkUpkeepTests.UserSummary: RowDecodable {
+    init(row: Row) throws {
+        email = try row.decode(String.self, "email")
+        applications = try row.decode(Int.self, "total_applications")
+        recordings = try row.decode(Int.self, "total_recordings")
+        resumes = try row.decode(Int.self, "total_resumes")
+        credits = try row.decode(Int.self, "credits")
+        ledgerTotal = try row.decode(Int?.self, "ledger_total")
     }
 }

@@ -17,7 +17,7 @@ struct CreditTests {
             #expect(try fixture.credits("max@example.com") == 6)
             let reasons = try fixture.connection.query(
                 "SELECT reason, delta FROM crm_credit_ledger WHERE email = $1 ORDER BY created_at, reason", ["max@example.com"])
-            #expect(Set(reasons.textRows.map { "\($0[0] ?? ""):\($0[1] ?? "")" }) == ["initial:4", "recording:-1", "payment:3"])
+            #expect(Set(try reasons.all(as: LedgerEntry.self).map(\.description)) == ["initial:4", "recording:-1", "payment:3"])
             #expect(try fixture.invariantViolations().isEmpty)
         }
     }

@@ -13,9 +13,9 @@ struct Fixture {
     /// Adds a job request and returns its id.
     @discardableResult
     func jobRequest(_ email: String, externalID: String? = nil, userID: String? = nil) throws -> String {
-        try #require(try connection.query(
+        try connection.query(
             "INSERT INTO crm_job_requests (email, external_id, job_title, user_id) VALUES ($1, $2, 'Engineer', $3) RETURNING id",
-            [email, externalID, userID]).textScalar)
+            [email, externalID, userID]).scalar(String.self)
     }
 
     func recording(_ email: String, charged: Bool = true, jobRequestID: String? = nil) throws {
@@ -34,15 +34,24 @@ struct Fixture {
             [email, count])
     }
 
-    /// The stats row of `email` as `[applications, recordings, resumes]`.
+    /// The stats row of `email` as `[applications, recordings, resumes]`, each count read by column name and
+    /// written in decimal; empty when `email` has no stats row.
     func stats(_ email: String) throws -> [String?] {
-        try connection.query(
+        let row = try connection.query(
             "SELECT total_applications, total_recordings, total_resumes FROM crm_dashboard_stats WHERE email = $1",
-            [email]).textRows.first ?? []
+            [email]).rows.first
+        return try row.map { row in
+            try ["total_applications", "total_recordings", "total_resumes"].map { try row.decode(Int?.self, $0).map(String.init) }
+        } ?? []
     }
 
     func credits(_ email: String) throws -> Int? {
-        try connection.query("SELECT credits FROM profiles WHERE email = $1", [email]).textScalar.flatMap { Int($0) }
+        try connection.query("SELECT credits FROM profiles WHERE email = $1", [email]).scalar(Int?.self)
+    }
+
+    /// The credit ledger rows of `email`, in the order PostgreSQL returns them.
+    func ledger(_ email: String) throws -> [LedgerEntry] {
+        try connection.query("SELECT delta, reason FROM crm_credit_ledger WHERE email = $1", [email]).all(as: LedgerEntry.self)
     }
 
     func count(_ table: String, email: String) throws -> Int {
@@ -52,6 +61,20 @@ struct Fixture {
     /// Every broken invariant of SPEC §2, one line each; empty when the data is consistent.
     func invariantViolations() throws -> [String] {
         try connection.invariantViolations()
+    }
+}
+
+/// One row of `crm_credit_ledger`: how many credits, and why.
+struct LedgerEntry: Equatable, CustomStringConvertible {
+    let delta: Int
+    let reason: String
+    var description: String { "\(reason):\(delta)" }
+}
+
+extension LedgerEntry: RowDecodable {
+    init(row: Row) throws {
+        delta = try row.decode(Int.self, "delta")
+        reason = try row.decode(String.self, "reason")
     }
 }
 

@@ -53,7 +53,7 @@ struct PrivilegeTests {
                CASE o.kind WHEN 'table' THEN has_table_privilege(r.rolname, o.oid, p.privilege)
                            WHEN 'sequence' THEN has_sequence_privilege(r.rolname, o.oid, p.privilege)
                            WHEN 'function' THEN has_function_privilege(r.rolname, o.oid, p.privilege)
-                           ELSE has_schema_privilege(r.rolname, o.oid, p.privilege) END
+                           ELSE has_schema_privilege(r.rolname, o.oid, p.privilege) END AS granted
         FROM roles r JOIN objects o ON true JOIN privileges p ON p.kind = o.kind
         ORDER BY 1, 2, 3
         """
@@ -61,8 +61,8 @@ struct PrivilegeTests {
     @Test("every role × every object × every privilege is exactly the matrix: the API roles get what SPEC §2 allows, postgres everything")
     func wholeMatrix() throws {
         try TestDatabase.withFresh { database in
-            let rows = try database.connect().query(Self.effectivePrivileges).textRows
-            let objects = Set(rows.compactMap { $0[1] })
+            let rows = try database.connect().query(Self.effectivePrivileges).all(as: EffectivePrivilege.self)
+            let objects = Set(rows.map(\.object))
             // The matrix covers what the project made: the app's tables, the private schema and what is in it.
             #expect(objects.isSuperset(of: Self.appTables.map { "public.\($0)" } + ["crm_private.crm_import_runs",
                 "crm_private.crm_schema_migrations", "crm_private.crm_backfill_state", "schema crm_private"]))
@@ -70,17 +70,16 @@ struct PrivilegeTests {
             #expect(!objects.contains { $0.hasPrefix("public.") && !Self.appTables.map { "public.\($0)" }.contains($0) },
                     "public holds only the app's tables: \(objects.filter { $0.hasPrefix("public.") }.sorted())")
             var granted: Set<String> = []
-            for row in rows where row[3] == "t" {
-                let (role, object, privilege) = (row[0] ?? "", row[1] ?? "", row[2] ?? "")
-                if role == "postgres" { continue }
-                granted.insert("\(role) \(object) \(privilege)")
+            for row in rows where row.granted == true {
+                if row.role == "postgres" { continue }
+                granted.insert("\(row.role) \(row.object) \(row.privilege)")
             }
             #expect(granted == Self.expectedGrants, """
                 granted beyond the matrix: \(granted.subtracting(Self.expectedGrants).sorted())
                 missing from the matrix: \(Self.expectedGrants.subtracting(granted).sorted())
                 """)
-            let postgresLacks = rows.filter { $0[0] == "postgres" && $0[3] != "t" }.map { "\($0[1] ?? "") \($0[2] ?? "")" }
-            if !rows.filter({ $0[0] == "postgres" }).isEmpty {
+            let postgresLacks = rows.filter { $0.role == "postgres" && $0.granted != true }.map { "\($0.object) \($0.privilege)" }
+            if !rows.filter({ $0.role == "postgres" }).isEmpty {
                 #expect(postgresLacks.isEmpty, "postgres, the owner, lacks \(postgresLacks)")
             }
         }
@@ -119,15 +118,15 @@ struct PrivilegeTests {
         try TestDatabase.withFresh { database in
             let connection = try database.connect()
             let unpinned = try connection.query("""
-                SELECT p.oid::regprocedure::text FROM pg_proc p
+                SELECT p.oid::regprocedure::text AS function_name FROM pg_proc p
                 WHERE p.prosecdef AND p.pronamespace IN ('public'::regnamespace, 'crm_private'::regnamespace)
                   AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')
-                """).textRows
+                """).rows.map { try $0.decode(String.self, "function_name") }
             #expect(unpinned.isEmpty, "SECURITY DEFINER without a search_path: \(unpinned)")
             #expect(try connection.query("""
                 SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
                   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
-                """).textScalar == "0")
+                """).scalar(Int.self) == 0)
         }
     }
 
@@ -135,14 +134,29 @@ struct PrivilegeTests {
     func policiesEvaluateTheUserOnce() throws {
         try TestDatabase.withFresh { database in
             let policies = try database.connect().query("""
-                SELECT tablename || '.' || policyname, coalesce(qual, '') || ' ' || coalesce(with_check, '')
+                SELECT tablename || '.' || policyname AS policy, coalesce(qual, '') || ' ' || coalesce(with_check, '') AS expressions
                 FROM pg_policies WHERE schemaname = 'public'
-                """).textRows
+                """).rows
             #expect(policies.count == 17)
             for policy in policies {
-                let text = (policy[1] ?? "").lowercased()
-                #expect(text.contains("select auth.uid()") || text.contains("select uid()"), "\(policy[0] ?? ""): \(text)")
+                let (name, text) = (try policy.decode(String.self, "policy"), try policy.decode(String.self, "expressions").lowercased())
+                #expect(text.contains("select auth.uid()") || text.contains("select uid()"), "\(name): \(text)")
             }
         }
+    }
+}
+
+/// One row of ``PrivilegeTests/effectivePrivileges``: whether `role` holds `privilege` on `object`.
+private struct EffectivePrivilege: RowDecodable {
+    let role: String
+    let object: String
+    let privilege: String
+    let granted: Bool?
+
+    init(row: Row) throws {
+        role = try row.decode(String.self, "rolname")
+        object = try row.decode(String.self, "name")
+        privilege = try row.decode(String.self, "privilege")
+        granted = try row.decode(Bool?.self, "granted")
     }
 }

@@ -38,7 +38,7 @@ struct ReferenceTests {
             try fixture.recording("wes@example.com", jobRequestID: job)
             try fixture.connection.query("DELETE FROM crm_job_requests WHERE id = $1", [job])
             #expect(try fixture.connection.query(
-                "SELECT job_request_id IS NULL FROM crm_recordings WHERE email = 'wes@example.com'").textScalar == "t")
+                "SELECT job_request_id IS NULL FROM crm_recordings WHERE email = 'wes@example.com'").scalar(Bool.self))
             #expect(try fixture.stats("wes@example.com") == ["0", "1", "0"])
         }
     }

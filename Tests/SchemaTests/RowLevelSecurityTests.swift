@@ -49,9 +49,9 @@ struct RowLevelSecurityTests {
         try TestDatabase.withFresh { database in
             let world = try World(database)
             let seen = try world.api.asRole(.authenticated(userID: world.userA)) { connection in
-                try connection.query("SELECT DISTINCT email FROM \(ident: table)").textRows
+                try connection.query("SELECT DISTINCT email FROM \(ident: table)").rows.map { try $0.decode(String.self, "email") }
             }
-            #expect(seen == [["a@example.com"]])
+            #expect(seen == ["a@example.com"])
         }
     }
 
@@ -60,9 +60,9 @@ struct RowLevelSecurityTests {
         try TestDatabase.withFresh { database in
             let world = try World(database)
             let count = try world.api.asRole(.serviceRole) { connection in
-                try connection.query("SELECT count(DISTINCT email) FROM \(ident: table)").textScalar
+                try connection.query("SELECT count(DISTINCT email) FROM \(ident: table)").scalar(Int.self)
             }
-            #expect(count == "2")
+            #expect(count == 2)
         }
     }
 
@@ -98,7 +98,7 @@ struct RowLevelSecurityTests {
             // Own row: allowed, and the stats follow.
             try world.api.asRole(asA) { connection in
                 try connection.query(table.insert, [a, world.userA])
-                #expect(try connection.query("SELECT count(*) FROM \(ident: table.table)").textScalar == "2")
+                #expect(try connection.query("SELECT count(*) FROM \(ident: table.table)").scalar(Int.self) == 2)
             }
             // Someone else's email (the owner check) or someone else's user_id (the policy): refused.
             expectSQLState(.insufficientPrivilege) { try world.api.asRole(asA) { try $0.query(table.insert, ["b@example.com", world.userA]) } }
@@ -113,7 +113,7 @@ struct RowLevelSecurityTests {
                 try world.api.asRole(asA) { try $0.query("UPDATE \(ident: table.table) SET user_id = \(bind: world.userB)") }
             }
             // Nothing of B's changed.
-            #expect(try world.connection.query("SELECT count(*) FROM \(ident: table.table) WHERE email = 'b@example.com'").textScalar == "1")
+            #expect(try world.connection.query("SELECT count(*) FROM \(ident: table.table) WHERE email = 'b@example.com'").scalar(Int.self) == 1)
         }
     }
 
@@ -166,7 +166,7 @@ struct RowLevelSecurityTests {
                 try connection.query("INSERT INTO crm_payments (email, amount_cents, paid_at) VALUES ('b@example.com', 100, now())")
                 try connection.query("UPDATE crm_job_requests SET status = 'hired'")
                 #expect(try connection.query("DELETE FROM crm_resumes").affectedRows == 2)
-                #expect(try connection.query("SELECT credits FROM profiles WHERE email = 'b@example.com'").textScalar == "9")
+                #expect(try connection.query("SELECT credits FROM profiles WHERE email = 'b@example.com'").scalar(Int.self) == 9)
             }
         }
     }
@@ -178,7 +178,7 @@ struct RowLevelSecurityTests {
             let disabled = try connection.query("""
                 SELECT relname FROM pg_class
                 WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND NOT relrowsecurity
-                """).textRows
+                """).rows.map { try $0.decode(String.self, "relname") }
             #expect(disabled.isEmpty, "without RLS: \(disabled)")
         }
     }

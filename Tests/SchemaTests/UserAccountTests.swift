@@ -11,8 +11,7 @@ struct UserAccountTests {
             try fixture.crmUser("ann@example.com")
             #expect(try fixture.stats("ann@example.com") == ["0", "0", "0"])
             #expect(try fixture.credits("ann@example.com") == 4)
-            #expect(try fixture.connection.query(
-                "SELECT delta, reason FROM crm_credit_ledger WHERE email = $1", ["ann@example.com"]).textRows == [["4", "initial"]])
+            #expect(try fixture.ledger("ann@example.com") == [LedgerEntry(delta: 4, reason: "initial")])
             #expect(try fixture.invariantViolations().isEmpty)
         }
     }
@@ -23,9 +22,13 @@ struct UserAccountTests {
             let fixture = Fixture(connection: try database.connect())
             try fixture.connection.query(
                 #"INSERT INTO "digital_resume_by_CRM" (email) SELECT 'user' || n || '@example.com' FROM generate_series(1, 500) n"#)
-            let totals = try fixture.connection.query(
-                "SELECT (SELECT count(*) FROM crm_dashboard_stats), (SELECT count(*) FROM profiles), (SELECT sum(credits) FROM profiles)")
-            #expect(totals.textRows == [["500", "500", "2000"]])
+            let totals = try fixture.connection.query("""
+                SELECT (SELECT count(*) FROM crm_dashboard_stats) AS stats_rows, (SELECT count(*) FROM profiles) AS profiles,
+                       (SELECT sum(credits) FROM profiles) AS credits
+                """).singleRow()
+            #expect(try totals.decode(Int.self, "stats_rows") == 500)
+            #expect(try totals.decode(Int.self, "profiles") == 500)
+            #expect(try totals.decode(Int.self, "credits") == 2000)
             #expect(try fixture.invariantViolations().isEmpty)
         }
     }
@@ -37,8 +40,7 @@ struct UserAccountTests {
             try fixture.connection.query("INSERT INTO profiles (email, credits) VALUES ('bea@example.com', 10)")
             try fixture.crmUser("bea@example.com")
             #expect(try fixture.credits("bea@example.com") == 10)
-            #expect(try fixture.connection.query(
-                "SELECT delta, reason FROM crm_credit_ledger WHERE email = $1", ["bea@example.com"]).textRows == [["10", "adjustment"]])
+            #expect(try fixture.ledger("bea@example.com") == [LedgerEntry(delta: 10, reason: "adjustment")])
             #expect(try fixture.invariantViolations().isEmpty)
         }
     }
@@ -50,8 +52,8 @@ struct UserAccountTests {
             let id = try database.signUp("Cid@Example.COM")
             try fixture.crmUser("cid@example.com")
             #expect(try fixture.connection.query(
-                #"SELECT user_id FROM "digital_resume_by_CRM" WHERE email = 'cid@example.com'"#).textScalar == id)
-            #expect(try fixture.connection.query("SELECT user_id FROM profiles WHERE email = 'cid@example.com'").textScalar == id)
+                #"SELECT user_id FROM "digital_resume_by_CRM" WHERE email = 'cid@example.com'"#).scalar(String.self) == id)
+            #expect(try fixture.connection.query("SELECT user_id FROM profiles WHERE email = 'cid@example.com'").scalar(String.self) == id)
         }
     }
 
@@ -68,13 +70,16 @@ struct UserAccountTests {
             try database.signUp("both@example.com", sso: true)
             for email in ["sso@example.com", "odd@example.com", "both@example.com"] { try fixture.crmUser(email) }
             let links = try fixture.connection.query(
-                #"SELECT email, user_id FROM "digital_resume_by_CRM" ORDER BY email"#).textRows
-            #expect(links == [["both@example.com", account], ["odd@example.com", nil], ["sso@example.com", nil]])
+                #"SELECT email, user_id FROM "digital_resume_by_CRM" ORDER BY email"#).all(as: CRMUserLink.self)
+            #expect(links == [
+                CRMUserLink(email: "both@example.com", userID: account), CRMUserLink(email: "odd@example.com", userID: nil),
+                CRMUserLink(email: "sso@example.com", userID: nil),
+            ])
             // A later SSO sign-up does not link either.
             try fixture.crmUser("late@example.com")
             try database.signUp("late@example.com", sso: true)
             #expect(try fixture.connection.query(#"SELECT user_id FROM "digital_resume_by_CRM" WHERE email = 'late@example.com'"#)
-                .textScalar == nil)
+                .scalar(String?.self) == nil)
         }
     }
 
@@ -88,13 +93,14 @@ struct UserAccountTests {
             try fixture.resume("dee@example.com")
             let id = try database.signUp(" DEE@example.com")
             let linked = try fixture.connection.query("""
-                SELECT (SELECT user_id FROM "digital_resume_by_CRM" WHERE email = $1),
-                       (SELECT user_id FROM crm_job_requests WHERE email = $1),
-                       (SELECT user_id FROM crm_recordings WHERE email = $1),
-                       (SELECT user_id FROM crm_resumes WHERE email = $1),
-                       (SELECT user_id FROM profiles WHERE email = $1)
-                """, ["dee@example.com"])
-            #expect(linked.textRows == [[id, id, id, id, id]])
+                SELECT (SELECT user_id FROM "digital_resume_by_CRM" WHERE email = $1) AS crm_user,
+                       (SELECT user_id FROM crm_job_requests WHERE email = $1) AS job_request,
+                       (SELECT user_id FROM crm_recordings WHERE email = $1) AS recording,
+                       (SELECT user_id FROM crm_resumes WHERE email = $1) AS resume,
+                       (SELECT user_id FROM profiles WHERE email = $1) AS profile
+                """, ["dee@example.com"]).singleRow()
+            #expect(try ["crm_user", "job_request", "recording", "resume", "profile"].map { try linked.decode(String?.self, $0) }
+                == [id, id, id, id, id])
         }
     }
 
@@ -140,7 +146,7 @@ struct UserAccountTests {
             try fixture.connection.query(#"DELETE FROM "digital_resume_by_CRM" WHERE email = 'ida@example.com'"#)
             let id = try database.signUp("ida@example.com")
             try fixture.crmUser("ida@example.com")
-            #expect(try fixture.connection.query("SELECT user_id FROM profiles WHERE email = 'ida@example.com'").textScalar == id)
+            #expect(try fixture.connection.query("SELECT user_id FROM profiles WHERE email = 'ida@example.com'").scalar(String.self) == id)
             #expect(try fixture.invariantViolations().isEmpty)
         }
     }
@@ -159,7 +165,8 @@ struct UserAccountTests {
                 try connection.query("SELECT crm_private.crm_link_accounts(ARRAY['jo.old@example.com', 'jo.new@example.com'])")
                 return .commit(())
             }
-            #expect(try fixture.connection.query("SELECT email FROM profiles WHERE user_id = $1::uuid", [id]).textRows == [["jo.new@example.com"]])
+            #expect(try fixture.connection.query("SELECT email FROM profiles WHERE user_id = $1::uuid", [id]).rows
+                .map { try $0.decode(String.self, "email") } == ["jo.new@example.com"])
         }
     }
 
@@ -179,5 +186,18 @@ struct UserAccountTests {
                 try fixture.connection.query("UPDATE crm_job_requests SET email = 'hal@example.com'")
             }
         }
+    }
+}
+
+/// A CRM user's email and the account it is linked to, if any.
+private struct CRMUserLink: Equatable {
+    let email: String
+    let userID: String?
+}
+
+extension CRMUserLink: RowDecodable {
+    init(row: Row) throws {
+        email = try row.decode(String.self, "email")
+        userID = try row.decode(String?.self, "user_id")
     }
 }
