@@ -19,7 +19,7 @@ struct AccountOpening {
     /// Opens the accounts of the new users without a profile, records them in ``SQLName/openedUsers`` and
     /// takes them out of `touched` and ``SQLName/newUsers``, so that the rest of the upkeep leaves them alone.
     /// Returns how many were opened. Refuses (as ``SQLName/bookCredits`` does) a balance that would go below zero.
-    func openNewAccounts(ref: String) throws -> Int {
+    func openNewAccounts(ref: String, scope: BackfillChunk = .whole) throws -> Int {
         // The totals per user, keyed: the new users without a profile are estimated at one row (most CRM users
         // have a profile), and a join to an unkeyed aggregate would then be re-run for every one of them.
         try connection.query("""
@@ -27,7 +27,7 @@ struct AccountOpening {
             """)
         try connection.query("ALTER TABLE \(SQLName.openingTotals) ADD PRIMARY KEY (email)")
         // The accounts to open, found once for the check and the three inserts.
-        try connection.query("CREATE TEMP TABLE \(SQLName.openingAccounts) ON COMMIT DROP AS \(Self.candidates)")
+        try connection.query("CREATE TEMP TABLE \(SQLName.openingAccounts) ON COMMIT DROP AS \(Self.candidates(scope))")
         try connection.query("""
             SELECT \(SQLName.refuseCreditMovement)(email, \(CreditSQL.opening) + \(CreditSQL.bought("payments")), -\(CreditSQL.used("charged"))) FROM \(SQLName.openingAccounts)
             WHERE \(CreditSQL.balance(payments: "payments", charged: "charged")) < 0 LIMIT 1
@@ -69,7 +69,8 @@ struct AccountOpening {
     /// The new users without a profile, with their account, the account their profile takes, and what the
     /// merges inserted for them. The first email of an account is decided among all new users, before the
     /// ones with a profile are left out, as ``SQLName/usersCreated`` does.
-    private static let candidates: SQLQuery = """
+    private static func candidates(_ scope: BackfillChunk) -> SQLQuery {
+        """
         SELECT u.email, u.user_id,
                CASE WHEN u.first_of_account AND NOT EXISTS (SELECT 1 FROM \(SQLName.profiles) taken WHERE taken.user_id = u.user_id)
                     THEN u.user_id END AS profile_user_id,
@@ -77,8 +78,9 @@ struct AccountOpening {
                coalesce(t.resumes, 0) AS resumes, coalesce(t.payments, 0) AS payments, coalesce(t.charged, 0) AS charged,
                t.email IS NOT NULL AS touched
         FROM (SELECT c.email, c.user_id, row_number() OVER (PARTITION BY c.user_id ORDER BY c.email) = 1 AS first_of_account
-              FROM \(SQLName.newUsers) n JOIN \(SQLName.crmUsers) c ON c.email = n.email) u
+              FROM \(SQLName.newUsers) n JOIN \(SQLName.crmUsers) c ON c.email = n.email AND \(scope.contains("c.email"))) u
         LEFT JOIN \(SQLName.openingTotals) t ON t.email = u.email
-        WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.profiles) p WHERE p.email = u.email)
+        WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.profiles) p WHERE p.email = u.email AND \(scope.contains("p.email")))
         """
+    }
 }

@@ -9,7 +9,7 @@ import Synchronization
 import Validate
 
 /// `--mode backfill`: the validated rows are staged once in UNLOGGED tables, then loaded in chunks of
-/// users (by a hash of the email), each chunk in its own transaction with the same statements as a nightly
+/// users (ranges of emails of about `--chunk-rows` rows each), each chunk in its own transaction with the same statements as a nightly
 /// import. A user's rows, stats and credits are always in one chunk, so chunks never touch the same rows
 /// and `--jobs N` connections load them in parallel without deadlocks. The chunks done are recorded with
 /// the staging; a re-run of the same input after a crash resumes with the chunks left.
@@ -32,36 +32,40 @@ struct BackfillScheduler {
     func run(_ files: [InputFile], key: String, on connection: PostgresConnection) throws -> LoadTally {
         let staging = BackfillStaging(connection: connection)
         let state = try connection.query("""
-            SELECT chunks, staged_rows FROM \(SQLName.backfillState) WHERE run_key = \(bind: key)
+            SELECT chunks, staged_rows, bounds FROM \(SQLName.backfillState) WHERE run_key = \(bind: key)
             """).rows.first
         var tally = LoadTally()
-        let chunks: Int
+        let chunks: [BackfillChunk]
         var done: Set<Int> = []
-        if let state, try staging.rows() == state.decode(Int.self, "staged_rows") {
-            chunks = try state.decode(Int.self, "chunks")
+        if let state, try staging.rows() == state.decode(Int.self, "staged_rows"),
+           case let bounds = try connection.query("""
+               SELECT bound FROM \(SQLName.backfillState), unnest(bounds) WITH ORDINALITY b(bound, n) WHERE run_key = \(bind: key) ORDER BY n
+               """).rows.map({ try $0.decode(String.self, "bound") }),
+           try bounds.count + 1 == state.decode(Int.self, "chunks") {
+            chunks = BackfillChunk.cut(by: bounds)
             done = Set(try connection.query("""
                 SELECT unnest(done) AS chunk FROM \(SQLName.backfillState) WHERE run_key = \(bind: key)
                 """).rows.map { try $0.decode(Int.self, "chunk") })
-            importer.logger.notice("resuming a backfill of the same files", metadata: ["chunks done": "\(done.count) of \(chunks)"])
+            importer.logger.notice("resuming a backfill of the same files", metadata: ["chunks done": "\(done.count) of \(chunks.count)"])
             // The rows read are the staged ones (validation rejects were written the first time).
             for (entity, count) in try staging.counts() { tally.counts[entity, default: EntityCounts()].read = count }
         } else {
             (chunks, tally) = try stage(files, key: key, on: connection)
         }
-        let pending = (0..<chunks).filter { !done.contains($0) }
-        let progress = BackfillProgress(total: chunks, done: done.count)
+        let pending = chunks.filter { !done.contains($0.index) }
+        let progress = BackfillProgress(total: chunks.count, done: done.count)
         let jobs = min(options.jobs, max(pending.count, 1))
         DispatchQueue.concurrentPerform(iterations: jobs) { job in
             progress.run {
                 let worker = try PostgresConnection(url: importer.url, applicationName: "crm-pipeline")
-                for chunk in pending where chunk % jobs == job {
+                for chunk in pending where chunk.index % jobs == job {
                     guard !progress.stopped else { return }
                     let counts = try worker.transaction { worker in
-                        try BackfillStaging(connection: worker).createChunk(chunk, of: chunks)
-                        let counts = try importer.mergeStaged(files, on: worker, strategy: strategy, rejects: rejects, runID: runID,
-                                                             before: LoadTally(), chunk: (chunk, chunks))
+                        try BackfillStaging(connection: worker).createChunk(chunk)
+                        let counts = try importer.mergeStaged(files, on: worker, strategy: strategy.scoped(to: chunk), rejects: rejects, runID: runID,
+                                                             before: LoadTally(), chunk: chunk)
                         try worker.query("""
-                            UPDATE \(SQLName.backfillState) SET done = array_append(done, \(bind: chunk)) WHERE run_key = \(bind: key)
+                            UPDATE \(SQLName.backfillState) SET done = array_append(done, \(bind: chunk.index)) WHERE run_key = \(bind: key)
                             """)
                         return .commit(counts)
                     }
@@ -81,7 +85,7 @@ struct BackfillScheduler {
 
     /// Validates and stages every file into fresh UNLOGGED tables, and records the chunking; one commit.
     /// Chunks a previous, crashed attempt committed are loaded again as no-ops (the merges are idempotent).
-    private func stage(_ files: [InputFile], key: String, on connection: PostgresConnection) throws -> (chunks: Int, tally: LoadTally) {
+    private func stage(_ files: [InputFile], key: String, on connection: PostgresConnection) throws -> (chunks: [BackfillChunk], tally: LoadTally) {
         try connection.transaction { connection in
             let staging = BackfillStaging(connection: connection)
             try connection.query("DELETE FROM \(SQLName.backfillState)")
@@ -102,13 +106,13 @@ struct BackfillScheduler {
             }
             try importer.enforceDeleteLimits(removing: removals, on: connection)
             let staged = tally.totalRead - tally.totalRejected
-            let chunks = max(1, Int((Double(staged) / Double(options.chunkRows)).rounded(.up)))
-            try staging.index(chunks: chunks)
+            try staging.index()
+            let bounds = try staging.bounds(chunks: max(1, Int((Double(staged) / Double(options.chunkRows)).rounded(.up))))
             try connection.query("""
-                INSERT INTO \(SQLName.backfillState) (run_key, run_id, chunks, staged_rows)
-                VALUES (\(bind: key), \(bind: runID), \(bind: chunks), \(bind: try staging.rows()))
+                INSERT INTO \(SQLName.backfillState) (run_key, run_id, chunks, staged_rows, bounds)
+                VALUES (\(bind: key), \(bind: runID), \(bind: bounds.count + 1), \(bind: try staging.rows()), \(bind: bounds)::text[])
                 """)
-            return .commit((chunks, tally))
+            return .commit((BackfillChunk.cut(by: bounds), tally))
         }
     }
 }

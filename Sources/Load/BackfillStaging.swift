@@ -3,7 +3,7 @@ import PipelineCore
 import PostgresClient
 
 /// A backfill's staging: every row read, kept in UNLOGGED tables of `crm_private` between the chunks'
-/// transactions, and cut into chunks by a hash of the email (a user's rows are all in one chunk).
+/// transactions, and cut into chunks by ranges of emails (``BackfillChunk``: a user's rows are all in one).
 struct BackfillStaging {
     let connection: PostgresConnection
 
@@ -18,18 +18,26 @@ struct BackfillStaging {
         try connection.query("CREATE UNLOGGED TABLE \(SQLName.backfillRejectedUsers) (email text PRIMARY KEY)")
     }
 
-    /// The chunk of a row's email among `chunks`: a user's rows are all in one chunk.
-    static func chunk(of chunks: Int) -> SQLQuery {
-        "mod(abs(hashtext(email)), \(literal: chunks))"
-    }
-
-    /// Indexes a backfill's staging by chunk, so that each chunk reads its own rows only, not the whole
-    /// staging again (and gives the planner the counts to see it).
-    func index(chunks: Int) throws {
+    /// Indexes a backfill's staging by email, so that each chunk reads its own range only, not the whole staging
+    /// again (and gives the planner the counts to see it).
+    func index() throws {
         for entity in Entity.allCases {
-            try connection.query("CREATE INDEX ON \(SQLName.backfillStaging(entity)) ((\(Self.chunk(of: chunks))))")
+            try connection.query("CREATE INDEX ON \(SQLName.backfillStaging(entity)) (email)")
             try connection.query("ANALYZE \(SQLName.backfillStaging(entity))")
         }
+    }
+
+    /// The emails that cut the staged rows into about `chunks` ranges of as many rows each (a user's rows all
+    /// fall in one range): sorted and distinct, so there may be fewer when few users have many rows.
+    func bounds(chunks: Int) throws -> [String] {
+        guard chunks > 1 else { return [] }
+        let fractions = (1..<chunks).map { Double($0) / Double(chunks) }
+        let rows = SQLQuery.joined(Entity.crmRecords.map { "SELECT email FROM \(SQLName.backfillStaging($0))" }, separator: " UNION ALL ")
+        return try connection.query("""
+            SELECT DISTINCT bound FROM unnest((SELECT percentile_disc(\(bind: fractions)::float8[]) WITHIN GROUP (ORDER BY email)
+                                                FROM (\(rows)) staged)) bound
+            WHERE bound IS NOT NULL ORDER BY bound
+            """).rows.map { try $0.decode(String.self, "bound") }
     }
 
     /// Drops a backfill's staging.
@@ -59,18 +67,18 @@ struct BackfillStaging {
     }
 
     /// One chunk of a backfill's staging as the temporary staging a nightly load works on: the rows of the
-    /// emails whose hash falls in chunk `chunk` of `chunks`, and their rejected users.
-    func createChunk(_ chunk: Int, of chunks: Int) throws {
+    /// emails in `chunk`'s range, and their rejected users.
+    func createChunk(_ chunk: BackfillChunk) throws {
         for entity in Entity.allCases {
             try connection.query("""
                 CREATE TEMP TABLE \(SQLName.staged(entity)) ON COMMIT DROP AS SELECT * FROM \(SQLName.backfillStaging(entity))
-                WHERE \(Self.chunk(of: chunks)) = \(bind: chunk)
+                WHERE \(chunk.contains("email"))
                 """)
         }
         try StagingArea(connection: connection).createWorkTables()
         try connection.query("""
             INSERT INTO \(SQLName.rejectedUsers) SELECT email FROM \(SQLName.backfillRejectedUsers)
-            WHERE \(Self.chunk(of: chunks)) = \(bind: chunk) ON CONFLICT DO NOTHING
+            WHERE \(chunk.contains("email")) ON CONFLICT DO NOTHING
             """)
     }
 }

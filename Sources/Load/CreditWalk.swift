@@ -60,16 +60,18 @@ struct CreditWalk {
     /// Finds the new charges and the users a walk may need: those who could run out now, and every existing
     /// user with a new charge (whose balance the app may spend before the import writes). A first import's
     /// users are all new and few can run out, so little is kept.
-    func collect(existing: SQLName) throws {
+    ///
+    /// - Parameter scope: The backfill chunk the staging holds (``BackfillChunk/whole`` for a nightly load).
+    func collect(existing: SQLName, scope: BackfillChunk) throws {
         try connection.query("""
             INSERT INTO \(SQLName.creditUsers) (email, charges, opening, existing)
             SELECT c.email, count(*) AS charges, coalesce(min(s.credits), min(p.credits), \(CreditSQL.opening)) AS opening,
                    bool_or(x.email IS NOT NULL) AS existing
             FROM (SELECT s.email FROM \(SQLName.deduplicated(.recordings)) s
-                  LEFT JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id
+                  LEFT JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id AND \(scope.contains("t.email"))
                   WHERE s.credit_charged AND (t.email IS NULL OR NOT t.credit_charged)) c
-            LEFT JOIN \(SQLName.dashboardStats) s ON s.email = c.email
-            LEFT JOIN \(SQLName.profiles) p ON p.email = c.email
+            LEFT JOIN \(SQLName.dashboardStats) s ON s.email = c.email AND \(scope.contains("s.email"))
+            LEFT JOIN \(SQLName.profiles) p ON p.email = c.email AND \(scope.contains("p.email"))
             LEFT JOIN \(existing) x ON x.email = c.email
             GROUP BY c.email
             HAVING \(CreditSQL.used("count(*)")) > coalesce(min(s.credits), min(p.credits), \(CreditSQL.opening)) OR bool_or(x.email IS NOT NULL)
@@ -78,12 +80,12 @@ struct CreditWalk {
             INSERT INTO \(SQLName.creditEvents) (email, seq, delta, at, kind, stored)
             SELECT s.email, s.seq, -\(CreditSQL.perRecording) AS delta, s.created_at AS at, 1 AS kind, t.email IS NOT NULL AS stored
             FROM \(SQLName.deduplicated(.recordings)) s
-            LEFT JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id
+            LEFT JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id AND \(scope.contains("t.email"))
             WHERE s.credit_charged AND (t.email IS NULL OR NOT t.credit_charged) AND s.email IN (SELECT email FROM \(SQLName.creditUsers))
             UNION ALL
             SELECT s.email, s.seq, \(CreditSQL.perPayment), s.paid_at, 0, false
             FROM \(SQLName.deduplicated(.payments)) s
-            LEFT JOIN \(SQLName.payments) t ON t.email = s.email AND t.external_id = s.external_id
+            LEFT JOIN \(SQLName.payments) t ON t.email = s.email AND t.external_id = s.external_id AND \(scope.contains("t.email"))
             WHERE t.email IS NULL AND s.email IN (SELECT email FROM \(SQLName.creditUsers))
             """)
     }

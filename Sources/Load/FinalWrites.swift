@@ -57,7 +57,7 @@ struct FinalWrites {
         if let upkeep {
             let ref = "import:\(runID)"
             // The charges of recordings loaded uncharged that become charged, counted with the rest.
-            try connection.query(MergePlan.chargedLater)
+            try strategy.recordChargedLater(on: connection)
             if strategy.upkeepWritesDirectly {
                 let moves = AccountMoves(connection: connection, ref: ref)
                 try moveDirectly(moves, &tally, &outcomes)

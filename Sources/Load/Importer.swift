@@ -115,7 +115,7 @@ public struct Importer: Sendable {
     /// chunk (whose removals were judged on the whole input), or `nil` for a nightly load.
     func mergeStaged(
         _ files: [InputFile], on connection: PostgresConnection, strategy: any MergeStrategy, rejects: RejectFileWriter, runID: Int64,
-        before: LoadTally, chunk: (index: Int, of: Int)? = nil
+        before: LoadTally, chunk: BackfillChunk? = nil
     ) throws -> LoadTally {
         var phase = Phase(logger: logger)
         // The dedupe, the checks and the merges sort and hash every staged row: in memory, not in temporary files.
@@ -146,7 +146,7 @@ public struct Importer: Sendable {
                 ? "SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(SQLName.removedUsers) UNION SELECT email FROM \(SQLName.rejectedUsers) UNION \(moved)"
                 : "SELECT email FROM \(SQLName.backfillStaging(.users)) UNION SELECT email FROM \(SQLName.backfillRejectedUsers) UNION \(moved)"
             try removal.collectAbsent(source: options.source, present: present,
-                                      scope: chunk.map { "\(BackfillStaging.chunk(of: $0.of)) = \(literal: $0.index)" } ?? "true")
+                                      scope: chunk?.contains("c.email") ?? "true")
         }
         let upkeep = Upkeep(connection: connection)
         let privileged = try upkeep.standAside()
@@ -155,7 +155,7 @@ public struct Importer: Sendable {
         let moved = try identity.apply(lockInOrder: strategy.locksRowsInOrder, privileged: privileged)
         for (entity, counts) in moved { tally.counts[entity, default: EntityCounts()].add(counts) }
         tally.add(try ReferenceChecks(connection: connection)
-            .run(credits: options.credits, rejects: rejects, lockParents: strategy.locksParents, path: path))
+            .run(credits: options.credits, rejects: rejects, lockParents: strategy.locksParents, scope: chunk ?? .whole, path: path))
         try enforceThresholds(tally)
         if chunk == nil {
             if options.usersSnapshot && tally.unnamedUserRows > 0 { throw LoadError.snapshotUnreadable(rows: tally.unnamedUserRows) }
@@ -179,7 +179,7 @@ public struct Importer: Sendable {
             phase.finished("insert \(entity)")
         }
         if privileged {
-            try upkeep.openNewUsers(runID: runID, writesDirectly: strategy.upkeepWritesDirectly)
+            try upkeep.openNewUsers(runID: runID, writesDirectly: strategy.upkeepWritesDirectly, scope: chunk ?? .whole)
             phase.finished("open new users' accounts")
         }
         try removal.recordSource(options.source, snapshot: options.usersSnapshot)

@@ -20,6 +20,8 @@ protocol MergeStrategy: Sendable {
     var locksRowsInOrder: Bool { get }
     /// Runs after the reference checks, before the first merge, in the merge's transaction.
     func beginMerges(on connection: PostgresConnection) throws
+    /// The same strategy for one backfill chunk: the stored rows read for its range only.
+    func scoped(to chunk: BackfillChunk) -> any MergeStrategy
     /// Inserts the staged rows of `entity` that are new, and counts those that exist and changed.
     func insertNew(_ entity: Entity, on connection: PostgresConnection) throws -> MergeOutcome
     /// Locks the stored rows of `entity` that the staging changes, in key order (with ``locksRowsInOrder``).
@@ -27,6 +29,8 @@ protocol MergeStrategy: Sendable {
     /// Updates the stored rows of `entity` that the staging changes, but the recordings that become charged;
     /// returns how many.
     func updateChanged(_ entity: Entity, on connection: PostgresConnection) throws -> Int
+    /// Counts the stored recordings that this import charges (they were uncharged) in `touched`.
+    func recordChargedLater(on connection: PostgresConnection) throws
     /// Updates the stored recordings that become charged (once the credit walk on the locked balances let their
     /// charges through); returns how many.
     func updateNewlyCharged(on connection: PostgresConnection) throws -> Int
@@ -75,6 +79,8 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     }
 
     var keys = Keys.triggersRowByRow
+    /// The backfill chunk the staging holds (``BackfillChunk/whole`` for a nightly load).
+    var scope = BackfillChunk.whole
 
     private var citus: Bool { keys == .citus }
     var upkeepWritesDirectly: Bool { !citus }
@@ -113,7 +119,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     }
 
     func statements(for entity: Entity) -> Statements {
-        let target = MergeTarget(entity)
+        let target = MergeTarget(entity, scope: scope)
         return Statements(
             prepare: entity == .recordings ? [LoadSQL.copyJobRequestsOfRecordings(into: SQLName.recordingJobs)] : [],
             countStaged: target.countStaged, classify: target.classify(findingChanges: !citus), insert: target.insert(antiJoin: true),
@@ -123,6 +129,12 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     }
 
     var locksParents: Bool { keys == .checkedSetBased }
+
+    func scoped(to chunk: BackfillChunk) -> any MergeStrategy {
+        var plan = self
+        plan.scope = chunk
+        return plan
+    }
 
     func beginMerges(on connection: PostgresConnection) throws {
         guard keys == .checkedSetBased else { return }
@@ -153,6 +165,10 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
 
     func updateChanged(_ entity: Entity, on connection: PostgresConnection) throws -> Int {
         try connection.query(statements(for: entity).update).scalar(Int.self)
+    }
+
+    func recordChargedLater(on connection: PostgresConnection) throws {
+        try connection.query(chargedLater)
     }
 
     func updateNewlyCharged(on connection: PostgresConnection) throws -> Int {
@@ -191,7 +207,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
             let statements = statements(for: entity)
             return (["-- final writes, \(entity), when rows changed:"]
                 + [statements.lockChanged, statements.update].map { "\($0);" }
-                + (entity == .recordings ? ["-- after the credit walk on the locked balances:", "\(Self.chargedLater);", "\(Self.updateNewlyCharged);"] : []))
+                + (entity == .recordings ? ["-- after the credit walk on the locked balances:", "\(chargedLater);", "\(Self.updateNewlyCharged);"] : []))
                 .joined(separator: "\n")
         }
         return (locks + inserts + updates).joined(separator: "\n\n")
@@ -201,13 +217,15 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     static let becomesCharged: SQLQuery = "(s.credit_charged AND NOT t.credit_charged)"
 
     /// Recordings that exist uncharged and become charged: a charge each, booked like new ones.
-    static let chargedLater: SQLQuery = """
+    var chargedLater: SQLQuery {
+        """
         INSERT INTO \(SQLName.touched) (email, charged)
         SELECT s.email, count(*) FROM \(SQLName.deduplicated(.recordings)) s
-        JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id
-        WHERE \(becomesCharged)
+        JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id AND \(scope.contains("t.email"))
+        WHERE \(Self.becomesCharged)
         GROUP BY s.email
         """
+    }
 
     /// The update of the recordings that become charged.
     static let updateNewlyCharged = MergeTarget(.recordings).update(where: becomesCharged)

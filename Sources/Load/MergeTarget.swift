@@ -12,9 +12,12 @@ struct MergeTarget {
     let joins: SQLQuery
     /// The `touched` counters an inserted row adds to, as `column = expression over the inserted rows r`.
     let counters: [(column: String, expression: SQLQuery)]
+    /// The backfill chunk the staging holds: the stored rows are read for its range only.
+    let scope: BackfillChunk
 
-    init(_ entity: Entity) {
+    init(_ entity: Entity, scope: BackfillChunk = .whole) {
         self.entity = entity
+        self.scope = scope
         func staged(_ fields: [Field]) -> [(String, SQLQuery)] { fields.map { ($0.name, "s.\(ident: $0.name)") } }
         switch entity {
         case .users:
@@ -113,7 +116,7 @@ struct MergeTarget {
         let changed: SQLQuery = findingChanges ? "count(*) FILTER (WHERE \(differs))" : "count(*)"
         return """
             SELECT count(*) AS existing, \(changed) AS changed
-            FROM \(source) s JOIN \(table) t ON \(keyMatch(email: "s.email")) \(findingChanges ? joins : "")
+            FROM \(source) s JOIN \(table) t ON \(keyMatch(email: "s.email")) AND \(scope.contains("t.email")) \(findingChanges ? joins : "")
             """
     }
 
@@ -189,7 +192,7 @@ struct MergeTarget {
     /// Leaves out the staged rows whose key exists.
     private var existingLeftOut: SQLQuery {
         """
-        LEFT JOIN \(table) t ON \(entity == .users ? keyMatch(email: "s.email") : keyMatch(email: "crm_user.email"))
+        LEFT JOIN \(table) t ON \(entity == .users ? keyMatch(email: "s.email") : keyMatch(email: "crm_user.email")) AND \(scope.contains("t.email"))
         WHERE t.email IS NULL
         """
     }

@@ -15,7 +15,9 @@ struct ReferenceChecks {
     ///   - lockParents: Lock the users and job requests the staged rows name as they are found (`FOR KEY
     ///     SHARE`, to commit), for merges without FK triggers: a parent found here stays there.
     ///   - path: The path of a staged row's file, by its index.
-    func run(credits: RecordValidator.CreditPolicy, rejects: RejectFileWriter, lockParents: Bool, path: (Int) -> String) throws -> LoadTally {
+    ///   - scope: The backfill chunk the staging holds (``BackfillChunk/whole`` for a nightly load).
+    func run(credits: RecordValidator.CreditPolicy, rejects: RejectFileWriter, lockParents: Bool, scope: BackfillChunk,
+             path: (Int) -> String) throws -> LoadTally {
         var tally = LoadTally()
         func reject(_ query: SQLQuery, _ entity: Entity, _ field: Field, _ reason: RejectReason) throws {
             for refused in try connection.query(query).all(as: RefusedRow.self) {
@@ -47,7 +49,7 @@ struct ReferenceChecks {
             """, .recordings, .jobRequestExternalID, .unknownJobRequest)
         if credits == .charge {
             let walk = CreditWalk(connection: connection)
-            try walk.collect(existing: SQLName.knownUsers)
+            try walk.collect(existing: SQLName.knownUsers, scope: scope)
             for reject in try walk.refuse(openings: CreditWalk.openingsBeforeMerges,
                                           why: "the user has no credit left for this recording at its time", path: path) {
                 tally.count(reject)

@@ -41,10 +41,12 @@ struct Upkeep {
     /// After the inserts, before the final writes: the accounts of the users this import created, which the app
     /// cannot write yet (their CRM row is not committed).
     ///
-    /// - Parameter writesDirectly: New users' accounts opened with their final values (``AccountOpening``);
-    ///   otherwise through the upkeep functions (Citus runs those distributed).
-    func openNewUsers(runID: Int64, writesDirectly: Bool) throws {
-        if writesDirectly { _ = try AccountOpening(connection: connection).openNewAccounts(ref: "import:\(runID)") }
+    /// - Parameters:
+    ///   - writesDirectly: New users' accounts opened with their final values (``AccountOpening``);
+    ///     otherwise through the upkeep functions (Citus runs those distributed).
+    ///   - scope: The backfill chunk the staging holds (``BackfillChunk/whole`` for a nightly load).
+    func openNewUsers(runID: Int64, writesDirectly: Bool, scope: BackfillChunk) throws {
+        if writesDirectly { _ = try AccountOpening(connection: connection).openNewAccounts(ref: "import:\(runID)", scope: scope) }
         try connection.query("SELECT \(SQLName.usersCreated)(array_agg(email)) FROM \(SQLName.newUsers) HAVING count(*) > 0")
     }
 

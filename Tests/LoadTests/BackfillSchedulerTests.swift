@@ -1,4 +1,5 @@
 @testable import Load
+import PostgresClient
 import Testing
 import Validate
 
@@ -32,5 +33,16 @@ struct BackfillSchedulerTests {
         options.jobs = 2
         options.rejectFile = "/tmp/rejects.jsonl"
         #expect(BackfillScheduler.key(hashes, options: options) == BackfillScheduler.key(hashes, options: base))
+    }
+
+    @Test("bounds cut one more chunk than there are bounds, the first and last open-ended; each is a range over an email column")
+    func chunks() {
+        let chunks = BackfillChunk.cut(by: ["g@x.example", "p@x.example"])
+        #expect(chunks.map(\.index) == [0, 1, 2])
+        #expect(chunks.map(\.lower) == [nil, "g@x.example", "p@x.example"] && chunks.map(\.upper) == ["g@x.example", "p@x.example", nil])
+        #expect(chunks[0].contains("t.email").rendered.sql == "t.email < $1")
+        #expect(chunks[1].contains("t.email").rendered == ("(t.email >= $1 AND t.email < $2)", ["g@x.example", "p@x.example"]))
+        #expect(chunks[2].contains("t.email").rendered.sql == "t.email >= $1")
+        #expect(BackfillChunk.cut(by: []) == [.whole] && BackfillChunk.whole.contains("t.email").rendered.sql == "true")
     }
 }

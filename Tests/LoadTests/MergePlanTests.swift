@@ -83,7 +83,7 @@ struct MergePlanTests {
                     for entity in Entity.crmRecords {
                         outcomes[entity] = try plan.insertNew(entity, on: rows.connection)
                     }
-                    try upkeep.openNewUsers(runID: 1, writesDirectly: plan.upkeepWritesDirectly)
+                    try upkeep.openNewUsers(runID: 1, writesDirectly: plan.upkeepWritesDirectly, scope: .whole)
                     let tally = try FinalWrites(connection: rows.connection, strategy: plan, credits: .charge, rejects: RejectFile().writer,
                                                 path: { _ in "?" }).run(outcomes, runID: 1, upkeep: upkeep)
                     return .commit(tally.counts)

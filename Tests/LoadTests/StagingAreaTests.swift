@@ -55,7 +55,7 @@ struct StagingAreaTests {
         }
     }
 
-    @Test("a backfill's staging lives in crm_private, counts its rows, hands out chunks that partition the users, and is dropped")
+    @Test("a backfill's staging lives in crm_private, counts its rows, hands out chunks that cut the users into email ranges of about as many rows, and is dropped")
     func persistentStaging() throws {
         try TestDatabase.withFresh { database in
             let connection = try database.connect()
@@ -68,15 +68,19 @@ struct StagingAreaTests {
             }
             #expect(try staging.rows() == 40)
             #expect(try staging.counts() == [.users: 40, .jobRequests: 0, .recordings: 0, .resumes: 0, .payments: 0, .erasures: 0])
-            var seen: [String] = []
-            for chunk in 0..<3 {
-                seen += try connection.transaction { connection in
-                    try BackfillStaging(connection: connection).createChunk(chunk, of: 3)
-                    let emails = try connection.query("SELECT email FROM \(SQLName.staged(.users))").rows
+            try staging.index()
+            let bounds = try staging.bounds(chunks: 3)
+            #expect(bounds.count == 2 && bounds == bounds.sorted())
+            var seen: [[String]] = []
+            for chunk in BackfillChunk.cut(by: bounds) {
+                seen.append(try connection.transaction { connection in
+                    try BackfillStaging(connection: connection).createChunk(chunk)
+                    let emails = try connection.query("SELECT email FROM \(SQLName.staged(.users)) ORDER BY email").rows
                     return .rollback(try emails.map { try $0.decode(String.self, "email") })
-                }
+                })
             }
-            #expect(seen.sorted() == (0..<40).map { "u\($0)@example.com" }.sorted(), "every user in exactly one chunk")
+            #expect(seen.flatMap { $0 } == (0..<40).map { "u\($0)@example.com" }.sorted(), "every user in exactly one chunk, in email order")
+            #expect(seen.allSatisfy { (12...15).contains($0.count) }, "about a third each: \(seen.map(\.count))")
             try staging.drop()
             #expect(try staging.rows() == 0)
         }
