@@ -61,16 +61,19 @@ struct CreditWalk {
     /// user with a new charge (whose balance the app may spend before the import writes). A first import's
     /// users are all new and few can run out, so little is kept.
     ///
-    /// - Parameter scope: The backfill chunk the staging holds (``BackfillChunk/whole`` for a nightly load).
-    func collect(existing: SQLName, scope: BackfillChunk) throws {
+    /// - Parameters:
+    ///   - scope: The backfill chunk the staging holds (``BackfillChunk/whole`` for a nightly load).
+    ///   - narrowed: Stored twins looked for among the known users' rows only (``LoadSQL/ofKnownUsers(_:narrowed:)``).
+    func collect(existing: SQLName, scope: BackfillChunk, narrowed: Bool) throws {
         try connection.query("""
             INSERT INTO \(SQLName.creditUsers) (email, charges, opening, existing)
             SELECT c.email, count(*) AS charges, coalesce(min(s.credits), min(p.credits), \(CreditSQL.opening)) AS opening,
                    bool_or(x.email IS NOT NULL) AS existing
             FROM (SELECT s.email FROM \(SQLName.deduplicated(.recordings)) s
                   LEFT JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id AND \(scope.contains("t.email"))
+                      AND \(LoadSQL.ofKnownUsers("t.email", narrowed: narrowed))
                   WHERE s.credit_charged AND (t.email IS NULL OR NOT t.credit_charged)) c
-            LEFT JOIN \(SQLName.dashboardStats) s ON s.email = c.email AND \(scope.contains("s.email"))
+            LEFT JOIN \(SQLName.dashboardStats) s ON s.email = c.email AND \(scope.contains("s.email")) AND \(LoadSQL.ofKnownUsers("s.email", narrowed: narrowed))
             LEFT JOIN \(SQLName.profiles) p ON p.email = c.email AND \(scope.contains("p.email"))
             LEFT JOIN \(existing) x ON x.email = c.email
             GROUP BY c.email
@@ -81,11 +84,13 @@ struct CreditWalk {
             SELECT s.email, s.seq, -\(CreditSQL.perRecording) AS delta, s.created_at AS at, 1 AS kind, t.email IS NOT NULL AS stored
             FROM \(SQLName.deduplicated(.recordings)) s
             LEFT JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id AND \(scope.contains("t.email"))
+                      AND \(LoadSQL.ofKnownUsers("t.email", narrowed: narrowed))
             WHERE s.credit_charged AND (t.email IS NULL OR NOT t.credit_charged) AND s.email IN (SELECT email FROM \(SQLName.creditUsers))
             UNION ALL
             SELECT s.email, s.seq, \(CreditSQL.perPayment), s.paid_at, 0, false
             FROM \(SQLName.deduplicated(.payments)) s
             LEFT JOIN \(SQLName.payments) t ON t.email = s.email AND t.external_id = s.external_id AND \(scope.contains("t.email"))
+                AND \(LoadSQL.ofKnownUsers("t.email", narrowed: narrowed))
             WHERE t.email IS NULL AND s.email IN (SELECT email FROM \(SQLName.creditUsers))
             """)
     }

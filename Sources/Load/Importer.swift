@@ -155,7 +155,8 @@ public struct Importer: Sendable {
         let moved = try identity.apply(lockInOrder: strategy.locksRowsInOrder, privileged: privileged)
         for (entity, counts) in moved { tally.counts[entity, default: EntityCounts()].add(counts) }
         tally.add(try ReferenceChecks(connection: connection)
-            .run(credits: options.credits, rejects: rejects, lockParents: strategy.locksParents, scope: chunk ?? .whole, path: path))
+            .run(credits: options.credits, rejects: rejects, lockParents: strategy.locksParents, scope: chunk ?? .whole,
+                 narrowed: strategy.narrowsToKnownUsers, path: path))
         try enforceThresholds(tally)
         if chunk == nil {
             if options.usersSnapshot && tally.unnamedUserRows > 0 { throw LoadError.snapshotUnreadable(rows: tally.unnamedUserRows) }

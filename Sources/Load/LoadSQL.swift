@@ -36,4 +36,12 @@ enum LoadSQL {
             \(locking ? "FOR KEY SHARE" : "")
             """
     }
+
+    /// `column` (an email of a stored child row) among the existing users this import's children name
+    /// (``SQLName/knownUsers``, which the reference checks fill): a stored row of any other staged email cannot
+    /// exist (its user is new), so a statement that looks for stored twins reads the tables for the existing
+    /// users only, however large they are. "true" where `narrowed` is false (Citus plans no such join).
+    static func ofKnownUsers(_ column: SQLQuery, narrowed: Bool) -> SQLQuery {
+        narrowed ? "\(column) IN (SELECT email FROM \(SQLName.knownUsers))" : "true"
+    }
 }

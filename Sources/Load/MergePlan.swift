@@ -18,6 +18,8 @@ protocol MergeStrategy: Sendable {
     /// Whether the final writes lock the rows they will write in one order before writing (plain PostgreSQL;
     /// Citus runs no multi-shard `SELECT … FOR UPDATE`).
     var locksRowsInOrder: Bool { get }
+    /// Whether the statements may look for stored child rows among the known users' only (not on Citus).
+    var narrowsToKnownUsers: Bool { get }
     /// Runs after the reference checks, before the first merge, in the merge's transaction.
     func beginMerges(on connection: PostgresConnection) throws
     /// The same strategy for one backfill chunk: the stored rows read for its range only.
@@ -119,7 +121,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     }
 
     func statements(for entity: Entity) -> Statements {
-        let target = MergeTarget(entity, scope: scope)
+        let target = MergeTarget(entity, scope: scope, narrowed: !citus)
         return Statements(
             prepare: entity == .recordings ? [LoadSQL.copyJobRequestsOfRecordings(into: SQLName.recordingJobs)] : [],
             countStaged: target.countStaged, classify: target.classify(findingChanges: !citus), insert: target.insert(antiJoin: true),
@@ -129,6 +131,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     }
 
     var locksParents: Bool { keys == .checkedSetBased }
+    var narrowsToKnownUsers: Bool { !citus }
 
     func scoped(to chunk: BackfillChunk) -> any MergeStrategy {
         var plan = self
@@ -222,6 +225,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         INSERT INTO \(SQLName.touched) (email, charged)
         SELECT s.email, count(*) FROM \(SQLName.deduplicated(.recordings)) s
         JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id AND \(scope.contains("t.email"))
+            AND \(LoadSQL.ofKnownUsers("t.email", narrowed: !citus))
         WHERE \(Self.becomesCharged)
         GROUP BY s.email
         """

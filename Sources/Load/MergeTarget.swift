@@ -14,10 +14,13 @@ struct MergeTarget {
     let counters: [(column: String, expression: SQLQuery)]
     /// The backfill chunk the staging holds: the stored rows are read for its range only.
     let scope: BackfillChunk
+    /// Whether stored child rows are looked for among the known users' only (``LoadSQL/ofKnownUsers(_:narrowed:)``).
+    let narrowed: Bool
 
-    init(_ entity: Entity, scope: BackfillChunk = .whole) {
+    init(_ entity: Entity, scope: BackfillChunk = .whole, narrowed: Bool = false) {
         self.entity = entity
         self.scope = scope
+        self.narrowed = narrowed && entity != .users
         func staged(_ fields: [Field]) -> [(String, SQLQuery)] { fields.map { ($0.name, "s.\(ident: $0.name)") } }
         switch entity {
         case .users:
@@ -116,7 +119,8 @@ struct MergeTarget {
         let changed: SQLQuery = findingChanges ? "count(*) FILTER (WHERE \(differs))" : "count(*)"
         return """
             SELECT count(*) AS existing, \(changed) AS changed
-            FROM \(source) s JOIN \(table) t ON \(keyMatch(email: "s.email")) AND \(scope.contains("t.email")) \(findingChanges ? joins : "")
+            FROM \(source) s JOIN \(table) t ON \(keyMatch(email: "s.email")) AND \(scope.contains("t.email"))
+                AND \(LoadSQL.ofKnownUsers("t.email", narrowed: narrowed)) \(findingChanges ? joins : "")
             """
     }
 
@@ -193,6 +197,7 @@ struct MergeTarget {
     private var existingLeftOut: SQLQuery {
         """
         LEFT JOIN \(table) t ON \(entity == .users ? keyMatch(email: "s.email") : keyMatch(email: "crm_user.email")) AND \(scope.contains("t.email"))
+            AND \(LoadSQL.ofKnownUsers("t.email", narrowed: narrowed))
         WHERE t.email IS NULL
         """
     }

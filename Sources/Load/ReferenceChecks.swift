@@ -16,8 +16,10 @@ struct ReferenceChecks {
     ///     SHARE`, to commit), for merges without FK triggers: a parent found here stays there.
     ///   - path: The path of a staged row's file, by its index.
     ///   - scope: The backfill chunk the staging holds (``BackfillChunk/whole`` for a nightly load).
+    ///   - narrowed: Look for stored twins of the staged rows among the known users' rows only
+    ///     (``LoadSQL/ofKnownUsers(_:narrowed:)``).
     func run(credits: RecordValidator.CreditPolicy, rejects: RejectFileWriter, lockParents: Bool, scope: BackfillChunk,
-             path: (Int) -> String) throws -> LoadTally {
+             narrowed: Bool, path: (Int) -> String) throws -> LoadTally {
         var tally = LoadTally()
         func reject(_ query: SQLQuery, _ entity: Entity, _ field: Field, _ reason: RejectReason) throws {
             for refused in try connection.query(query).all(as: RefusedRow.self) {
@@ -36,6 +38,7 @@ struct ReferenceChecks {
             WHERE u.email IN (\(LoadSQL.stagedEmails([.jobRequests, .recordings, .resumes, .payments])))
             \(lockParents ? "FOR KEY SHARE" : "")
             """)
+        try connection.query("ANALYZE \(SQLName.knownUsers)")
         try connection.query(LoadSQL.copyJobRequestsOfRecordings(into: SQLName.knownJobRequests, locking: lockParents))
         for entity in [Entity.jobRequests, .recordings, .resumes, .payments] {
             try reject(unknownUser(entity), entity, .email, .unknownUser)
@@ -49,7 +52,7 @@ struct ReferenceChecks {
             """, .recordings, .jobRequestExternalID, .unknownJobRequest)
         if credits == .charge {
             let walk = CreditWalk(connection: connection)
-            try walk.collect(existing: SQLName.knownUsers, scope: scope)
+            try walk.collect(existing: SQLName.knownUsers, scope: scope, narrowed: narrowed)
             for reject in try walk.refuse(openings: CreditWalk.openingsBeforeMerges,
                                           why: "the user has no credit left for this recording at its time", path: path) {
                 tally.count(reject)

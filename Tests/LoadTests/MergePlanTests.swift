@@ -79,6 +79,9 @@ struct MergePlanTests {
                     _ = try rows.deduplicate()
                     let upkeep = Upkeep(connection: rows.connection)
                     #expect(try upkeep.standAside(), "the test's role bypasses RLS, so the triggers stand aside")
+                    // As an import does: the checks find the existing users, whose stored rows the merges look for.
+                    _ = try ReferenceChecks(connection: rows.connection).run(
+                        credits: .charge, rejects: RejectFile().writer, lockParents: false, scope: .whole, narrowed: plan.narrowsToKnownUsers) { _ in "?" }
                     var outcomes: [Entity: MergeOutcome] = [:]
                     for entity in Entity.crmRecords {
                         outcomes[entity] = try plan.insertNew(entity, on: rows.connection)

@@ -23,7 +23,7 @@ struct ReferenceChecksTests {
                                                                "job_request_external_id": "J9", "video_url": "https://v.example.com/2"])
                 try rows.connection.query("INSERT INTO \(SQLName.rejectedUsers) VALUES ('refused@example.com')")
                 _ = try rows.deduplicate()
-                let tally = try ReferenceChecks(connection: rows.connection).run(credits: .skip, rejects: rejects.writer, lockParents: true, scope: .whole) { "f\($0).csv" }
+                let tally = try ReferenceChecks(connection: rows.connection).run(credits: .skip, rejects: rejects.writer, lockParents: true, scope: .whole, narrowed: true) { "f\($0).csv" }
                 let left = try rows.connection.query("SELECT count(*) FROM \(SQLName.deduplicated(.jobRequests))").scalar(Int.self)
                 #expect(left == 1)
                 return .rollback(tally)
@@ -51,7 +51,7 @@ struct ReferenceChecksTests {
                 try rows.stage(.payments, line: 2, ["email": "payer@example.com", "external_id": "P1", "amount_cents": "900",
                                                     "currency": "EUR", "paid_at": "2024-05-02T00:00:00Z"])
                 _ = try rows.deduplicate()
-                return .rollback(try ReferenceChecks(connection: rows.connection).run(credits: .charge, rejects: rejects.writer, lockParents: false, scope: .whole) { _ in "r.csv" })
+                return .rollback(try ReferenceChecks(connection: rows.connection).run(credits: .charge, rejects: rejects.writer, lockParents: false, scope: .whole, narrowed: true) { _ in "r.csv" })
             }
             #expect(tally.rejectsByReason == ["insufficient_credits": 1])
             #expect(try rejects.lines() == ["insufficient_credits r.csv:15 true"])
@@ -76,7 +76,7 @@ struct ReferenceChecksTests {
                 // Exactly rich@'s 4 credits: nothing refused.
                 try Self.stageChargedRecordings(&rows, email: "rich@example.com", days: 1...4, lineBeforeFirst: 20)
                 _ = try rows.deduplicate()
-                return .rollback(try ReferenceChecks(connection: rows.connection).run(credits: .charge, rejects: rejects.writer, lockParents: false, scope: .whole) { _ in "r.csv" })
+                return .rollback(try ReferenceChecks(connection: rows.connection).run(credits: .charge, rejects: rejects.writer, lockParents: false, scope: .whole, narrowed: true) { _ in "r.csv" })
             }
             #expect(tally.rejectsByReason == ["insufficient_credits": 1])
             #expect(try rejects.lines() == ["insufficient_credits r.csv:15 true"])
