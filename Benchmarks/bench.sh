@@ -277,6 +277,9 @@ if [ "${BENCH_QUICK:-}" = 1 ]; then live_sizes=(300 200 60 1); else live_sizes=(
     2>"$work/app-load.log" >>"${BENCH_OUTPUT:-BENCHMARKS.md}" || { cat "$work/app-load.log" >&2; exit 1; }
 # The CRM's deletions, renames and erasures (issue 25), on this run's nightly database.
 Benchmarks/mirror.sh "$admin" "$bin" bench_nightly "$([ "${BENCH_QUICK:-}" = 1 ] && echo 1 || echo 3)" >>"${BENCH_OUTPUT:-BENCHMARKS.md}"
+# A nightly's delta into databases that already hold 0, ≈1M and ≈10M rows (issue 27); kept between runs by seed.
+if [ "${BENCH_QUICK:-}" = 1 ]; then growth=(100 1 0 200); else growth=(14000 3 0 140000 1400000); fi
+Benchmarks/growth.sh "$admin" "$bin" "${growth[@]}" >>"${BENCH_OUTPUT:-BENCHMARKS.md}"
 cat "${BENCH_OUTPUT:-BENCHMARKS.md}"
 psql -X -q -d "$admin" -c "SELECT 1" >/dev/null
 for d in bench_floor bench_schema bench_nightly bench_backfill1 bench_backfill2 bench_naive bench_pgloader bench_rbr bench_mem_small bench_mem_large \

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# A nightly's cost as the database grows (issue 27): the same delta of new users (DELTA_USERS users, ≈7 rows
+# each: 14,000 ≈ 100k rows) imported with --dry-run into databases that already hold 0 and SIZE… users (140,000
+# ≈ 1M rows, 1,400,000 ≈ 10M rows), RUNS times interleaved; medians, and each as a ratio to the empty database.
+# The databases are generated once per seed and size and kept (bench_growth_SIZE, its comment says what it
+# holds): a later run reuses them. Prints Markdown.
+#   Benchmarks/growth.sh ADMIN_URL CRM_PIPELINE DELTA_USERS RUNS SIZE...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+admin=$1 bin=$2 delta_users=$3 runs=$4
+shift 4
+sizes=("$@")
+seed=20261125
+. Benchmarks/common.sh
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+url_of() { echo "$admin" | sed "s|/crm?|/$1?|"; }
+
+# The delta: generated users whose emails and CRM ids no base holds (a base's are user<n>@…, C-<n>).
+"$bin" generate --users "$delta_users" --bad-rows 0 --duplicates 0 --seed 777 --out "$work/delta" >/dev/null
+sed -i '2,$ s/^user\([0-9]*\)@\([^,]*\),C-/delta.user\1@\2,D-/' "$work/delta/users.csv"
+for entity in job_requests recordings resumes payments; do sed -i '2,$ s/^user/delta.user/' "$work/delta/$entity.csv"; done
+delta_rows=$(($(cat "$work/delta"/*.csv | wc -l) - 5))
+
+# Each base once per seed and size: generated, imported by a nightly, vacuumed and analyzed as autovacuum would leave it.
+for size in "${sizes[@]}"; do
+    db=bench_growth_$size holds="crm-pipeline growth base: seed $seed, $size users, schema $("$bin" migrate --status --database-url "$admin" 2>/dev/null | wc -l)"
+    if [ "$(psql -X -q -At -d "$admin" -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$db'")" != "$holds" ]; then
+        url=$(fresh "$db" migrated)
+        if [ "$size" -gt 0 ]; then
+            "$bin" generate --users "$size" --bad-rows 0 --duplicates 0 --seed "$seed" --out "$work/base" >/dev/null
+            "$bin" import "$work/base" --database-url "$url" --reject-file "$work/rejects.jsonl" --log-level warning >/dev/null
+            rm -rf "$work/base"
+        fi
+        psql -X -q -d "$url" -c "VACUUM ANALYZE" -c CHECKPOINT >/dev/null
+        psql -X -q -d "$admin" -c "COMMENT ON DATABASE $db IS '$holds'" >/dev/null
+    fi
+done
+
+declare -A seconds
+for run in $(seq "$runs"); do
+    for size in "${sizes[@]}"; do
+        start=$(now)
+        "$bin" import "$work/delta" --dry-run --database-url "$(url_of "bench_growth_$size")" --reject-file "$work/rejects.jsonl" \
+            --log-level warning >/dev/null
+        seconds[$size]="${seconds[$size]:-} $(calc "$(now) - $start" 3)"
+    done
+done
+median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "## A nightly as the database grows (issue 27)"
+echo
+echo "\`Benchmarks/growth.sh\`: the same delta of $delta_users new users ($delta_rows rows), \`--dry-run\`, into databases that"
+echo "already hold what a nightly of N generated users left; $runs runs interleaved, medians."
+echo
+echo "| users already there | rows already there | seconds | runs | × into empty tables |"
+echo "|---|---|---|---|---|"
+empty=$(median "${seconds[${sizes[0]}]}")
+for size in "${sizes[@]}"; do
+    rows=$(psql -X -q -At -d "$(url_of "bench_growth_$size")" -c "
+        SELECT (SELECT count(*) FROM \"digital_resume_by_CRM\") + (SELECT count(*) FROM crm_job_requests) + (SELECT count(*) FROM crm_recordings)
+             + (SELECT count(*) FROM crm_resumes) + (SELECT count(*) FROM crm_payments)")
+    echo "| $size | $rows | $(median "${seconds[$size]}") | ${seconds[$size]# } | $(calc "$(median "${seconds[$size]}") / $empty" 2) |"
+done
+echo
+echo "Goal (issue 27): ≤ 1.3× into 10M rows."
+echo
