@@ -148,27 +148,39 @@ struct KillTests {
             }.joined()).write(toFile: delta + "/users.csv", atomically: true, encoding: .utf8)
             let before = try connection.contentFingerprint()
             let watcher = try database.connect()
+            // Inside the deletes, deterministically: another session holds a resume of a user the import removes, so
+            // the import's delete of resumes waits on it, after the job requests and recordings went.
+            let held = try connection.query("""
+                SELECT x.email FROM crm_resumes x WHERE x.email = ANY (\(bind: emails.prefix(1000).map(\.0))::text[]) ORDER BY x.email LIMIT 1
+                """).scalar(String.self)
             let deleting: SQLQuery = """
-                SELECT count(*) > 0 FROM pg_stat_activity
-                WHERE datname = current_database() AND application_name = 'crm-pipeline' AND query LIKE '%DELETE FROM%USING "removed_users"%'
+                SELECT count(*) > 0 AS waiting FROM pg_stat_activity
+                WHERE datname = current_database() AND application_name = 'crm-pipeline' AND wait_event_type = 'Lock'
+                  AND query LIKE '%DELETE FROM "public"."crm_resumes"%'
                 """
             let points: [(name: String, reached: (RunningCommand) throws -> Bool)] = [
                 ("check references and credits done", { $0.waitForStandardError(containing: "check references and credits done") }),
                 ("open new users' accounts done", { $0.waitForStandardError(containing: "open new users' accounts done") }),
                 ("inside the deletes", { command in
-                    for _ in 0..<60_000 where command.process.isRunning {
+                    for _ in 0..<3_000 where command.process.isRunning {
                         if try watcher.query(deleting).scalar(Bool.self) { return true }
-                        usleep(500)
+                        usleep(10_000)
                     }
                     return false
                 }),
             ]
             for point in points {
+                let holder = try database.connect()
+                if point.name == "inside the deletes" {
+                    try holder.query("BEGIN")
+                    try holder.query("SELECT count(*) AS n FROM (SELECT 1 FROM crm_resumes WHERE email = \(bind: held) FOR UPDATE) locked")
+                }
                 let command = try CommandLineRunner.start(
                     ["import", delta, "--database-url", database.url, "--reject-file", harness.rejectFile, "--max-delete-rate", "1"])
                 let reached = try point.reached(command)
                 kill(command.process.processIdentifier, SIGKILL)
                 command.process.waitUntilExit()
+                if point.name == "inside the deletes" { try holder.query("ROLLBACK") }
                 #expect(reached, "the import never reached \(point.name): \(command.standardError)")
                 try connection.waitUntilImportsGone()
                 #expect(try connection.contentFingerprint() == before, "killed \(point.name)")
