@@ -105,6 +105,10 @@ public enum AdvisoryLockKey {
     /// Held by an import for its whole run; `crm_profiles_catch_up()` stands aside while it is
     /// (`crm_private.crm_import_lock_key()` returns the same key: a test holds them equal).
     public static let importer: Int64 = 0x4352_4D5F_494D_5054  // "CRM_IMPT"
+    /// Held by a backfill chunk on Citus from its first write to its commit: Citus takes the shard locks of a
+    /// multi-shard statement in an order of its own per statement, and two chunks writing at once (a rename's
+    /// delete of CRM users beside an insert of job requests) deadlocked.
+    public static let citusChunkWrites: Int64 = 0x4352_4D5F_4348_4E4B  // "CRM_CHNK"
     /// Held by `migrate` while it applies migrations.
     public static let migrator: Int64 = 0x4352_4D5F_4D49_4752  // "CRM_MIGR"
 }

@@ -150,6 +150,10 @@ public struct Importer: Sendable {
         }
         let upkeep = Upkeep(connection: connection)
         let privileged = try upkeep.standAside()
+        if chunk != nil && !strategy.locksRowsInOrder {
+            // Citus: one chunk writes at a time (AdvisoryLockKey.citusChunkWrites); their reads and staging overlap.
+            try connection.query("SELECT pg_advisory_xact_lock(\(bind: AdvisoryLockKey.citusChunkWrites)) AS locked")
+        }
         if privileged { try upkeep.catchUpStagedProfiles() }
         // Renames and merges move users' rows before the checks, so that everything after sees one user each.
         let moved = try identity.apply(lockInOrder: strategy.locksRowsInOrder, privileged: privileged)
