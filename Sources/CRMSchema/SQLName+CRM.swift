@@ -46,6 +46,17 @@ extension SQLName {
     /// Which source (CRM) has each user (`email`, `source`): a snapshot removes only its own users (migration 0020).
     public static let userSources = SQLName(schema: privateSchema, "crm_user_sources")
 
+    /// The monthly rollup the reports read (migration 0024), each with `month`, the first day of a UTC month, and the
+    /// counts `applications`, `recordings`, `resumes`, `sign_ups`, `payments` and `charged` (charged recordings).
+    /// What each write changed (`email`, `month`, counts), appended by the tables' statement triggers.
+    public static let activityDeltas = SQLName(schema: privateSchema, "crm_activity_deltas")
+    /// The deltas folded per user (`month`, `email`, counts).
+    public static let activityMonths = SQLName(schema: privateSchema, "crm_activity_months")
+    /// The deltas folded for all users (`month`, counts).
+    public static let activityTotals = SQLName(schema: privateSchema, "crm_activity_totals")
+    /// One row, `in_use`: whether triggers keep the rollup (not on Citus), so that reports may read it.
+    public static let activityRollupState = SQLName(schema: privateSchema, "crm_activity_rollup_state")
+
     /// A backfill's staging of one entity: UNLOGGED, it outlives the chunks' transactions.
     public static func backfillStaging(_ entity: Entity) -> SQLName {
         SQLName(schema: privateSchema, "crm_backfill_s_" + entity.name)
@@ -64,6 +75,15 @@ extension SQLName {
     public static let lockBalances = SQLName(schema: privateSchema, "crm_lock_balances")
     public static let refuseCreditMovement = SQLName(schema: privateSchema, "crm_refuse_credit_movement")
     public static let tableSizes = SQLName(schema: privateSchema, "crm_table_sizes")
+    /// `crm_activity_fold()`: the rollup's deltas folded into its per-user and all-user rows; returns how many.
+    public static let activityFold = SQLName(schema: privateSchema, "crm_activity_fold")
+    /// `crm_activity_rebuild()`: the rollup set to the recount.
+    public static let activityRebuild = SQLName(schema: privateSchema, "crm_activity_rebuild")
+    /// `crm_rollup_lock_key()`: ``AdvisoryLockKey/activityRollup``.
+    public static let rollupLockKey = SQLName(schema: privateSchema, "crm_rollup_lock_key")
+    /// `crm_activity_drift()`: where the rollup differs from the tables (`month`, `email` or NULL for all users,
+    /// `expected`, `found`).
+    public static let activityDrift = SQLName(schema: privateSchema, "crm_activity_drift")
 
     // The domain's rules (migration 0021), called through ``CreditSQL`` and ``AdvisoryLockKey``.
     public static let openingCredits = SQLName(schema: privateSchema, "crm_opening_credits")
@@ -109,6 +129,9 @@ public enum AdvisoryLockKey {
     /// multi-shard statement in an order of its own per statement, and two chunks writing at once (a rename's
     /// delete of CRM users beside an insert of job requests) deadlocked.
     public static let citusChunkWrites: Int64 = 0x4352_4D5F_4348_4E4B  // "CRM_CHNK"
+    /// Held by `crm_activity_fold()` while it folds the report rollup's deltas, and by `verify --fix` while it
+    /// rebuilds the rollup (`crm_private.crm_rollup_lock_key()` returns the same key).
+    public static let activityRollup: Int64 = 0x4352_4D5F_524F_4C4C  // "CRM_ROLL"
     /// Held by `migrate` while it applies migrations.
     public static let migrator: Int64 = 0x4352_4D5F_4D49_4752  // "CRM_MIGR"
 }

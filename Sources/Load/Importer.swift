@@ -85,6 +85,7 @@ public struct Importer: Sendable {
                 }
             }
             summary.rejectFile = rejects.count > 0 ? rejects.path : nil
+            if !options.dryRun { foldActivityRollup(on: connection) }
         } catch {
             summary.elapsed = Date().timeIntervalSince(started)
             try? record.finish(status: .failed, summary: summary, files: recorded, error: "\(error)")
@@ -96,6 +97,18 @@ public struct Importer: Sendable {
         summary.elapsed = Date().timeIntervalSince(started)
         try record.finish(status: options.dryRun ? .dryRun : .succeeded, summary: summary, files: recorded, error: nil)
         return summary
+    }
+
+    /// Folds the report rollup's deltas, which this run's writes appended (migration 0024), into its per-month
+    /// rows, after the run committed: the reports then read one row per user and month. A failure is only
+    /// logged, for the import is committed and the next fold (or `verify --fix`) folds what this one left.
+    private func foldActivityRollup(on connection: PostgresConnection) {
+        do {
+            let folded = try connection.query("SELECT \(SQLName.activityFold)() AS folded").scalar(Int64.self)
+            logger.info("report rollup folded", metadata: ["deltas": "\(folded)"])
+        } catch {
+            logger.warning("the report rollup was not folded (the next import folds it)", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Everything inside a nightly import's transaction.

@@ -6,7 +6,12 @@ extension PostgresConnection {
         try query("SELECT pg_try_advisory_lock(\(bind: key)) AS locked").scalar(Bool.self)
     }
 
-    /// Releases a session-level advisory lock taken with ``tryAdvisoryLock(_:)``.
+    /// Takes a session-level advisory lock, waiting while another session holds it.
+    public func advisoryLock(_ key: Int64) throws {
+        try query("SELECT pg_advisory_lock(\(bind: key))")
+    }
+
+    /// Releases a session-level advisory lock taken with ``tryAdvisoryLock(_:)`` or ``advisoryLock(_:)``.
     public func advisoryUnlock(_ key: Int64) throws {
         try query("SELECT pg_advisory_unlock(\(bind: key))")
     }

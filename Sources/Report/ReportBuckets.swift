@@ -34,6 +34,20 @@ struct ReportBuckets {
         months = 0
     }
 
+    /// Whether the period is one bucket that is one whole UTC month.
+    var periodIsOneMonth: Bool {
+        let start = bounds[periodBuckets.lowerBound - 1], end = bounds[periodBuckets.upperBound]
+        return periodBuckets.count == 1 && areWholeMonths
+            && ReportPeriod.calendar.date(byAdding: .month, value: 1, to: start) == end
+    }
+
+    /// Whether every bound is the start of a UTC month, so that each bucket is whole months.
+    var areWholeMonths: Bool {
+        let calendar = ReportPeriod.calendar
+        return bounds.allSatisfy { calendar.dateComponents([.day, .hour, .minute, .second, .nanosecond], from: $0)
+            == DateComponents(day: 1, hour: 0, minute: 0, second: 0, nanosecond: 0) }
+    }
+
     /// The bounds in SQL's text form, for a `timestamptz[]` parameter.
     var boundTexts: [String] { bounds.map(ReportPeriod.sql) }
     var windowStart: String { ReportPeriod.sql(bounds.first!) }

@@ -4,6 +4,15 @@ import PostgresClient
 /// The pass the `users` and `summary` reports are built on: each table's rows in the report's buckets,
 /// read once and counted per bucket and, for rows in the period, per user.
 extension ReportSQL {
+    /// The activity of `buckets`: from the monthly rollup when it is kept and the buckets are whole months (the
+    /// period's rows only: ``rollupActivity(_:)``), else from the tables.
+    func activity(_ buckets: ReportBuckets) -> SQLQuery {
+        readsRollup(buckets) ? rollupActivity(buckets) : tableActivity(buckets)
+    }
+
+    /// Whether the activity of `buckets` is read from the monthly rollup.
+    func readsRollup(_ buckets: ReportBuckets) -> Bool { rollup && buckets.areWholeMonths }
+
     /// One statement over the five tables (a parallel append in PostgreSQL). Each output row is a bucket
     /// and — for rows in the period — a user (`email`, else NULL), with its `applications`, `recordings`,
     /// `resumes`, `sign_ups` (never per user), `payments` and `credits_used`. A row's bucket is found by a
@@ -12,7 +21,7 @@ extension ReportSQL {
     /// On Citus each table's rows are grouped in its own leg, which its shards do, so that the coordinator
     /// receives groups, not the window's rows. PostgreSQL groups once over all legs: grouped legs made it
     /// sort (3.3 s instead of 1.8 s at 10M recordings).
-    func activity(_ buckets: ReportBuckets) -> SQLQuery {
+    func tableActivity(_ buckets: ReportBuckets) -> SQLQuery {
         func leg(_ leg: ActivityLeg) -> SQLQuery {
             let time = leg.timeColumn
             let email: SQLQuery = leg.perUser

@@ -5,6 +5,36 @@ extension ReportSQL {
     /// The whole summary in one statement, so that each table is read once (the activity pass gives the
     /// month series, the period's figures, the active users and the top users together): one JSON document
     /// with `figures` (an object), `months` (the series, oldest first) and `top` (the top users, in order).
+    /// One row: `users_total`, `total_applications`, `total_recordings` and `total_resumes`, all time: every
+    /// month of the rollup where it is kept, else the CRM users counted and the stats rows summed.
+    private var allTimeTotals: SQLQuery {
+        let counts: SQLQuery = "applications, recordings, resumes, sign_ups"
+        return rollup
+            ? """
+              SELECT coalesce(sum(sign_ups), 0)::bigint AS users_total, coalesce(sum(applications), 0)::bigint AS total_applications,
+                     coalesce(sum(recordings), 0)::bigint AS total_recordings, coalesce(sum(resumes), 0)::bigint AS total_resumes
+              FROM (SELECT \(counts) FROM \(SQLName.activityTotals) UNION ALL SELECT \(counts) FROM \(SQLName.activityDeltas)) all_months
+              """
+            : """
+              SELECT (SELECT count(*) FROM \(SQLName.crmUsers)) AS users_total, coalesce(sum(total_applications), 0) AS total_applications,
+                     coalesce(sum(total_recordings), 0) AS total_recordings, coalesce(sum(total_resumes), 0) AS total_resumes
+              FROM \(SQLName.dashboardStats)
+              """
+    }
+
+    /// Per bucket of the window, every user's counts (`bucket`, then the activity pass's counts): from the
+    /// rollup's all-user rows where the activity came from the rollup (which then has the period's users
+    /// only), else the activity pass summed.
+    private func bucketTotals(_ buckets: ReportBuckets) -> SQLQuery {
+        if readsRollup(buckets) { return rollupBucketTotals(buckets) }
+        func total(_ column: String) -> SQLQuery { "sum(\(ident: column))::bigint AS \(ident: column)" }
+        return """
+            SELECT bucket, \(total("applications")), \(total("recordings")), \(total("resumes")), \(total("sign_ups")),
+                   \(total("payments")), \(total("credits_used"))
+            FROM activity GROUP BY bucket
+            """
+    }
+
     func summary(top: Int) -> SQLQuery {
         let buckets = ReportBuckets(period: period, months: 12)
         let inPeriod: SQLQuery = "bucket BETWEEN \(literal: buckets.periodBuckets.lowerBound) AND \(literal: buckets.periodBuckets.upperBound)"
@@ -15,17 +45,17 @@ extension ReportSQL {
             WITH activity AS MATERIALIZED (\(activity(buckets))),
                  per_user AS (\(Self.perUser(buckets))),
                  chosen AS (\(Self.mostActive(limit: top))),
+                 bucket_totals AS MATERIALIZED (\(bucketTotals(buckets))),
                  in_period AS (
                     SELECT \(total("sign_ups")) AS users_new, \(total("applications")) AS applications_in_period,
                            \(total("recordings")) AS recordings_in_period, \(total("resumes")) AS resumes_in_period,
                            \(CreditSQL.bought(total("payments"))) AS credits_bought, \(total("credits_used")) AS credits_used
-                    FROM activity WHERE \(inPeriod)),
+                    FROM bucket_totals WHERE \(inPeriod)),
+                 all_time AS (\(allTimeTotals)),
                  stats AS (
-                    SELECT coalesce(sum(total_applications), 0) AS total_applications, coalesce(sum(total_recordings), 0) AS total_recordings,
-                           coalesce(sum(total_resumes), 0) AS total_resumes, coalesce(sum(credits), 0) AS credits_balance
-                    FROM \(SQLName.dashboardStats)),
+                    SELECT all_time.*, (SELECT coalesce(sum(credits), 0) FROM \(SQLName.dashboardStats)) AS credits_balance FROM all_time),
                  figures AS (
-                    SELECT (SELECT count(*) FROM \(SQLName.crmUsers)) AS users_total, in_period.users_new,
+                    SELECT stats.users_total, in_period.users_new,
                            (SELECT count(*) FROM per_user WHERE activity > 0) AS users_active,
                            stats.total_applications, stats.total_recordings, stats.total_resumes,
                            in_period.applications_in_period, in_period.recordings_in_period, in_period.resumes_in_period,
@@ -37,7 +67,7 @@ extension ReportSQL {
                            \(total("resumes")) AS resumes, \(CreditSQL.bought(total("payments"))) AS credits_bought,
                            \(total("credits_used")) AS credits_used
                     FROM generate_series(\(firstMonth), \(firstMonth) + interval '\(literal: buckets.months - 1) months', interval '1 month') m (month)
-                    LEFT JOIN activity a ON \(monthOfBucket) = m.month
+                    LEFT JOIN bucket_totals a ON \(monthOfBucket) = m.month
                     GROUP BY m.month),
                  top_users AS (
                     SELECT c.tier, c.activity, u.email, concat_ws(' ', u.first_name, u.last_name) AS name,

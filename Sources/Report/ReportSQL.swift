@@ -8,13 +8,17 @@ struct ReportSQL {
     /// Whether the tables are distributed by Citus: the activity pass then groups each table's rows on
     /// its shards, so that only the groups reach the coordinator.
     let citus: Bool
+    /// Whether triggers keep the monthly rollup (migration 0024; not on Citus): the activity of whole months is
+    /// then read from it.
+    let rollup: Bool
     /// The period's bounds, each bound as a parameter wherever it is used.
     let from: SQLQuery
     let to: SQLQuery
 
-    init(period: ReportPeriod, citus: Bool = false) {
+    init(period: ReportPeriod, citus: Bool = false, rollup: Bool = false) {
         self.period = period
         self.citus = citus
+        self.rollup = rollup
         from = "\(bind: period.sqlFrom)::timestamptz"
         to = "\(bind: period.sqlTo)::timestamptz"
     }

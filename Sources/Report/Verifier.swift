@@ -41,6 +41,11 @@ public struct Verifier {
         (.crmUsers, "crm_users_link_profile"), (.authUsers, "crm_link_crm_user"),
     ]
 
+    /// The statement triggers that keep the report rollup (migration 0024), which must fire always (also while an
+    /// import lets the others stand aside); absent on Citus, where the rollup is not used.
+    static let rollupTriggers: [(table: SQLName, trigger: String)] = [SQLName.jobRequests, .recordings, .resumes, .crmUsers, .payments]
+        .flatMap { table in ["inserts", "deletes", "updates"].map { (table, "\(table.name)_rollup_\($0)") } }
+
     /// The app's tables, which must have Row Level Security and exactly the privilege matrix.
     static let protectedTables: [SQLName] = [
         .crmUsers, .jobRequests, .recordings, .resumes, .dashboardStats, .profiles, .creditLedger, .payments,
@@ -71,6 +76,11 @@ public struct Verifier {
         for (table, trigger) in Self.profileTriggers {
             try collect(distributed ? VerifySQL.unwantedTrigger(table, trigger) : VerifySQL.trigger(table, trigger))
         }
+        let rollupInUse = try connection.query(VerifySQL.rollupInUse).scalar(Bool.self)
+        for (table, trigger) in Self.rollupTriggers {
+            try collect(rollupInUse ? VerifySQL.trigger(table, trigger, always: true) : VerifySQL.unwantedTrigger(table, trigger))
+        }
+        if rollupInUse { try collect(VerifySQL.rollupDrift) }
         return violations
     }
 
@@ -98,6 +108,21 @@ public struct Verifier {
                 }
             }
             return .commit(changes)
+        } + rebuildDriftedRollup()
+    }
+
+    /// Sets the report rollup to the tables' counts when it differs from them, in one snapshot (REPEATABLE READ):
+    /// the deltas it sees are replaced by the recount, those the app commits meanwhile stay, so nothing is
+    /// counted twice or lost. No folding runs meanwhile (the rollup's advisory lock, taken before the snapshot).
+    private func rebuildDriftedRollup() throws -> [String] {
+        guard try connection.query(VerifySQL.rollupInUse).scalar(Bool.self) else { return [] }
+        try connection.advisoryLock(AdvisoryLockKey.activityRollup)
+        defer { _ = try? connection.advisoryUnlock(AdvisoryLockKey.activityRollup) }
+        return try connection.transaction(isolation: .repeatableRead) { connection in
+            let drifted = try connection.query("SELECT count(*) AS n FROM \(SQLName.activityDrift)()").scalar(Int64.self)
+            guard drifted > 0 else { return .commit([]) }
+            try connection.query("SELECT \(SQLName.activityRebuild)()")
+            return .commit(["report rollup: rebuilt from the tables (\(drifted) month(s) of users and totals differed)"])
         }
     }
 }

@@ -117,16 +117,28 @@ enum VerifySQL {
         table.schema == "public" ? table.name : table.description
     }
 
-    /// A trigger that must be there and enabled.
-    static func trigger(_ table: SQLName, _ trigger: String) -> SQLQuery {
+    /// A trigger that must be there and enabled; with `always`, enabled always (`ENABLE ALWAYS TRIGGER`: it fires
+    /// under `session_replication_role = replica` too).
+    static func trigger(_ table: SQLName, _ trigger: String, always: Bool = false) -> SQLQuery {
         """
-        SELECT NULL AS email, 'trigger ' || \(bind: trigger) || ' on ' || \(bind: label(table)) AS what, 'present and enabled' AS expected,
-               CASE WHEN t.oid IS NULL THEN 'missing' ELSE 'disabled' END AS found
+        SELECT NULL AS email, 'trigger ' || \(bind: trigger) || ' on ' || \(bind: label(table)) AS what,
+               \(bind: always ? "present and enabled always" : "present and enabled") AS expected,
+               CASE WHEN t.oid IS NULL THEN 'missing' WHEN t.tgenabled = 'D' THEN 'disabled' ELSE 'enabled for some sessions only' END AS found
         FROM (SELECT 1) one
         LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass(\(bind: table.sql)) AND t.tgname = \(bind: trigger)
-        WHERE t.oid IS NULL OR t.tgenabled = 'D'
+        WHERE t.oid IS NULL OR t.tgenabled = 'D' OR (\(bind: always) AND t.tgenabled <> 'A')
         """
     }
+
+    /// Whether triggers keep the report rollup (`in_use`, one row): not on Citus.
+    static let rollupInUse: SQLQuery = "SELECT in_use FROM \(SQLName.activityRollupState)"
+
+    /// Where the report rollup differs from the tables' counts, per user and month, then per month for all users.
+    static let rollupDrift: SQLQuery = """
+        SELECT email, 'report rollup ' || to_char(month, 'YYYY-MM') || CASE WHEN email IS NULL THEN ', all users' ELSE '' END
+                      || ' (applications/recordings/resumes/sign-ups/payments/charged)' AS what, expected, found
+        FROM \(SQLName.activityDrift)()
+        """
 
     /// A trigger that must not be there (on Citus: one that `migrate --citus` drops).
     static func unwantedTrigger(_ table: SQLName, _ trigger: String) -> SQLQuery {

@@ -1,8 +1,8 @@
 import PostgresClient
 
 extension PostgresConnection {
-    /// Every broken invariant of SPEC §2 (stats = real counts, credits = ledger sum, the co-located balance = the profile's), one line each;
-    /// empty when the data is consistent.
+    /// Every broken invariant of SPEC §2 (stats = real counts, credits = ledger sum, the co-located balance = the profile's) and
+    /// the report rollup that differs from the tables' counts (migration 0024), one line each; empty when the data is consistent.
     public func invariantViolations() throws -> [String] {
         try query("""
             SELECT u.email || ': stats ' || coalesce(s.total_applications || '/' || s.total_recordings || '/' || s.total_resumes, 'missing')
@@ -23,6 +23,10 @@ extension PostgresConnection {
             SELECT s.email || ': balance ' || s.credits || ' profile ' || coalesce(p.credits::text, 'none')
             FROM crm_dashboard_stats s LEFT JOIN profiles p USING (email)
             WHERE s.credits IS DISTINCT FROM p.credits
+            UNION ALL
+            SELECT coalesce(d.email, 'all users') || ': report rollup ' || d.month || ' ' || d.found || ' counted ' || d.expected
+            FROM crm_private.crm_activity_drift() d
+            WHERE (SELECT in_use FROM crm_private.crm_activity_rollup_state)
             """).textRows.compactMap { $0.first ?? nil }
     }
 }

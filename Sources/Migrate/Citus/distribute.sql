@@ -21,6 +21,24 @@ DROP TRIGGER IF EXISTS crm_users_open_profile ON public."digital_resume_by_CRM";
 DROP TRIGGER IF EXISTS crm_users_link_profile ON public."digital_resume_by_CRM";
 DROP TRIGGER IF EXISTS crm_link_crm_user ON auth.users;
 
+-- The report rollup's statement triggers (migration 0024) have transition tables, which Citus has not on
+-- distributed tables: they are dropped, the rollup emptied and marked out of use, and the reports read the
+-- tables' shards, grouped there.
+DO $rollup$
+DECLARE
+    kept record;
+BEGIN
+    FOR kept IN SELECT tgname, tgrelid::regclass AS table_name FROM pg_trigger WHERE tgname ~ '_rollup_(inserts|deletes|updates)$'
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', kept.tgname, kept.table_name);
+    END LOOP;
+    UPDATE crm_private.crm_activity_rollup_state SET in_use = false WHERE in_use;
+    DELETE FROM crm_private.crm_activity_deltas;
+    DELETE FROM crm_private.crm_activity_months;
+    DELETE FROM crm_private.crm_activity_totals;
+END
+$rollup$;
+
 -- The catch-up updates CRM users and then their rows, joined with them, in one transaction: in Citus's
 -- parallel mode the second statement can need placements that the first modified over different
 -- connections, which Citus refuses ("cannot perform query with placements that were modified over

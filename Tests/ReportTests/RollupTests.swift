@@ -1,0 +1,140 @@
+import CRMSchema
+import Foundation
+import PostgresClient
+import Report
+import TestSupport
+import Testing
+
+/// The monthly rollup the reports read (migration 0024): kept exact by every kind of write, read by the reports
+/// with the same results as the tables, checked and rebuilt by `verify`, folded beside the live app.
+@Suite("The report rollup")
+struct RollupTests {
+    static let now = Date(timeIntervalSince1970: 1_765_000_000)
+
+    /// A report of `kind` for `period`, rendered as JSON, read from the rollup or from the tables.
+    static func render(_ kind: ReportKind, _ period: ReportPeriod, _ database: TestDatabase, rollup: Bool) throws -> String {
+        let builder = ReportBuilder(connection: try database.connect(), period: period, periodGiven: true, top: 25, now: now, useRollup: rollup)
+        return ReportFormat.json.render(try builder.build(kind))
+    }
+
+    /// The periods a report may read: one month (rollup), three months (rollup), days (the tables either way).
+    static let periods = [
+        ReportPeriod.month("2025-06")!, ReportPeriod.month("2025-12")!, ReportPeriod.days(from: "2025-04-01", to: "2025-06-30")!,
+        ReportPeriod.days(from: "2025-06-10", to: "2025-07-20")!,
+    ]
+
+    static func expectReportsAgree(_ database: TestDatabase, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for period in periods {
+            for kind in [ReportKind.summary, .users] {
+                let fromRollup = try render(kind, period, database, rollup: true)
+                let fromTables = try render(kind, period, database, rollup: false)
+                #expect(fromRollup == fromTables, "\(kind) \(period.label)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    static func drift(_ connection: PostgresConnection) throws -> [String] {
+        try connection.query("SELECT concat_ws(' ', month, email, expected, found) AS line FROM \(SQLName.activityDrift)()")
+            .rows.map { try $0.decode(String.self, "line") }
+    }
+
+    static func importExport(_ database: TestDatabase, users: Int) throws {
+        let folder = try GeneratedExport.make("rollup", ["--users", "\(users)", "--seed", "27", "--months", "12"])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let outcome = try CommandLineRunner.run(["import", folder, "--database-url", database.url, "--reject-file", folder + "/r.jsonl"])
+        guard outcome.status == 0 else { throw TestSupportError("import exited \(outcome.status): \(outcome.standardError)") }
+    }
+
+    @Test("an import folds its deltas; the app's inserts, deletes, moves between months, later charges and cascades, and writes with the other triggers standing aside, keep the rollup exact before and after folding; reports read from it equal reports read from the tables")
+    func everyWriteKeepsTheRollupExact() throws {
+        try TestDatabase.withFresh { database in
+            let connection = try database.connectAsSuperuser()
+            try Self.importExport(database, users: 300)
+            #expect(try connection.query("SELECT count(*) AS n FROM \(SQLName.activityDeltas)").scalar(Int64.self) == 0)
+            #expect(try connection.query("SELECT count(*) AS n FROM \(SQLName.activityMonths)").scalar(Int64.self) > 300)
+            #expect(try Self.drift(connection) == [])
+            try Self.expectReportsAgree(database)
+
+            let someone: SQLQuery = "(SELECT email FROM \(SQLName.crmUsers) ORDER BY email LIMIT 1 OFFSET 7)"
+            try connection.query("""
+                INSERT INTO \(SQLName.jobRequests) (email, job_title, created_at)
+                SELECT email, 'Nurse', '2025-06-15T10:00:00Z' FROM \(SQLName.crmUsers) ORDER BY email LIMIT 20
+                """)
+            try connection.query("DELETE FROM \(SQLName.recordings) WHERE id IN (SELECT id FROM \(SQLName.recordings) ORDER BY id LIMIT 15)")
+            try connection.query("UPDATE \(SQLName.resumes) SET created_at = '2025-12-31T23:59:59Z' WHERE id IN (SELECT id FROM \(SQLName.resumes) ORDER BY id LIMIT 10)")
+            try connection.query("""
+                UPDATE \(SQLName.recordings) r SET credit_charged = true
+                WHERE NOT r.credit_charged AND r.email IN (SELECT email FROM \(SQLName.dashboardStats) WHERE credits > 0 ORDER BY email LIMIT 5)
+                """)
+            try connection.query("UPDATE \(SQLName.crmUsers) SET first_name = 'Unchanged month' WHERE email IN (SELECT email FROM \(SQLName.crmUsers) LIMIT 30)")
+            try connection.query("DELETE FROM \(SQLName.crmUsers) WHERE email = \(someone)")
+            try connection.transaction { connection in
+                // An import's renames and merges copy rows with the row triggers off: the rollup's fire still.
+                try connection.setLocal("session_replication_role", to: "replica")
+                try connection.query("""
+                    INSERT INTO \(SQLName.payments) (email, external_id, amount_cents, currency, paid_at)
+                    SELECT email, 'rollup-' || email, 900, 'EUR', '2025-06-30T23:59:59Z' FROM \(SQLName.crmUsers) ORDER BY email LIMIT 12
+                    """)
+                return .commit(())
+            }
+            #expect(try connection.query("SELECT count(*) AS n FROM \(SQLName.activityDeltas)").scalar(Int64.self) > 0)
+            #expect(try Self.drift(connection) == [])
+            try Self.expectReportsAgree(database)
+
+            #expect(try connection.query("SELECT \(SQLName.activityFold)() AS folded").scalar(Int64.self) > 0)
+            #expect(try connection.query("SELECT count(*) AS n FROM \(SQLName.activityDeltas)").scalar(Int64.self) == 0)
+            #expect(try Self.drift(connection) == [])
+            try Self.expectReportsAgree(database)
+        }
+    }
+
+    @Test("verify reports a rollup row that differs from the tables and a rollup trigger that would not fire for an import; --fix rebuilds the rollup")
+    func verifyChecksAndRebuilds() throws {
+        try TestDatabase.withFresh { database in
+            try Self.importExport(database, users: 60)
+            let connection = try database.connectAsSuperuser()
+            let tampered = try connection.query("""
+                UPDATE \(SQLName.activityMonths) SET recordings = recordings + 2
+                WHERE (month, email) = (SELECT month, email FROM \(SQLName.activityMonths) ORDER BY month DESC, email LIMIT 1)
+                RETURNING to_char(month, 'YYYY-MM') AS month, email
+                """).singleRow()
+            let month = try tampered.decode(String.self, "month"), email = try tampered.decode(String.self, "email")
+            try connection.query("ALTER TABLE \(SQLName.recordings) ENABLE TRIGGER crm_recordings_rollup_inserts")
+            let verifier = Verifier(connection: try database.connect())
+
+            let found = try verifier.check().map(\.description)
+            #expect(found.contains { $0.hasPrefix("\(email)  report rollup \(month) (applications/recordings/resumes/sign-ups/payments/charged)") })
+            #expect(found.contains("-  trigger crm_recordings_rollup_inserts on crm_recordings: expected present and enabled always, found enabled for some sessions only"))
+
+            #expect(try verifier.fix().contains { $0.hasPrefix("report rollup: rebuilt from the tables") })
+            #expect(try Self.drift(connection) == [])
+            try connection.query("ALTER TABLE \(SQLName.recordings) ENABLE ALWAYS TRIGGER crm_recordings_rollup_inserts")
+            #expect(try verifier.check() == [])
+            #expect(try verifier.fix() == [])
+        }
+    }
+
+    @Test("folding and rebuilding beside four app sessions: no app request fails or waits on the rollup, and it stays exact")
+    func foldBesideTheApp() throws {
+        try TestDatabase.withFresh { database in
+            let emails = (0..<40).map { "rollup.app\($0)@example.com" }
+            let connection = try database.connectAsSuperuser()
+            try connection.query("INSERT INTO \(SQLName.crmUsers) (email) SELECT unnest(\(bind: emails)::text[])")
+            let traffic = AppTraffic(.init(url: database.url(as: "authenticator"), users: try database.signUp(emails), sessions: 4))
+            let verifier = Verifier(connection: try database.connect())
+            for round in 0..<30 {
+                _ = try connection.query("SELECT \(SQLName.activityFold)() AS folded").scalar(Int64.self)
+                if round % 10 == 9 {
+                    try connection.query("UPDATE \(SQLName.activityTotals) SET applications = applications + 1")
+                    #expect(try verifier.fix().contains { $0.hasPrefix("report rollup: rebuilt") })
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            let app = try traffic.stop().window()
+            #expect(app.requests > 0)
+            #expect(app.failures == [:], "\(app)")
+            #expect(try Self.drift(connection) == [])
+            #expect(try connection.invariantViolations() == [])
+        }
+    }
+}
