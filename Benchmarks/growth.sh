@@ -48,6 +48,16 @@ for run in $(seq "$runs"); do
 done
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# The reports on the largest base (issue 27, item 3): `report summary` and `report users --top 100` of a
+# month (read from the rollup) against a bare count(*) of the recordings, each a process, interleaved.
+largest=$(url_of "bench_growth_${sizes[-1]}")
+timed() { local start; start=$(now); "$@" >/dev/null; calc "$(now) - $start" 3; }
+for run in $(seq "$runs"); do
+    count_runs="${count_runs:-} $(timed psql -X -q -At -d "$largest" -c "SELECT count(*) FROM crm_recordings")"
+    summary_runs="${summary_runs:-} $(timed "$bin" report summary --month 2025-06 --format json --database-url "$largest")"
+    users_runs="${users_runs:-} $(timed "$bin" report users --top 100 --month 2025-06 --format json --database-url "$largest")"
+done
+
 echo "## A nightly as the database grows (issue 27)"
 echo
 echo "\`Benchmarks/growth.sh\`: the same delta of $delta_users new users ($delta_rows rows), \`--dry-run\`, into databases that"
@@ -64,4 +74,17 @@ for size in "${sizes[@]}"; do
 done
 echo
 echo "Goal (issue 27): ≤ 1.3× into 10M rows."
+echo
+
+recordings=$(psql -X -q -At -d "$largest" -c "SELECT count(*) FROM crm_recordings")
+echo "Reports on the largest base ($recordings recordings), each a process, $runs runs interleaved, medians:"
+echo
+echo '| command | seconds | runs | × `SELECT count(*) FROM crm_recordings` |'
+echo "|---|---|---|---|"
+count=$(median "$count_runs")
+echo "| psql -c 'SELECT count(*) FROM crm_recordings' | $count | ${count_runs# } | 1.00 |"
+echo "| report summary --month 2025-06 | $(median "$summary_runs") | ${summary_runs# } | $(calc "$(median "$summary_runs") / $count" 2) |"
+echo "| report users --top 100 --month 2025-06 | $(median "$users_runs") | ${users_runs# } | $(calc "$(median "$users_runs") / $count" 2) |"
+echo
+echo 'Goal (issue 27): `report summary` ≤ 3× `count(*)` at 10M recordings.'
 echo

@@ -32,6 +32,13 @@ with open(f"{source}/recordings.csv", newline="") as f, open(f"{target}/recordin
 PY
 }
 
+# The rows-only floor keeps the report rollup's triggers (migration 0024, enabled always) aside too: it
+# stores the rows and nothing a nightly derives from them (stats, ledger, profiles, rollup).
+rollup_triggers_aside="DO \$aside\$ DECLARE kept record; BEGIN
+    FOR kept IN SELECT tgname, tgrelid::regclass AS t FROM pg_trigger WHERE tgname ~ '_rollup_(inserts|deletes|updates)\$' LOOP
+        EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', kept.t, kept.tgname);
+    END LOOP; END \$aside\$;"
+
 # load_real_schema_floor PREPARED URL [replica]: the load, timed by the caller. With `replica`, the
 # foreign key triggers stand aside too (session_replication_role).
 load_real_schema_floor() {
@@ -40,12 +47,48 @@ load_real_schema_floor() {
     psql -X -q -v ON_ERROR_STOP=1 -d "$2" <<SQL
 BEGIN;
 SET LOCAL crm.bulk_load = 'on';
+$rollup_triggers_aside
 $replica
 \\copy "digital_resume_by_CRM" ($(head -1 "$1/users.csv")) FROM '$1/users.csv' CSV HEADER
 \\copy crm_payments ($(head -1 "$1/payments.csv")) FROM '$1/payments.csv' CSV HEADER
 \\copy crm_job_requests ($(head -1 "$1/job_requests.csv")) FROM '$1/job_requests.csv' CSV HEADER
 \\copy crm_recordings ($(head -1 "$1/recordings.csv")) FROM '$1/recordings.csv' CSV HEADER
 \\copy crm_resumes ($(head -1 "$1/resumes.csv")) FROM '$1/resumes.csv' CSV HEADER
+COMMIT;
+SQL
+}
+
+# The end-state floor (issue 27, item 5): every table a nightly leaves written — the five CRM tables,
+# profiles, the ledger, the stats and the report rollup's rows — \copy'd as a finished nightly left them,
+# in one transaction, every key, index and foreign key checked, the triggers that derive rows aside (their
+# results are in the files): the least any tool must write to leave the database as a nightly leaves it.
+end_state_tables=('"digital_resume_by_CRM"' profiles crm_job_requests crm_recordings crm_resumes crm_payments crm_credit_ledger
+                  crm_dashboard_stats crm_private.crm_activity_months crm_private.crm_activity_totals)
+
+# dump_end_state URL OUT: the tables of a database a nightly left, one CSV each (with a header).
+dump_end_state() {
+    mkdir -p "$2"
+    local i=0 table
+    for table in "${end_state_tables[@]}"; do
+        psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c "\\copy $table TO '$2/$i.csv' CSV HEADER"
+        i=$((i + 1))
+    done
+}
+
+# load_end_state_floor DUMP URL: the load, timed by the caller.
+load_end_state_floor() {
+    local i=0 table copies="" disable=""
+    for table in "${end_state_tables[@]}"; do
+        copies+="\\copy $table ($(head -1 "$1/$i.csv")) FROM '$1/$i.csv' CSV HEADER"$'\n'
+        i=$((i + 1))
+    done
+    for table in "${end_state_tables[@]:0:8}"; do
+        disable+="ALTER TABLE $table DISABLE TRIGGER USER;"$'\n'
+    done
+    psql -X -q -v ON_ERROR_STOP=1 -d "$2" <<SQL
+BEGIN;
+$disable
+$copies
 COMMIT;
 SQL
 }
