@@ -6,7 +6,8 @@ extension ReportSQL {
     /// month series, the period's figures, the active users and the top users together): one JSON document
     /// with `figures` (an object), `months` (the series, oldest first) and `top` (the top users, in order).
     /// One row: `users_total`, `total_applications`, `total_recordings` and `total_resumes`, all time: every
-    /// month of the rollup where it is kept, else the CRM users counted and the stats rows summed.
+    /// month of the rollup where it is kept, else the CRM users counted and the stats rows summed (aggregates
+    /// joined in FROM: Citus pushes no subquery of a target list down to the shards).
     private var allTimeTotals: SQLQuery {
         let counts: SQLQuery = "applications, recordings, resumes, sign_ups"
         return rollup
@@ -16,9 +17,10 @@ extension ReportSQL {
               FROM (SELECT \(counts) FROM \(SQLName.activityTotals) UNION ALL SELECT \(counts) FROM \(SQLName.activityDeltas)) all_months
               """
             : """
-              SELECT (SELECT count(*) FROM \(SQLName.crmUsers)) AS users_total, coalesce(sum(total_applications), 0) AS total_applications,
-                     coalesce(sum(total_recordings), 0) AS total_recordings, coalesce(sum(total_resumes), 0) AS total_resumes
-              FROM \(SQLName.dashboardStats)
+              SELECT users.users_total, stats.*
+              FROM (SELECT count(*) AS users_total FROM \(SQLName.crmUsers)) users,
+                   (SELECT coalesce(sum(total_applications), 0) AS total_applications, coalesce(sum(total_recordings), 0) AS total_recordings,
+                           coalesce(sum(total_resumes), 0) AS total_resumes FROM \(SQLName.dashboardStats)) stats
               """
     }
 
@@ -53,7 +55,8 @@ extension ReportSQL {
                     FROM bucket_totals WHERE \(inPeriod)),
                  all_time AS (\(allTimeTotals)),
                  stats AS (
-                    SELECT all_time.*, (SELECT coalesce(sum(credits), 0) FROM \(SQLName.dashboardStats)) AS credits_balance FROM all_time),
+                    SELECT all_time.*, balance.credits_balance
+                    FROM all_time, (SELECT coalesce(sum(credits), 0) AS credits_balance FROM \(SQLName.dashboardStats)) balance),
                  figures AS (
                     SELECT stats.users_total, in_period.users_new,
                            (SELECT count(*) FROM per_user WHERE activity > 0) AS users_active,
