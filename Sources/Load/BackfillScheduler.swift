@@ -69,6 +69,8 @@ struct BackfillScheduler {
                             """)
                         return .commit(counts)
                     }
+                    // Each chunk's deltas folded on its own connection, beside the other chunks' merges, not all at the end.
+                    importer.foldActivityRollup(on: worker)
                     importer.progress(progress.add(counts))
                 }
             }

@@ -100,9 +100,10 @@ public struct Importer: Sendable {
     }
 
     /// Folds the report rollup's deltas, which this run's writes appended (migration 0024), into its per-month
-    /// rows, after the run committed: the reports then read one row per user and month. A failure is only
-    /// logged, for the import is committed and the next fold (or `verify --fix`) folds what this one left.
-    private func foldActivityRollup(on connection: PostgresConnection) {
+    /// rows, after the run (or a backfill's chunk) committed: the reports then read one row per user and month.
+    /// A failure is only logged, for the import is committed and the next fold (or `verify --fix`) folds what
+    /// this one left.
+    func foldActivityRollup(on connection: PostgresConnection) {
         do {
             let folded = try connection.query("SELECT \(SQLName.activityFold)() AS folded").scalar(Int64.self)
             logger.info("report rollup folded", metadata: ["deltas": "\(folded)"])
