@@ -77,7 +77,7 @@ for run in $(seq "$runs"); do
             for write in apply record; do
                 tps=$("$pgbench" -n -M prepared -f "$work/$write.sql" -c "$clients" -j "$clients" -T "$seconds" "$db" 2>/dev/null \
                     | awk '/^tps/ { print $3; exit }')
-                tps_runs[$state,$clients,$write]="${tps_runs[$state,$clients,$write]:-} $tps"
+                tps_runs[$state,$clients,$write]="${tps_runs[$state,$clients,$write]:-} $(calc "$tps" 0)"
             done
         done
         psql -X -q -d "$db" -c "SELECT crm_private.crm_activity_fold()" >/dev/null
