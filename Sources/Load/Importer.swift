@@ -99,10 +99,9 @@ public struct Importer: Sendable {
         return summary
     }
 
-    /// Folds the report rollup's deltas, which this run's writes appended (migration 0024), into its per-month
-    /// rows, after the run (or a backfill's chunk) committed: the reports then read one row per user and month.
-    /// A failure is only logged, for the import is committed and the next fold (or `verify --fix`) folds what
-    /// this one left.
+    /// Folds the report rollup's deltas (migration 0024) into its per-month rows after the run, or a backfill's
+    /// chunk, committed. A failure is only logged: the import is committed, and the next fold (or `verify
+    /// --fix`) folds what this one left.
     func foldActivityRollup(on connection: PostgresConnection) {
         do {
             let folded = try connection.query("SELECT \(SQLName.activityFold)() AS folded").scalar(Int64.self)

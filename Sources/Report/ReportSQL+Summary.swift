@@ -2,9 +2,6 @@ import CRMSchema
 import PostgresClient
 
 extension ReportSQL {
-    /// The whole summary in one statement, so that each table is read once (the activity pass gives the
-    /// month series, the period's figures, the active users and the top users together): one JSON document
-    /// with `figures` (an object), `months` (the series, oldest first) and `top` (the top users, in order).
     /// One row: `users_total`, `total_applications`, `total_recordings` and `total_resumes`, all time: every
     /// month of the rollup where it is kept, else the CRM users counted and the stats rows summed (aggregates
     /// joined in FROM: Citus pushes no subquery of a target list down to the shards).
@@ -37,6 +34,9 @@ extension ReportSQL {
             """
     }
 
+    /// The whole summary in one statement, so that each table is read once (the activity pass gives the
+    /// month series, the period's figures, the active users and the top users together): one JSON document
+    /// with `figures` (an object), `months` (the series, oldest first) and `top` (the top users, in order).
     func summary(top: Int) -> SQLQuery {
         let buckets = ReportBuckets(period: period, months: 12)
         let inPeriod: SQLQuery = "bucket BETWEEN \(literal: buckets.periodBuckets.lowerBound) AND \(literal: buckets.periodBuckets.upperBound)"

@@ -89,9 +89,10 @@ public struct Verifier {
     /// balance, sign-ups linked: `crm_profiles_catch_up`), and any account still missing or off the ledger
     /// repaired. The drifted users are found first and their rows locked before the repairs read them again,
     /// so that the app, which goes on writing, never has a write undone by a repair (issue 24); the app waits
-    /// for those users only, until the commit.
+    /// for those users only, until the commit. Then a report rollup that differs from the tables is rebuilt,
+    /// in a transaction of its own.
     ///
-    /// - Returns: What changed, one line per user and kind of change (`email: change`).
+    /// - Returns: What changed, one line per user and kind of change (`email: change`), and one for the rollup.
     public func fix() throws -> [String] {
         try connection.transaction { connection in
             var changes: [String] = []
