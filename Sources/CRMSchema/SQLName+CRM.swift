@@ -77,8 +77,9 @@ extension SQLName {
     public static let tableSizes = SQLName(schema: privateSchema, "crm_table_sizes")
     /// `crm_activity_fold()`: the rollup's deltas folded into its per-user and all-user rows; returns how many.
     public static let activityFold = SQLName(schema: privateSchema, "crm_activity_fold")
-    /// `crm_activity_rebuild()`: the rollup set to the recount.
-    public static let activityRebuild = SQLName(schema: privateSchema, "crm_activity_rebuild")
+    /// `crm_activity_fill()`: the rollup set to the tables' counts and put in use; in a REPEATABLE READ transaction
+    /// begun while holding ``AdvisoryLockKey/activityRollup``.
+    public static let activityFill = SQLName(schema: privateSchema, "crm_activity_fill")
     /// `crm_rollup_lock_key()`: ``AdvisoryLockKey/activityRollup``.
     public static let rollupLockKey = SQLName(schema: privateSchema, "crm_rollup_lock_key")
     /// `crm_activity_drift()`: where the rollup differs from the tables (`month`, `email` or NULL for all users,

@@ -6,12 +6,15 @@ extension PostgresConnection {
         try query("SELECT pg_try_advisory_lock(\(bind: key)) AS locked").scalar(Bool.self)
     }
 
-    /// Takes a session-level advisory lock, waiting while another session holds it.
-    public func advisoryLock(_ key: Int64) throws {
+    /// Runs `body` while holding a session-level advisory lock, waiting for it while another session holds it,
+    /// and releases it afterwards.
+    public func whileHoldingAdvisoryLock<T>(_ key: Int64, _ body: () throws -> T) throws -> T {
         try query("SELECT pg_advisory_lock(\(bind: key))")
+        defer { _ = try? advisoryUnlock(key) }
+        return try body()
     }
 
-    /// Releases a session-level advisory lock taken with ``tryAdvisoryLock(_:)`` or ``advisoryLock(_:)``.
+    /// Releases a session-level advisory lock taken with ``tryAdvisoryLock(_:)``.
     public func advisoryUnlock(_ key: Int64) throws {
         try query("SELECT pg_advisory_unlock(\(bind: key))")
     }

@@ -76,11 +76,12 @@ public struct Verifier {
         for (table, trigger) in Self.profileTriggers {
             try collect(distributed ? VerifySQL.unwantedTrigger(table, trigger) : VerifySQL.trigger(table, trigger))
         }
-        let rollupInUse = try connection.query(VerifySQL.rollupInUse).scalar(Bool.self)
         for (table, trigger) in Self.rollupTriggers {
-            try collect(rollupInUse ? VerifySQL.trigger(table, trigger, always: true) : VerifySQL.unwantedTrigger(table, trigger))
+            try collect(distributed ? VerifySQL.unwantedTrigger(table, trigger) : VerifySQL.trigger(table, trigger, always: true))
         }
-        if rollupInUse { try collect(VerifySQL.rollupDrift) }
+        if !distributed {
+            try collect(try connection.query(VerifySQL.rollupInUse).scalar(Bool.self) ? VerifySQL.rollupDrift : VerifySQL.rollupNotFilled)
+        }
         return violations
     }
 
@@ -89,8 +90,8 @@ public struct Verifier {
     /// balance, sign-ups linked: `crm_profiles_catch_up`), and any account still missing or off the ledger
     /// repaired. The drifted users are found first and their rows locked before the repairs read them again,
     /// so that the app, which goes on writing, never has a write undone by a repair (issue 24); the app waits
-    /// for those users only, until the commit. Then a report rollup that differs from the tables is rebuilt,
-    /// in a transaction of its own.
+    /// for those users only, until the commit. Then a report rollup that is not filled or differs from the
+    /// tables is filled, in a transaction of its own.
     ///
     /// - Returns: What changed, one line per user and kind of change (`email: change`), and one for the rollup.
     public func fix() throws -> [String] {
@@ -109,21 +110,24 @@ public struct Verifier {
                 }
             }
             return .commit(changes)
-        } + rebuildDriftedRollup()
+        } + fillRollup()
     }
 
-    /// Sets the report rollup to the tables' counts when it differs from them, in one snapshot (REPEATABLE READ):
-    /// the deltas it sees are replaced by the recount, those the app commits meanwhile stay, so nothing is
-    /// counted twice or lost. No folding runs meanwhile (the rollup's advisory lock, taken before the snapshot).
-    private func rebuildDriftedRollup() throws -> [String] {
-        guard try connection.query(VerifySQL.rollupInUse).scalar(Bool.self) else { return [] }
-        try connection.advisoryLock(AdvisoryLockKey.activityRollup)
-        defer { _ = try? connection.advisoryUnlock(AdvisoryLockKey.activityRollup) }
-        return try connection.transaction(isolation: .repeatableRead) { connection in
-            let drifted = try connection.query("SELECT count(*) AS n FROM \(SQLName.activityDrift)()").scalar(Int64.self)
-            guard drifted > 0 else { return .commit([]) }
-            try connection.query("SELECT \(SQLName.activityRebuild)()")
-            return .commit(["report rollup: rebuilt from the tables (\(drifted) month(s) of users and totals differed)"])
+    /// Fills the report rollup from the tables when it is not in use yet (after `migrate --print`) or differs
+    /// from them, in one snapshot (REPEATABLE READ, ``SQLName/activityFill``): the deltas it sees are replaced by
+    /// the recount, those the app commits meanwhile stay, so nothing is counted twice or lost, and no write waits.
+    /// No folding runs meanwhile (the rollup's advisory lock, taken before the snapshot). Not on Citus.
+    private func fillRollup() throws -> [String] {
+        guard try !connection.query("SELECT \(SQLName.isDistributed)() AS distributed").scalar(Bool.self) else { return [] }
+        return try connection.whileHoldingAdvisoryLock(AdvisoryLockKey.activityRollup) {
+            try connection.transaction(isolation: .repeatableRead) { connection in
+                let inUse = try connection.query(VerifySQL.rollupInUse).scalar(Bool.self)
+                let drifted = inUse ? try connection.query("SELECT count(*) AS n FROM \(SQLName.activityDrift)()").scalar(Int64.self) : 0
+                guard !inUse || drifted > 0 else { return .commit([]) }
+                try connection.query("SELECT \(SQLName.activityFill)()")
+                return .commit([inUse ? "report rollup: rebuilt from the tables (\(drifted) month(s) of users and totals differed)"
+                                      : "report rollup: filled from the tables and put in use"])
+            }
         }
     }
 }

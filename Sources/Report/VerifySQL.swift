@@ -130,8 +130,14 @@ enum VerifySQL {
         """
     }
 
-    /// Whether triggers keep the report rollup (`in_use`, one row): not on Citus.
+    /// Whether the report rollup is filled and kept (`in_use`, one row): the reports read it. Never on Citus.
     static let rollupInUse: SQLQuery = "SELECT in_use FROM \(SQLName.activityRollupState)"
+
+    /// The report rollup not filled yet (triggers keep it, but reports read the tables until `verify --fix` or
+    /// `migrate` fills it).
+    static let rollupNotFilled: SQLQuery = """
+        SELECT NULL AS email, 'report rollup' AS what, 'filled and in use' AS expected, 'not filled (verify --fix fills it)' AS found
+        """
 
     /// Where the report rollup differs from the tables' counts, per user and month, then per month for all users.
     static let rollupDrift: SQLQuery = """

@@ -85,4 +85,34 @@ struct LiveMigrationTests {
             #expect(applied.map(\.name) == ["9001_app_column.sql"])
         }
     }
+
+    @Test("the report rollup's migration on a database with rows, beside four app sessions: filled from the tables after it commits, exact, and no app request fails")
+    func rollupFilledBesideTheApp() throws {
+        try TestDatabase.withFresh(migrated: false) { database in
+            let shipped = try MigrationCatalog.shipped()
+            let beforeRollup = Array(shipped.prefix { $0.name < "0024" })
+            try Migrator(migrations: beforeRollup, logger: logger).migrate(try database.connect())
+            let emails = (0..<40).map { "rollup.app\($0)@example.com" }
+            let connection = try database.connect()
+            try connection.executeScript(AppTraffic.loginRoleSQL)  // as the migrated template has it
+            try connection.query(#"INSERT INTO "digital_resume_by_CRM" (email, created_at) SELECT unnest(\#(bind: emails)::text[]), '2025-03-01'"#)
+            try connection.query("""
+                INSERT INTO crm_job_requests (email, job_title, created_at)
+                SELECT email, 'Nurse', '2025-04-01'::timestamptz + n * interval '1 day' FROM "digital_resume_by_CRM", generate_series(1, 30) n
+                """)
+            let traffic = AppTraffic(.init(url: database.url(as: "authenticator"), users: try database.signUp(emails), sessions: 4))
+            Thread.sleep(forTimeInterval: 0.3)
+            let applied = try Migrator(migrations: shipped, logger: logger).migrate(try database.connect())
+            Thread.sleep(forTimeInterval: 0.3)
+            let app = try traffic.stop().window()
+
+            #expect(applied.map(\.name) == shipped.map(\.name).filter { $0 >= "0024" })
+            #expect(app.requests > 0)
+            #expect(app.failures == [:], "\(app)")
+            #expect(try connection.query("SELECT in_use FROM crm_private.crm_activity_rollup_state").scalar(Bool.self))
+            #expect(try connection.query("SELECT count(*) AS n FROM crm_private.crm_activity_drift()").scalar(Int.self) == 0)
+            #expect(try connection.query("SELECT sum(applications)::int AS n FROM crm_private.crm_activity_months WHERE month = '2025-04-01'")
+                .scalar(Int.self) == 40 * 29)
+        }
+    }
 }

@@ -114,6 +114,25 @@ struct RollupTests {
         }
     }
 
+    @Test("a rollup not filled yet (migrations deployed by `migrate --print`) is read from the tables, reported by verify and filled by verify --fix")
+    func verifyFillsAnUnfilledRollup() throws {
+        try TestDatabase.withFresh { database in
+            try Self.importExport(database, users: 60)
+            let connection = try database.connectAsSuperuser()
+            try connection.query("UPDATE \(SQLName.activityRollupState) SET in_use = false")
+            try connection.query("DELETE FROM \(SQLName.activityMonths)")
+            try connection.query("DELETE FROM \(SQLName.activityTotals)")
+            try Self.expectReportsAgree(database)
+            let verifier = Verifier(connection: try database.connect())
+            #expect(try verifier.check().map(\.description) == ["-  report rollup: expected filled and in use, found not filled (verify --fix fills it)"])
+
+            #expect(try verifier.fix() == ["report rollup: filled from the tables and put in use"])
+            #expect(try connection.query("SELECT in_use FROM \(SQLName.activityRollupState)").scalar(Bool.self))
+            #expect(try verifier.check() == [])
+            try Self.expectReportsAgree(database)
+        }
+    }
+
     @Test("folding and rebuilding beside four app sessions: no app request fails or waits on the rollup, and it stays exact")
     func foldBesideTheApp() throws {
         try TestDatabase.withFresh { database in

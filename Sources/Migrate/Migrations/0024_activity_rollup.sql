@@ -12,8 +12,9 @@
 --     crm_activity_fold(), which every import calls after it commits and `verify --fix` calls too. Only the
 --     folding writes them, so the app never waits on their rows either.
 -- A report reads the folded rows plus the deltas not folded yet. `verify` recounts the rollup from the tables.
--- On Citus (no transition tables on distributed tables) there are no such triggers, and the reports read
--- the tables: crm_activity_rollup_state.in_use says which.
+-- Until the rollup is filled (crm_activity_fill(), which `migrate` calls), and on Citus (no transition tables
+-- on distributed tables, so no such triggers), the reports read the tables: crm_activity_rollup_state.in_use
+-- says which.
 CREATE TABLE crm_private.crm_activity_deltas (
     email text NOT NULL,
     month date NOT NULL,
@@ -118,8 +119,8 @@ END
 $$;
 REVOKE ALL ON FUNCTION crm_private.crm_activity_fold() FROM PUBLIC, anon, authenticated, service_role;
 
--- The rollup counted again from the tables, as the folded rows: what `verify` compares with and `verify
--- --fix` and this migration write.
+-- The rollup counted again from the tables, as the folded rows: what `verify` compares with and the fill
+-- and `verify --fix` write.
 CREATE FUNCTION crm_private.crm_activity_recount()
 RETURNS TABLE (month date, email text, applications integer, recordings integer, resumes integer, sign_ups integer,
                payments integer, charged integer)
@@ -174,8 +175,7 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION crm_private.crm_activity_drift() FROM PUBLIC, anon, authenticated, service_role;
 
--- The rollup set to the tables' counts (deltas dropped): after this migration's triggers exist, every write
--- that commits later is a delta.
+-- The rollup set to the tables' counts, the deltas the caller's snapshot sees dropped (crm_activity_fill()).
 CREATE FUNCTION crm_private.crm_activity_rebuild() RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = crm_private, pg_temp
@@ -196,8 +196,8 @@ REVOKE ALL ON FUNCTION crm_private.crm_activity_rebuild() FROM PUBLIC, anon, aut
 -- (new_rows, old_rows) counted per user and month, inserted as +1 and deleted as -1; an update appends only
 -- where a row's month or charge changed (the others net to zero and append nothing). ENABLE ALWAYS: they
 -- fire for an import too. Not on Citus, whose distributed tables have no transition tables; there the
--- rollup stays out of use. The rollup is filled from the tables in this transaction, whose triggers keep
--- the app's writes to the five tables waiting meanwhile (about 3 s per million rows: 30 s at 10M).
+-- rollup stays out of use. The rollup starts out of use and empty: crm_activity_fill() below fills it after
+-- this transaction, in a snapshot, so that the app's writes do not wait for the recount (30 s at 10M rows).
 DO $rollup$
 DECLARE
     source record;
@@ -255,9 +255,28 @@ BEGIN
                        source.table_name, source.table_name || '_rollup_inserts', source.table_name || '_rollup_deletes',
                        source.table_name || '_rollup_updates');
     END LOOP;
-    INSERT INTO crm_private.crm_activity_rollup_state (in_use) VALUES (NOT distributed);
-    IF NOT distributed THEN
-        PERFORM crm_private.crm_activity_rebuild();
-    END IF;
+    INSERT INTO crm_private.crm_activity_rollup_state (in_use) VALUES (false);
 END
 $rollup$;
+
+-- Fills the rollup from the tables and puts it in use (the reports read the tables until then). Called in a
+-- REPEATABLE READ transaction, after the caller took crm_rollup_lock_key() (before the snapshot): the deltas
+-- the snapshot sees are replaced by its recount, those committed later stay, so nothing is counted twice or
+-- lost, and the app's writes never wait for it. `migrate` calls it after applying this migration, `verify
+-- --fix` when the rollup differs from the tables or is not filled (after `migrate --print`). Not on Citus.
+CREATE FUNCTION crm_private.crm_activity_fill() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = crm_private, pg_temp
+AS $$
+BEGIN
+    IF current_setting('transaction_isolation') <> 'repeatable read' THEN
+        RAISE EXCEPTION 'crm_activity_fill() needs one snapshot: call it in a REPEATABLE READ transaction';
+    END IF;
+    IF crm_is_distributed() THEN
+        RETURN;
+    END IF;
+    PERFORM crm_activity_rebuild();
+    UPDATE crm_activity_rollup_state SET in_use = true WHERE NOT in_use;
+END
+$$;
+REVOKE ALL ON FUNCTION crm_private.crm_activity_fill() FROM PUBLIC, anon, authenticated, service_role;
