@@ -35,6 +35,7 @@ extension ReportSQL {
                 GROUP BY email, bucket
                 """
         }
+        let mInPeriod = months("m.month", from: period.sqlFrom, to: period.sqlTo)
         func plusDeltas(_ column: String) -> SQLQuery { "(m.\(ident: column) + coalesce(d.\(ident: column), 0))::bigint AS \(ident: column)" }
         return """
             WITH d AS MATERIALIZED (SELECT email, \(bucketAndSums(buckets)) FROM (\(deltas)) unfolded GROUP BY email, bucket)
@@ -42,9 +43,9 @@ extension ReportSQL {
                    \(plusDeltas("resumes")), \(plusDeltas("sign_ups")), \(plusDeltas("payments")),
                    \(CreditSQL.used("m.charged")) + coalesce(d.credits_used, 0) AS credits_used
             FROM \(SQLName.activityMonths) m LEFT JOIN d ON d.email = m.email
-            WHERE \(months("m.month", from: period.sqlFrom, to: period.sqlTo))
+            WHERE \(mInPeriod)
             UNION ALL
-            SELECT d.* FROM d WHERE NOT EXISTS (SELECT FROM \(SQLName.activityMonths) m WHERE m.email = d.email AND \(months("m.month", from: period.sqlFrom, to: period.sqlTo)))
+            SELECT d.* FROM d WHERE NOT EXISTS (SELECT FROM \(SQLName.activityMonths) m WHERE m.email = d.email AND \(mInPeriod))
             """
     }
 
