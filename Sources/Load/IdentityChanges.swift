@@ -127,32 +127,32 @@ struct IdentityChanges {
     func apply(lockInOrder: Bool, privileged: Bool) throws -> [Entity: EntityCounts] {
         let moves = SQLName.identityMoves, crmUsers = SQLName.crmUsers, known = SQLName.identityKnown
         var counts: [Entity: EntityCounts] = [:]
-        guard try connection.query("SELECT count(*) AS n FROM \(SQLName.identityMoves)").scalar(Int.self) > 0 else { return counts }
+        guard try connection.query("SELECT count(*) AS n FROM \(moves)").scalar(Int.self) > 0 else { return counts }
         guard privileged else {
             throw LoadError.usage("this import renames or merges users, which needs a role the triggers stand aside for (the one that ran migrate)")
         }
-        try connection.query("ANALYZE \(SQLName.identityMoves)")
+        try connection.query("ANALYZE \(moves)")
         if lockInOrder {
             for (column, mode): (SQLQuery, SQLQuery) in [("from_email", "UPDATE"), ("to_email", "NO KEY UPDATE")] {
                 try connection.query("""
-                    SELECT count(*) AS n FROM (SELECT 1 FROM \(crmUsers) u WHERE u.email IN (SELECT \(column) FROM \(SQLName.identityMoves))
+                    SELECT count(*) AS n FROM (SELECT 1 FROM \(crmUsers) u WHERE u.email IN (SELECT \(column) FROM \(moves))
                                                ORDER BY u.email FOR \(mode)) locked
                     """)
             }
         }
-        try tally("SELECT m.kind, count(*) AS n FROM \(SQLName.identityMoves) m WHERE m.from_email IN (SELECT email FROM \(known)) GROUP BY m.kind",
+        try tally("SELECT m.kind, count(*) AS n FROM \(moves) m WHERE m.from_email IN (SELECT email FROM \(known)) GROUP BY m.kind",
                   as: .users, into: &counts)
         // A target not stored yet takes the CRM row of its first stored user, under its own email and account, and
         // an empty stats row that the sums below fill.
         try connection.query("""
             CREATE TEMP TABLE \(SQLName.identityTargets) ON COMMIT DROP AS
             SELECT t.to_email, f.first_from, a.id AS account, k.email IS NOT NULL AS stored
-            FROM (SELECT DISTINCT to_email FROM \(SQLName.identityMoves)) t
-            LEFT JOIN (SELECT m.to_email, min(m.from_email) AS first_from FROM \(SQLName.identityMoves) m JOIN \(known) k ON k.email = m.from_email
+            FROM (SELECT DISTINCT to_email FROM \(moves)) t
+            LEFT JOIN (SELECT m.to_email, min(m.from_email) AS first_from FROM \(moves) m JOIN \(known) k ON k.email = m.from_email
                        GROUP BY m.to_email) f ON f.to_email = t.to_email
             LEFT JOIN \(known) k ON k.email = t.to_email
             LEFT JOIN (SELECT DISTINCT ON (a.email) a.email, a.id FROM \(SQLName.authUsers) a
-                       WHERE NOT a.is_sso_user AND a.email IN (SELECT to_email FROM \(SQLName.identityMoves)) ORDER BY a.email, a.id) a ON a.email = t.to_email
+                       WHERE NOT a.is_sso_user AND a.email IN (SELECT to_email FROM \(moves)) ORDER BY a.email, a.id) a ON a.email = t.to_email
             """)
         try copyRows(of: crmUsers, into: SQLName.identityRows, emails: "SELECT first_from FROM \(SQLName.identityTargets) WHERE NOT stored")
         try connection.query("""
@@ -167,16 +167,16 @@ struct IdentityChanges {
         // Every target's account, the new ones' included, for the rows that move.
         try connection.query("""
             CREATE TEMP TABLE \(SQLName.identityAccounts) ON COMMIT DROP AS
-            SELECT u.email, u.user_id FROM \(crmUsers) u WHERE u.email IN (SELECT to_email FROM \(SQLName.identityMoves))
+            SELECT u.email, u.user_id FROM \(crmUsers) u WHERE u.email IN (SELECT to_email FROM \(moves))
             """)
         // The rows: copied under the target's email and account (an external id the target has already gets a suffix),
         // then deleted, children first.
         for table in Self.movedTables {
-            try copyRows(of: table, into: SQLName.identityRows, emails: "SELECT from_email FROM \(SQLName.identityMoves)")
+            try copyRows(of: table, into: SQLName.identityRows, emails: "SELECT from_email FROM \(moves)")
             // An external id the target's rows have already gets a suffix (a ledger row has none).
             var suffix: SQLQuery = "'{}'::jsonb", taken: SQLQuery = ""
             if table != .creditLedger {
-                try copyRows(of: table, into: SQLName.identityTargetRows, emails: "SELECT to_email FROM \(SQLName.identityMoves)")
+                try copyRows(of: table, into: SQLName.identityTargetRows, emails: "SELECT to_email FROM \(moves)")
                 suffix = "CASE WHEN w.email IS NOT NULL THEN jsonb_build_object('external_id', r.external_id || '~' || left(md5(r.email), 8)) ELSE '{}' END"
                 taken = """
                     LEFT JOIN (SELECT DISTINCT email, external_id FROM \(SQLName.identityTargetRows)) w ON w.email = m.to_email AND w.external_id = r.external_id
@@ -184,24 +184,24 @@ struct IdentityChanges {
             }
             try connection.query("""
                 INSERT INTO \(table)
-                SELECT x.* FROM \(SQLName.identityRows) r JOIN \(SQLName.identityMoves) m ON r.email = m.from_email JOIN \(SQLName.identityAccounts) a ON a.email = m.to_email \(taken)
+                SELECT x.* FROM \(SQLName.identityRows) r JOIN \(moves) m ON r.email = m.from_email JOIN \(SQLName.identityAccounts) a ON a.email = m.to_email \(taken)
                 CROSS JOIN LATERAL jsonb_populate_record(NULL::\(table),
                     to_jsonb(r) || jsonb_build_object('email', m.to_email, 'user_id', a.user_id) || \(suffix)) x
                 """)
             guard let entity = Entity.crmRecords.first(where: { SQLName.table(of: $0) == table }) else { continue }
-            try tally("SELECT m.kind, count(*) AS n FROM \(SQLName.identityRows) r JOIN \(SQLName.identityMoves) m ON r.email = m.from_email GROUP BY m.kind",
+            try tally("SELECT m.kind, count(*) AS n FROM \(SQLName.identityRows) r JOIN \(moves) m ON r.email = m.from_email GROUP BY m.kind",
                       as: entity, into: &counts)
         }
         for table in [SQLName.recordings, .jobRequests, .resumes, .payments, .creditLedger] {
-            try connection.query("DELETE FROM \(table) WHERE email IN (SELECT from_email FROM \(SQLName.identityMoves))")
+            try connection.query("DELETE FROM \(table) WHERE email IN (SELECT from_email FROM \(moves))")
         }
         try moveBalances()
         try connection.query("""
             INSERT INTO \(SQLName.userSources) (email, source)
-            SELECT m.to_email, c.source FROM \(SQLName.identityMoves) m JOIN \(SQLName.userSources) c ON c.email = m.from_email ON CONFLICT DO NOTHING
+            SELECT m.to_email, c.source FROM \(moves) m JOIN \(SQLName.userSources) c ON c.email = m.from_email ON CONFLICT DO NOTHING
             """)
-        try connection.query("DELETE FROM \(SQLName.userSources) c USING \(SQLName.identityMoves) m WHERE c.email = m.from_email")
-        try connection.query("DELETE FROM \(crmUsers) WHERE email IN (SELECT from_email FROM \(SQLName.identityMoves))")
+        try connection.query("DELETE FROM \(SQLName.userSources) c USING \(moves) m WHERE c.email = m.from_email")
+        try connection.query("DELETE FROM \(crmUsers) WHERE email IN (SELECT from_email FROM \(moves))")
         try moveStagedRows()
         for table in [SQLName.identityTargets, .identityAccounts, .identityRows, .identityTargetRows] {
             try connection.dropTableIfPresent(table)

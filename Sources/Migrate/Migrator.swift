@@ -135,19 +135,17 @@ public struct Migrator: Sendable {
     }
 
     /// Fills the report rollup (migration 0024) from the tables once, after the migration that made it
-    /// committed: in one snapshot, so that the app's writes go on meanwhile and the deltas they append are
-    /// neither lost nor counted twice (`crm_activity_fill()`). Nothing when it is filled, or on Citus.
+    /// committed: in one snapshot (``PostgresConnection/inReportRollupSnapshot(_:)``), so that the app's writes
+    /// go on meanwhile. Nothing when it is filled, or on Citus.
     private func fillReportRollup(on connection: PostgresConnection) throws {
         let state = SQLName.activityRollupState
         guard try connection.query("SELECT to_regclass(\(bind: state.sql)) IS NOT NULL AS present").scalar(Bool.self),
               try connection.query("SELECT NOT in_use AND NOT \(SQLName.isDistributed)() AS unfilled FROM \(state)").scalar(Bool.self)
         else { return }
         logger.info("filling the report rollup from the tables")
-        try connection.whileHoldingAdvisoryLock(AdvisoryLockKey.activityRollup) {
-            try connection.transaction(isolation: .repeatableRead) { connection in
-                try connection.query("SELECT \(SQLName.activityFill)()")
-                return .commit(())
-            }
+        try connection.inReportRollupSnapshot { connection in
+            try connection.query("SELECT \(SQLName.activityFill)()")
+            return .commit(())
         }
     }
 

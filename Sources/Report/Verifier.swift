@@ -114,20 +114,16 @@ public struct Verifier {
     }
 
     /// Fills the report rollup from the tables when it is not in use yet (after `migrate --print`) or differs
-    /// from them, in one snapshot (REPEATABLE READ, ``SQLName/activityFill``): the deltas it sees are replaced by
-    /// the recount, those the app commits meanwhile stay, so nothing is counted twice or lost, and no write waits.
-    /// No folding runs meanwhile (the rollup's advisory lock, taken before the snapshot). Not on Citus.
+    /// from them, in one snapshot (``PostgresConnection/inReportRollupSnapshot(_:)``). Not on Citus.
     private func fillRollup() throws -> [String] {
         guard try !connection.query("SELECT \(SQLName.isDistributed)() AS distributed").scalar(Bool.self) else { return [] }
-        return try connection.whileHoldingAdvisoryLock(AdvisoryLockKey.activityRollup) {
-            try connection.transaction(isolation: .repeatableRead) { connection in
-                let inUse = try connection.query(VerifySQL.rollupInUse).scalar(Bool.self)
-                let drifted = inUse ? try connection.query("SELECT count(*) AS n FROM \(SQLName.activityDrift)()").scalar(Int64.self) : 0
-                guard !inUse || drifted > 0 else { return .commit([]) }
-                try connection.query("SELECT \(SQLName.activityFill)()")
-                return .commit([inUse ? "report rollup: rebuilt from the tables (\(drifted) month(s) of users and totals differed)"
-                                      : "report rollup: filled from the tables and put in use"])
-            }
+        return try connection.inReportRollupSnapshot { connection in
+            let inUse = try connection.query(VerifySQL.rollupInUse).scalar(Bool.self)
+            let drifted = inUse ? try connection.query("SELECT count(*) AS n FROM \(SQLName.activityDrift)()").scalar(Int64.self) : 0
+            guard !inUse || drifted > 0 else { return .commit([]) }
+            try connection.query("SELECT \(SQLName.activityFill)()")
+            return .commit([inUse ? "report rollup: rebuilt from the tables (\(drifted) month(s) of users and totals differed)"
+                                  : "report rollup: filled from the tables and put in use"])
         }
     }
 }
