@@ -7,6 +7,9 @@ extension SQLName {
     public static let rejectedUsersRaw = SQLName("rejected_users_raw")
     /// The existing CRM users the staged children name, with the account they had then (`email`, `user_id`).
     public static let knownUsers = SQLName("known_users")
+    /// The distinct emails the staged children name (`email`), analyzed: the lookup of ``knownUsers`` then knows
+    /// how few they are.
+    public static let namedUsers = SQLName("named_users")
     /// The existing job requests the staged recordings may name (`email`, `external_id`, `id`).
     public static let knownJobRequests = SQLName("known_job_requests")
 

@@ -16,18 +16,18 @@ extension IdentityChanges {
     /// other movers' credits go to the target's account, theirs left at 0.
     func moveBalances() throws {
         let moves = SQLName.identityMoves, stats = SQLName.dashboardStats, profiles = SQLName.profiles
-        try copyRows(of: stats, into: SQLName.identityRows, emails: "SELECT from_email FROM \(SQLName.identityMoves)")
+        try copyRows(of: stats, into: SQLName.identityRows, emails: "SELECT from_email FROM \(moves)")
         try connection.query("""
             UPDATE \(stats) s SET total_applications = s.total_applications + d.applications, total_recordings = s.total_recordings + d.recordings,
                 total_resumes = s.total_resumes + d.resumes, credits = s.credits + d.credits, updated_at = now()
             FROM (SELECT m.to_email, sum(x.total_applications)::integer AS applications, sum(x.total_recordings)::integer AS recordings,
                          sum(x.total_resumes)::integer AS resumes, sum(x.credits)::integer AS credits
-                  FROM \(SQLName.identityMoves) m JOIN \(SQLName.identityRows) x ON x.email = m.from_email GROUP BY m.to_email) d
+                  FROM \(moves) m JOIN \(SQLName.identityRows) x ON x.email = m.from_email GROUP BY m.to_email) d
             WHERE s.email = d.to_email
             """)
-        try connection.query("DELETE FROM \(stats) WHERE email IN (SELECT from_email FROM \(SQLName.identityMoves))")
+        try connection.query("DELETE FROM \(stats) WHERE email IN (SELECT from_email FROM \(moves))")
         // The accounts of movers and targets, and what each becomes.
-        try copyRows(of: profiles, into: SQLName.identityRows, emails: "SELECT from_email FROM \(SQLName.identityMoves) UNION SELECT to_email FROM \(SQLName.identityMoves)")
+        try copyRows(of: profiles, into: SQLName.identityRows, emails: "SELECT from_email FROM \(moves) UNION SELECT to_email FROM \(moves)")
         try connection.query("""
             CREATE TEMP TABLE \(SQLName.identityTaken) ON COMMIT DROP AS
             SELECT q.id, q.user_id FROM \(profiles) q WHERE q.user_id IN (SELECT account FROM \(SQLName.identityTargets) WHERE account IS NOT NULL)
@@ -36,7 +36,7 @@ extension IdentityChanges {
             CREATE TEMP TABLE \(SQLName.identityProfileChanges) ON COMMIT DROP AS
             WITH taking AS (
                 SELECT DISTINCT ON (m.to_email) m.to_email, m.from_email, t.account
-                FROM \(SQLName.identityMoves) m JOIN \(SQLName.identityRows) f ON f.email = m.from_email JOIN \(SQLName.identityTargets) t ON t.to_email = m.to_email
+                FROM \(moves) m JOIN \(SQLName.identityRows) f ON f.email = m.from_email JOIN \(SQLName.identityTargets) t ON t.to_email = m.to_email
                 WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.identityRows) x WHERE x.email = m.to_email)
                 ORDER BY m.to_email, m.from_email)
             SELECT p.id, coalesce(k.to_email, p.email) AS email,
@@ -47,8 +47,8 @@ extension IdentityChanges {
             FROM \(SQLName.identityRows) p
             LEFT JOIN taking k ON k.from_email = p.email
             LEFT JOIN \(SQLName.identityTaken) q ON q.user_id = k.account AND q.id <> p.id
-            LEFT JOIN (SELECT DISTINCT from_email FROM \(SQLName.identityMoves)) mover ON mover.from_email = p.email
-            LEFT JOIN (SELECT m.to_email, sum(f.credits)::integer AS credits FROM \(SQLName.identityMoves) m JOIN \(SQLName.identityRows) f ON f.email = m.from_email
+            LEFT JOIN (SELECT DISTINCT from_email FROM \(moves)) mover ON mover.from_email = p.email
+            LEFT JOIN (SELECT m.to_email, sum(f.credits)::integer AS credits FROM \(moves) m JOIN \(SQLName.identityRows) f ON f.email = m.from_email
                        WHERE NOT EXISTS (SELECT 1 FROM taking t WHERE t.from_email = f.email) GROUP BY m.to_email) o
               ON o.to_email = coalesce(k.to_email, p.email)
             """)

@@ -28,7 +28,8 @@ struct IdentityChanges {
     func collect(path: (Int) -> String) throws -> [Reject] {
         let users = SQLName.deduplicated(.users)
         // The stored users and accounts the staged users may name, by CRM id or email, copied once into temporary
-        // tables: the statements below then join temporary tables only, which Citus plans.
+        // tables: the statements below then join temporary tables only, which Citus plans. The two lookups are a
+        // UNION, not an OR, so that each may use its index (an OR read all of a 1.4M-users table: 355 ms).
         let named: SQLQuery = """
             SELECT email FROM \(users) UNION SELECT merged_into FROM \(users) WHERE merged_into IS NOT NULL
             """
@@ -37,7 +38,8 @@ struct IdentityChanges {
             SELECT u.email, u.crm_user_id FROM \(SQLName.crmUsers) u
             WHERE u.crm_user_id IN (SELECT crm_user_id FROM \(users) WHERE crm_user_id IS NOT NULL
                                     UNION SELECT merged_into FROM \(users) WHERE merged_into IS NOT NULL)
-               OR u.email IN (\(named))
+            UNION
+            SELECT u.email, u.crm_user_id FROM \(SQLName.crmUsers) u WHERE u.email IN (\(named))
             """)
         try connection.query("""
             CREATE TEMP TABLE \(SQLName.identityAccounts) ON COMMIT DROP AS SELECT p.email FROM \(SQLName.profiles) p WHERE p.email IN (\(named))

@@ -32,10 +32,17 @@ struct ReferenceChecks {
         // The CRM users and job requests the staged rows may refer to, copied once into temporary tables:
         // the checks then anti-join temporary tables only, which Citus can plan (it refuses a correlated
         // subquery on a distributed table inside a statement on a local one).
+        // Their emails first, counted (ANALYZE): a UNION of the children's emails looks as large as all their rows
+        // to the planner, which then read the whole users table for a delta's 14,000 emails (300 → 70 ms in 1.4M).
+        try connection.query("""
+            CREATE TEMP TABLE \(SQLName.namedUsers) ON COMMIT DROP AS
+            \(LoadSQL.stagedEmails([.jobRequests, .recordings, .resumes, .payments]))
+            """)
+        try connection.query("ANALYZE \(SQLName.namedUsers)")
         try connection.query("""
             INSERT INTO \(SQLName.knownUsers) (email, user_id)
             SELECT u.email, u.user_id FROM \(SQLName.crmUsers) u
-            WHERE u.email IN (\(LoadSQL.stagedEmails([.jobRequests, .recordings, .resumes, .payments])))
+            WHERE u.email IN (SELECT email FROM \(SQLName.namedUsers))
             \(lockParents ? "FOR KEY SHARE" : "")
             """)
         try connection.query("ANALYZE \(SQLName.knownUsers)")
