@@ -9,12 +9,6 @@ import PostgresClient
 /// (nightly) or in resumable chunks (``BackfillScheduler``). Each stage is a type of its own that returns
 /// what it did (a ``LoadTally``); the summary is their sum.
 public struct Importer: Sendable {
-    /// The memory each sort and hash of the import's transaction may take (`SET LOCAL work_mem`): at the
-    /// server's default of 4 MB, the sorts of a million staged rows spill to disk.
-    static let workMem = "128MB"
-    /// The cost the planner gives a page read at random, in the import's transaction (`SET LOCAL`): SSD storage.
-    static let randomPageCost = "1.1"
-
     let url: String?
     private(set) var options: ImportOptions
     let logger: Logger
@@ -133,16 +127,7 @@ public struct Importer: Sendable {
         before: LoadTally, chunk: BackfillChunk? = nil
     ) throws -> LoadTally {
         var phase = Phase(logger: logger)
-        // The dedupe, the checks and the merges sort and hash every staged row: in memory, not in temporary files.
-        try connection.setLocal("work_mem", to: Self.workMem)
-        // Their large estimates would have PostgreSQL compile expressions to machine code (JIT), which costs
-        // more than it saves on statements that run once: 0.65 s of 1.9 s in the checks at 979k rows.
-        try connection.setLocal("jit", to: "off")
-        // Their lookups of the staged users' rows (known users, identities, accounts) read a delta's share of large
-        // tables: at the default random_page_cost (4, a disk that seeks) PostgreSQL chose to read all of a 1.4M-row
-        // table for 14,000 emails rather than its index (a 100k-row delta into 9.8M rows: 5.9 → 3.4 s); on SSDs
-        // and a warm cache an index probe costs about a sequential page, and the bulk statements keep their plans.
-        try connection.setLocal("random_page_cost", to: Self.randomPageCost)
+        try MergeSettings.apply(on: connection)
         func path(_ index: Int) -> String { files.indices.contains(index) ? files[index].name : "?" }
         var tally = before
         tally.add(try Deduplication(connection: connection).deduplicate { "\(path($0)):\($1)" })
