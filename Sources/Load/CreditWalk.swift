@@ -67,17 +67,16 @@ struct CreditWalk {
     func collect(existing: SQLName, scope: BackfillChunk, narrowed: Bool) throws {
         try connection.query("""
             INSERT INTO \(SQLName.creditUsers) (email, charges, opening, existing)
-            SELECT c.email, count(*) AS charges, coalesce(min(s.credits), min(p.credits), \(CreditSQL.opening)) AS opening,
-                   bool_or(x.email IS NOT NULL) AS existing
-            FROM (SELECT s.email FROM \(SQLName.deduplicated(.recordings)) s
+            SELECT c.email, c.charges, coalesce(s.credits, p.credits, \(CreditSQL.opening)) AS opening, x.email IS NOT NULL AS existing
+            FROM (SELECT s.email, count(*) AS charges FROM \(SQLName.deduplicated(.recordings)) s
                   LEFT JOIN \(SQLName.recordings) t ON t.email = s.email AND t.external_id = s.external_id AND \(scope.contains("t.email"))
                       AND \(LoadSQL.ofKnownUsers("t.email", narrowed: narrowed))
-                  WHERE s.credit_charged AND (t.email IS NULL OR NOT t.credit_charged)) c
+                  WHERE s.credit_charged AND (t.email IS NULL OR NOT t.credit_charged)
+                  GROUP BY s.email) c
             LEFT JOIN \(SQLName.dashboardStats) s ON s.email = c.email AND \(scope.contains("s.email")) AND \(LoadSQL.ofKnownUsers("s.email", narrowed: narrowed))
             LEFT JOIN \(SQLName.profiles) p ON p.email = c.email AND \(scope.contains("p.email"))
             LEFT JOIN \(existing) x ON x.email = c.email
-            GROUP BY c.email
-            HAVING \(CreditSQL.used("count(*)")) > coalesce(min(s.credits), min(p.credits), \(CreditSQL.opening)) OR bool_or(x.email IS NOT NULL)
+            WHERE \(CreditSQL.used("c.charges")) > coalesce(s.credits, p.credits, \(CreditSQL.opening)) OR x.email IS NOT NULL
             """)
         try connection.query("""
             INSERT INTO \(SQLName.creditEvents) (email, seq, delta, at, kind, stored)

@@ -21,10 +21,13 @@ enum LoadSQL {
     /// check before the merges (`known_job_requests`), and again after the job requests were merged, for the
     /// recordings' job ids (`recording_jobs`).
     ///
-    /// - Parameter locking: Copy exactly the job requests named, locked as the FK trigger would lock them
-    ///   (for merges without FK triggers); else every job request of the users whose recordings name one
-    ///   (the form Citus plans).
-    static func copyJobRequestsOfRecordings(into table: SQLName, locking: Bool = false) -> SQLQuery {
+    /// - Parameters:
+    ///   - locking: Copy exactly the job requests named, locked as the FK trigger would lock them
+    ///     (for merges without FK triggers); else every job request of the users whose recordings name one
+    ///     (the form Citus plans).
+    ///   - narrowed: Among the known users' job requests only (``ofKnownUsers(_:narrowed:)``): before the
+    ///     merges, a new user has none stored.
+    static func copyJobRequestsOfRecordings(into table: SQLName, locking: Bool = false, narrowed: Bool = false) -> SQLQuery {
         let naming: SQLQuery = "FROM \(SQLName.deduplicated(.recordings)) WHERE job_request_external_id IS NOT NULL"
         let named: SQLQuery = locking
             ? "(j.email, j.external_id) IN (SELECT email, job_request_external_id \(naming))"
@@ -32,7 +35,7 @@ enum LoadSQL {
         return """
             CREATE TEMP TABLE \(table) ON COMMIT DROP AS
             SELECT j.email, j.external_id, j.id FROM \(SQLName.jobRequests) j
-            WHERE \(named)
+            WHERE \(named) AND \(ofKnownUsers("j.email", narrowed: narrowed))
             \(locking ? "FOR KEY SHARE" : "")
             """
     }

@@ -46,7 +46,7 @@ struct ReferenceChecks {
             \(lockParents ? "FOR KEY SHARE" : "")
             """)
         try connection.query("ANALYZE \(SQLName.knownUsers)")
-        try connection.query(LoadSQL.copyJobRequestsOfRecordings(into: SQLName.knownJobRequests, locking: lockParents))
+        try connection.query(LoadSQL.copyJobRequestsOfRecordings(into: SQLName.knownJobRequests, locking: lockParents, narrowed: narrowed))
         for entity in [Entity.jobRequests, .recordings, .resumes, .payments] {
             try reject(unknownUser(entity), entity, .email, .unknownUser)
         }
