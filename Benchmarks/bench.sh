@@ -290,7 +290,7 @@ if [ "${BENCH_QUICK:-}" = 1 ]; then live_sizes=(300 200 60 1); else live_sizes=(
 # The CRM's deletions, renames and erasures (issue 25), on this run's nightly database.
 Benchmarks/mirror.sh "$admin" "$bin" bench_nightly "$([ "${BENCH_QUICK:-}" = 1 ] && echo 1 || echo 3)" >>"${BENCH_OUTPUT:-BENCHMARKS.md}"
 # A nightly's delta into databases that already hold 0, ≈1M and ≈10M rows (issue 27); kept between runs by seed.
-if [ "${BENCH_QUICK:-}" = 1 ]; then growth=(100 1 0 200); else growth=(14000 3 0 140000 1400000); fi
+if [ "${BENCH_QUICK:-}" = 1 ]; then growth=(100 1 0 200); else growth=(14000 5 0 140000 1400000); fi
 Benchmarks/growth.sh "$admin" "$bin" "${growth[@]}" >>"${BENCH_OUTPUT:-BENCHMARKS.md}"
 # What the report rollup costs an import and the app's single-row writes (issue 27).
 if [ "${BENCH_QUICK:-}" = 1 ]; then rollup_cost=(200 1 1); else rollup_cost=("$users" 3 5); fi

@@ -75,9 +75,11 @@ dump_end_state() {
     done
 }
 
-# load_end_state_floor DUMP URL: the load, timed by the caller.
+# load_end_state_floor DUMP URL [rollback]: the load, timed by the caller; with `rollback`, it is rolled back
+# (growth.sh loads a delta's end state into its bases and must leave them as they were).
 load_end_state_floor() {
-    local i=0 table copies="" disable=""
+    local i=0 table copies="" disable="" end=COMMIT
+    [ "${3:-}" = rollback ] && end=ROLLBACK
     for table in "${end_state_tables[@]}"; do
         copies+="\\copy $table ($(head -1 "$1/$i.csv")) FROM '$1/$i.csv' CSV HEADER"$'\n'
         i=$((i + 1))
@@ -89,6 +91,6 @@ load_end_state_floor() {
 BEGIN;
 $disable
 $copies
-COMMIT;
+$end;
 SQL
 }
