@@ -53,13 +53,12 @@ struct BackfillScheduler {
             (chunks, tally) = try stage(files, key: key, on: connection)
         }
         let pending = chunks.filter { !done.contains($0.index) }
-        let progress = BackfillProgress(total: chunks.count, done: done.count)
+        let progress = BackfillProgress(total: chunks.count, done: done.count, pending: pending)
         let jobs = min(options.jobs, max(pending.count, 1))
-        DispatchQueue.concurrentPerform(iterations: jobs) { job in
+        DispatchQueue.concurrentPerform(iterations: jobs) { _ in
             progress.run {
                 let worker = try PostgresConnection(url: importer.url, applicationName: "crm-pipeline")
-                for chunk in pending where chunk.index % jobs == job {
-                    guard !progress.stopped else { return }
+                while let chunk = progress.next() {
                     let counts = try worker.transaction { worker in
                         try BackfillStaging(connection: worker).createChunk(chunk)
                         let counts = try importer.mergeStaged(files, on: worker, strategy: strategy.scoped(to: chunk), rejects: rejects, runID: runID,
@@ -109,7 +108,9 @@ struct BackfillScheduler {
             try importer.enforceDeleteLimits(removing: removals, on: connection)
             let staged = tally.totalRead - tally.totalRejected
             try staging.index()
-            let bounds = try staging.bounds(chunks: max(1, Int((Double(staged) / Double(options.chunkRows)).rounded(.up))))
+            let chunks = max(1, Int((Double(staged) / Double(options.chunkRows)).rounded(.up)))
+            let bounds = try staging.bounds(at: BackfillStaging.cutFractions(chunks: chunks, splittingLast: options.jobs > 1 ? options.jobs : 0),
+                                            staged: staged)
             try connection.query("""
                 INSERT INTO \(SQLName.backfillState) (run_key, run_id, chunks, staged_rows, bounds)
                 VALUES (\(bind: key), \(bind: runID), \(bind: bounds.count + 1), \(bind: try staging.rows()), \(bind: bounds)::text[])
@@ -119,23 +120,29 @@ struct BackfillScheduler {
     }
 }
 
-/// What the parallel chunk loads share: the chunks' tallies and the first failure, under one lock.
+/// What the parallel chunk loads share: the chunks left, their tallies and the first failure, under one lock.
 private final class BackfillProgress: Sendable {
     private struct State {
         var tally = LoadTally()
         var failure: (any Error)?
         var done: Int
+        var pending: ArraySlice<BackfillChunk>
     }
 
     private let state: Mutex<State>
     private let total: Int
 
-    init(total: Int, done: Int) {
+    init(total: Int, done: Int, pending: [BackfillChunk]) {
         self.total = total
-        state = Mutex(State(done: done))
+        state = Mutex(State(done: done, pending: pending[...]))
     }
 
-    var stopped: Bool { state.withLock { $0.failure != nil } }
+    /// The next chunk to load, in email order, for whichever connection is free first; nil when none is left
+    /// or a load failed.
+    func next() -> BackfillChunk? {
+        state.withLock { $0.failure == nil ? $0.pending.popFirst() : nil }
+    }
+
     var failure: (any Error)? { state.withLock { $0.failure } }
     var tally: LoadTally { state.withLock { $0.tally } }
 

@@ -69,7 +69,7 @@ struct StagingAreaTests {
             #expect(try staging.rows() == 40)
             #expect(try staging.counts() == [.users: 40, .jobRequests: 0, .recordings: 0, .resumes: 0, .payments: 0, .erasures: 0])
             try staging.index()
-            let bounds = try staging.bounds(chunks: 3)
+            let bounds = try staging.bounds(at: BackfillStaging.cutFractions(chunks: 3, splittingLast: 0), staged: 40)
             #expect(bounds.count == 2 && bounds == bounds.sorted())
             var seen: [[String]] = []
             for chunk in BackfillChunk.cut(by: bounds) {
@@ -83,6 +83,32 @@ struct StagingAreaTests {
             #expect(seen.allSatisfy { (12...15).contains($0.count) }, "about a third each: \(seen.map(\.count))")
             try staging.drop()
             #expect(try staging.rows() == 0)
+        }
+    }
+
+    @Test("above the exact limit the bounds are percentiles of a sample: sorted, distinct, every chunk about its share of the rows")
+    func sampledBounds() throws {
+        let staged = 3 * BackfillStaging.exactRows
+        try TestDatabase.withFresh { database in
+            let connection = try database.connect()
+            let staging = BackfillStaging(connection: connection)
+            try staging.create()
+            try connection.query("""
+                INSERT INTO \(SQLName.backfillStaging(.users)) (seq, file, line, email)
+                SELECT g, 0, g, format('u%s@x.example', lpad(g::text, 7, '0')) FROM generate_series(1, \(bind: staged)) g
+                """)
+            try staging.index()
+            let fractions = BackfillStaging.cutFractions(chunks: 10, splittingLast: 2)
+            let bounds = try staging.bounds(at: fractions, staged: staged)
+            #expect(bounds.count == fractions.count && bounds == bounds.sorted() && Set(bounds).count == bounds.count)
+            let ends = fractions + [1]
+            for (chunk, end) in zip(BackfillChunk.cut(by: bounds), ends) {
+                let rows = try connection.query("""
+                    SELECT count(*) AS n FROM \(SQLName.backfillStaging(.users)) WHERE \(chunk.contains("email"))
+                    """).scalar(Int.self)
+                let share = end - (chunk.index == 0 ? 0 : ends[chunk.index - 1])
+                #expect(abs(Double(rows) / Double(staged) - share) < 0.02, "chunk \(chunk.index): \(rows) rows for a share of \(share)")
+            }
         }
     }
 }
