@@ -50,9 +50,11 @@ struct BackfillStaging {
 
     /// Where `chunks` ranges of as many rows each end (fractions of the rows, the last end left out), with the
     /// last `splittingLast` ranges cut in two: at the end of a backfill with `--jobs N`, N connections finish
-    /// half-size chunks, so the last one to finish is alone for half a chunk, not a whole one.
+    /// half-size chunks, so the last one to finish is alone for half a chunk, not a whole one. Only when there are
+    /// more chunks than connections: an input that fits in one chunk stays in one (a rename's two emails then
+    /// never land in two chunks loading at once, which Citus refused with a foreign key error).
     static func cutFractions(chunks: Int, splittingLast: Int) -> [Double] {
-        let split = min(max(splittingLast, 0), chunks)
+        let split = splittingLast < chunks ? max(splittingLast, 0) : 0
         return (1...max(chunks, 1)).flatMap { end -> [Double] in
             let half = end > chunks - split ? [(Double(end) - 0.5) / Double(chunks)] : []
             return half + (end < chunks ? [Double(end) / Double(chunks)] : [])
