@@ -34,4 +34,4 @@ echo "==> Citus coordinator: $coordinator, worker: $worker"
 
 export DATABASE_URL="$plain" CITUS_URL="$coordinator" CITUS_WORKER_URL="$worker"
 export CRM_PIPELINE_BIN="$(swift build --show-bin-path)/crm-pipeline"
-swift test --skip-build --filter CitusTests
+swift test --skip-build --filter "${CITUS_TEST_FILTER:-CitusTests}"

@@ -101,9 +101,7 @@ struct BackfillScheduler {
             var removals = try removal.countTombstones(in: .backfillStaging(.users))
             if options.usersSnapshot {
                 if tally.unnamedUserRows > 0 { throw LoadError.snapshotUnreadable(rows: tally.unnamedUserRows) }
-                removals += try removal.countAbsent(source: options.source, present: """
-                    SELECT email FROM \(SQLName.backfillStaging(.users)) UNION SELECT email FROM \(SQLName.backfillRejectedUsers)
-                    """)
+                removals += try removal.countAbsent(source: options.source, present: BackfillStaging.namedUsers)
             }
             try importer.enforceDeleteLimits(removing: removals, on: connection)
             let staged = tally.totalRead - tally.totalRejected

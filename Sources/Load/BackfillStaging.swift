@@ -50,16 +50,21 @@ struct BackfillStaging {
 
     /// Where `chunks` ranges of as many rows each end (fractions of the rows, the last end left out), with the
     /// last `splittingLast` ranges cut in two: at the end of a backfill with `--jobs N`, N connections finish
-    /// half-size chunks, so the last one to finish is alone for half a chunk, not a whole one. Only when there are
-    /// more chunks than connections: an input that fits in one chunk stays in one (a rename's two emails then
-    /// never land in two chunks loading at once, which Citus refused with a foreign key error).
+    /// half-size chunks, so the last one to finish is alone for half a chunk, not a whole one.
     static func cutFractions(chunks: Int, splittingLast: Int) -> [Double] {
-        let split = splittingLast < chunks ? max(splittingLast, 0) : 0
+        let split = min(max(splittingLast, 0), chunks)
         return (1...max(chunks, 1)).flatMap { end -> [Double] in
             let half = end > chunks - split ? [(Double(end) - 0.5) / Double(chunks)] : []
             return half + (end < chunks ? [Double(end) / Double(chunks)] : [])
         }
     }
+
+    /// The emails the staged users rows name, as a snapshot names them (the whole input's, every chunk's): their own,
+    /// the rejected ones', and the stored users they name by CRM id or merge (a user renamed in another chunk is named).
+    static let namedUsers: SQLQuery = """
+        SELECT email FROM \(SQLName.backfillStaging(.users)) UNION SELECT email FROM \(SQLName.backfillRejectedUsers)
+        UNION SELECT email FROM (\(IdentityChanges.storedUsers(namedBy: .backfillStaging(.users)))) named
+        """
 
     /// Drops a backfill's staging.
     func drop() throws {

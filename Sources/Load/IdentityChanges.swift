@@ -28,19 +28,9 @@ struct IdentityChanges {
     func collect(path: (Int) -> String) throws -> [Reject] {
         let users = SQLName.deduplicated(.users)
         // The stored users and accounts the staged users may name, by CRM id or email, copied once into temporary
-        // tables: the statements below then join temporary tables only, which Citus plans. The two lookups are a
-        // UNION, not an OR, so that each may use its index (an OR read all of a 1.4M-users table: 355 ms).
-        let named: SQLQuery = """
-            SELECT email FROM \(users) UNION SELECT merged_into FROM \(users) WHERE merged_into IS NOT NULL
-            """
-        try connection.query("""
-            CREATE TEMP TABLE \(SQLName.identityKnown) ON COMMIT DROP AS
-            SELECT u.email, u.crm_user_id FROM \(SQLName.crmUsers) u
-            WHERE u.crm_user_id IN (SELECT crm_user_id FROM \(users) WHERE crm_user_id IS NOT NULL
-                                    UNION SELECT merged_into FROM \(users) WHERE merged_into IS NOT NULL)
-            UNION
-            SELECT u.email, u.crm_user_id FROM \(SQLName.crmUsers) u WHERE u.email IN (\(named))
-            """)
+        // tables: the statements below then join temporary tables only, which Citus plans.
+        let named = Self.emails(namedBy: users)
+        try connection.query("CREATE TEMP TABLE \(SQLName.identityKnown) ON COMMIT DROP AS \(Self.storedUsers(namedBy: users))")
         try connection.query("""
             CREATE TEMP TABLE \(SQLName.identityAccounts) ON COMMIT DROP AS SELECT p.email FROM \(SQLName.profiles) p WHERE p.email IN (\(named))
             """)
@@ -113,6 +103,25 @@ struct IdentityChanges {
         try connection.query("DROP TABLE \(SQLName.identityCandidates)")
         try connection.query("DROP TABLE \(SQLName.identityAccounts)")
         return rejects
+    }
+
+    /// The stored users (`email`, `crm_user_id`) that the users rows in `users` name: by email, by CRM id, or as
+    /// the user they are merged into. A snapshot names them all, a renamed user's old email included. The lookups are
+    /// a UNION, not an OR, so that each may use its index (an OR read all of a 1.4M-users table: 355 ms).
+    static func storedUsers(namedBy users: SQLName) -> SQLQuery {
+        """
+        SELECT u.email, u.crm_user_id FROM \(SQLName.crmUsers) u
+        WHERE u.crm_user_id IN (SELECT crm_user_id FROM \(users) WHERE crm_user_id IS NOT NULL
+                                UNION SELECT merged_into FROM \(users) WHERE merged_into IS NOT NULL)
+        UNION
+        SELECT u.email, u.crm_user_id FROM \(SQLName.crmUsers) u
+        WHERE u.email IN (\(emails(namedBy: users)))
+        """
+    }
+
+    /// The emails the users rows in `users` name: their own and those they are merged into.
+    private static func emails(namedBy users: SQLName) -> SQLQuery {
+        "SELECT email FROM \(users) UNION SELECT merged_into FROM \(users) WHERE merged_into IS NOT NULL"
     }
 
     /// The tables whose rows move with their user, parents before children (a recording names its job request).

@@ -146,10 +146,14 @@ public struct Importer: Sendable {
         }
         if options.usersSnapshot {
             // What the snapshot names: every users row it has, kept, removed, rejected or moved (a backfill's whole input).
-            let moved: SQLQuery = "SELECT from_email FROM \(SQLName.identityMoves)"
+            // The stored users it names by CRM id or merge are named too: a renamed user's old email is not absent.
             let present: SQLQuery = chunk == nil
-                ? "SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(SQLName.removedUsers) UNION SELECT email FROM \(SQLName.rejectedUsers) UNION \(moved)"
-                : "SELECT email FROM \(SQLName.backfillStaging(.users)) UNION SELECT email FROM \(SQLName.backfillRejectedUsers) UNION \(moved)"
+                ? """
+                  SELECT email FROM \(SQLName.deduplicated(.users)) UNION SELECT email FROM \(SQLName.removedUsers)
+                  UNION SELECT email FROM \(SQLName.rejectedUsers) UNION SELECT from_email FROM \(SQLName.identityMoves)
+                  UNION SELECT email FROM \(SQLName.identityKnown)
+                  """
+                : BackfillStaging.namedUsers
             try removal.collectAbsent(source: options.source, present: present,
                                       scope: chunk?.contains("c.email") ?? "true")
         }

@@ -6,8 +6,9 @@ import Testing
 /// The CRM's other changes on Citus (issue 25): tombstones, renames (the distribution column cannot be
 /// updated: the rows move), merges, erasures and a snapshot, nightly and backfill.
 extension CitusTests {
+    /// `--chunk-rows 1` puts every user in a chunk of its own: a rename's and a merge's two emails are then in two chunks.
     @Test("on Citus, nightly and backfill: a tombstone, a rename, a merge, an erasure and a snapshot end as on plain PostgreSQL; verify is clean",
-          arguments: [["--mode", "nightly"], ["--mode", "backfill", "--jobs", "2"]])
+          arguments: [["--mode", "nightly"], ["--mode", "backfill", "--jobs", "2"], ["--mode", "backfill", "--jobs", "2", "--chunk-rows", "1"]])
     func mirrorChanges(mode: [String]) throws {
         let citus = try CitusCluster.emptied()
         let folder = NSTemporaryDirectory() + "citus-mirror-" + UUID().uuidString

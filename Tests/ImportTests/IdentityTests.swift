@@ -90,6 +90,27 @@ struct IdentityTests {
         }
     }
 
+    /// With `--chunk-rows 1`, ann's old email and the new one fall in two chunks (bob's bound lies between them).
+    @Test("in a snapshot, a renamed user's old email is named by its CRM id: the rename carries its rows; a refused rename removes neither user",
+          arguments: [["--mode", "nightly"], ["--mode", "backfill", "--jobs", "2", "--chunk-rows", "1"]])
+    func renameInSnapshot(mode: [String]) throws {
+        try TestDatabase.withFresh { database in
+            let harness = ImportHarness(database)
+            try Self.annAndBob(harness)
+            let snapshot = ["--users-snapshot", "--max-delete-rate", "1"] + mode
+            let renamed = try Self.importDelta(["users.csv": "email,crm_user_id\nzoe@example.com,C-ANN\nbob@example.com,C-BOB\n"], harness, snapshot)
+            #expect(renamed.status == 0, "\(renamed.standardError)")
+            #expect(try RemovalTests.rows(of: "zoe@example.com", harness) == "1/1/1/1/1/3/1", "ann's rows, under her new email")
+            #expect(try Self.account("zoe@example.com", harness) == "1/1/1 6 6")
+
+            let refused = try Self.importDelta(["users.csv": "email,crm_user_id\nbob@example.com,C-ANN\n"], harness, snapshot)
+            #expect(refused.status == 0, "\(refused.standardError)")
+            #expect(try RemovalTests.rows(of: "zoe@example.com", harness) == "1/1/1/1/1/3/1", "C-ANN is named: zoe is not absent")
+            #expect(try RemovalTests.rows(of: "bob@example.com", harness) == "1/1/0/0/0/1/1")
+            #expect(try harness.invariantViolations() == [])
+        }
+    }
+
     @Test("a contact merged into another (deleted, merged_into by CRM id or email): its rows move, the app's too, stats and credits add up, its account keeps 0",
           arguments: ["C-BOB", "bob@example.com"], [["--mode", "nightly"], ["--mode", "backfill", "--jobs", "2", "--chunk-rows", "1"]])
     func merge(into winner: String, mode: [String]) throws {
