@@ -96,16 +96,17 @@ struct BackfillScheduler {
                 connection: connection, options: options, rejects: rejects, logger: importer.logger, progress: importer.progress)
                 .stage(files, into: SQLName.backfillStaging, rejectedUsers: .backfillRejectedUsers)
             phase.finished("read, validate and stage")
+            try staging.index()
             // The removals are judged on the whole input, before any chunk commits one.
             let removal = UserRemoval(connection: connection)
             var removals = try removal.countTombstones(in: .backfillStaging(.users))
             if options.usersSnapshot {
                 if tally.unnamedUserRows > 0 { throw LoadError.snapshotUnreadable(rows: tally.unnamedUserRows) }
+                try staging.collectNamedUsers()
                 removals += try removal.countAbsent(source: options.source, present: BackfillStaging.namedUsers)
             }
             try importer.enforceDeleteLimits(removing: removals, on: connection)
             let staged = tally.totalRead - tally.totalRejected
-            try staging.index()
             let chunks = max(1, Int((Double(staged) / Double(options.chunkRows)).rounded(.up)))
             let bounds = try staging.bounds(at: BackfillStaging.cutFractions(chunks: chunks, splittingLast: options.jobs > 1 ? options.jobs : 0),
                                             staged: staged)

@@ -14,8 +14,21 @@ struct BackfillStaging {
             try connection.dropTableIfPresent(SQLName.backfillStaging(entity))
             try connection.query("CREATE UNLOGGED TABLE \(SQLName.backfillStaging(entity)) (\(StagingArea.definition(entity)))")
         }
-        try connection.dropTableIfPresent(SQLName.backfillRejectedUsers)
-        try connection.query("CREATE UNLOGGED TABLE \(SQLName.backfillRejectedUsers) (email text PRIMARY KEY)")
+        for table in [SQLName.backfillRejectedUsers, .backfillNamedUsers] {
+            try connection.dropTableIfPresent(table)
+            try connection.query("CREATE UNLOGGED TABLE \(table) (email text PRIMARY KEY)")
+        }
+    }
+
+    /// Finds, once for every chunk, the stored users the staged users rows name by CRM id or `merged_into` only (a
+    /// snapshot's: those named by their own email are staged already).
+    func collectNamedUsers() throws {
+        let users = SQLName.backfillStaging(.users)
+        try connection.query("""
+            INSERT INTO \(SQLName.backfillNamedUsers) (email)
+            SELECT DISTINCT n.email FROM (\(IdentityChanges.storedUsers(namedBy: users))) n
+            WHERE NOT EXISTS (SELECT 1 FROM \(users) s WHERE s.email = n.email)
+            """)
     }
 
     /// Indexes a backfill's staging by email, so that each chunk reads its own range only, not the whole staging
@@ -60,24 +73,30 @@ struct BackfillStaging {
     }
 
     /// The emails the staged users rows name, as a snapshot names them (the whole input's, every chunk's): their own,
-    /// the rejected ones', and the stored users they name by CRM id or merge (a user renamed in another chunk is named).
+    /// the rejected ones', and the stored users they name by CRM id or merge (``collectNamedUsers()``: a user renamed
+    /// in another chunk is named).
     static let namedUsers: SQLQuery = """
         SELECT email FROM \(SQLName.backfillStaging(.users)) UNION SELECT email FROM \(SQLName.backfillRejectedUsers)
-        UNION SELECT email FROM (\(IdentityChanges.storedUsers(namedBy: .backfillStaging(.users)))) named
+        UNION SELECT email FROM \(SQLName.backfillNamedUsers)
         """
 
     /// Drops a backfill's staging.
     func drop() throws {
-        for entity in Entity.allCases { try connection.dropTableIfPresent(SQLName.backfillStaging(entity)) }
-        try connection.dropTableIfPresent(SQLName.backfillRejectedUsers)
+        for table in Self.tables { try connection.dropTableIfPresent(table) }
     }
+
+    /// Every table of a backfill's staging.
+    private static let tables = Entity.allCases.map(SQLName.backfillStaging) + [.backfillRejectedUsers, .backfillNamedUsers]
 
     /// The rows in a backfill's staging (0 when it is gone, as after a server crash).
     func rows() throws -> Int {
+        // Any table missing (a staging made before crm_backfill_named_users existed too): it is staged afresh.
+        for table in Self.tables {
+            guard try connection.query("SELECT to_regclass(\(bind: table.sql)) IS NOT NULL AS present").scalar(Bool.self) else { return 0 }
+        }
         var total = 0
         for entity in Entity.allCases {
             let table = SQLName.backfillStaging(entity)
-            guard try connection.query("SELECT to_regclass(\(bind: table.sql)) IS NOT NULL AS present").scalar(Bool.self) else { return 0 }
             total += try connection.query("SELECT count(*) AS n FROM \(table)").scalar(Int.self)
         }
         return total
