@@ -103,7 +103,7 @@ struct BackfillScheduler {
             if options.usersSnapshot {
                 if tally.unnamedUserRows > 0 { throw LoadError.snapshotUnreadable(rows: tally.unnamedUserRows) }
                 try staging.collectNamedUsers()
-                removals += try removal.countAbsent(source: options.source, present: BackfillStaging.namedUsers)
+                removals += try removal.countAbsent(source: options.source, present: BackfillStaging.snapshotEmails)
             }
             try importer.enforceDeleteLimits(removing: removals, on: connection)
             let staged = tally.totalRead - tally.totalRejected

@@ -75,7 +75,7 @@ struct BackfillStaging {
     /// The emails the staged users rows name, as a snapshot names them (the whole input's, every chunk's): their own,
     /// the rejected ones', and the stored users they name by CRM id or merge (``collectNamedUsers()``: a user renamed
     /// in another chunk is named).
-    static let namedUsers: SQLQuery = """
+    static let snapshotEmails: SQLQuery = """
         SELECT email FROM \(SQLName.backfillStaging(.users)) UNION SELECT email FROM \(SQLName.backfillRejectedUsers)
         UNION SELECT email FROM \(SQLName.backfillNamedUsers)
         """

@@ -153,7 +153,7 @@ public struct Importer: Sendable {
                   UNION SELECT email FROM \(SQLName.rejectedUsers) UNION SELECT from_email FROM \(SQLName.identityMoves)
                   UNION SELECT email FROM \(SQLName.identityKnown)
                   """
-                : BackfillStaging.namedUsers
+                : BackfillStaging.snapshotEmails
             try removal.collectAbsent(source: options.source, present: present,
                                       scope: chunk?.contains("c.email") ?? "true")
         }
