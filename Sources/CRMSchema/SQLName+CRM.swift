@@ -41,6 +41,8 @@ extension SQLName {
     public static let backfillRejectedUsers = SQLName(schema: privateSchema, "crm_backfill_rejected_users")
     /// The stored users a snapshot backfill's staged users rows name by CRM id or `merged_into`, found once for every chunk.
     public static let backfillNamedUsers = SQLName(schema: privateSchema, "crm_backfill_named_users")
+    /// The users a backfill's renames and merges join, loaded in a chunk of their own (both emails of each).
+    public static let backfillIdentityUsers = SQLName(schema: privateSchema, "crm_backfill_identity_users")
     /// The erasure log: who was erased (a keyed hash of the email, never the email), when, and what went (migration 0020).
     public static let erasures = SQLName(schema: privateSchema, "crm_erasures")
     /// The keyed hash of an email (`crm_email_hash(text)`), the erasure log's key.

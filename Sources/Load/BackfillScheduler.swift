@@ -42,7 +42,7 @@ struct BackfillScheduler {
                SELECT bound FROM \(SQLName.backfillState), unnest(bounds) WITH ORDINALITY b(bound, n) WHERE run_key = \(bind: key) ORDER BY n
                """).rows.map({ try $0.decode(String.self, "bound") }),
            try bounds.count + 1 == state.decode(Int.self, "chunks") {
-            chunks = BackfillChunk.cut(by: bounds)
+            chunks = BackfillChunk.cut(by: bounds, identities: try staging.identities())
             done = Set(try connection.query("""
                 SELECT unnest(done) AS chunk FROM \(SQLName.backfillState) WHERE run_key = \(bind: key)
                 """).rows.map { try $0.decode(Int.self, "chunk") })
@@ -52,26 +52,19 @@ struct BackfillScheduler {
         } else {
             (chunks, tally) = try stage(files, key: key, on: connection)
         }
-        let pending = chunks.filter { !done.contains($0.index) }
-        let progress = BackfillProgress(total: chunks.count, done: done.count, pending: pending)
+        var pending = chunks.filter { !done.contains($0.index) }
+        let progress = BackfillProgress(total: chunks.count, done: done.count)
+        // The renamed and merged users first, alone: the range chunks then never meet a user whose rows move.
+        if let identities = pending.first(where: \.isIdentities) {
+            pending.removeAll { $0.isIdentities }
+            try load(identities, files, key: key, on: connection, progress: progress)
+        }
+        progress.hand(pending)
         let jobs = min(options.jobs, max(pending.count, 1))
         DispatchQueue.concurrentPerform(iterations: jobs) { _ in
             progress.run {
                 let worker = try PostgresConnection(url: importer.url, applicationName: "crm-pipeline")
-                while let chunk = progress.next() {
-                    let counts = try worker.transaction { worker in
-                        try BackfillStaging(connection: worker).createChunk(chunk)
-                        let counts = try importer.mergeStaged(files, on: worker, strategy: strategy.scoped(to: chunk), rejects: rejects, runID: runID,
-                                                             before: LoadTally(), chunk: chunk)
-                        try worker.query("""
-                            UPDATE \(SQLName.backfillState) SET done = array_append(done, \(bind: chunk.index)) WHERE run_key = \(bind: key)
-                            """)
-                        return .commit(counts)
-                    }
-                    // Each chunk's deltas folded on its own connection, beside the other chunks' merges, not all at the end.
-                    importer.foldActivityRollup(on: worker)
-                    importer.progress(progress.add(counts))
-                }
+                while let chunk = progress.next() { try load(chunk, files, key: key, on: worker, progress: progress) }
             }
         }
         if let failure = progress.failure { throw failure }
@@ -82,6 +75,23 @@ struct BackfillScheduler {
             return .commit(())
         }
         return tally
+    }
+
+    /// Loads one chunk in a transaction of its own on `worker`, records it done, then folds its rollup deltas.
+    private func load(_ chunk: BackfillChunk, _ files: [InputFile], key: String, on worker: PostgresConnection,
+                      progress: BackfillProgress) throws {
+        let counts = try worker.transaction { worker in
+            try BackfillStaging(connection: worker).createChunk(chunk)
+            let counts = try importer.mergeStaged(files, on: worker, strategy: strategy.scoped(to: chunk), rejects: rejects, runID: runID,
+                                                 before: LoadTally(), chunk: chunk)
+            try worker.query("""
+                UPDATE \(SQLName.backfillState) SET done = array_append(done, \(bind: chunk.index)) WHERE run_key = \(bind: key)
+                """)
+            return .commit(counts)
+        }
+        // Each chunk's deltas folded on its own connection, beside the other chunks' merges, not all at the end.
+        importer.foldActivityRollup(on: worker)
+        importer.progress(progress.add(counts))
     }
 
     /// Validates and stages every file into fresh UNLOGGED tables, and records the chunking; one commit.
@@ -114,7 +124,7 @@ struct BackfillScheduler {
                 INSERT INTO \(SQLName.backfillState) (run_key, run_id, chunks, staged_rows, bounds)
                 VALUES (\(bind: key), \(bind: runID), \(bind: bounds.count + 1), \(bind: try staging.rows()), \(bind: bounds)::text[])
                 """)
-            return .commit((BackfillChunk.cut(by: bounds), tally))
+            return .commit((BackfillChunk.cut(by: bounds, identities: try staging.collectIdentities()), tally))
         }
     }
 }
@@ -131,9 +141,14 @@ private final class BackfillProgress: Sendable {
     private let state: Mutex<State>
     private let total: Int
 
-    init(total: Int, done: Int, pending: [BackfillChunk]) {
+    init(total: Int, done: Int) {
         self.total = total
-        state = Mutex(State(done: done, pending: pending[...]))
+        state = Mutex(State(done: done, pending: []))
+    }
+
+    /// Adds chunks to hand out.
+    func hand(_ chunks: [BackfillChunk]) {
+        state.withLock { $0.pending += chunks }
     }
 
     /// The next chunk to load, in email order, for whichever connection is free first; nil when none is left

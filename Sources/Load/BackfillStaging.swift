@@ -14,7 +14,7 @@ struct BackfillStaging {
             try connection.dropTableIfPresent(SQLName.backfillStaging(entity))
             try connection.query("CREATE UNLOGGED TABLE \(SQLName.backfillStaging(entity)) (\(StagingArea.definition(entity)))")
         }
-        for table in [SQLName.backfillRejectedUsers, .backfillNamedUsers] {
+        for table in [SQLName.backfillRejectedUsers, .backfillNamedUsers, .backfillIdentityUsers] {
             try connection.dropTableIfPresent(table)
             try connection.query("CREATE UNLOGGED TABLE \(table) (email text PRIMARY KEY)")
         }
@@ -24,10 +24,11 @@ struct BackfillStaging {
     /// snapshot's: those named by their own email are staged already).
     func collectNamedUsers() throws {
         let users = SQLName.backfillStaging(.users)
+        // The stored users in a CTE of their own: Citus joins no distributed table with a local one.
         try connection.query("""
             INSERT INTO \(SQLName.backfillNamedUsers) (email)
-            SELECT DISTINCT n.email FROM (\(IdentityChanges.storedUsers(namedBy: users))) n
-            WHERE NOT EXISTS (SELECT 1 FROM \(users) s WHERE s.email = n.email)
+            WITH named AS MATERIALIZED (\(IdentityChanges.storedUsers(namedBy: users)))
+            SELECT DISTINCT n.email FROM named n WHERE NOT EXISTS (SELECT 1 FROM \(users) s WHERE s.email = n.email)
             """)
     }
 
@@ -72,6 +73,35 @@ struct BackfillStaging {
         }
     }
 
+    /// Finds the users the input's renames and merges join — both emails of each: a merged away user and its target
+    /// (by email, or by CRM id among the staged and the stored users), a stored user and the new email its CRM id
+    /// comes under — for ``BackfillChunk/identities(_:index:)``. A superset does no harm (those users load like a
+    /// nightly's); a pair cut apart would (a merge refused for a target in another chunk, rows moved under a chunk
+    /// loading beside). Returns them, sorted.
+    func collectIdentities() throws -> [String] {
+        let users = SQLName.backfillStaging(.users)
+        let targets: SQLQuery = "SELECT merged_into FROM \(users) WHERE deleted AND merged_into IS NOT NULL"
+        // The stored users in a CTE of their own, by CRM id alone (Citus joins no distributed table with a local one).
+        try connection.query("""
+            INSERT INTO \(SQLName.backfillIdentityUsers) (email)
+            WITH stored AS MATERIALIZED (
+                SELECT u.email, u.crm_user_id FROM \(SQLName.crmUsers) u
+                WHERE u.crm_user_id IN (SELECT crm_user_id FROM \(users) WHERE crm_user_id IS NOT NULL UNION \(targets)))
+            SELECT email FROM \(users) WHERE deleted AND merged_into IS NOT NULL
+            UNION SELECT merged_into FROM \(users) WHERE deleted AND merged_into LIKE '%@%'
+            UNION SELECT email FROM \(users) WHERE crm_user_id IN (\(targets))
+            UNION SELECT email FROM stored WHERE crm_user_id IN (\(targets))
+            UNION SELECT e.email FROM \(users) s JOIN stored u ON u.crm_user_id = s.crm_user_id AND u.email <> s.email
+                  CROSS JOIN LATERAL (VALUES (s.email), (u.email)) e(email)
+            """)
+        return try identities()
+    }
+
+    /// The users ``collectIdentities()`` found, sorted.
+    func identities() throws -> [String] {
+        try connection.query("SELECT email FROM \(SQLName.backfillIdentityUsers) ORDER BY email").rows.map { try $0.decode(String.self, "email") }
+    }
+
     /// The emails the staged users rows name, as a snapshot names them (the whole input's, every chunk's): their own,
     /// the rejected ones', and the stored users they name by CRM id or merge (``collectNamedUsers()``: a user renamed
     /// in another chunk is named).
@@ -86,7 +116,7 @@ struct BackfillStaging {
     }
 
     /// Every table of a backfill's staging.
-    private static let tables = Entity.allCases.map(SQLName.backfillStaging) + [.backfillRejectedUsers, .backfillNamedUsers]
+    private static let tables = Entity.allCases.map(SQLName.backfillStaging) + [.backfillRejectedUsers, .backfillNamedUsers, .backfillIdentityUsers]
 
     /// The rows in a backfill's staging (0 when it is gone, as after a server crash).
     func rows() throws -> Int {

@@ -137,6 +137,28 @@ struct IdentityTests {
         }
     }
 
+    /// With `--chunk-rows 1`, every user of the delta is a chunk of its own: the backfill must still see both emails
+    /// of a rename and of a merge at once (BackfillChunk.identities).
+    @Test("a contact merged into a user new in the same import, and a rename with a row under the old email, end as a nightly's in any chunking",
+          arguments: [["--mode", "nightly"], ["--mode", "backfill", "--jobs", "2", "--chunk-rows", "1"], ["--mode", "backfill", "--jobs", "1", "--chunk-rows", "1"]])
+    func identitiesAcrossChunks(mode: [String]) throws {
+        try TestDatabase.withFresh { database in
+            let harness = ImportHarness(database)
+            try Self.annAndBob(harness)
+            let outcome = try Self.importDelta([
+                "users.csv": "email,crm_user_id,deleted,merged_into\nann@example.com,C-ANN,true,C-ZED\nzed@example.com,C-ZED,false,\nrobert@example.com,C-BOB,false,\n",
+                "job_requests.csv": "email,external_id,job_title\nbob@example.com,JR9,Welder\nzed@example.com,JR5,Cook\n",
+            ], harness, mode)
+
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(try harness.rejectSummary() == [])
+            #expect(try harness.scalar("""
+                SELECT string_agg(email || ':' || total_applications || '/' || total_recordings || ':' || credits, ',' ORDER BY email) FROM crm_dashboard_stats
+                """) == "robert@example.com:2/0:4,zed@example.com:2/1:6", "zed has Ann's rows and balance, robert Bob's and JR9")
+            #expect(try harness.invariantViolations() == [])
+        }
+    }
+
     @Test("a merge into a record that is nowhere is rejected (unknown_user): the contact stays as it was")
     func mergeIntoNobody() throws {
         try TestDatabase.withFresh { database in

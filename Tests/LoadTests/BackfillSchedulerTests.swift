@@ -46,6 +46,17 @@ struct BackfillSchedulerTests {
         #expect(BackfillChunk.cut(by: []) == [.whole] && BackfillChunk.whole.contains("t.email").rendered.sql == "true")
     }
 
+    @Test("the users of renames and merges are a chunk of their own, first, with the next index; every range leaves them out")
+    func identityChunk() {
+        let chunks = BackfillChunk.cut(by: ["g@x.example"], identities: ["a@x.example", "z@x.example"])
+        #expect(chunks.map(\.index) == [2, 0, 1] && chunks.map(\.isIdentities) == [true, false, false])
+        let identities = chunks[0].contains("t.email").rendered
+        #expect(identities.sql == "t.email = ANY ($1::text[])")
+        #expect(chunks[1].contains("t.email").rendered.sql == "(t.email < $1 AND t.email <> ALL ($2::text[]))")
+        #expect(chunks[2].contains("t.email").rendered.sql == "(t.email >= $1 AND t.email <> ALL ($2::text[]))")
+        #expect(BackfillChunk.cut(by: ["g@x.example"], identities: []) == BackfillChunk.cut(by: ["g@x.example"]))
+    }
+
     @Test("chunks end at equal fractions of the rows, the last --jobs of them cut in two; one connection, no cut")
     func fractions() {
         #expect(BackfillStaging.cutFractions(chunks: 4, splittingLast: 0) == [0.25, 0.5, 0.75])
