@@ -21,13 +21,24 @@ struct BackfillStaging {
     }
 
     /// Finds, once for every chunk, the stored users the staged users rows name by CRM id or `merged_into` only (a
-    /// snapshot's: those named by their own email are staged already).
+    /// snapshot's: those named by their own email are staged already). The rows are first merged per email as a
+    /// chunk's deduplication merges them, and tombstones left out, as a nightly's names are found: a tombstone's CRM
+    /// id names nobody, and neither does a CRM id a later row of the same email replaced.
     func collectNamedUsers() throws {
-        let users = SQLName.backfillStaging(.users)
+        let users = SQLName.backfillStaging(.users), latest = SQLName.backfillLatestUsers
+        func last(_ column: SQLQuery) -> SQLQuery {
+            "(array_agg(\(column) ORDER BY seq DESC) FILTER (WHERE \(column) IS NOT NULL))[1] AS \(column)"
+        }
+        try connection.query("""
+            CREATE TEMP TABLE \(latest) ON COMMIT DROP AS
+            SELECT email, crm_user_id, merged_into FROM (
+                SELECT email, \(last("crm_user_id")), \(last("merged_into")), \(last("deleted")) FROM \(users) GROUP BY email) u
+            WHERE NOT (coalesce(deleted, false) AND merged_into IS NULL)
+            """)
         // The stored users in a CTE of their own: Citus joins no distributed table with a local one.
         try connection.query("""
             INSERT INTO \(SQLName.backfillNamedUsers) (email)
-            WITH named AS MATERIALIZED (\(IdentityChanges.storedUsers(namedBy: users)))
+            WITH named AS MATERIALIZED (\(IdentityChanges.storedUsers(namedBy: latest)))
             SELECT DISTINCT n.email FROM named n WHERE NOT EXISTS (SELECT 1 FROM \(users) s WHERE s.email = n.email)
             """)
     }
@@ -80,15 +91,16 @@ struct BackfillStaging {
     /// loading beside). Returns them, sorted.
     func collectIdentities() throws -> [String] {
         let users = SQLName.backfillStaging(.users)
-        let targets: SQLQuery = "SELECT merged_into FROM \(users) WHERE deleted AND merged_into IS NOT NULL"
+        // Any row naming a target, `deleted` or not: deduplication may take `deleted` from another row of the email.
+        let targets: SQLQuery = "SELECT merged_into FROM \(users) WHERE merged_into IS NOT NULL"
         // The stored users in a CTE of their own, by CRM id alone (Citus joins no distributed table with a local one).
         try connection.query("""
             INSERT INTO \(SQLName.backfillIdentityUsers) (email)
             WITH stored AS MATERIALIZED (
                 SELECT u.email, u.crm_user_id FROM \(SQLName.crmUsers) u
                 WHERE u.crm_user_id IN (SELECT crm_user_id FROM \(users) WHERE crm_user_id IS NOT NULL UNION \(targets)))
-            SELECT email FROM \(users) WHERE deleted AND merged_into IS NOT NULL
-            UNION SELECT merged_into FROM \(users) WHERE deleted AND merged_into LIKE '%@%'
+            SELECT email FROM \(users) WHERE merged_into IS NOT NULL
+            UNION SELECT merged_into FROM \(users) WHERE merged_into LIKE '%@%'
             UNION SELECT email FROM \(users) WHERE crm_user_id IN (\(targets))
             UNION SELECT email FROM stored WHERE crm_user_id IN (\(targets))
             UNION SELECT e.email FROM \(users) s JOIN stored u ON u.crm_user_id = s.crm_user_id AND u.email <> s.email

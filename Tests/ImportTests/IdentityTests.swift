@@ -159,6 +159,33 @@ struct IdentityTests {
         }
     }
 
+    /// What a chunk's deduplication makes of several users rows of one email decides, not any single row.
+    @Test("a merge whose deleted and merged_into come from two rows of the email, and a snapshot tombstone carrying a stored user's CRM id, end as a nightly's",
+          arguments: [["--mode", "nightly"], ["--mode", "backfill", "--jobs", "2", "--chunk-rows", "1"]])
+    func identitiesFromMergedRows(mode: [String]) throws {
+        let stats: SQLQuery = "SELECT string_agg(email || ':' || total_applications || '/' || total_recordings || ':' || credits, ',' ORDER BY email) FROM crm_dashboard_stats"
+        try TestDatabase.withFresh { database in
+            let harness = ImportHarness(database)
+            try Self.annAndBob(harness)
+            let merged = try Self.importDelta([
+                "users.csv": "email,crm_user_id,deleted,merged_into\nann@example.com,C-ANN,true,\nann@example.com,C-ANN,,zed@example.com\nzed@example.com,C-ZED,,\n",
+            ], harness, mode)
+            #expect(merged.status == 0, "\(merged.standardError)")
+            #expect(try harness.rejectSummary() == [])
+            #expect(try harness.scalar(stats) == "bob@example.com:1/0:4,zed@example.com:1/1:6", "ann merged into zed")
+        }
+        try TestDatabase.withFresh { database in
+            let harness = ImportHarness(database)
+            try Self.annAndBob(harness)
+            let snapshot = try Self.importDelta(["users.csv": "email,crm_user_id,deleted\nzoe@example.com,C-ANN,true\nbob@example.com,C-BOB,\n"],
+                                                harness, ["--users-snapshot", "--max-delete-rate", "1"] + mode)
+            #expect(snapshot.status == 0, "\(snapshot.standardError)")
+            #expect(try harness.scalar(stats) == "bob@example.com:1/0:4", "a tombstone names nobody: ann is absent, and removed")
+            #expect(try RemovalTests.rows(of: "ann@example.com", harness) == "0/0/0/0/0/0/0")
+            #expect(try harness.invariantViolations() == [])
+        }
+    }
+
     @Test("a merge into a record that is nowhere is rejected (unknown_user): the contact stays as it was")
     func mergeIntoNobody() throws {
         try TestDatabase.withFresh { database in
