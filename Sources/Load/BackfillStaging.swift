@@ -26,13 +26,10 @@ struct BackfillStaging {
     /// id names nobody, and neither does a CRM id a later row of the same email replaced.
     func collectNamedUsers() throws {
         let users = SQLName.backfillStaging(.users), latest = SQLName.backfillLatestUsers
-        func last(_ column: SQLQuery) -> SQLQuery {
-            "(array_agg(\(column) ORDER BY seq DESC) FILTER (WHERE \(column) IS NOT NULL))[1] AS \(column)"
-        }
+        let merged = SQLQuery.joined(["crm_user_id", "merged_into", "deleted"].map(Deduplication.latest), separator: ", ")
         try connection.query("""
             CREATE TEMP TABLE \(latest) ON COMMIT DROP AS
-            SELECT email, crm_user_id, merged_into FROM (
-                SELECT email, \(last("crm_user_id")), \(last("merged_into")), \(last("deleted")) FROM \(users) GROUP BY email) u
+            SELECT email, crm_user_id, merged_into FROM (SELECT email, \(merged) FROM \(users) GROUP BY email) u
             WHERE NOT (coalesce(deleted, false) AND merged_into IS NULL)
             """)
         // The stored users in a CTE of their own: Citus joins no distributed table with a local one.

@@ -27,9 +27,7 @@ struct Deduplication {
                 try connection.query("ALTER TABLE \(deduplicated) ADD COLUMN copies bigint NOT NULL DEFAULT 1")
                 continue
             }
-            let values = entity.loadedFields.filter { !StagingArea.key(entity).contains($0) }.map { field -> SQLQuery in
-                "(array_agg(\(ident: field.name) ORDER BY seq DESC) FILTER (WHERE \(ident: field.name) IS NOT NULL))[1] AS \(ident: field.name)"
-            }
+            let values = entity.loadedFields.filter { !StagingArea.key(entity).contains($0) }.map { Self.latest("\(ident: $0.name)") }
             try connection.query("""
                 CREATE TEMP TABLE \(deduplicated) ON COMMIT DROP AS
                 SELECT \(keys), \(SQLQuery.joined(values, separator: ", ")),
@@ -49,5 +47,11 @@ struct Deduplication {
             }
         }
         return tally
+    }
+
+    /// The latest non-empty value of `column` among the rows of one key (by `seq`), named as the column: how the
+    /// rows with one key merge (an aggregate, for a `GROUP BY` of the key).
+    static func latest(_ column: SQLQuery) -> SQLQuery {
+        "(array_agg(\(column) ORDER BY seq DESC) FILTER (WHERE \(column) IS NOT NULL))[1] AS \(column)"
     }
 }
