@@ -120,7 +120,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ValidateTests",
-            dependencies: ["Validate", "Extract", "PipelineCore", "TestSupport"],
+            dependencies: ["Validate", "Extract", "Generate", "PipelineCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

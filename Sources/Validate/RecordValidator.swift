@@ -27,7 +27,8 @@ public struct RecordValidator {
     /// several values of one label): each row keeps its first valid one.
     public private(set) var extraAddresses = 0
     private let now: Instant
-    private var parsers: [Entity: [Field: DateParser]] = [:]
+    /// The date parsers made so far, looked up by a scan: a handful, read for every date of every row.
+    private var parsers: [(entity: Entity, field: Field, parser: DateParser)] = []
 
     /// - Parameters:
     ///   - mapping: Supplies date patterns and time zones per entity.
@@ -58,8 +59,10 @@ public struct RecordValidator {
         case nil:
             break
         }
+        let fields = entity.loadedFields
         var values: [String?] = []
-        for field in entity.loadedFields {
+        values.reserveCapacity(fields.count)
+        for field in fields {
             let raw = record[field].map { $0.trimmingWhitespace() }.flatMap { $0.isEmpty ? nil : $0 }
             guard let raw else {
                 if entity.requiredFields.contains(field) {
@@ -164,11 +167,11 @@ public struct RecordValidator {
     }
 
     private mutating func parser(for field: Field, entity: Entity) -> DateParser {
-        if let parser = parsers[entity]?[field] { return parser }
+        if let made = parsers.first(where: { $0.entity == entity && $0.field == field }) { return made.parser }
         let entityMapping = mapping?.entities[entity]
         let parser = DateParser(
             patterns: entityMapping?.dateFormats[field] ?? [], zone: entityMapping?.timeZone ?? TimeZone(identifier: "UTC")!)
-        parsers[entity, default: [:]][field] = parser
+        parsers.append((entity, field, parser))
         return parser
     }
 
@@ -183,20 +186,28 @@ public struct RecordValidator {
     }
 
     /// `http://` or `https://` (any case), a host of at least one character, and no space or control
-    /// character anywhere: checked on the bytes (Foundation's URL parser was the slowest part of a row).
+    /// character anywhere: checked on the bytes in place (Foundation's URL parser was the slowest part of a row).
     static func isAbsoluteHTTPURL(_ raw: String) -> Bool {
-        var bytes = raw.utf8[...]
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return false }
-        let scheme = String(decoding: bytes[..<colon], as: UTF8.self).lowercased()
-        guard scheme == "http" || scheme == "https" else { return false }
-        bytes = bytes[bytes.index(after: colon)...]
-        guard bytes.starts(with: "//".utf8) else { return false }
-        bytes = bytes.dropFirst(2)
-        let authority = bytes.prefix { ![UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#")].contains($0) }
-        let host = authority.split(separator: UInt8(ascii: "@"), omittingEmptySubsequences: false).last ?? authority[...]
-        let hostName = host.prefix { $0 != UInt8(ascii: ":") }
-        guard !hostName.isEmpty, hostName.first != UInt8(ascii: "[") || hostName.count > 2 else { return false }
-        return !raw.utf8.contains { $0 <= 0x20 || $0 == 0x7F }
+        var raw = raw
+        return raw.withUTF8 { bytes in
+            guard !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }),
+                let colon = bytes.firstIndex(of: UInt8(ascii: ":")),
+                Self.isHTTPScheme(UnsafeBufferPointer(rebasing: bytes[..<colon]))
+            else { return false }
+            let rest = bytes[(colon + 1)...]
+            guard rest.starts(with: "//".utf8) else { return false }
+            let authority = rest.dropFirst(2).prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
+            // The host follows the last `@` (user information before it), up to a port.
+            let host = authority.lastIndex(of: UInt8(ascii: "@")).map { authority[($0 + 1)...] } ?? authority
+            let hostName = host.prefix { $0 != UInt8(ascii: ":") }
+            return !hostName.isEmpty && (hostName.first != UInt8(ascii: "[") || hostName.count > 2)
+        }
+    }
+
+    /// `http` or `https`, in any case (only ASCII letters lower-case to these).
+    private static func isHTTPScheme(_ scheme: UnsafeBufferPointer<UInt8>) -> Bool {
+        let lowered = scheme.lazy.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 | 0x20 : $0 }
+        return lowered.elementsEqual("http".utf8) || lowered.elementsEqual("https".utf8)
     }
 
     static func boolean(_ raw: String) -> Bool? {
