@@ -4,28 +4,59 @@ struct CopyTextWriter {
     private(set) var bytes: [UInt8] = []
     private(set) var rows = 0
 
+    /// Whether the row being written has a field already (the next one needs a tab before it).
+    private var rowStarted = false
+
+    /// Appends one row of `values`.
     mutating func appendRow(_ values: [String?]) {
-        for (index, value) in values.enumerated() {
-            if index > 0 { bytes.append(0x09) }
-            guard let value else {
-                bytes.append(contentsOf: [0x5C, 0x4E])  // \N
-                continue
-            }
-            // Most values need no escape: copied at once.
-            var text = value
-            if text.withUTF8({ Self.appendUnescaped($0, to: &bytes) }) { continue }
-            for byte in value.utf8 {
-                switch byte {
-                case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-                case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
-                case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
-                case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
-                default: bytes.append(byte)
-                }
+        for value in values { appendField(value) }
+        endRow()
+    }
+
+    /// Appends a field to the row being written: `value`, escaped, or `\N` for `nil`.
+    mutating func appendField(_ value: String?) {
+        startField()
+        guard let value else {
+            bytes.append(contentsOf: [0x5C, 0x4E])  // \N
+            return
+        }
+        // Most values need no escape: copied at once.
+        var text = value
+        if text.withUTF8({ Self.appendUnescaped($0, to: &bytes) }) { return }
+        for byte in value.utf8 {
+            switch byte {
+            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
+            case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
+            case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
+            default: bytes.append(byte)
             }
         }
+    }
+
+    /// Appends a field holding `number` in decimal, with no string made for it.
+    mutating func appendField(_ number: Int64) {
+        startField()
+        if number < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = number.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        bytes[start...].reverse()
+    }
+
+    /// Ends the row being written.
+    mutating func endRow() {
         bytes.append(0x0A)
         rows += 1
+        rowStarted = false
+    }
+
+    private mutating func startField() {
+        if rowStarted { bytes.append(0x09) }
+        rowStarted = true
     }
 
     /// Appends `text` when it holds no byte to escape; returns whether it did.
@@ -49,5 +80,6 @@ struct CopyTextWriter {
     mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
         rows = 0
+        rowStarted = false
     }
 }

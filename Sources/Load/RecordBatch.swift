@@ -33,8 +33,7 @@ struct RecordBatch: Sendable {
             result.read[record.entity, default: 0] += 1
             switch validator.validate(record) {
             case .success(let valid):
-                result.rows[valid.entity, default: CopyTextWriter()].appendRow(
-                    [String(firstSequence + Int64(offset)), String(fileIndex), String(valid.location.line)] + valid.values)
+                stage(valid, sequence: firstSequence + Int64(offset), into: &result.rows[valid.entity, default: CopyTextWriter()])
             case .failure(let reject):
                 // (An email with a NUL byte cannot be staged, and no row can name it either.)
                 var email: String?
@@ -47,5 +46,14 @@ struct RecordBatch: Sendable {
         }
         result.extraAddresses = validator.extraAddresses
         return result
+    }
+
+    /// Appends the staging row of `record`: `seq, file, line`, then its values.
+    private func stage(_ record: ValidatedRecord, sequence: Int64, into rows: inout CopyTextWriter) {
+        rows.appendField(sequence)
+        rows.appendField(Int64(fileIndex))
+        rows.appendField(Int64(record.location.line))
+        for value in record.values { rows.appendField(value) }
+        rows.endRow()
     }
 }
