@@ -1,0 +1,94 @@
+import CRMSchema
+import Extract
+import Foundation
+@testable import Load
+import PipelineCore
+import PostgresClient
+import TestSupport
+import Testing
+
+/// A vacuum that runs while an import's transaction fills a table counts none of its rows: the planner then
+/// takes the table for empty. `PlannerStatistics` analyzes such a table inside the transaction.
+@Suite("Planner statistics inside an import's transaction")
+struct PlannerStatisticsTests {
+    static let users = 4000
+
+    /// The planner's row estimate for a scan of the users table, as `connection` sees it.
+    static func estimatedUsers(_ connection: PostgresConnection) throws -> Int {
+        let plan = try #require(try connection.query("EXPLAIN SELECT * FROM \(SQLName.crmUsers)").textScalar)
+        let rows = try #require(plan.range(of: "rows=")).upperBound
+        return try #require(Int(plan[rows...].prefix { $0.isNumber }))
+    }
+
+    static func insertUsers(_ connection: PostgresConnection, prefix: String) throws {
+        try connection.query("""
+            INSERT INTO \(SQLName.crmUsers) (email) SELECT \(bind: prefix) || i || '@example.com' FROM generate_series(1, \(literal: users)) i
+            """)
+    }
+
+    @Test("a vacuum beside the transaction hides its rows; refresh analyzes the table and the estimate counts them again")
+    func vacuumBeside() throws {
+        try TestDatabase.withFresh { database in
+            let vacuum = try database.connect()
+            try database.connect().transaction { connection in
+                try Self.insertUsers(connection, prefix: "in-progress-")
+                #expect(try PlannerStatistics(connection: connection).refresh() == [], "a table never vacuumed has honest statistics")
+                try vacuum.query("VACUUM \(SQLName.crmUsers)")
+                #expect(try Self.estimatedUsers(connection) < 10, "the vacuum counted none of the transaction's rows")
+                #expect(try PlannerStatistics(connection: connection).refresh() == [.crmUsers])
+                #expect(try Self.estimatedUsers(connection) > Self.users / 2)
+                #expect(try PlannerStatistics(connection: connection).refresh() == [], "analyzed once, honest since")
+                return .rollback(())
+            }
+        }
+    }
+
+    @Test("a table another session holds is skipped, never waited for")
+    func skipsLocked() throws {
+        try TestDatabase.withFresh { database in
+            let vacuum = try database.connect()
+            let holder = try database.connect()
+            try database.connect().transaction { connection in
+                try connection.setLocal("statement_timeout", to: "10s")
+                try Self.insertUsers(connection, prefix: "in-progress-")
+                try vacuum.query("VACUUM \(SQLName.crmUsers)")
+                try holder.query("BEGIN")
+                try holder.query("LOCK TABLE \(SQLName.crmUsers) IN SHARE UPDATE EXCLUSIVE MODE")
+                #expect(try PlannerStatistics(connection: connection).refresh() == [.crmUsers])
+                #expect(try Self.estimatedUsers(connection) < 10, "left as it was")
+                try holder.query("ROLLBACK")
+                return .rollback(())
+            }
+        }
+    }
+
+    @Test("an import after one that a vacuum met and that rolled back: its statements see the rows it wrote")
+    func importAfterRolledBackOne() throws {
+        try TestDatabase.withFresh { database in
+            // The state a vacuum leaves when it runs beside an import that then fails: pages, and no rows counted.
+            let vacuum = try database.connect()
+            try database.connect().transaction { connection in
+                try Self.insertUsers(connection, prefix: "failed-")
+                try vacuum.query("VACUUM \(SQLName.crmUsers)")
+                return .rollback(())
+            }
+            let counted = try vacuum.query("""
+                SELECT reltuples::bigint AS n FROM pg_class WHERE oid = \(bind: SQLName.crmUsers.sql)::regclass
+                """).scalar(Int.self)
+            #expect(counted == 0)
+
+            let folder = NSTemporaryDirectory() + "crm-planner-statistics-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let rows = (1...Self.users).map { "user\($0)@example.com,C-\($0)" }
+            try (["email,crm_user_id"] + rows).joined(separator: "\n").write(toFile: folder + "/users.csv", atomically: true, encoding: .utf8)
+            let summary = try ImporterTests.importer(database).run(files: try InputFile.collect([folder], format: nil, mapping: nil))
+            #expect(summary.counts[.users]?.inserted == Self.users)
+            // The import analyzed the users table after inserting into it (in place: the count stays after the commit).
+            let after = try vacuum.query("""
+                SELECT reltuples::bigint AS n FROM pg_class WHERE oid = \(bind: SQLName.crmUsers.sql)::regclass
+                """).scalar(Int.self)
+            #expect(after >= Self.users)
+        }
+    }
+}
