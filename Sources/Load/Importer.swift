@@ -188,31 +188,23 @@ public struct Importer: Sendable {
         }
         try strategy.beginMerges(on: connection)
         var outcomes: [Entity: MergeOutcome] = [:]
+        let statistics = PlannerStatistics(connection: connection, logger: logger)
         for entity in Entity.crmRecords {
-            try refreshStatistics(on: connection)
+            try statistics.refresh()
             outcomes[entity] = try strategy.insertNew(entity, on: connection)
             phase.finished("insert \(entity)")
         }
-        try refreshStatistics(on: connection)
+        try statistics.refresh()
         if privileged {
             try upkeep.openNewUsers(runID: runID, writesDirectly: strategy.upkeepWritesDirectly, scope: chunk ?? .whole)
             phase.finished("open new users' accounts")
         }
         try removal.recordSource(options.source, snapshot: options.usersSnapshot)
-        try refreshStatistics(on: connection)
+        try statistics.refresh()
         tally.add(try FinalWrites(connection: connection, strategy: strategy, credits: options.credits, rejects: rejects, path: path)
             .run(outcomes, runID: runID, upkeep: privileged ? upkeep : nil))
         phase.finished("final writes (changed rows, stats and credits)")
         return tally
-    }
-
-    /// Analyzes the CRM tables whose statistics lost this transaction's rows to a vacuum (``PlannerStatistics``),
-    /// before a step that reads them.
-    private func refreshStatistics(on connection: PostgresConnection) throws {
-        let analyzed = try PlannerStatistics(connection: connection).refresh()
-        guard !analyzed.isEmpty else { return }
-        logger.info("analyzed tables whose statistics missed this import's rows",
-                    metadata: ["tables": "\(analyzed.map(\.description).joined(separator: ", "))"])
     }
 
     /// Refuses to remove more stored users than `--max-deletes`, or a larger share than `--max-delete-rate`

@@ -1,4 +1,5 @@
 import CRMSchema
+import Logging
 import PostgresClient
 
 /// Keeps the planner's idea of the CRM tables' sizes true inside an import's transaction.
@@ -11,14 +12,16 @@ import PostgresClient
 /// which counts its own rows; an analyzed table is locked against vacuums until the commit.
 struct PlannerStatistics {
     let connection: PostgresConnection
+    let logger: Logger
 
     /// The tables an import writes and reads again.
     static let written: [SQLName] = [
         .crmUsers, .jobRequests, .recordings, .resumes, .payments, .profiles, .creditLedger, .dashboardStats,
     ]
 
-    /// Analyzes those of `tables` whose statistics say fewer rows than pages; returns them. `SKIP_LOCKED`: a table
-    /// another session is vacuuming or analyzing (a backfill's other chunk) is left as it is, never waited for.
+    /// Analyzes those of `tables` whose statistics say fewer rows than pages (and that this role may analyze); logs
+    /// and returns them. `SKIP_LOCKED`: a table another session is vacuuming or analyzing (a backfill's other chunk)
+    /// is left as it is, never waited for.
     @discardableResult
     func refresh(_ tables: [SQLName] = written) throws -> [SQLName] {
         // A text[] literal of the quoted names: each element in double quotes, its quotes and backslashes escaped.
@@ -27,10 +30,14 @@ struct PlannerStatistics {
         let stale = try connection.query("""
             SELECT t.position FROM unnest(\(bind: names)::regclass[]) WITH ORDINALITY AS t(oid, position)
             JOIN pg_class c ON c.oid = t.oid
-            WHERE c.relpages > 0 AND c.reltuples < c.relpages
+            WHERE c.relpages > 0 AND c.reltuples < c.relpages AND pg_has_role(c.relowner, 'USAGE')
             ORDER BY t.position
-            """).textRows.compactMap { $0.first.flatMap { $0 }.flatMap(Int.init) }.map { tables[$0 - 1] }
+            """).rows.map { tables[try $0.decode(Int.self, "position") - 1] }
         for table in stale { try connection.query("ANALYZE (SKIP_LOCKED) \(table)") }
+        if !stale.isEmpty {
+            logger.info("analyzed tables whose statistics missed this import's rows",
+                        metadata: ["tables": "\(stale.map(\.description).joined(separator: ", "))"])
+        }
         return stale
     }
 }

@@ -2,6 +2,7 @@ import CRMSchema
 import Extract
 import Foundation
 @testable import Load
+import Logging
 import PipelineCore
 import PostgresClient
 import TestSupport
@@ -20,6 +21,10 @@ struct PlannerStatisticsTests {
         return try #require(Int(plan[rows...].prefix { $0.isNumber }))
     }
 
+    static func statistics(_ connection: PostgresConnection) -> PlannerStatistics {
+        PlannerStatistics(connection: connection, logger: Logger(label: "crm-pipeline.tests") { _ in SwiftLogNoOpLogHandler() })
+    }
+
     static func insertUsers(_ connection: PostgresConnection, prefix: String) throws {
         try connection.query("""
             INSERT INTO \(SQLName.crmUsers) (email) SELECT \(bind: prefix) || i || '@example.com' FROM generate_series(1, \(literal: users)) i
@@ -32,12 +37,12 @@ struct PlannerStatisticsTests {
             let vacuum = try database.connect()
             try database.connect().transaction { connection in
                 try Self.insertUsers(connection, prefix: "in-progress-")
-                #expect(try PlannerStatistics(connection: connection).refresh() == [], "a table never vacuumed has honest statistics")
+                #expect(try Self.statistics(connection).refresh() == [], "a table never vacuumed has honest statistics")
                 try vacuum.query("VACUUM \(SQLName.crmUsers)")
                 #expect(try Self.estimatedUsers(connection) < 10, "the vacuum counted none of the transaction's rows")
-                #expect(try PlannerStatistics(connection: connection).refresh() == [.crmUsers])
+                #expect(try Self.statistics(connection).refresh() == [.crmUsers])
                 #expect(try Self.estimatedUsers(connection) > Self.users / 2)
-                #expect(try PlannerStatistics(connection: connection).refresh() == [], "analyzed once, honest since")
+                #expect(try Self.statistics(connection).refresh() == [], "analyzed once, honest since")
                 return .rollback(())
             }
         }
@@ -54,7 +59,7 @@ struct PlannerStatisticsTests {
                 try vacuum.query("VACUUM \(SQLName.crmUsers)")
                 try holder.query("BEGIN")
                 try holder.query("LOCK TABLE \(SQLName.crmUsers) IN SHARE UPDATE EXCLUSIVE MODE")
-                #expect(try PlannerStatistics(connection: connection).refresh() == [.crmUsers])
+                #expect(try Self.statistics(connection).refresh() == [.crmUsers])
                 #expect(try Self.estimatedUsers(connection) < 10, "left as it was")
                 try holder.query("ROLLBACK")
                 return .rollback(())
