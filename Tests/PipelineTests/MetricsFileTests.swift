@@ -23,7 +23,9 @@ struct ParsedMetrics {
                 let key = String(line[..<space]), name = String(key.prefix { $0 != "{" })
                 #expect(types[name] == "gauge" && helps.contains(name), "\(name) is sampled before its HELP and TYPE")
                 #expect(name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } && name.hasPrefix("crm_pipeline_"), "\(name)")
-                samples[key] = try #require(Double(line[line.index(after: space)...]), "a number: \(line)")
+                // Unwrapped apart: assigned into the dictionary, #require would take `Double?` as its value and check nothing.
+                let value = try #require(Double(line[line.index(after: space)...]), "a number: \(line)")
+                samples[key] = value
             }
         }
     }
