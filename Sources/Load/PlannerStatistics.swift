@@ -24,11 +24,8 @@ struct PlannerStatistics {
     /// is left as it is, never waited for.
     @discardableResult
     func refresh(_ tables: [SQLName] = written) throws -> [SQLName] {
-        // A text[] literal of the quoted names: each element in double quotes, its quotes and backslashes escaped.
-        let names = "{" + tables.map { "\"" + String($0.sql.flatMap { $0 == "\"" || $0 == "\\" ? ["\\", $0] : [$0] }) + "\"" }
-            .joined(separator: ",") + "}"
         let stale = try connection.query("""
-            SELECT t.position FROM unnest(\(bind: names)::regclass[]) WITH ORDINALITY AS t(oid, position)
+            SELECT t.position FROM unnest(\(bind: tables.map(\.sql))::regclass[]) WITH ORDINALITY AS t(oid, position)
             JOIN pg_class c ON c.oid = t.oid
             WHERE c.relpages > 0 AND c.reltuples < c.relpages AND pg_has_role(c.relowner, 'USAGE')
             ORDER BY t.position
