@@ -20,15 +20,10 @@ struct ByteCheckModelTests {
             "ex", "ex", ".com", ".com", ".com", ".io", "sub.", "sub.", ".", "-", "x-", "-x", "xn--", "9", "é", "\t", String(repeating: "c", count: 63),
             String(repeating: "d.", count: 127),
         ]
-        var valid = 0
-        for _ in 0..<Self.trials {
-            let candidate = Self.fragments(of: local, using: &generator) + Self.one(of: ["@", "@", "@", "@@", ""], using: &generator)
+        Self.compare(EmailAddress.isValid, with: EmailModel.isValid, using: &generator) { generator in
+            Self.fragments(of: local, using: &generator) + Self.one(of: ["@", "@", "@", "@@", ""], using: &generator)
                 + Self.fragments(of: domain, using: &generator)
-            let expected = EmailModel.isValid(candidate)
-            #expect(EmailAddress.isValid(candidate) == expected, "\(candidate.debugDescription)")
-            if expected { valid += 1 }
         }
-        #expect(valid > Self.trials / 100, "too few valid candidates to compare: \(valid)")
     }
 
     @Test("URL verdicts agree with the model")
@@ -38,15 +33,10 @@ struct ByteCheckModelTests {
         let schemes = ["http", "https", "HTTPS", "Http", "httpſ", "ftp", "h", ":", ""]
         let authority = ["user", "@", "host", ".example", ":80", ":", "[", "]", "::1", " ", "é"]
         let path = ["/", "/v.mp4", "?q", "#f", " ", "\u{7}", "\u{7F}", "é", "-", "@", ":"]
-        var valid = 0
-        for _ in 0..<Self.trials {
-            let candidate = Self.one(of: schemes, using: &generator) + Self.one(of: ["://", "://", "://", ":", "//", ":/"], using: &generator)
+        Self.compare(RecordValidator.isAbsoluteHTTPURL, with: URLModel.isAbsoluteHTTPURL, using: &generator) { generator in
+            Self.one(of: schemes, using: &generator) + Self.one(of: ["://", "://", "://", ":", "//", ":/"], using: &generator)
                 + Self.fragments(of: authority, using: &generator) + Self.fragments(of: path, using: &generator)
-            let expected = URLModel.isAbsoluteHTTPURL(candidate)
-            #expect(RecordValidator.isAbsoluteHTTPURL(candidate) == expected, "\(candidate.debugDescription)")
-            if expected { valid += 1 }
         }
-        #expect(valid > Self.trials / 100, "too few valid candidates to compare: \(valid)")
     }
 
     @Test("normalization equals trimming and lower-casing, ASCII or not")
@@ -57,6 +47,22 @@ struct ByteCheckModelTests {
             let candidate = Self.fragments(of: fragments, using: &generator)
             #expect(EmailAddress.normalize(candidate) == candidate.trimmingCharacters(in: .whitespacesAndNewlines).lowercased())
         }
+    }
+
+    /// `check`'s verdict on each of `trials` candidates equals `model`'s; at least 1 % of them are valid, so that
+    /// both verdicts are compared.
+    private static func compare(
+        _ check: (String) -> Bool, with model: (String) -> Bool, using generator: inout SeededGenerator,
+        candidate: (inout SeededGenerator) -> String
+    ) {
+        var valid = 0
+        for _ in 0..<trials {
+            let candidate = candidate(&generator)
+            let expected = model(candidate)
+            #expect(check(candidate) == expected, "\(candidate.debugDescription)")
+            if expected { valid += 1 }
+        }
+        #expect(valid > trials / 100, "too few valid candidates to compare: \(valid)")
     }
 
     /// One to four fragments drawn at random, joined.
