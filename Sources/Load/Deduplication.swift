@@ -46,6 +46,8 @@ struct Deduplication {
                 tally.mergedRows.append("\(entity): \(merged) merged into \(kept)")
             }
         }
+        // Every later statement reads these tables: they are counted for the planner once here.
+        try PlannerStatistics.sample(Entity.allCases.map(SQLName.deduplicated), on: connection)
         return tally
     }
 

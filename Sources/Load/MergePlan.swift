@@ -98,8 +98,10 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
 
     /// The statements that merge `entity`, in order: the first three always run, the rest only with work to do.
     struct Statements {
-        /// Temporary tables the others read (the recordings' job request ids).
+        /// Temporary tables the others read (the recordings' job request ids)…
         let prepare: [SQLQuery]
+        /// …which are then analyzed (``PlannerStatistics/sample(_:on:)``).
+        let prepared: [SQLName]
         /// The staged rows (a temporary table).
         let countStaged: SQLQuery
         /// One pass: rows existing, and changed (``MergeTarget/classify``).
@@ -124,6 +126,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         let target = MergeTarget(entity, scope: scope, narrowed: !citus)
         return Statements(
             prepare: entity == .recordings ? [LoadSQL.copyJobRequestsOfRecordings(into: SQLName.recordingJobs)] : [],
+            prepared: entity == .recordings ? [SQLName.recordingJobs] : [],
             countStaged: target.countStaged, classify: target.classify(findingChanges: !citus), insert: target.insert(antiJoin: true),
             insertAll: target.insertStaged, recordAll: target.recordStaged, insertAllGuarded: target.insert(antiJoin: false),
             recordChanged: target.recordChangedUsers(into: SQLName.changedUsers), lockChanged: target.lockChanged,
@@ -149,6 +152,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     func insertNew(_ entity: Entity, on connection: PostgresConnection) throws -> MergeOutcome {
         let statements = statements(for: entity)
         for statement in statements.prepare { try connection.query(statement) }
+        try PlannerStatistics.sample(statements.prepared, on: connection)
         let staged = try connection.query(statements.countStaged).scalar(Int.self)
         let row = try connection.query(statements.classify).singleRow()
         var outcome = MergeOutcome(existing: try row.decode(Int.self, "existing"), changed: try row.decode(Int.self, "changed"))
@@ -199,7 +203,8 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         let locks = keys == .checkedSetBased ? ["SET LOCAL session_replication_role = replica;"] : []
         let inserts = Entity.crmRecords.map { entity in
             let statements = statements(for: entity)
-            return (["-- \(entity)"] + (statements.prepare + [statements.countStaged, statements.classify]).map { "\($0);" }
+            return (["-- \(entity)"] + (statements.prepare + statements.prepared.map { "ANALYZE \($0)" } + [statements.countStaged, statements.classify])
+                .map { "\($0);" }
                 + ["-- when rows are new and some exist:", "\(statements.insert);",
                    "-- when none exists:", "\(statements.insertAll);", "\(statements.recordAll);",
                    "-- when none existed but the app inserted one since (back to a savepoint):", "\(statements.insertAllGuarded);",

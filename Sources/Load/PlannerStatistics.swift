@@ -2,7 +2,8 @@ import CRMSchema
 import Logging
 import PostgresClient
 
-/// Keeps the planner's idea of the CRM tables' sizes true inside an import's transaction.
+/// Keeps the planner's idea of the tables an import reads true inside its transaction: the CRM tables'
+/// sizes (``refresh(_:)``), and the import's own temporary tables, which autovacuum never analyzes (``sample(_:on:)``).
 ///
 /// A vacuum that runs while the transaction's rows fill a table (autovacuum, woken by the dead rows of an
 /// earlier import that rolled back) counts none of those rows, which are still in progress, and stores
@@ -36,5 +37,17 @@ struct PlannerStatistics {
                         metadata: ["tables": "\(stale.map(\.description).joined(separator: ", "))"])
         }
         return stale
+    }
+
+    /// Analyzes the import's temporary `tables` on a small sample (`default_statistics_target` 10: 3,000 rows, 20 ms
+    /// for 350,000 recordings). Unanalyzed, a table is sized from its pages and its columns have no distinct counts:
+    /// a join on two of them (email and external id) is then estimated at a hundredth of its rows, and the planner
+    /// sorts and loops where it should hash (a re-import's recordings were classified in 1.5 s instead of 0.6 s).
+    static func sample(_ tables: [SQLName], on connection: PostgresConnection) throws {
+        guard !tables.isEmpty else { return }
+        let target = try connection.query("SELECT current_setting('default_statistics_target') AS target").scalar(String.self)
+        try connection.setLocal("default_statistics_target", to: "10")
+        for table in tables { try connection.query("ANALYZE \(table)") }
+        try connection.setLocal("default_statistics_target", to: target)
     }
 }

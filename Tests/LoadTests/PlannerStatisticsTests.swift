@@ -14,11 +14,16 @@ import Testing
 struct PlannerStatisticsTests {
     static let users = 4000
 
-    /// The planner's row estimate for a scan of the users table, as `connection` sees it.
-    static func estimatedUsers(_ connection: PostgresConnection) throws -> Int {
-        let plan = try #require(try connection.query("EXPLAIN SELECT * FROM \(SQLName.crmUsers)").textScalar)
+    /// The planner's row estimate for `query` (its plan's top node), as `connection` sees it.
+    static func estimatedRows(_ query: SQLQuery, _ connection: PostgresConnection) throws -> Int {
+        let plan = try #require(try connection.query("EXPLAIN \(query)").textScalar)
         let rows = try #require(plan.range(of: "rows=")).upperBound
         return try #require(Int(plan[rows...].prefix { $0.isNumber }))
+    }
+
+    /// The planner's row estimate for a scan of the users table.
+    static func estimatedUsers(_ connection: PostgresConnection) throws -> Int {
+        try estimatedRows("SELECT * FROM \(SQLName.crmUsers)", connection)
     }
 
     static func statistics(_ connection: PostgresConnection) -> PlannerStatistics {
@@ -94,6 +99,27 @@ struct PlannerStatisticsTests {
                 SELECT reltuples::bigint AS n FROM pg_class WHERE oid = \(bind: SQLName.crmUsers.sql)::regclass
                 """).scalar(Int.self)
             #expect(after >= Self.users)
+        }
+    }
+
+    @Test("a temporary table sampled: its join on two columns with a stored table is estimated at its rows; the statistics target is kept")
+    func sampledTemporaryTable() throws {
+        try TestDatabase.withFresh { database in
+            try database.connect().transaction { connection in
+                // Shaped like the recordings: 2,000 users with 10 rows each, keyed by (email, external id).
+                let rows: SQLQuery = "SELECT 'u' || (i % 2000) || '@example.com' AS email, 'r' || (i / 2000) AS external_id FROM generate_series(1, 20000) i"
+                try connection.query("CREATE TABLE stored AS \(rows)")
+                try connection.query("ANALYZE stored")
+                try connection.query("CREATE TEMP TABLE staged ON COMMIT DROP AS \(rows)")
+                try connection.setLocal("default_statistics_target", to: "250")
+                let join: SQLQuery = "SELECT * FROM staged s JOIN stored t ON t.email = s.email AND t.external_id = s.external_id"
+                #expect(try Self.estimatedRows(join, connection) < 5000, "unanalyzed, the 20,000 matches look like a few hundred")
+                try PlannerStatistics.sample([SQLName("staged")], on: connection)
+                let estimate = try Self.estimatedRows(join, connection)
+                #expect(estimate > 10000 && estimate < 40000, "estimated \(estimate) rows")
+                #expect(try connection.query("SELECT current_setting('default_statistics_target') AS target").scalar(String.self) == "250")
+                return .rollback(())
+            }
         }
     }
 }
