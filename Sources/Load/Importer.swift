@@ -188,7 +188,7 @@ public struct Importer: Sendable {
         }
         try strategy.beginMerges(on: connection)
         var outcomes: [Entity: MergeOutcome] = [:]
-        let statistics = PlannerStatistics(connection: connection, logger: logger)
+        var statistics = PlannerStatistics(connection: connection, logger: logger)
         for entity in Entity.crmRecords {
             try statistics.refresh()
             outcomes[entity] = try strategy.insertNew(entity, on: connection)

@@ -14,6 +14,16 @@ import PostgresClient
 struct PlannerStatistics {
     let connection: PostgresConnection
     let logger: Logger
+    /// The pages of each table this transaction analyzed (its size on disk: `relpages` changes only when analyzed), when it did: a table with fewer rows than pages after
+    /// its analysis (one that deleted rows left mostly empty) is honest, and analyzed again only once it grew by
+    /// more than a tenth (rows written since, which the analysis did not see: a table whose rolled-back rows fill
+    /// its pages takes new rows in new pages).
+    private var analyzedAtPages: [SQLName: Int] = [:]
+
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
 
     /// The tables an import writes and reads again.
     static let written: [SQLName] = [
@@ -24,13 +34,19 @@ struct PlannerStatistics {
     /// and returns them. `SKIP_LOCKED`: a table another session is vacuuming or analyzing (a backfill's other chunk)
     /// is left as it is, never waited for.
     @discardableResult
-    func refresh(_ tables: [SQLName] = written) throws -> [SQLName] {
-        let stale = try connection.query("""
-            SELECT t.position FROM unnest(\(bind: tables.map(\.sql))::regclass[]) WITH ORDINALITY AS t(oid, position)
+    mutating func refresh(_ tables: [SQLName] = written) throws -> [SQLName] {
+        var stale: [SQLName] = []
+        for row in try connection.query("""
+            SELECT t.position, pg_relation_size(c.oid) / current_setting('block_size')::int AS pages FROM unnest(\(bind: tables.map(\.sql))::regclass[]) WITH ORDINALITY AS t(oid, position)
             JOIN pg_class c ON c.oid = t.oid
             WHERE c.relpages > 0 AND c.reltuples < c.relpages AND pg_has_role(c.relowner, 'USAGE')
             ORDER BY t.position
-            """).rows.map { tables[try $0.decode(Int.self, "position") - 1] }
+            """).rows {
+            let table = tables[try row.decode(Int.self, "position") - 1], pages = try row.decode(Int.self, "pages")
+            if let analyzed = analyzedAtPages[table], pages <= analyzed + analyzed / 10 { continue }
+            analyzedAtPages[table] = pages
+            stale.append(table)
+        }
         for table in stale { try connection.query("ANALYZE (SKIP_LOCKED) \(table)") }
         if !stale.isEmpty {
             logger.info("analyzed tables whose statistics missed this import's rows",
