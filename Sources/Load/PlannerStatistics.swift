@@ -31,11 +31,11 @@ struct PlannerStatistics {
     ]
 
     /// Analyzes those of `tables` whose statistics say fewer rows than pages (and that this role may analyze); logs
-    /// and returns them. `SKIP_LOCKED`: a table another session is vacuuming or analyzing (a backfill's other chunk)
-    /// is left as it is, never waited for.
+    /// and returns them. A table another session is vacuuming or analyzing (a backfill's other chunk) is left as it
+    /// is, never waited for, and tried again at the next call.
     @discardableResult
     mutating func refresh(_ tables: [SQLName] = written) throws -> [SQLName] {
-        var stale: [SQLName] = []
+        var stale: [(table: SQLName, pages: Int)] = []
         for row in try connection.query("""
             SELECT t.position, pg_relation_size(c.oid) / current_setting('block_size')::int AS pages FROM unnest(\(bind: tables.map(\.sql))::regclass[]) WITH ORDINALITY AS t(oid, position)
             JOIN pg_class c ON c.oid = t.oid
@@ -44,15 +44,27 @@ struct PlannerStatistics {
             """).rows {
             let table = tables[try row.decode(Int.self, "position") - 1], pages = try row.decode(Int.self, "pages")
             if let analyzed = analyzedAtPages[table], pages <= analyzed + analyzed / 10 { continue }
-            analyzedAtPages[table] = pages
-            stale.append(table)
+            stale.append((table, pages))
         }
-        for table in stale { try connection.query("ANALYZE (SKIP_LOCKED) \(table)") }
+        // A table another session holds is not remembered: the next step tries it again.
+        for (table, pages) in stale where try analyzeUnlessHeld(table) { analyzedAtPages[table] = pages }
         if !stale.isEmpty {
             logger.info("analyzed tables whose statistics missed this import's rows",
-                        metadata: ["tables": "\(stale.map(\.description).joined(separator: ", "))"])
+                        metadata: ["tables": "\(stale.map(\.table.description).joined(separator: ", "))"])
         }
-        return stale
+        return stale.map(\.table)
+    }
+
+    /// Analyzes `table` unless another session holds a lock that an analysis waits for (a vacuum, an analysis, a
+    /// backfill's other chunk): never waits. Returns whether it analyzed.
+    private func analyzeUnlessHeld(_ table: SQLName) throws -> Bool {
+        do {
+            try connection.withSavepoint { try connection.query("LOCK TABLE \(table) IN SHARE UPDATE EXCLUSIVE MODE NOWAIT") }
+        } catch let error as PostgresError where error.sqlState == .lockNotAvailable {
+            return false
+        }
+        try connection.query("ANALYZE \(table)")
+        return true
     }
 
     /// Analyzes the import's temporary `tables` on a small sample (`default_statistics_target` 10: 3,000 rows, 20 ms
