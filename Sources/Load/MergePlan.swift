@@ -124,9 +124,9 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
 
     func statements(for entity: Entity) -> Statements {
         let target = MergeTarget(entity, scope: scope, narrowed: !citus)
+        let prepared = entity == .recordings ? [SQLName.recordingJobs] : []
         return Statements(
-            prepare: entity == .recordings ? [LoadSQL.copyJobRequestsOfRecordings(into: SQLName.recordingJobs)] : [],
-            prepared: entity == .recordings ? [SQLName.recordingJobs] : [],
+            prepare: prepared.map { LoadSQL.copyJobRequestsOfRecordings(into: $0) }, prepared: prepared,
             countStaged: target.countStaged, classify: target.classify(findingChanges: !citus), insert: target.insert(antiJoin: true),
             insertAll: target.insertStaged, recordAll: target.recordStaged, insertAllGuarded: target.insert(antiJoin: false),
             recordChanged: target.recordChangedUsers(into: SQLName.changedUsers), lockChanged: target.lockChanged,
