@@ -106,7 +106,8 @@ struct PlannerStatisticsTests {
         }
     }
 
-    @Test("a table with fewer rows than pages once analyzed (most of its rows deleted) is analyzed once, not before every step, until it grows")
+    /// Analyzed again once it grew: "an import after one that a vacuum met and that rolled back", above.
+    @Test("a table with fewer rows than pages once analyzed (most of its rows deleted) is analyzed once, not before every step")
     func bloatedTableOnce() throws {
         try TestDatabase.withFresh { database in
             try database.connect().query("ALTER TABLE \(SQLName.crmUsers) SET (autovacuum_enabled = false)")
@@ -114,13 +115,10 @@ struct PlannerStatisticsTests {
             // Four rows left, one of them in the last page (a vacuum cuts off empty pages at the end only).
             try database.connect().query("DELETE FROM \(SQLName.crmUsers) WHERE email NOT LIKE '%000@%'")
             try database.connect().query("VACUUM \(SQLName.crmUsers)")
-            try database.connect().transaction { connection in
+            try database.connect().transaction { connection throws in
                 var statistics = Self.statistics(connection)
                 #expect(try statistics.refresh() == [.crmUsers], "4 rows in the pages of 4,000")
                 #expect(try statistics.refresh() == [], "counted: its rows are few, not missed")
-                try connection.query("INSERT INTO \(SQLName.crmUsers) (email) SELECT 'more-' || i || '@example.com' FROM generate_series(1, \(literal: Self.users * 4)) i")
-                try connection.query("DELETE FROM \(SQLName.crmUsers) WHERE email NOT LIKE 'deleted-%'")
-                #expect(try statistics.refresh() == [.crmUsers], "analyzed again once it grew")
                 return .rollback(())
             }
         }
