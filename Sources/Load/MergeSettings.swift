@@ -1,7 +1,7 @@
 import PostgresClient
 
-/// The planner and memory settings of the statements from the dedupe to the upkeep (`SET LOCAL`: none outlives
-/// the import's transaction, or a backfill chunk's).
+/// The planner and memory settings of the statements from the dedupe to the upkeep, and of a backfill's lookups
+/// over its whole staging (`SET LOCAL`: none outlives the import's transaction, or a backfill chunk's).
 enum MergeSettings {
     /// Each setting, its value, and why.
     static let settings: [(name: String, value: String)] = [
