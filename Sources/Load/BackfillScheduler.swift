@@ -64,6 +64,7 @@ struct BackfillScheduler {
         DispatchQueue.concurrentPerform(iterations: jobs) { _ in
             progress.run {
                 let worker = try PostgresConnection(url: importer.url, applicationName: "crm-pipeline")
+                try MergeSettings.prepareSession(worker)
                 while let chunk = progress.next() { try load(chunk, files, key: key, on: worker, progress: progress) }
             }
         }

@@ -37,6 +37,7 @@ public struct Importer: Sendable {
         }
         let started = Date()
         let connection = try PostgresConnection(url: url)
+        try MergeSettings.prepareSession(connection)
         let record = try RunRecord(url: url, mode: options.mode)
         var summary = ImportSummary()
         summary.runID = record.id

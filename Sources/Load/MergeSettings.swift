@@ -21,4 +21,14 @@ enum MergeSettings {
     static func apply(on connection: PostgresConnection) throws {
         for (name, value) in settings { try connection.setLocal(name, to: value) }
     }
+
+    /// Readies a new import connection, before its first temporary table (PostgreSQL takes `temp_buffers` only
+    /// then): the staging and the work tables are temporary, and at the default of 8 MB their pages (about
+    /// 280 MB at 979k rows) go out to the kernel and back between the statements that read them. With 128 MB
+    /// (or 256), a nightly's steps after the staging (about 16 s at 979k rows) were shorter in each of 11
+    /// interleaved pairs, by 1.1 s at the median. The buffers are allocated as the tables grow: a small import
+    /// takes no more memory than before, a large one at most this much beside `work_mem`.
+    static func prepareSession(_ connection: PostgresConnection) throws {
+        try connection.query("SET temp_buffers = '128MB'")
+    }
 }
