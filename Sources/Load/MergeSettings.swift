@@ -27,8 +27,12 @@ enum MergeSettings {
     /// 280 MB at 979k rows) go out to the kernel and back between the statements that read them. With 128 MB
     /// (or 256), a nightly's steps after the staging (about 16 s at 979k rows) were shorter in each of 11
     /// interleaved pairs, by 1.1 s at the median. The buffers are allocated as the tables grow: a small import
-    /// takes no more memory than before, a large one at most this much beside `work_mem`.
+    /// takes no more memory than before, a large one at most this much beside `work_mem`. A larger value set
+    /// for the role or in the URL is kept.
     static func prepareSession(_ connection: PostgresConnection) throws {
-        try connection.query("SET temp_buffers = '128MB'")
+        try connection.query("""
+            SELECT set_config('temp_buffers', '128MB', false) AS temp_buffers
+            WHERE pg_size_bytes(current_setting('temp_buffers')) < pg_size_bytes('128MB')
+            """)
     }
 }

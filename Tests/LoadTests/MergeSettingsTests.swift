@@ -17,6 +17,16 @@ struct MergeSettingsTests {
         }
     }
 
+    @Test("a larger temp_buffers the session already has is kept")
+    func largerTemporaryBuffersKept() throws {
+        try TestDatabase.withFresh { database in
+            let connection = try database.connect()
+            try connection.query("SET temp_buffers = '300MB'")
+            try MergeSettings.prepareSession(connection)
+            #expect(try connection.query("SHOW temp_buffers").scalar(String.self) == "300MB")
+        }
+    }
+
     @Test("the merges' settings last to the end of the transaction only")
     func transactionSettings() throws {
         try TestDatabase.withFresh { database in
