@@ -32,7 +32,7 @@ struct PlannerStatistics {
 
     /// Analyzes those of `tables` whose statistics say fewer rows than pages (and that this role may analyze); logs
     /// and returns them. A table another session is vacuuming or analyzing (a backfill's other chunk) is left as it
-    /// is, never waited for, and tried again at the next call.
+    /// is, never waited for, logged as such, and tried again at the next call.
     @discardableResult
     mutating func refresh(_ tables: [SQLName] = written) throws -> [SQLName] {
         var stale: [(table: SQLName, pages: Int)] = []
@@ -47,10 +47,22 @@ struct PlannerStatistics {
             stale.append((table, pages))
         }
         // A table another session holds is not remembered: the next step tries it again.
-        for (table, pages) in stale where try analyzeUnlessHeld(table) { analyzedAtPages[table] = pages }
-        if !stale.isEmpty {
+        var analyzed: [SQLName] = [], held: [SQLName] = []
+        for (table, pages) in stale {
+            if try analyzeUnlessHeld(table) {
+                analyzedAtPages[table] = pages
+                analyzed.append(table)
+            } else {
+                held.append(table)
+            }
+        }
+        if !analyzed.isEmpty {
             logger.info("analyzed tables whose statistics missed this import's rows",
-                        metadata: ["tables": "\(stale.map(\.table.description).joined(separator: ", "))"])
+                        metadata: ["tables": "\(analyzed.map(\.description).joined(separator: ", "))"])
+        }
+        if !held.isEmpty {
+            logger.info("tables whose statistics missed this import's rows are held by another session: tried again at the next step",
+                        metadata: ["tables": "\(held.map(\.description).joined(separator: ", "))"])
         }
         return stale.map(\.table)
     }
