@@ -89,6 +89,9 @@ extension SQLName {
     /// `crm_activity_drift()`: where the rollup differs from the tables (`month`, `email` or NULL for all users,
     /// `expected`, `found`).
     public static let activityDrift = SQLName(schema: privateSchema, "crm_activity_drift")
+    /// `crm_activity_active_users(month)`: the users active in a month (applications, recordings or resumes), folded
+    /// and not (migration 0025).
+    public static let activityActiveUsers = SQLName(schema: privateSchema, "crm_activity_active_users")
 
     // The domain's rules (migration 0021), called through ``CreditSQL`` and ``AdvisoryLockKey``.
     public static let openingCredits = SQLName(schema: privateSchema, "crm_opening_credits")

@@ -5,13 +5,20 @@ import PostgresClient
 /// read once and counted per bucket and, for rows in the period, per user.
 extension ReportSQL {
     /// The activity of `buckets`: from the monthly rollup when it is kept and the buckets are whole months (the
-    /// period's rows only: ``rollupActivity(_:)``), else from the tables.
-    func activity(_ buckets: ReportBuckets) -> SQLQuery {
-        readsRollup(buckets) ? rollupActivity(buckets) : tableActivity(buckets)
+    /// period's rows only: ``rollupActivity(_:top:)``, which with `top` may leave out users who cannot be among
+    /// the `top` most active), else from the tables.
+    func activity(_ buckets: ReportBuckets, top: Int? = nil) -> SQLQuery {
+        readsRollup(buckets) ? rollupActivity(buckets, top: top) : tableActivity(buckets)
     }
 
     /// Whether the activity of `buckets` is read from the monthly rollup.
     func readsRollup(_ buckets: ReportBuckets) -> Bool { rollup && buckets.areWholeMonths }
+
+    /// One row, `n`: the period's active users (activity above zero), from `per_user`, or for one month of the
+    /// rollup from its count (then `per_user` may hold only the candidates for the top users).
+    func activeUsers(_ buckets: ReportBuckets) -> SQLQuery {
+        readsRollup(buckets) && buckets.periodIsOneMonth ? rollupActiveUsers : "SELECT count(*) AS n FROM per_user WHERE activity > 0"
+    }
 
     /// One statement over the five tables (a parallel append in PostgreSQL). Each output row is a bucket
     /// and — for rows in the period — a user (`email`, else NULL), with its `applications`, `recordings`,
@@ -66,9 +73,9 @@ extension ReportSQL {
             """
     }
 
-    /// The `limit` most active users of the period (from `per_user`), most active first then by email;
-    /// when fewer were active, the first others by email fill the list (not looked for otherwise). Each row has `email`, `tier` (0
-    /// active, 1 not) and `activity`: order by them.
+    /// The `limit` most active users of the period (from `per_user`, and `active_count`: ``activeUsers(_:)``), most
+    /// active first then by email; when fewer were active, the first others by email fill the list (not looked for
+    /// otherwise). Each row has `email`, `tier` (0 active, 1 not) and `activity`: order by them.
     static func mostActive(limit: Int) -> SQLQuery {
         """
         SELECT email, tier, activity FROM (
@@ -76,7 +83,7 @@ extension ReportSQL {
             UNION ALL
             (SELECT u.email, 1, 0 FROM \(SQLName.crmUsers) u
              WHERE NOT EXISTS (SELECT FROM per_user p WHERE p.email = u.email AND p.activity > 0)
-               AND (SELECT count(*) FROM per_user WHERE activity > 0) < \(bind: limit)
+               AND (SELECT n FROM active_count) < \(bind: limit)
              ORDER BY u.email LIMIT \(bind: limit))) ranked
         ORDER BY tier, activity DESC, email
         LIMIT \(bind: limit)

@@ -22,10 +22,13 @@ extension ReportSQL {
             """
     }
 
-    /// The rows of ``activity(_:)`` for the period (per user, in its columns) from the rollup; the window's
+    /// The rows of ``activity(_:top:)`` for the period (per user, in its columns) from the rollup; the window's
     /// counts for all users are ``rollupBucketTotals(_:)``. A one-month period reads each user's folded row
-    /// with their unfolded deltas added (a join with the few deltas), longer ones group by user.
-    func rollupActivity(_ buckets: ReportBuckets) -> SQLQuery {
+    /// with their unfolded deltas added (a join with the few deltas), longer ones group by user. With `top`, a
+    /// one-month period reads only the users who can be among the `top` most active: the users with deltas, and
+    /// the most active by their folded rows, `top` plus one per user with deltas (any other user has `top` users
+    /// without deltas before them in the reports' order, whatever the deltas do).
+    func rollupActivity(_ buckets: ReportBuckets, top: Int? = nil) -> SQLQuery {
         let inPeriod = months(from: period.sqlFrom, to: period.sqlTo)
         let deltas: SQLQuery = "SELECT email, month, \(Self.counts) FROM \(SQLName.activityDeltas) WHERE \(inPeriod)"
         guard buckets.periodIsOneMonth else {
@@ -36,17 +39,31 @@ extension ReportSQL {
                 """
         }
         let mInPeriod = months("m.month", from: period.sqlFrom, to: period.sqlTo)
+        let folded: SQLQuery = top.map { top in
+            """
+            (SELECT m.* FROM \(SQLName.activityMonths) m WHERE \(mInPeriod)
+             ORDER BY m.applications + m.recordings + m.resumes DESC, m.email LIMIT \(bind: top)::bigint + (SELECT count(*) FROM d))
+            UNION
+            SELECT m.* FROM \(SQLName.activityMonths) m JOIN d ON d.email = m.email WHERE \(mInPeriod)
+            """
+        } ?? "SELECT * FROM \(SQLName.activityMonths)"
         func plusDeltas(_ column: String) -> SQLQuery { "(m.\(ident: column) + coalesce(d.\(ident: column), 0))::bigint AS \(ident: column)" }
         return """
             WITH d AS MATERIALIZED (SELECT email, \(bucketAndSums(buckets)) FROM (\(deltas)) unfolded GROUP BY email, bucket)
             SELECT m.email, \(literal: buckets.periodBuckets.lowerBound) AS bucket, \(plusDeltas("applications")), \(plusDeltas("recordings")),
                    \(plusDeltas("resumes")), \(plusDeltas("sign_ups")), \(plusDeltas("payments")),
                    \(CreditSQL.used("m.charged")) + coalesce(d.credits_used, 0) AS credits_used
-            FROM \(SQLName.activityMonths) m LEFT JOIN d ON d.email = m.email
+            FROM (\(folded)) m LEFT JOIN d ON d.email = m.email
             WHERE \(mInPeriod)
             UNION ALL
             SELECT d.* FROM d WHERE NOT EXISTS (SELECT FROM \(SQLName.activityMonths) m WHERE m.email = d.email AND \(mInPeriod))
             """
+    }
+
+    /// One row, `n`: the users active in a one-month period read from the rollup, its count kept per month
+    /// (migration 0025) with what the unfolded deltas change.
+    var rollupActiveUsers: SQLQuery {
+        "SELECT \(SQLName.activityActiveUsers)((\(bind: period.sqlFrom)::timestamptz AT TIME ZONE 'UTC')::date) AS n"
     }
 
     /// Per bucket of the window, all users' counts (`bucket`, then the activity pass's counts) from the rollup.

@@ -44,8 +44,9 @@ extension ReportSQL {
         func total(_ column: String) -> SQLQuery { "coalesce(sum(\(ident: column)), 0)" }
         let firstMonth: SQLQuery = "(\(bind: ReportPeriod.sql(buckets.firstMonth))::timestamptz AT TIME ZONE 'UTC')"
         return """
-            WITH activity AS MATERIALIZED (\(activity(buckets))),
+            WITH activity AS MATERIALIZED (\(activity(buckets, top: top))),
                  per_user AS (\(Self.perUser(buckets))),
+                 active_count AS (\(activeUsers(buckets))),
                  chosen AS (\(Self.mostActive(limit: top))),
                  bucket_totals AS MATERIALIZED (\(bucketTotals(buckets))),
                  in_period AS (
@@ -59,7 +60,7 @@ extension ReportSQL {
                     FROM all_time, (SELECT coalesce(sum(credits), 0) AS credits_balance FROM \(SQLName.dashboardStats)) balance),
                  figures AS (
                     SELECT stats.users_total, in_period.users_new,
-                           (SELECT count(*) FROM per_user WHERE activity > 0) AS users_active,
+                           (SELECT n FROM active_count) AS users_active,
                            stats.total_applications, stats.total_recordings, stats.total_resumes,
                            in_period.applications_in_period, in_period.recordings_in_period, in_period.resumes_in_period,
                            in_period.credits_bought, in_period.credits_used, stats.credits_balance

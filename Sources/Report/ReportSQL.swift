@@ -37,9 +37,11 @@ struct ReportSQL {
         let chosen: SQLQuery = mostActiveFirst
             ? Self.mostActive(limit: limit)
             : "SELECT email, 0 AS tier, 0 AS activity FROM \(SQLName.crmUsers) ORDER BY email LIMIT \(bind: limit)"
+        let activeCount: SQLQuery = mostActiveFirst ? "active_count AS (\(activeUsers(buckets)))," : ""
         return """
-            WITH activity AS MATERIALIZED (\(activity(buckets))),
+            WITH activity AS MATERIALIZED (\(activity(buckets, top: mostActiveFirst ? limit : nil))),
                  per_user AS (\(Self.perUser(buckets))),
+                 \(activeCount)
                  chosen AS (\(chosen)),
                  last_job AS (SELECT email, max(created_at) AS at FROM \(SQLName.jobRequests) \(ofChosen) GROUP BY email),
                  last_recording AS (SELECT email, max(created_at) AS at FROM \(SQLName.recordings) \(ofChosen) GROUP BY email),

@@ -142,7 +142,8 @@ enum VerifySQL {
     /// Where the report rollup differs from the tables' counts, per user and month, then per month for all users.
     static let rollupDrift: SQLQuery = """
         SELECT email, 'report rollup ' || to_char(month, 'YYYY-MM') || CASE WHEN email IS NULL THEN ', all users' ELSE '' END
-                      || ' (applications/recordings/resumes/sign-ups/payments/charged)' AS what, expected, found
+                      || ' (applications/recordings/resumes/sign-ups/payments/charged'
+                      || CASE WHEN email IS NULL THEN '/active users' ELSE '' END || ')' AS what, expected, found
         FROM \(SQLName.activityDrift)()
         """
 

@@ -12,8 +12,8 @@ struct RollupTests {
     static let now = Date(timeIntervalSince1970: 1_765_000_000)
 
     /// A report of `kind` for `period`, rendered as JSON, read from the rollup or from the tables.
-    static func render(_ kind: ReportKind, _ period: ReportPeriod, _ database: TestDatabase, rollup: Bool) throws -> String {
-        let builder = ReportBuilder(connection: try database.connect(), period: period, periodGiven: true, top: 25, now: now, useRollup: rollup)
+    static func render(_ kind: ReportKind, _ period: ReportPeriod, _ database: TestDatabase, rollup: Bool, top: Int = 25) throws -> String {
+        let builder = ReportBuilder(connection: try database.connect(), period: period, periodGiven: true, top: top, now: now, useRollup: rollup)
         return ReportFormat.json.render(try builder.build(kind))
     }
 
@@ -85,6 +85,55 @@ struct RollupTests {
             #expect(try connection.query("SELECT count(*) AS n FROM \(SQLName.activityDeltas)").scalar(Int64.self) == 0)
             #expect(try Self.drift(connection) == [])
             try Self.expectReportsAgree(database)
+        }
+    }
+
+    @Test("a month's active users and top users from the rollup (migration 0025) equal the tables' while unfolded deltas make a user active and top, and the top one inactive; verify sees a wrong count")
+    func activeAndTopUsersWithUnfoldedDeltas() throws {
+        try TestDatabase.withFresh { database in
+            try Self.importExport(database, users: 120)
+            let connection = try database.connectAsSuperuser()
+            let june = ReportPeriod.month("2025-06")!
+            let inJune: SQLQuery = "created_at >= '2025-06-01T00:00:00Z' AND created_at < '2025-07-01T00:00:00Z'"
+            let top = try connection.query("""
+                SELECT email FROM \(SQLName.activityMonths) WHERE month = '2025-06-01'
+                ORDER BY applications + recordings + resumes DESC, email LIMIT 1
+                """).scalar(String.self)
+            let idle = try connection.query("""
+                SELECT email FROM \(SQLName.crmUsers) u
+                WHERE NOT EXISTS (SELECT FROM \(SQLName.activityMonths) m
+                                  WHERE m.month = '2025-06-01' AND m.email = u.email AND m.applications + m.recordings + m.resumes > 0)
+                ORDER BY email DESC LIMIT 1
+                """).scalar(String.self)
+            /// The top lists of 1, 3 and more than all users from the rollup equal the tables'; whether `idle` is in them.
+            func expectTopListsAgree(idleOnTop: Bool) throws {
+                for kind in [ReportKind.summary, .users] {
+                    for limit in [1, 3, 200] {
+                        let fromRollup = try Self.render(kind, june, database, rollup: true, top: limit)
+                        #expect(fromRollup == (try Self.render(kind, june, database, rollup: false, top: limit)), "\(kind) top \(limit)")
+                        #expect(fromRollup.contains(idle) == (idleOnTop || limit == 200), "\(kind) top \(limit)")
+                        #expect(fromRollup.contains(top) == (limit == 200), "\(kind) top \(limit)")
+                    }
+                }
+                #expect(try Self.drift(connection) == [])
+            }
+            for table in [SQLName.jobRequests, .recordings, .resumes] {
+                try connection.query("DELETE FROM \(table) WHERE email = \(bind: top) AND \(inJune)")
+            }
+            try expectTopListsAgree(idleOnTop: false)
+            try connection.query("""
+                INSERT INTO \(SQLName.jobRequests) (email, job_title, created_at)
+                SELECT \(bind: idle), 'Nurse', '2025-06-15T10:00:00Z' FROM generate_series(1, 40)
+                """)
+            #expect(try connection.query("SELECT count(*) AS n FROM \(SQLName.activityDeltas)").scalar(Int64.self) > 0)
+            try expectTopListsAgree(idleOnTop: true)
+
+            _ = try connection.query("SELECT \(SQLName.activityFold)() AS folded").scalar(Int64.self)
+            #expect(try Self.drift(connection) == [])
+            try connection.query("UPDATE \(SQLName.activityTotals) SET active_users = active_users + 1 WHERE month = '2025-06-01'")
+            #expect(try Self.drift(connection).count == 1)
+            let found = try Verifier(connection: try database.connect()).check().map(\.description)
+            #expect(found.contains { $0.hasPrefix("-  report rollup 2025-06, all users (applications/recordings/resumes/sign-ups/payments/charged/active users)") })
         }
     }
 
