@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the report rollup (migration 0024) costs (issue 27, item 3), as ratios of the same work with its
 # triggers disabled, measured in one run, RUNS times interleaved, medians:
-#   1. a nightly import of a generated export of USERS users into empty tables (its fold included);
+#   1. a nightly import of a generated export of USERS users into empty tables (its own count of the rows it
+#      inserts and the fold included; with the insert triggers disabled the import counts nothing either);
 #   2. the app's single-row writes, as PostgREST sends them (a transaction each, the role and claims set,
 #      one INSERT as `authenticated`): a job request, then a charged recording; pgbench, 1 and 4 clients.
 # Prints Markdown.

@@ -92,6 +92,9 @@ extension SQLName {
     /// `crm_activity_active_users(month)`: the users active in a month (applications, recordings or resumes), folded
     /// and not (migration 0025).
     public static let activityActiveUsers = SQLName(schema: privateSchema, "crm_activity_active_users")
+    /// `crm_activity_add(counted regclass)`: a table of counts per month and user added to the folded rows, under the
+    /// folding's lock to the commit (migration 0026).
+    public static let activityAdd = SQLName(schema: privateSchema, "crm_activity_add")
 
     // The domain's rules (migration 0021), called through ``CreditSQL`` and ``AdvisoryLockKey``.
     public static let openingCredits = SQLName(schema: privateSchema, "crm_opening_credits")
@@ -113,6 +116,9 @@ extension SQLName {
     /// Emails of the new users whose accounts were opened with their final values (``newUsers`` minus those
     /// the app had already given a profile).
     public static let openedUsers = SQLName("opened_users")
+    /// The rows the merges inserted with the rollup's insert triggers aside, counted per month and user as the
+    /// rollup counts them (``ReportRollup/switchSetting``).
+    public static let activityCounted = SQLName(schema: "pg_temp", "crm_activity_counted")
 }
 
 /// The states of an import run (`crm_import_runs.status`).
@@ -126,6 +132,17 @@ public enum RunStatus: String, Sendable, CaseIterable {
 /// The upkeep's stand-aside switch (`SET LOCAL`), honoured for callers that bypass Row Level Security.
 public enum UpkeepSwitch {
     public static let setting = "crm.bulk_load"
+}
+
+/// The report rollup's statement triggers (migration 0024) on the tables it counts.
+public enum ReportRollup {
+    /// The tables whose rows the rollup counts.
+    public static let countedTables: [SQLName] = [.jobRequests, .recordings, .resumes, .crmUsers, .payments]
+    /// The rollup's trigger on `table` for `event` (`inserts`, `deletes` or `updates`).
+    public static func trigger(on table: SQLName, _ event: String) -> String { "\(table.name)_rollup_\(event)" }
+    /// The insert triggers' stand-aside switch (migration 0026), honoured as ``UpkeepSwitch`` is: on while an
+    /// import inserts rows it counts into the rollup itself.
+    public static let switchSetting = "crm.rollup_counted"
 }
 
 /// The advisory locks of the project (`pg_advisory_lock(key)`), each key written once.

@@ -190,10 +190,18 @@ public struct Importer: Sendable {
         try strategy.beginMerges(on: connection)
         var outcomes: [Entity: MergeOutcome] = [:]
         var statistics = PlannerStatistics(connection: connection, logger: logger)
+        // A nightly counts its plain inserts into the report rollup itself (a backfill's chunks keep the triggers:
+        // the counts' addition holds the folding's lock to the commit, which would queue the chunks).
+        let countsRollup = chunk == nil && privileged && strategy.rollupTriggersFire
         for entity in Entity.crmRecords {
             try statistics.refresh()
-            outcomes[entity] = try strategy.insertNew(entity, on: connection)
+            outcomes[entity] = try strategy.insertNew(entity, countingRollup: countsRollup, on: connection)
             phase.finished("insert \(entity)")
+        }
+        let counted = Entity.crmRecords.filter { outcomes[$0]?.counted == true }
+        if !counted.isEmpty {
+            try RollupCounting.count(counted, on: connection)
+            phase.finished("count the inserted rows for the report rollup")
         }
         try statistics.refresh()
         if privileged {
@@ -205,6 +213,10 @@ public struct Importer: Sendable {
         tally.add(try FinalWrites(connection: connection, strategy: strategy, credits: options.credits, rejects: rejects, path: path)
             .run(outcomes, runID: runID, upkeep: privileged ? upkeep : nil))
         phase.finished("final writes (changed rows, stats and credits)")
+        if !counted.isEmpty {
+            try RollupCounting.add(on: connection)
+            phase.finished("add them to the report rollup")
+        }
         return tally
     }
 

@@ -2,58 +2,6 @@ import CRMSchema
 import PipelineCore
 import PostgresClient
 
-/// How the deduplicated staging reaches the CRM tables. A strategy merges one entity at a time, in
-/// `Entity.crmRecords` order (users first: the children need them), in two steps (issue 24): new rows are
-/// inserted while the app goes on undisturbed (``insertNew(_:on:)``), and rows that exist and changed are
-/// updated last, in ``FinalWrites``, locked in key order first where the platform can
-/// (``lockChanged(_:on:)``, ``updateChanged(_:on:)``), so that the app never waits on them for long.
-protocol MergeStrategy: Sendable {
-    /// Its name, for the log and the run record.
-    var name: String { get }
-    /// Whether the upkeep writes in as few passes as the data allows (``Upkeep``) rather than through the
-    /// upkeep functions.
-    var upkeepWritesDirectly: Bool { get }
-    /// Whether the reference checks must lock the parents they find (``ReferenceChecks``): no FK trigger will.
-    var locksParents: Bool { get }
-    /// Whether the final writes lock the rows they will write in one order before writing (plain PostgreSQL;
-    /// Citus runs no multi-shard `SELECT … FOR UPDATE`).
-    var locksRowsInOrder: Bool { get }
-    /// Whether the statements may look for stored child rows among the known users' only (not on Citus).
-    var narrowsToKnownUsers: Bool { get }
-    /// Runs after the reference checks, before the first merge, in the merge's transaction.
-    func beginMerges(on connection: PostgresConnection) throws
-    /// The same strategy for one backfill chunk: the stored rows read for its range only.
-    func scoped(to chunk: BackfillChunk) -> any MergeStrategy
-    /// Inserts the staged rows of `entity` that are new, and counts those that exist and changed.
-    func insertNew(_ entity: Entity, on connection: PostgresConnection) throws -> MergeOutcome
-    /// Locks the stored rows of `entity` that the staging changes, in key order (with ``locksRowsInOrder``).
-    func lockChanged(_ entity: Entity, on connection: PostgresConnection) throws
-    /// Updates the stored rows of `entity` that the staging changes, but the recordings that become charged;
-    /// returns how many.
-    func updateChanged(_ entity: Entity, on connection: PostgresConnection) throws -> Int
-    /// Counts the stored recordings that this import charges (they were uncharged) in `touched`.
-    func recordChargedLater(on connection: PostgresConnection) throws
-    /// Updates the stored recordings that become charged (once the credit walk on the locked balances let their
-    /// charges through); returns how many.
-    func updateNewlyCharged(on connection: PostgresConnection) throws -> Int
-}
-
-/// What the insert step of a merge found: rows inserted, rows that exist, and how many of those change.
-struct MergeOutcome: Sendable, Equatable {
-    var inserted = 0
-    var existing = 0
-    var changed = 0
-
-    /// The entity's counts once `updated` of the changed rows were updated.
-    func counts(updated: Int) -> EntityCounts {
-        var counts = EntityCounts()
-        counts.inserted = inserted
-        counts.updated = updated
-        counts.unchanged = existing - updated
-        return counts
-    }
-}
-
 /// The set-based merge: for each entity an INSERT of the new rows in key order, recording per-email counts in
 /// `touched` (users: in `new_users`) for the upkeep, and, last, an UPDATE of the rows that exist and differ
 /// (an empty value never erases a stored one). One pass classifies the staged rows first, so that each
@@ -81,6 +29,8 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     }
 
     var keys = Keys.triggersRowByRow
+    /// Whether the report rollup's insert triggers fire always on the tables (as migrated; never on Citus).
+    var rollupTriggersFire = false
     /// The backfill chunk the staging holds (``BackfillChunk/whole`` for a nightly load).
     var scope = BackfillChunk.whole
 
@@ -149,7 +99,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
 
     /// Classifies the staged rows in one pass, then inserts only where rows are new: a re-import of unchanged
     /// files reads each table once and writes nothing; a first import neither updates nor anti-joins.
-    func insertNew(_ entity: Entity, on connection: PostgresConnection) throws -> MergeOutcome {
+    func insertNew(_ entity: Entity, countingRollup: Bool, on connection: PostgresConnection) throws -> MergeOutcome {
         let statements = statements(for: entity)
         for statement in statements.prepare { try connection.query(statement) }
         try PlannerStatistics.sample(statements.prepared, on: connection)
@@ -158,9 +108,11 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         var outcome = MergeOutcome(existing: try row.decode(Int.self, "existing"), changed: try row.decode(Int.self, "changed"))
         if outcome.changed > 0 && !citus { try connection.query(statements.recordChanged) }
         if staged > outcome.existing {
-            outcome.inserted = outcome.existing > 0 || citus
-                ? try connection.query(statements.insert).scalar(Int.self)
-                : try insertAll(staged: staged, statements, on: connection)
+            if outcome.existing > 0 || citus {
+                outcome.inserted = try connection.query(statements.insert).scalar(Int.self)
+            } else {
+                (outcome.inserted, outcome.counted) = try insertAll(staged: staged, statements, countingRollup: countingRollup, on: connection)
+            }
         }
         return outcome
     }
@@ -185,18 +137,24 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     /// Inserts the `staged` rows, none of which existed a statement ago: plainly, then counted from the staging.
     /// Should the app have inserted one of their keys since (a unique violation), or a user have gone (fewer
     /// rows inserted than staged, with the FK triggers, which hold no parent lock), back to the savepoint:
-    /// the guarded insert skips those and counts what it inserted.
-    private func insertAll(staged: Int, _ statements: Statements, on connection: PostgresConnection) throws -> Int {
+    /// the guarded insert skips those and counts what it inserted. With `countingRollup` the plain insert runs with
+    /// the rollup's insert triggers aside (`counted`); the guarded one never does.
+    private func insertAll(
+        staged: Int, _ statements: Statements, countingRollup: Bool, on connection: PostgresConnection
+    ) throws -> (inserted: Int, counted: Bool) {
         struct FewerInserted: Error {}
         do {
             try connection.withSavepoint {
-                guard try connection.query(statements.insertAll).affectedRows == staged else { throw FewerInserted() }
+                let inserted = countingRollup
+                    ? try RollupCounting.uncounted(on: connection) { try connection.query(statements.insertAll).affectedRows }
+                    : try connection.query(statements.insertAll).affectedRows
+                guard inserted == staged else { throw FewerInserted() }
                 try connection.query(statements.recordAll)
             }
-            return staged
+            return (staged, countingRollup)
         } catch is FewerInserted {
         } catch let error as PostgresError where error.sqlState == .uniqueViolation {}
-        return try connection.query(statements.insertAllGuarded).scalar(Int.self)
+        return (try connection.query(statements.insertAllGuarded).scalar(Int.self), false)
     }
 
     var description: String {

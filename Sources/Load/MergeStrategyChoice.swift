@@ -16,16 +16,28 @@ struct MergeStrategyChoice {
             logger.info("Citus: the foreign keys are checked row by row by their triggers, the upkeep is the distributed one")
             return MergePlan(keys: .citus)
         }
+        let rollupTriggersFire = try rollupInsertTriggersFire()
         // Row Level Security applies to this role: the row triggers do the upkeep (the import warns later).
-        guard try Upkeep(connection: connection).isBulkLoader() else { return MergePlan() }
+        guard try Upkeep(connection: connection).isBulkLoader() else { return MergePlan(rollupTriggersFire: rollupTriggersFire) }
         guard try maySetReplicationRole() else {
             logger.notice("""
                 this role may not set session_replication_role (a superuser or a role granted SET on it may): \
                 the foreign keys are checked row by row by their triggers, which is slower
                 """)
-            return MergePlan()
+            return MergePlan(rollupTriggersFire: rollupTriggersFire)
         }
-        return MergePlan(keys: .checkedSetBased)
+        return MergePlan(keys: .checkedSetBased, rollupTriggersFire: rollupTriggersFire)
+    }
+
+    /// Whether the report rollup's five insert triggers fire always, as migrated: a nightly may then let them stand
+    /// aside for its plain inserts and count those rows itself. Not where they were disabled (the rollup is not kept).
+    private func rollupInsertTriggersFire() throws -> Bool {
+        let triggers = ReportRollup.countedTables.map { ReportRollup.trigger(on: $0, "inserts") }
+        return try connection.query("""
+            SELECT count(*) = \(bind: triggers.count) AS fire FROM pg_trigger
+            WHERE tgrelid = ANY(\(bind: ReportRollup.countedTables.map(\.sql))::regclass[]) AND tgname = ANY(\(bind: triggers)::text[])
+              AND tgenabled = 'A'
+            """).scalar(Bool.self)
     }
 
     /// Tries the setting for the session, outside any transaction, and resets it.

@@ -172,15 +172,18 @@ struct MergeTarget {
         let owner: [(column: String, expression: SQLQuery)] = entity == .users ? [] : [("user_id", "crm_user.user_id")]
         let columns = key.map { field -> (column: String, expression: SQLQuery) in (field.name, "s.\(ident: field.name)") }
             + owner + values
-        let expressions = columns.map { column -> SQLQuery in
-            ["created_at", "updated_at"].contains(column.column) ? "coalesce(\(column.expression), now())" : column.expression
-        }
+        let expressions = columns.map { Self.inserted($0.column, $0.expression) }
         return """
             INSERT INTO \(table) (\(SQLQuery.joined(columns.map { "\(ident: $0.column)" }, separator: ", ")))
             SELECT \(SQLQuery.joined(expressions, separator: ", "))
             FROM \(rows)
             ORDER BY \(SQLQuery.joined(key.map { "s.\(ident: $0.name)" }, separator: ", "))
             """
+    }
+
+    /// What a column's `expression` inserts: a missing creation or update time is the import's (`now()`).
+    static func inserted(_ column: String, _ expression: SQLQuery) -> SQLQuery {
+        ["created_at", "updated_at"].contains(column) ? "coalesce(\(expression), now())" : expression
     }
 
     /// Per-email counts of the inserted rows `rows` (a CTE's or a table's name) into `touched`; users into `new_users`.

@@ -43,8 +43,8 @@ public struct Verifier {
 
     /// The statement triggers that keep the report rollup (migration 0024), which must fire always (also while an
     /// import lets the others stand aside); absent on Citus, where the rollup is not used.
-    static let rollupTriggers: [(table: SQLName, trigger: String)] = [SQLName.jobRequests, .recordings, .resumes, .crmUsers, .payments]
-        .flatMap { table in ["inserts", "deletes", "updates"].map { (table, "\(table.name)_rollup_\($0)") } }
+    static let rollupTriggers: [(table: SQLName, trigger: String)] = ReportRollup.countedTables
+        .flatMap { table in ["inserts", "deletes", "updates"].map { (table, ReportRollup.trigger(on: table, $0)) } }
 
     /// The app's tables, which must have Row Level Security and exactly the privilege matrix.
     static let protectedTables: [SQLName] = [

@@ -42,6 +42,20 @@ struct MergeStrategyChoiceTests {
     }
 }
 
+extension MergeStrategyChoiceTests {
+    @Test("a nightly counts its plain inserts into the report rollup only where the rollup's insert triggers fire always")
+    func rollupCountingFollowsTheTriggers() throws {
+        try TestDatabase.withFresh { database in
+            func fire() throws -> Bool? {
+                (try MergeStrategyChoice(connection: try database.connect(), logger: NoticeLog().logger).choose() as? MergePlan)?.rollupTriggersFire
+            }
+            #expect(try fire() == true)
+            try database.connectAsSuperuser().query("ALTER TABLE crm_payments DISABLE TRIGGER crm_payments_rollup_inserts")
+            #expect(try fire() == false)
+        }
+    }
+}
+
 /// The messages of `notice` level and above a logger was given.
 private final class NoticeLog: Sendable {
     private let recorded = Mutex<[String]>([])

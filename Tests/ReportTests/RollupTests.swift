@@ -88,6 +88,56 @@ struct RollupTests {
         }
     }
 
+    @Test("a nightly counts the rows it inserts into the rollup itself (no delta left to fold); a row it changes later goes through the triggers; the rollup stays exact")
+    func nightlyCountsItsInserts() throws {
+        try TestDatabase.withFresh { database in
+            let folder = try GeneratedExport.make("rollup-count", ["--users", "150", "--seed", "28", "--months", "12"])
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let connection = try database.connectAsSuperuser()
+            /// Imports the folder at `info`; the deltas its fold found.
+            func importFolded(_ extra: [String] = []) throws -> Int {
+                let outcome = try CommandLineRunner.run(["import", folder, "--database-url", database.url, "--reject-file", folder + "/r.jsonl",
+                                                         "--log-level", "info"] + extra)
+                guard outcome.status == 0 else { throw TestSupportError("import exited \(outcome.status): \(outcome.standardError)") }
+                #expect(outcome.standardError.contains("add them to the report rollup done") == extra.isEmpty)
+                let folded = outcome.standardError.firstMatch(of: /deltas=(\d+) \[Load\] report rollup folded/)
+                return try #require(folded.flatMap { Int($0.1) })
+            }
+            #expect(try importFolded() == 0)
+            #expect(try connection.query("SELECT count(*) AS n FROM \(SQLName.activityMonths)").scalar(Int64.self) > 150)
+            #expect(try Self.drift(connection) == [])
+            try Self.expectReportsAgree(database)
+
+            // One recording moved to another month: an update of a stored row, counted by the triggers.
+            let recordings = folder + "/recordings.csv"
+            var lines = try String(contentsOfFile: recordings, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            var fields = lines[1].split(separator: ",", omittingEmptySubsequences: false)
+            fields[fields.count - 1] = "2024-01-15T00:00:00Z"
+            lines[1] = fields.joined(separator: ",")[...]
+            try lines.joined(separator: "\n").write(toFile: recordings, atomically: true, encoding: .utf8)
+            #expect(try importFolded(["--force"]) > 0)
+            #expect(try Self.drift(connection) == [])
+            try Self.expectReportsAgree(database)
+        }
+    }
+
+    @Test("the rollup's insert switch (crm.rollup_counted) is ignored for an authenticated user: their rows are still counted")
+    func switchIgnoredForTheApp() throws {
+        try TestDatabase.withFresh { database in
+            let id = try database.signUp("zoe@example.com")
+            try database.connect().query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('zoe@example.com')"#)
+            let counted = try database.connectAsSuperuser().transaction { connection in
+                try connection.query("SET LOCAL ROLE authenticated")
+                try connection.setLocal("request.jwt.claims", to: #"{"role":"authenticated","sub":"\#(id)"}"#)
+                try connection.setLocal(ReportRollup.switchSetting, to: "on")
+                try connection.query("INSERT INTO crm_job_requests (email, job_title) VALUES ('zoe@example.com', 'Nurse')")
+                try connection.query("RESET ROLE")
+                return .rollback(try connection.query("SELECT coalesce(sum(applications), 0) AS n FROM \(SQLName.activityDeltas)").scalar(Int.self))
+            }
+            #expect(counted == 1)
+        }
+    }
+
     @Test("a month's active users and top users from the rollup (migration 0025) equal the tables' while unfolded deltas make a user active and top, and the top one inactive; verify sees a wrong count")
     func activeAndTopUsersWithUnfoldedDeltas() throws {
         try TestDatabase.withFresh { database in
