@@ -190,9 +190,8 @@ public struct Importer: Sendable {
         try strategy.beginMerges(on: connection)
         var outcomes: [Entity: MergeOutcome] = [:]
         var statistics = PlannerStatistics(connection: connection, logger: logger)
-        // A nightly counts its plain inserts into the report rollup itself (a backfill's chunks keep the triggers:
-        // the counts' addition holds the folding's lock to the commit, which would queue the chunks).
-        let countsRollup = chunk == nil && privileged && strategy.rollupTriggersFire
+        // The plain inserts are counted into the report rollup here rather than by its triggers (RollupCounting).
+        let countsRollup = privileged && strategy.rollupTriggersFire
         for entity in Entity.crmRecords {
             try statistics.refresh()
             outcomes[entity] = try strategy.insertNew(entity, countingRollup: countsRollup, on: connection)
@@ -214,7 +213,7 @@ public struct Importer: Sendable {
             .run(outcomes, runID: runID, upkeep: privileged ? upkeep : nil))
         phase.finished("final writes (changed rows, stats and credits)")
         if !counted.isEmpty {
-            try RollupCounting.add(on: connection)
+            try RollupCounting.add(on: connection, folded: chunk == nil)
             phase.finished("add them to the report rollup")
         }
         return tally

@@ -7,8 +7,8 @@ import PostgresClient
 /// commit deleted and grouped again (~3 s of a 979k-row nightly). A plain insert of every staged row runs with
 /// the rollup's insert triggers aside instead (``ReportRollup/switchSetting``); the rows it inserted are the staging's, which
 /// are counted once for all entities, per month and user as the triggers count them, and added to the folded
-/// rows before the commit. Every other write of the import (the guarded inserts, updates, removals, moves)
-/// keeps the triggers.
+/// rows before the commit (a backfill's chunk appends them as deltas). Every other write of the import (the
+/// guarded inserts, updates, removals, moves) keeps the triggers.
 enum RollupCounting {
     /// Runs `insert` with the rollup's insert triggers aside, then turns them back on. Only inside a savepoint: a
     /// rollback to it turns them back on as well.
@@ -36,9 +36,18 @@ enum RollupCounting {
             """)
     }
 
-    /// Adds the counted rows to the rollup's folded rows, holding the folding's lock to the commit.
-    static func add(on connection: PostgresConnection) throws {
-        try connection.query("SELECT \(SQLName.activityAdd)(\(bind: SQLName.activityCounted.sql)::regclass) AS added")
+    /// Adds the counted rows to the rollup: `folded`, to its folded rows, holding the folding's lock to the commit (a
+    /// nightly); else as deltas, which the fold after the commit adds (a backfill's chunk: holding the lock to each
+    /// commit would queue the chunks).
+    static func add(on connection: PostgresConnection, folded: Bool) throws {
+        guard !folded else {
+            try connection.query("SELECT \(SQLName.activityAdd)(\(bind: SQLName.activityCounted.sql)::regclass) AS added")
+            return
+        }
+        let columns: SQLQuery = "\(SQLQuery.joined(countedColumns.map { "\(ident: $0)" }, separator: ", ")), charged"
+        try connection.query("""
+            INSERT INTO \(SQLName.activityDeltas) (month, email, \(columns)) SELECT month, email, \(columns) FROM \(SQLName.activityCounted)
+            """)
     }
 
     /// The rollup's counts, in its columns' order.
