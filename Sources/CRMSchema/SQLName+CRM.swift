@@ -136,8 +136,14 @@ public enum UpkeepSwitch {
 
 /// The report rollup's statement triggers (migration 0024) on the tables it counts.
 public enum ReportRollup {
+    /// What the rollup counts, in its columns' order: each entity's rows count in `column`, in the UTC month of
+    /// their `time` column (the charged recordings also count in `charged`).
+    public static let counts: [(entity: Entity, column: String, time: String)] = [
+        (.jobRequests, "applications", "created_at"), (.recordings, "recordings", "created_at"), (.resumes, "resumes", "created_at"),
+        (.users, "sign_ups", "created_at"), (.payments, "payments", "paid_at"),
+    ]
     /// The tables whose rows the rollup counts.
-    public static let countedTables: [SQLName] = [.jobRequests, .recordings, .resumes, .crmUsers, .payments]
+    public static var countedTables: [SQLName] { counts.map { .table(of: $0.entity) } }
     /// The rollup's trigger on `table` for `event` (`inserts`, `deletes` or `updates`).
     public static func trigger(on table: SQLName, _ event: String) -> String { "\(table.name)_rollup_\(event)" }
     /// The insert triggers' stand-aside switch (migration 0026), honoured as ``UpkeepSwitch`` is: on while an

@@ -43,7 +43,6 @@ protocol MergeStrategy: Sendable {
     func updateNewlyCharged(on connection: PostgresConnection) throws -> Int
 }
 
-/// What the insert step of a merge found: rows inserted, rows that exist, and how many of those change.
 extension MergeStrategy {
     /// Inserts the staged rows of `entity` that are new, the report rollup counted by its triggers.
     func insertNew(_ entity: Entity, on connection: PostgresConnection) throws -> MergeOutcome {
@@ -51,6 +50,7 @@ extension MergeStrategy {
     }
 }
 
+/// What the insert step of a merge found: rows inserted, rows that exist, and how many of those change.
 struct MergeOutcome: Sendable, Equatable {
     var inserted = 0
     var existing = 0

@@ -29,14 +29,15 @@ struct MergeStrategyChoice {
         return MergePlan(keys: .checkedSetBased, rollupTriggersFire: rollupTriggersFire)
     }
 
-    /// Whether the report rollup's five insert triggers fire always, as migrated: a nightly may then let them stand
-    /// aside for its plain inserts and count those rows itself. Not where they were disabled (the rollup is not kept).
+    /// Whether the report rollup's five insert triggers fire always and stand aside at the switch, as migrated (0026):
+    /// a nightly may then let them stand aside for its plain inserts and count those rows itself. Not where they
+    /// were disabled (the rollup is not kept), nor on a schema older than the switch (they would count the rows too).
     private func rollupInsertTriggersFire() throws -> Bool {
         let triggers = ReportRollup.countedTables.map { ReportRollup.trigger(on: $0, "inserts") }
         return try connection.query("""
             SELECT count(*) = \(bind: triggers.count) AS fire FROM pg_trigger
             WHERE tgrelid = ANY(\(bind: ReportRollup.countedTables.map(\.sql))::regclass[]) AND tgname = ANY(\(bind: triggers)::text[])
-              AND tgenabled = 'A'
+              AND tgenabled = 'A' AND strpos(pg_get_triggerdef(oid), \(bind: ReportRollup.switchSetting)) > 0
             """).scalar(Bool.self)
     }
 

@@ -37,10 +37,13 @@ enum RollupCounting {
     }
 
     /// Adds the counted rows to the rollup: `folded`, to its folded rows, holding the folding's lock to the commit (a
-    /// nightly); else as deltas, which the fold after the commit adds (a backfill's chunk: holding the lock to each
-    /// commit would queue the chunks).
+    /// nightly), if that lock is free; else as deltas, which the fold after the commit adds. A backfill's chunk always
+    /// appends (holding the lock to each commit would queue the chunks), and a nightly never waits for the lock: it
+    /// holds the rows of its final writes, which the app may be waiting for, and `verify --fix` holds the lock
+    /// through a whole recount.
     static func add(on connection: PostgresConnection, folded: Bool) throws {
-        guard !folded else {
+        if folded, try connection.query("SELECT pg_try_advisory_xact_lock(\(bind: AdvisoryLockKey.activityRollup)) AS locked")
+            .scalar(Bool.self) {
             try connection.query("SELECT \(SQLName.activityAdd)(\(bind: SQLName.activityCounted.sql)::regclass) AS added")
             return
         }
@@ -51,22 +54,14 @@ enum RollupCounting {
     }
 
     /// The rollup's counts, in its columns' order.
-    private static let countedColumns = ["applications", "recordings", "resumes", "sign_ups", "payments"]
+    private static let countedColumns = ReportRollup.counts.map(\.column)
 
     /// One entity's staged rows as the rollup counts them: the column they count in, their month, charged.
     private static func leg(_ entity: Entity) -> SQLQuery? {
-        let (column, time): (String, String)
-        switch entity {
-        case .users: (column, time) = ("sign_ups", "created_at")
-        case .jobRequests: (column, time) = ("applications", "created_at")
-        case .recordings: (column, time) = ("recordings", "created_at")
-        case .resumes: (column, time) = ("resumes", "created_at")
-        case .payments: (column, time) = ("payments", "paid_at")
-        case .erasures: return nil
-        }
-        let counts = countedColumns.map { "\(literal: $0 == column ? 1 : 0) AS \(ident: $0)" as SQLQuery }
+        guard let counted = ReportRollup.counts.first(where: { $0.entity == entity }) else { return nil }
+        let counts = countedColumns.map { "\(literal: $0 == counted.column ? 1 : 0) AS \(ident: $0)" as SQLQuery }
         let charged: SQLQuery = entity == .recordings ? "s.credit_charged::integer" : "0"
-        let at = MergeTarget.inserted(time, "s.\(ident: time)")
+        let at = MergeTarget.inserted(counted.time, "s.\(ident: counted.time)")
         return """
             SELECT s.email, date_trunc('month', timezone('UTC', \(at)))::date AS month, \(SQLQuery.joined(counts, separator: ", ")),
                    \(charged) AS charged

@@ -1,4 +1,5 @@
 import CRMSchema
+import PipelineCore
 import PostgresClient
 
 /// The pass the `users` and `summary` reports are built on: each table's rows in the report's buckets,
@@ -91,33 +92,20 @@ extension ReportSQL {
     }
 }
 
-/// One table's part of the activity pass: its rows, told apart from the others' by `kind` (the raw value).
+/// One table's part of the activity pass: its rows, told apart from the others' by `kind` (the raw value), in the
+/// order of the rollup's counts (``ReportRollup/counts``).
 private enum ActivityLeg: Int, CaseIterable {
     case application = 1, recording, resume, signUp, payment
 
-    var table: SQLName {
-        switch self {
-        case .application: .jobRequests
-        case .recording: .recordings
-        case .resume: .resumes
-        case .signUp: .crmUsers
-        case .payment: .payments
-        }
-    }
+    private var counted: (entity: Entity, column: String, time: String) { ReportRollup.counts[rawValue - 1] }
+
+    var table: SQLName { .table(of: counted.entity) }
 
     /// When the row happened.
-    var timeColumn: SQLQuery { self == .payment ? "paid_at" : "created_at" }
+    var timeColumn: SQLQuery { "\(ident: counted.time)" }
 
     /// The activity pass's column that counts this leg's rows.
-    var countColumn: String {
-        switch self {
-        case .application: "applications"
-        case .recording: "recordings"
-        case .resume: "resumes"
-        case .signUp: "sign_ups"
-        case .payment: "payments"
-        }
-    }
+    var countColumn: String { counted.column }
 
     /// Sign-ups are counted per bucket only: the summary needs no user's.
     var perUser: Bool { self != .signUp }

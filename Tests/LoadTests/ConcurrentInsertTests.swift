@@ -36,7 +36,7 @@ struct ConcurrentInsertTests {
                 """])
             defer { try? FileManager.default.removeItem(atPath: folder) }
             var importer = ImporterTests.importer(database)
-            importer.strategy = MergePlan(keys: keys)
+            importer.strategy = MergePlan(keys: keys, rollupTriggersFire: true)
             // The app's payment, not yet committed: the import finds no stored key, then waits on it in its insert.
             let app = try database.connect()
             try app.query("BEGIN")
@@ -66,7 +66,7 @@ struct ConcurrentInsertTests {
             ])
             defer { try? FileManager.default.removeItem(atPath: folder) }
             var importer = ImporterTests.importer(database)
-            importer.strategy = MergePlan(keys: .triggersRowByRow)
+            importer.strategy = MergePlan(keys: .triggersRowByRow, rollupTriggersFire: true)
             // Holds the import in its job requests merge, after the checks, before the payments merge.
             let app = try database.connect()
             try app.query("BEGIN")

@@ -3,6 +3,8 @@
 -- recorded or made a resume in it (`applications + recordings + resumes > 0`, the reports' "activity").
 -- crm_activity_totals.active_users counts the folded rows that are active; crm_activity_active_users(month) adds
 -- what the deltas not folded yet change, for the reports and `verify`.
+-- The folding's lock first, before the table's: a fold takes them in that order (no folding meanwhile).
+SELECT pg_advisory_xact_lock(crm_private.crm_rollup_lock_key());
 ALTER TABLE crm_private.crm_activity_totals ADD COLUMN active_users bigint NOT NULL DEFAULT 0;
 
 -- The month's active users: the folded count, plus the users whose unfolded deltas make them active, minus those
@@ -140,9 +142,8 @@ AS $$
     SELECT month, email, expected, found FROM compared WHERE expected <> found ORDER BY email NULLS LAST, month
 $$;
 
--- The count for the rows folded before this migration, under the folding's lock (no folding meanwhile); the
--- deltas are not folded here. Empty when the rollup was never filled.
-SELECT pg_advisory_xact_lock(crm_private.crm_rollup_lock_key());
+-- The count for the rows folded before this migration, under the folding's lock taken above; the deltas are not
+-- folded here. Empty when the rollup was never filled.
 UPDATE crm_private.crm_activity_totals t
 SET active_users = (SELECT count(*) FROM crm_private.crm_activity_months m
                     WHERE m.month = t.month AND m.applications + m.recordings + m.resumes > 0);

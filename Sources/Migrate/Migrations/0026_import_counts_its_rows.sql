@@ -12,7 +12,7 @@
 -- Adds `counted` (month, email, applications, recordings, resumes, sign_ups, payments, charged; one row per month
 -- and user) to the per-user and all-user rows, and drops the per-user rows that fell to zero (a removed user's).
 -- Holds the folding's lock to the caller's commit: only one writer of the folded rows at a time. Runs as its
--- caller: the import's own temporary table is readable by it alone.
+-- caller (SECURITY INVOKER), who may read the temporary table it made; the fold calls it as the fold's owner.
 CREATE FUNCTION crm_private.crm_activity_add(counted regclass) RETURNS void
 LANGUAGE plpgsql
 SET search_path = crm_private, pg_temp
