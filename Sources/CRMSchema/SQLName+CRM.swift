@@ -93,7 +93,7 @@ extension SQLName {
     /// and not (migration 0025).
     public static let activityActiveUsers = SQLName(schema: privateSchema, "crm_activity_active_users")
     /// `crm_activity_add(counted regclass)`: a table of counts per month and user added to the folded rows, under the
-    /// folding's lock to the commit (migration 0026).
+    /// folding's lock to the commit (migration 0025; the fold and a nightly call it).
     public static let activityAdd = SQLName(schema: privateSchema, "crm_activity_add")
 
     // The domain's rules (migration 0021), called through ``CreditSQL`` and ``AdvisoryLockKey``.

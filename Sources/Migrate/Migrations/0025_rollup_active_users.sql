@@ -2,7 +2,9 @@
 -- row of the month (292k rows at 9.8M rows, most of its time). A user is active in a month when they applied,
 -- recorded or made a resume in it (`applications + recordings + resumes > 0`, the reports' "activity").
 -- crm_activity_totals.active_users counts the folded rows that are active; crm_activity_active_users(month) adds
--- what the deltas not folded yet change, for the reports and `verify`.
+-- what the deltas not folded yet change, for the reports and `verify`. crm_activity_add(counted) adds a table of
+-- counts per month and user to the folded rows, keeping that count: the fold adds its grouped deltas with it (and
+-- from 0026 a nightly its own counted rows).
 -- The folding's lock first, before the table's: a fold takes them in that order (no folding meanwhile).
 SELECT pg_advisory_xact_lock(crm_private.crm_rollup_lock_key());
 ALTER TABLE crm_private.crm_activity_totals ADD COLUMN active_users bigint NOT NULL DEFAULT 0;
@@ -23,40 +25,37 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION crm_private.crm_activity_active_users(date) FROM PUBLIC, anon, authenticated, service_role;
 
--- As in 0024, and the active users counted where a folded row becomes active or stops being so.
-CREATE OR REPLACE FUNCTION crm_private.crm_activity_fold() RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER
+-- Adds `counted` (month, email, applications, recordings, resumes, sign_ups, payments, charged; one row per month
+-- and user) to the per-user and all-user rows, and drops the per-user rows that fell to zero (a removed user's).
+-- Holds the folding's lock to the caller's commit: only one writer of the folded rows at a time. Runs as its
+-- caller (SECURITY INVOKER), who may read the temporary table it made; the fold calls it as the fold's owner.
+CREATE FUNCTION crm_private.crm_activity_add(counted regclass) RETURNS void
+LANGUAGE plpgsql
 SET search_path = crm_private, pg_temp
 SET work_mem = '64MB'
 AS $$
 DECLARE
-    folded bigint;
     emptied_months date[];
     emptied_emails text[];
 BEGIN
     PERFORM pg_advisory_xact_lock(crm_rollup_lock_key());
-    -- Only a folding writes the folded rows, one at a time: existing rows are updated and new ones inserted
-    -- in (month, email) order, twice as fast as an INSERT … ON CONFLICT of the same rows.
-    WITH moved AS (DELETE FROM crm_activity_deltas RETURNING *),
-         grouped AS MATERIALIZED (
-            SELECT month, email, sum(applications)::integer AS applications, sum(recordings)::integer AS recordings,
-                   sum(resumes)::integer AS resumes, sum(sign_ups)::integer AS sign_ups, sum(payments)::integer AS payments,
-                   sum(charged)::integer AS charged
-            FROM moved GROUP BY month, email),
-         updated AS (
+    -- Existing rows are updated and new ones inserted in (month, email) order, twice as fast as an
+    -- INSERT … ON CONFLICT of the same rows. The active users change where a row becomes active or stops being so.
+    EXECUTE format($fold$
+        WITH updated AS (
             UPDATE crm_activity_months m
             SET applications = m.applications + g.applications, recordings = m.recordings + g.recordings,
                 resumes = m.resumes + g.resumes, sign_ups = m.sign_ups + g.sign_ups, payments = m.payments + g.payments,
                 charged = m.charged + g.charged
-            FROM grouped g
+            FROM %1$s g
             WHERE m.month = g.month AND m.email = g.email
               AND (g.applications, g.recordings, g.resumes, g.sign_ups, g.payments, g.charged) <> (0, 0, 0, 0, 0, 0)
             RETURNING m.month, m.email, (m.applications, m.recordings, m.resumes, m.sign_ups, m.payments, m.charged) = (0, 0, 0, 0, 0, 0) AS empty,
                       (m.applications + m.recordings + m.resumes > 0)::integer
                       - (m.applications + m.recordings + m.resumes - g.applications - g.recordings - g.resumes > 0)::integer AS became_active),
          inserted AS (
-            INSERT INTO crm_activity_months
-            SELECT g.* FROM grouped g
+            INSERT INTO crm_activity_months (month, email, applications, recordings, resumes, sign_ups, payments, charged)
+            SELECT g.month, g.email, g.applications, g.recordings, g.resumes, g.sign_ups, g.payments, g.charged FROM %1$s g
             WHERE NOT EXISTS (SELECT FROM crm_activity_months m WHERE m.month = g.month AND m.email = g.email)
               AND (g.applications, g.recordings, g.resumes, g.sign_ups, g.payments, g.charged) <> (0, 0, 0, 0, 0, 0)
             ORDER BY g.month, g.email
@@ -70,20 +69,45 @@ BEGIN
             SELECT g.month, g.applications, g.recordings, g.resumes, g.sign_ups, g.payments, g.charged, coalesce(a.became_active, 0)
             FROM (SELECT month, sum(applications) AS applications, sum(recordings) AS recordings, sum(resumes) AS resumes,
                          sum(sign_ups) AS sign_ups, sum(payments) AS payments, sum(charged) AS charged
-                  FROM grouped GROUP BY month) g
+                  FROM %1$s GROUP BY month) g
             LEFT JOIN active a ON a.month = g.month
             ON CONFLICT (month) DO UPDATE
             SET applications = t.applications + excluded.applications, recordings = t.recordings + excluded.recordings,
                 resumes = t.resumes + excluded.resumes, sign_ups = t.sign_ups + excluded.sign_ups,
                 payments = t.payments + excluded.payments, charged = t.charged + excluded.charged,
                 active_users = t.active_users + excluded.active_users)
-    SELECT (SELECT count(*) FROM moved), array_agg(month) FILTER (WHERE empty), array_agg(email) FILTER (WHERE empty)
-    INTO folded, emptied_months, emptied_emails
-    FROM updated;
+        SELECT array_agg(month) FILTER (WHERE empty), array_agg(email) FILTER (WHERE empty) FROM updated
+        $fold$, counted)
+    INTO emptied_months, emptied_emails;
 
     DELETE FROM crm_activity_months m
     USING unnest(emptied_months, emptied_emails) AS e(month, email)
     WHERE m.month = e.month AND m.email = e.email;
+END
+$$;
+REVOKE ALL ON FUNCTION crm_private.crm_activity_add(regclass) FROM PUBLIC, anon, authenticated, service_role;
+
+-- As in 0024, the grouped deltas added by crm_activity_add().
+CREATE OR REPLACE FUNCTION crm_private.crm_activity_fold() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = crm_private, pg_temp
+SET work_mem = '64MB'
+AS $$
+DECLARE
+    folded bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(crm_rollup_lock_key());
+    CREATE TEMPORARY TABLE crm_activity_folding (
+        month date NOT NULL, email text NOT NULL, applications integer NOT NULL, recordings integer NOT NULL,
+        resumes integer NOT NULL, sign_ups integer NOT NULL, payments integer NOT NULL, charged integer NOT NULL);
+    WITH moved AS (DELETE FROM crm_activity_deltas RETURNING *),
+         grouped AS (
+            INSERT INTO crm_activity_folding
+            SELECT month, email, sum(applications), sum(recordings), sum(resumes), sum(sign_ups), sum(payments), sum(charged)
+            FROM moved GROUP BY month, email)
+    SELECT count(*) INTO folded FROM moved;
+    PERFORM crm_activity_add('pg_temp.crm_activity_folding');
+    DROP TABLE pg_temp.crm_activity_folding;
     RETURN folded;
 END
 $$;
