@@ -1,4 +1,5 @@
 import CRMSchema
+import Foundation
 @testable import Load
 import PipelineCore
 import PostgresClient
@@ -45,6 +46,39 @@ struct AccountOpeningTests {
                 #expect(try row.decode(Int.self, "ledger") == balance && row.decode(Int.self, "recordings") == charged)
             }
         }
+    }
+
+    @Test("opened profiles take time-ordered keys (UUID version 7) in place of random ones, and keep an app's own default")
+    func orderedProfileKeys() throws {
+        try TestDatabase.withFresh { database in
+            let before = Int64(Date().timeIntervalSince1970 * 1000)
+            try Self.open(database, ["v7a@example.com", "v7b@example.com"], ref: "import:7")
+            let after = Int64(Date().timeIntervalSince1970 * 1000)
+            let connection = try database.connect()
+            let keys = try connection.query("""
+                SELECT substr(id::text, 15, 1) AS version, ('x' || substr(replace(id::text, '-', ''), 1, 12))::bit(48)::bigint AS millis
+                FROM \(SQLName.profiles) ORDER BY email
+                """).rows
+            #expect(keys.count == 2)
+            for key in keys {
+                #expect(try key.decode(String.self, "version") == "7")
+                #expect(try (before...after).contains(key.decode(Int64.self, "millis")))
+            }
+            try connection.query("ALTER TABLE \(SQLName.profiles) ALTER COLUMN id SET DEFAULT overlay(md5(random()::text) PLACING '4' FROM 13 FOR 1)::uuid")
+            try Self.open(database, ["own@example.com"], ref: "import:8")
+            #expect(try connection.query("""
+                SELECT substr(id::text, 15, 1) AS version FROM \(SQLName.profiles) WHERE email = 'own@example.com'
+                """).scalar(String.self) == "4")
+        }
+    }
+
+    /// Opens the accounts of new users `emails` (no payments, no recordings) in a committed transaction.
+    private static func open(_ database: TestDatabase, _ emails: [String], ref: String) throws {
+        let opened = try StagedRows.inTransaction(database) { rows in
+            try newUsers(rows, emails.map { ($0, 0, 0) })
+            return .commit(try AccountOpening(connection: rows.connection).openNewAccounts(ref: ref))
+        }
+        #expect(opened == emails.count)
     }
 
     @Test("a new user charged more recordings than the rule gives is refused, and nothing is opened")
