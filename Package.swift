@@ -25,8 +25,10 @@ let package = Package(
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
 
+        // SHA-256's compression on the CPU's SHA instructions (x86-64), for PipelineCore's SHA256 only.
+        .target(name: "CSHA256"),
         // Core value types shared by every stage.
-        .target(name: "PipelineCore", swiftSettings: strictSettings),
+        .target(name: "PipelineCore", dependencies: ["CSHA256"], swiftSettings: strictSettings),
         // A small PostgreSQL client over libpq: the only module that sees libpq.
         .target(
             name: "PostgresClient",

@@ -1,4 +1,4 @@
-import PipelineCore
+@testable import PipelineCore
 import Testing
 
 @Suite("SHA-256")
@@ -13,6 +13,35 @@ struct SHA256Tests {
     ])
     func knownDigests(message: String, digest: String) {
         #expect(SHA256.hexDigest(of: Array(message.utf8)) == digest)
+    }
+
+    @Test("the CPU's SHA instructions and the portable code give the same digests, whole or in uneven pieces")
+    func hardwareMatchesPortable() {
+        var generator = SystemRandomNumberGenerator()
+        let data = (0..<(1 << 20) + 77).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        func digest(_ length: Int, hardware: Bool, piece: Int) -> String {
+            var hasher = SHA256(usingHardware: hardware)
+            var start = 0
+            while start < length {
+                hasher.update(Array(data[start..<min(start + piece, length)]))
+                start += piece
+            }
+            return hasher.finalize()
+        }
+        for length in Array(0...200) + [1_000, 4_096, 65_537, data.count] {
+            let portable = digest(length, hardware: false, piece: 1 << 21)
+            #expect(digest(length, hardware: true, piece: 1 << 21) == portable, "\(length) bytes")
+            #expect(digest(length, hardware: true, piece: 61) == portable, "\(length) bytes in pieces of 61")
+        }
+        for (message, expected) in [("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+                                    (String(repeating: "a", count: 1_000), "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")] {
+            for hardware in [false, true] {
+                var hasher = SHA256(usingHardware: hardware)
+                hasher.update(Array(message.utf8))
+                #expect(hasher.finalize() == expected, "hardware: \(hardware)")
+            }
+        }
+        if !SHA256.hardwareAvailable { print("SHA-256: this CPU has no SHA instructions, so only the portable code was tested") }
     }
 
     @Test("a million 'a' fed in uneven pieces gives the reference digest")
