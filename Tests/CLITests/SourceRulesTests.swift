@@ -141,7 +141,8 @@ struct SourceRulesTests {
 
     @Test("C libraries are imported internally, each by its one module", arguments: productFiles)
     func cInterop(file: SourceFile) {
-        for (library, module) in [("CLibPQ", "PostgresClient"), ("CLibXML2", "XMLStream"), ("CLibArchive", "ArchiveStream")]
+        for (library, module) in [("CLibPQ", "PostgresClient"), ("CLibXML2", "XMLStream"), ("CLibArchive", "ArchiveStream"),
+                                  ("CSHA256", "PipelineCore")]
         where file.text.contains("import \(library)") {
             #expect(file.module == module, "\(file.path) imports \(library)")
             #expect(file.text.contains("internal import \(library)"), "\(file.path): the import of \(library) is not internal")
