@@ -24,13 +24,17 @@ extension PostgresConnection {
     ///   - isolation: The isolation level (`REPEATABLE READ` for one consistent snapshot).
     ///   - readOnly: Whether the transaction may only read.
     /// - Returns: The value `body` ended with, once the commit (or rollback) has succeeded.
-    /// - Throws: ``PostgresError`` with code `nestedTransaction` when a transaction is already open.
+    /// - Throws: ``PostgresError`` with code `nestedTransaction` when a transaction is already open, `connectionLost`
+    ///   when the connection is gone.
     public func transaction<T>(
         isolation: IsolationLevel = .readCommitted, readOnly: Bool = false,
         _ body: (PostgresConnection) throws -> TransactionEnd<T>
     ) throws -> T {
-        guard PQtransactionStatus(handle) == PQTRANS_IDLE else {
-            throw PostgresError(code: .nestedTransaction, message: "a transaction is already open on this connection")
+        switch PQtransactionStatus(handle) {
+        case PQTRANS_IDLE: break
+        // The connection is gone (a restart, a terminated backend): that is the error, not a nesting.
+        case PQTRANS_UNKNOWN: throw lastError()
+        default: throw PostgresError(code: .nestedTransaction, message: "a transaction is already open on this connection")
         }
         switch (isolation, readOnly) {
         case (.readCommitted, false): try query("BEGIN")

@@ -105,6 +105,11 @@ struct QueryTests {
             let error = try #require(throws: PostgresError.self) { try victim.query("SELECT 1") }
             #expect(error.isConnectionProblem)
             #expect(error.exitStatus == .unavailable)
+            // A transaction begun on it afterwards says the same, not that one is open already (a backfill worker
+            // whose fold lost the connection went on to its next chunk and exited 70 with that).
+            let next = try #require(throws: PostgresError.self) { try victim.transaction { _ in TransactionEnd<Void>.commit(()) } }
+            #expect(next.code == .connectionLost, "\(next)")
+            #expect(next.exitStatus == .unavailable)
         }
     }
 }
