@@ -14,6 +14,7 @@ int crm_sha256_hardware_available(void) {
     return (ebx & bit_SHA) != 0;
 }
 
+// FIPS 180-4's K, as SHA256.roundConstants holds them for the portable code.
 static const uint32_t round_constants[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -26,7 +27,8 @@ static const uint32_t round_constants[64] = {
 };
 
 __attribute__((target("sha,sse4.1,ssse3")))
-void crm_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks) {
+void crm_sha256_blocks(uint32_t state[8], const void *bytes, size_t blocks) {
+    const uint8_t *data = bytes;
     // The big-endian words of a block, byte-swapped per 32-bit lane.
     const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
     // SHA256RNDS2 keeps the state as ABEF and CDGH.
@@ -67,10 +69,12 @@ void crm_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks) {
 
 int crm_sha256_hardware_available(void) { return 0; }
 
-void crm_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks) {
+// Never called where crm_sha256_hardware_available() is 0: stop rather than leave a wrong digest.
+void crm_sha256_blocks(uint32_t state[8], const void *data, size_t blocks) {
     (void)state;
     (void)data;
     (void)blocks;
+    __builtin_trap();
 }
 
 #endif

@@ -63,19 +63,22 @@ struct AccountOpening {
     }
 
     /// A UUID of version 7 (RFC 9562): the milliseconds since 1970 in its first 48 bits, the rest random, so that
-    /// keys taken one after the other sort one after the other.
-    static let timeOrderedUUID: SQLQuery = """
+    /// keys taken in different milliseconds sort in the order taken (within one, at random). Made from a version 4
+    /// UUID, whose version bits (0100) the two bits set turn into 0111. Like the profiles' `created_at`, a key then
+    /// tells when the profile was made.
+    private static let timeOrderedUUID: SQLQuery = """
         encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
                                        PLACING substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
                                        FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid
         """
 
-    /// Whether `profiles.id` is a uuid whose default is a random one (as migrated, or as Supabase's templates make
-    /// it): only then does the import choose the opened profiles' keys. An app's own default stays its own.
+    /// Whether `profiles.id` is a uuid whose default is a random one (`gen_random_uuid()` as migrated, or
+    /// `uuid_generate_v4()` as Supabase's templates make it, in whichever schema): only then does the import choose
+    /// the opened profiles' keys. An app's own default stays its own.
     private func profileKeysAreRandom() throws -> Bool {
         try connection.query("""
             SELECT coalesce(bool_or(a.atttypid = 'uuid'::regtype
-                                    AND pg_get_expr(d.adbin, d.adrelid) IN ('gen_random_uuid()', 'uuid_generate_v4()', 'extensions.uuid_generate_v4()')), false) AS random
+                                    AND pg_get_expr(d.adbin, d.adrelid) ~ '^([a-z_][a-z0-9_]*\\.)?(gen_random_uuid|uuid_generate_v4)\\(\\)$'), false) AS random
             FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             WHERE a.attrelid = \(bind: SQLName.profiles.sql)::regclass AND a.attname = 'id'
             """).scalar(Bool.self)

@@ -88,8 +88,7 @@ public struct SHA256: Sendable {
             return
         }
         withUnsafeMutableBytes(of: &state) { words in
-            crm_sha256_blocks(words.baseAddress!.assumingMemoryBound(to: UInt32.self),
-                              blocks.baseAddress!.assumingMemoryBound(to: UInt8.self), blocks.count / 64)
+            crm_sha256_blocks(words.baseAddress!.assumingMemoryBound(to: UInt32.self), blocks.baseAddress!, blocks.count / 64)
         }
     }
 
@@ -124,6 +123,7 @@ public struct SHA256: Sendable {
         )
     }
 
+    /// FIPS 180-4's K (CSHA256 holds them too, for the CPU's instructions).
     private static let roundConstants: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
         0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,

@@ -41,9 +41,9 @@ struct DocumentationTests {
     func testTargets() throws {
         let tree = try Self.tree(), targets = Set(Self.entries(of: "Tests"))
         // C modules (no Swift file) are tested through the Swift module above them.
-        let cModules = Set(Self.entries(of: "Sources").filter { module in
-            FileManager.default.enumerator(atPath: Self.root + "/Sources/" + module)?.allObjects
-                .contains { ($0 as? String)?.hasSuffix(".swift") == true } != true
+        let cModules = Set(try Self.entries(of: "Sources").filter { module in
+            let files = try FileManager.default.subpathsOfDirectory(atPath: Self.root + "/Sources/" + module)
+            return !files.contains { $0.hasSuffix(".swift") }
         })
         for module in Self.entries(of: "Sources") where !cModules.contains(module) && module != "TestSupport" {
             let target = module == "CRMPipelineCLI" ? "CLITests" : module + "Tests"

@@ -1,5 +1,4 @@
 import CRMSchema
-import Foundation
 @testable import Load
 import PipelineCore
 import PostgresClient
@@ -51,24 +50,33 @@ struct AccountOpeningTests {
     @Test("opened profiles take time-ordered keys (UUID version 7) in place of random ones, and keep an app's own default")
     func orderedProfileKeys() throws {
         try TestDatabase.withFresh { database in
-            let before = Int64(Date().timeIntervalSince1970 * 1000)
-            try Self.open(database, ["v7a@example.com", "v7b@example.com"], ref: "import:7")
-            let after = Int64(Date().timeIntervalSince1970 * 1000)
             let connection = try database.connect()
-            let keys = try connection.query("""
-                SELECT substr(id::text, 15, 1) AS version, ('x' || substr(replace(id::text, '-', ''), 1, 12))::bit(48)::bigint AS millis
-                FROM \(SQLName.profiles) ORDER BY email
-                """).rows
-            #expect(keys.count == 2)
-            for key in keys {
-                #expect(try key.decode(String.self, "version") == "7")
-                #expect(try (before...after).contains(key.decode(Int64.self, "millis")))
+            // The server's clock, in the keys' milliseconds.
+            func now() throws -> Int64 {
+                try connection.query("SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms").scalar(Int64.self)
             }
+            func keys(_ emails: [String]) throws -> [(version: String, millis: Int64)] {
+                try connection.query("""
+                    SELECT substr(id::text, 15, 1) AS version, ('x' || substr(replace(id::text, '-', ''), 1, 12))::bit(48)::bigint AS millis
+                    FROM \(SQLName.profiles) WHERE email = ANY(\(bind: emails)::text[]) ORDER BY email
+                    """).rows.map { (try $0.decode(String.self, "version"), try $0.decode(Int64.self, "millis")) }
+            }
+            let before = try now()
+            try Self.open(database, ["v7a@example.com", "v7b@example.com"], ref: "import:7")
+            let after = try now()
+            let ordered = try keys(["v7a@example.com", "v7b@example.com"])
+            #expect(ordered.count == 2)
+            #expect(ordered.allSatisfy { $0.version == "7" && (before...after).contains($0.millis) }, "\(ordered) not in \(before)...\(after)")
+            // uuid-ossp's generator, in a schema off the search path (Supabase keeps it in `extensions`): random too.
+            try connection.query("CREATE SCHEMA ossp")
+            try connection.query("CREATE FUNCTION ossp.uuid_generate_v4() RETURNS uuid LANGUAGE sql AS 'SELECT gen_random_uuid()'")
+            try connection.query("ALTER TABLE \(SQLName.profiles) ALTER COLUMN id SET DEFAULT ossp.uuid_generate_v4()")
+            try Self.open(database, ["ossp@example.com"], ref: "import:8")
+            #expect(try keys(["ossp@example.com"]).map(\.version) == ["7"])
+            // An app's own default (here always version 4, never one of the random generators above) is kept.
             try connection.query("ALTER TABLE \(SQLName.profiles) ALTER COLUMN id SET DEFAULT overlay(md5(random()::text) PLACING '4' FROM 13 FOR 1)::uuid")
-            try Self.open(database, ["own@example.com"], ref: "import:8")
-            #expect(try connection.query("""
-                SELECT substr(id::text, 15, 1) AS version FROM \(SQLName.profiles) WHERE email = 'own@example.com'
-                """).scalar(String.self) == "4")
+            try Self.open(database, ["own@example.com"], ref: "import:9")
+            #expect(try keys(["own@example.com"]).map(\.version) == ["4"])
         }
     }
 

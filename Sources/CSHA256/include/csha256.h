@@ -4,11 +4,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// 1 when this CPU has the SHA extensions and SSE4.1 (x86-64), so that crm_sha256_blocks may be called; else 0.
+/// 1 when this CPU has the SHA extensions, SSSE3 and SSE4.1 (x86-64), so that crm_sha256_blocks may be called; else 0.
 int crm_sha256_hardware_available(void);
 
 /// Compresses `blocks` 64-byte blocks of `data` into `state` (the eight working variables a…h) with the CPU's SHA
 /// instructions. Call only when crm_sha256_hardware_available() returned 1.
-void crm_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks);
+void crm_sha256_blocks(uint32_t state[8], const void *data, size_t blocks);
 
 #endif
