@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// FIPS 180-4's 64 round constants K, for the portable code as for the CPU's instructions.
+const uint32_t *crm_sha256_round_constants(void);
+
 /// 1 when this CPU has the SHA extensions, SSSE3 and SSE4.1 (x86-64), so that crm_sha256_blocks may be called; else 0.
 int crm_sha256_hardware_available(void);
 
