@@ -5,7 +5,7 @@ import PostgresClient
 /// The set-based merge: for each entity an INSERT of the new rows in key order, recording per-email counts in
 /// `touched` (users: in `new_users`) for the upkeep, and, last, an UPDATE of the rows that exist and differ
 /// (an empty value never erases a stored one). One pass classifies the staged rows first, so that each
-/// statement runs only where it has work (see ``insertNew(_:on:)``). No `now()` in an `ON CONFLICT … DO
+/// statement runs only where it has work (see ``insertNew(_:countingRollup:on:)``). No `now()` in an `ON CONFLICT … DO
 /// UPDATE` (Citus), no statement-level trigger. The statements are data: ``statements(for:)`` lists them,
 /// `description` prints the whole plan.
 ///

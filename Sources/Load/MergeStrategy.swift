@@ -4,7 +4,7 @@ import PostgresClient
 
 /// How the deduplicated staging reaches the CRM tables. A strategy merges one entity at a time, in
 /// `Entity.crmRecords` order (users first: the children need them), in two steps (issue 24): new rows are
-/// inserted while the app goes on undisturbed (``insertNew(_:on:)``), and rows that exist and changed are
+/// inserted while the app goes on undisturbed (``insertNew(_:countingRollup:on:)``), and rows that exist and changed are
 /// updated last, in ``FinalWrites``, locked in key order first where the platform can
 /// (``lockChanged(_:on:)``, ``updateChanged(_:on:)``), so that the app never waits on them for long.
 protocol MergeStrategy: Sendable {
@@ -41,13 +41,6 @@ protocol MergeStrategy: Sendable {
     /// Updates the stored recordings that become charged (once the credit walk on the locked balances let their
     /// charges through); returns how many.
     func updateNewlyCharged(on connection: PostgresConnection) throws -> Int
-}
-
-extension MergeStrategy {
-    /// Inserts the staged rows of `entity` that are new, the report rollup counted by its triggers.
-    func insertNew(_ entity: Entity, on connection: PostgresConnection) throws -> MergeOutcome {
-        try insertNew(entity, countingRollup: false, on: connection)
-    }
 }
 
 /// What the insert step of a merge found: rows inserted, rows that exist, and how many of those change.

@@ -84,7 +84,7 @@ struct MergePlanTests {
                         credits: .charge, rejects: RejectFile().writer, lockParents: false, scope: .whole, narrowed: plan.narrowsToKnownUsers) { _ in "?" }
                     var outcomes: [Entity: MergeOutcome] = [:]
                     for entity in Entity.crmRecords {
-                        outcomes[entity] = try plan.insertNew(entity, on: rows.connection)
+                        outcomes[entity] = try plan.insertNew(entity, countingRollup: false, on: rows.connection)
                     }
                     try upkeep.openNewUsers(runID: 1, writesDirectly: plan.upkeepWritesDirectly, scope: .whole)
                     let tally = try FinalWrites(connection: rows.connection, strategy: plan, credits: .charge, rejects: RejectFile().writer,
