@@ -213,7 +213,7 @@ public struct Importer: Sendable {
             .run(outcomes, runID: runID, upkeep: privileged ? upkeep : nil))
         phase.finished("final writes (changed rows, stats and credits)")
         if !counted.isEmpty {
-            try RollupCounting.add(on: connection, folded: chunk == nil)
+            try RollupCounting.add(on: connection)
             phase.finished("add them to the report rollup")
         }
         return tally

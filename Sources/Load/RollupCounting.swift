@@ -7,7 +7,7 @@ import PostgresClient
 /// commit deleted and grouped again (~3 s of a 979k-row nightly). A plain insert of every staged row runs with
 /// the rollup's insert triggers aside instead (``ReportRollup/switchSetting``); the rows it inserted are the staging's, which
 /// are counted once for all entities, per month and user as the triggers count them, and added to the folded
-/// rows before the commit (a backfill's chunk appends them as deltas). Every other write of the import (the
+/// rows before the commit (a backfill's chunk too). Every other write of the import (the
 /// guarded inserts, updates, removals, moves) keeps the triggers.
 enum RollupCounting {
     /// Runs `insert` with the rollup's insert triggers aside, then turns them back on. Only inside a savepoint: a
@@ -36,14 +36,12 @@ enum RollupCounting {
             """)
     }
 
-    /// Adds the counted rows to the rollup: `folded`, to its folded rows, holding the folding's lock to the commit (a
-    /// nightly), if that lock is free; else as deltas, which the fold after the commit adds. A backfill's chunk always
-    /// appends (holding the lock to each commit would queue the chunks), and a nightly never waits for the lock: it
-    /// holds the rows of its final writes, which the app may be waiting for, and `verify --fix` holds the lock
-    /// through a whole recount.
-    static func add(on connection: PostgresConnection, folded: Bool) throws {
-        if folded, try connection.query("SELECT pg_try_advisory_xact_lock(\(bind: AdvisoryLockKey.activityRollup)) AS locked")
-            .scalar(Bool.self) {
+    /// Adds the counted rows to the rollup's folded rows, holding the folding's lock to the commit, if that lock is
+    /// free; else appends them as deltas, which the fold after the commit adds. Never waits for the lock: a nightly
+    /// holds the rows of its final writes, which the app may be waiting for, `verify --fix` holds the lock through a
+    /// whole recount, and a backfill's parallel chunks would queue behind each other's commits.
+    static func add(on connection: PostgresConnection) throws {
+        if try connection.query("SELECT pg_try_advisory_xact_lock(\(bind: AdvisoryLockKey.activityRollup)) AS locked").scalar(Bool.self) {
             try connection.query("SELECT \(SQLName.activityAdd)(\(bind: SQLName.activityCounted.sql)::regclass) AS added")
             return
         }

@@ -16,7 +16,7 @@ struct RollupCountingTests {
                 SELECT '2025-06-01'::date AS month, \(bind: email)::text AS email, 1 AS applications, 0 AS recordings,
                        0 AS resumes, 0 AS sign_ups, 0 AS payments, 0 AS charged
                 """)
-            try RollupCounting.add(on: connection, folded: true)
+            try RollupCounting.add(on: connection)
             func applications(_ table: SQLName) throws -> Int {
                 try connection.query("SELECT coalesce(sum(applications), 0)::int AS n FROM \(table) WHERE email = \(bind: email)").scalar(Int.self)
             }
@@ -24,7 +24,7 @@ struct RollupCountingTests {
         }
     }
 
-    @Test("a nightly adds its counts to the folded rows; while verify --fix or a fold holds the folding's lock, it appends them as deltas instead of waiting")
+    @Test("an import (a nightly or a backfill's chunk) adds its counts to the folded rows; while verify --fix or a fold holds the folding's lock, it appends them as deltas instead of waiting")
     func neverWaitsForTheFoldingLock() throws {
         try TestDatabase.withFresh { database in
             let connection = try database.connect()

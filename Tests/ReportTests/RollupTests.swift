@@ -121,6 +121,30 @@ struct RollupTests {
         }
     }
 
+    @Test("a backfill's chunks, on two connections, add the rows they count to the folded rows (or as deltas while the other chunk holds the folding's lock); after it nothing is left to fold and the rollup is exact")
+    func backfillChunksCountTheirInserts() throws {
+        try TestDatabase.withFresh { database in
+            let folder = try GeneratedExport.make("rollup-backfill", ["--users", "150", "--seed", "29", "--months", "12"])
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let outcome = try CommandLineRunner.run(["import", folder, "--database-url", database.url, "--reject-file", folder + "/r.jsonl",
+                                                     "--mode", "backfill", "--jobs", "2", "--chunk-rows", "150", "--log-level", "info"])
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            let chunks = outcome.standardError.matches(of: /backfill: \d+ of (\d+) chunks committed/).last.flatMap { Int($0.1) }
+            #expect(try #require(chunks) > 2)
+            #expect(outcome.standardError.matches(of: /add them to the report rollup done/).count == chunks)
+            // The folds after the chunks' commits find only what a chunk appended beside another's add, not every row.
+            let folds = outcome.standardError.matches(of: /deltas=(\d+) \[Load\] report rollup folded/).compactMap { Int($0.1) }
+            #expect(folds.count == chunks.map { $0 + 1 })  // and the backfill's own at the end
+            let connection = try database.connectAsSuperuser()
+            #expect(try connection.query("SELECT count(*) AS n FROM \(SQLName.activityDeltas)").scalar(Int64.self) == 0)
+            let counted = try connection.query("SELECT count(*) AS n FROM \(SQLName.activityMonths)").scalar(Int.self)
+            #expect(counted > 150)
+            #expect(folds.reduce(0, +) < counted)
+            #expect(try Self.drift(connection) == [])
+            try Self.expectReportsAgree(database)
+        }
+    }
+
     @Test("the rollup's insert switch (crm.rollup_counted) is ignored for an authenticated user: their rows are still counted")
     func switchIgnoredForTheApp() throws {
         try TestDatabase.withFresh { database in
