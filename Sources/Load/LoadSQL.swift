@@ -27,7 +27,10 @@ enum LoadSQL {
     ///     (the form Citus plans).
     ///   - narrowed: Among the known users' job requests only (``ofKnownUsers(_:narrowed:)``): before the
     ///     merges, a new user has none stored.
-    static func copyJobRequestsOfRecordings(into table: SQLName, locking: Bool = false, narrowed: Bool = false) -> SQLQuery {
+    ///   - scope: A backfill's chunk, whose staged rows are all in it: the job requests are read from the index for
+    ///     its range only, not from the whole table that grows with every chunk.
+    static func copyJobRequestsOfRecordings(into table: SQLName, locking: Bool = false, narrowed: Bool = false,
+                                            scope: BackfillChunk = .whole) -> SQLQuery {
         let naming: SQLQuery = "FROM \(SQLName.deduplicated(.recordings)) WHERE job_request_external_id IS NOT NULL"
         let named: SQLQuery = locking
             ? "(j.email, j.external_id) IN (SELECT email, job_request_external_id \(naming))"
@@ -35,7 +38,7 @@ enum LoadSQL {
         return """
             CREATE TEMP TABLE \(table) ON COMMIT DROP AS
             SELECT j.email, j.external_id, j.id FROM \(SQLName.jobRequests) j
-            WHERE \(named) AND \(ofKnownUsers("j.email", narrowed: narrowed))
+            WHERE \(named) AND \(ofKnownUsers("j.email", narrowed: narrowed)) AND \(scope.contains("j.email"))
             \(locking ? "FOR KEY SHARE" : "")
             """
     }

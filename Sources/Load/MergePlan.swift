@@ -76,7 +76,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
         let target = MergeTarget(entity, scope: scope, narrowed: !citus)
         let prepared = entity == .recordings ? [SQLName.recordingJobs] : []
         return Statements(
-            prepare: prepared.map { LoadSQL.copyJobRequestsOfRecordings(into: $0) }, prepared: prepared,
+            prepare: prepared.map { LoadSQL.copyJobRequestsOfRecordings(into: $0, scope: scope) }, prepared: prepared,
             countStaged: target.countStaged, classify: target.classify(findingChanges: !citus), insert: target.insert(antiJoin: true),
             insertAll: target.insertStaged, recordAll: target.recordStaged, insertAllGuarded: target.insert(antiJoin: false),
             recordChanged: target.recordChangedUsers(into: SQLName.changedUsers), lockChanged: target.lockChanged,

@@ -34,6 +34,7 @@ struct ReferenceChecks {
         // subquery on a distributed table inside a statement on a local one).
         // Their emails first, counted (ANALYZE): a UNION of the children's emails looks as large as all their rows
         // to the planner, which then read the whole users table for a delta's 14,000 emails (300 → 70 ms in 1.4M).
+        // In a backfill's chunk, within its range, as its staged rows all are: the users table grows with every chunk.
         try connection.query("""
             CREATE TEMP TABLE \(SQLName.namedUsers) ON COMMIT DROP AS
             \(LoadSQL.stagedEmails([.jobRequests, .recordings, .resumes, .payments]))
@@ -42,11 +43,12 @@ struct ReferenceChecks {
         try connection.query("""
             INSERT INTO \(SQLName.knownUsers) (email, user_id)
             SELECT u.email, u.user_id FROM \(SQLName.crmUsers) u
-            WHERE u.email IN (SELECT email FROM \(SQLName.namedUsers))
+            WHERE u.email IN (SELECT email FROM \(SQLName.namedUsers)) AND \(scope.contains("u.email"))
             \(lockParents ? "FOR KEY SHARE" : "")
             """)
         try connection.query("ANALYZE \(SQLName.knownUsers)")
-        try connection.query(LoadSQL.copyJobRequestsOfRecordings(into: SQLName.knownJobRequests, locking: lockParents, narrowed: narrowed))
+        try connection.query(LoadSQL.copyJobRequestsOfRecordings(into: SQLName.knownJobRequests, locking: lockParents, narrowed: narrowed,
+                                                                 scope: scope))
         for entity in [Entity.jobRequests, .recordings, .resumes, .payments] {
             try reject(unknownUser(entity), entity, .email, .unknownUser)
         }
