@@ -207,7 +207,7 @@ public struct Importer: Sendable {
             try upkeep.openNewUsers(runID: runID, writesDirectly: strategy.upkeepWritesDirectly, scope: chunk ?? .whole)
             phase.finished("open new users' accounts")
         }
-        try removal.recordSource(options.source, snapshot: options.usersSnapshot)
+        try removal.recordSource(options.source, snapshot: options.usersSnapshot, scope: chunk ?? .whole)
         try statistics.refresh()
         tally.add(try FinalWrites(connection: connection, strategy: strategy, credits: options.credits, rejects: rejects, path: path)
             .run(outcomes, runID: runID, upkeep: privileged ? upkeep : nil))
