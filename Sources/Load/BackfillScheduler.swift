@@ -90,7 +90,8 @@ struct BackfillScheduler {
                 """)
             return .commit(counts)
         }
-        // Each chunk's deltas folded on its own connection, beside the other chunks' merges, not all at the end.
+        // What the chunk left as deltas (its writes through the triggers, its counts when another chunk held the
+        // folding's lock) folded on its own connection, beside the other chunks' merges, not all at the end.
         importer.foldActivityRollup(on: worker)
         importer.progress(progress.add(counts))
     }

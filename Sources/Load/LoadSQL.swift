@@ -30,7 +30,7 @@ enum LoadSQL {
     ///   - scope: A backfill's chunk, whose staged rows are all in it: the job requests are read from the index for
     ///     its range only, not from the whole table that grows with every chunk.
     static func copyJobRequestsOfRecordings(into table: SQLName, locking: Bool = false, narrowed: Bool = false,
-                                            scope: BackfillChunk = .whole) -> SQLQuery {
+                                            scope: BackfillChunk) -> SQLQuery {
         let naming: SQLQuery = "FROM \(SQLName.deduplicated(.recordings)) WHERE job_request_external_id IS NOT NULL"
         let named: SQLQuery = locking
             ? "(j.email, j.external_id) IN (SELECT email, job_request_external_id \(naming))"

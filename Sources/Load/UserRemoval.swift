@@ -65,7 +65,7 @@ struct UserRemoval {
     /// An anti-join, in email order, not `ON CONFLICT`: only imports write the table, one at a time (a backfill's chunks
     /// have users of their own), and 140k new users took 0.43 s so against 0.80 s. A backfill's chunk (`scope`) reads
     /// the table's rows in its range only: every chunk read and sorted all of them (132k at the 10th chunk of 979k rows).
-    func recordSource(_ source: String, snapshot: Bool, scope: BackfillChunk = .whole) throws {
+    func recordSource(_ source: String, snapshot: Bool, scope: BackfillChunk) throws {
         try connection.query("""
             INSERT INTO \(SQLName.userSources) (email, source) SELECT d.email, \(bind: source) FROM \(SQLName.deduplicated(.users)) d
             WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.userSources) c

@@ -33,6 +33,11 @@ struct RollupTests {
         }
     }
 
+    /// The deltas each fold of an import's `--log-level info` log found, in order.
+    static func foldedDeltas(_ log: String) -> [Int] {
+        log.matches(of: /deltas=(\d+) \[Load\] report rollup folded/).compactMap { Int($0.1) }
+    }
+
     static func drift(_ connection: PostgresConnection) throws -> [String] {
         try connection.query("SELECT concat_ws(' ', month, email, expected, found) AS line FROM \(SQLName.activityDrift)()")
             .rows.map { try $0.decode(String.self, "line") }
@@ -100,8 +105,7 @@ struct RollupTests {
                                                          "--log-level", "info"] + extra)
                 guard outcome.status == 0 else { throw TestSupportError("import exited \(outcome.status): \(outcome.standardError)") }
                 #expect(outcome.standardError.contains("add them to the report rollup done") == extra.isEmpty)
-                let folded = outcome.standardError.firstMatch(of: /deltas=(\d+) \[Load\] report rollup folded/)
-                return try #require(folded.flatMap { Int($0.1) })
+                return try #require(Self.foldedDeltas(outcome.standardError).first)
             }
             #expect(try importFolded() == 0)
             #expect(try connection.query("SELECT count(*) AS n FROM \(SQLName.activityMonths)").scalar(Int64.self) > 150)
@@ -133,7 +137,7 @@ struct RollupTests {
             #expect(try #require(chunks) > 2)
             #expect(outcome.standardError.matches(of: /add them to the report rollup done/).count == chunks)
             // The folds after the chunks' commits find only what a chunk appended beside another's add, not every row.
-            let folds = outcome.standardError.matches(of: /deltas=(\d+) \[Load\] report rollup folded/).compactMap { Int($0.1) }
+            let folds = Self.foldedDeltas(outcome.standardError)
             #expect(folds.count == chunks.map { $0 + 1 })  // and the backfill's own at the end
             let connection = try database.connectAsSuperuser()
             #expect(try connection.query("SELECT count(*) AS n FROM \(SQLName.activityDeltas)").scalar(Int64.self) == 0)
