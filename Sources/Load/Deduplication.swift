@@ -10,15 +10,17 @@ struct Deduplication {
     /// Merges rows with the same key into one (for each field the latest non-empty value wins; an empty
     /// value never erases), into the `d_…` tables; counts the rows merged and where they were.
     ///
-    /// - Parameter location: `file, line` of a staged row as the reader names it (`path:line`).
-    func deduplicate(location: (Int, Int) -> String) throws -> LoadTally {
+    /// - Parameters:
+    ///   - distinct: Entities whose staged keys the client found distinct (``StagedKeys``): no pass looks for repeats.
+    ///   - location: `file, line` of a staged row as the reader names it (`path:line`).
+    func deduplicate(distinct: Set<Entity>, location: (Int, Int) -> String) throws -> LoadTally {
         var tally = LoadTally()
         for entity in Entity.allCases {
             let keys = SQLQuery.joined(StagingArea.key(entity).map { "\(ident: $0.name)" }, separator: ", ")
             let staged = SQLName.staged(entity), deduplicated = SQLName.deduplicated(entity)
-            // One pass (a hash aggregate, not a sort of row values) to see whether any key repeats: most
-            // nightly files have none.
-            guard try connection.query("""
+            // Unless the client knows, one pass (a hash aggregate, not a sort of row values) to see whether any key
+            // repeats: most nightly files have none.
+            guard try !distinct.contains(entity) && connection.query("""
                 SELECT EXISTS (SELECT 1 FROM \(staged) GROUP BY \(keys) HAVING count(*) > 1) AS repeats
                 """).scalar(Bool.self) else {
                 // Nothing to merge: the staging becomes the deduplicated table as it is (no copy; a column

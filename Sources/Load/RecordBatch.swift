@@ -17,6 +17,8 @@ struct RecordBatch: Sendable {
     struct Validated: Sendable {
         /// The valid rows, as COPY text per entity (`seq, file, line, values…`).
         var rows: [Entity: CopyTextWriter] = [:]
+        /// The hash of each valid row's key, per entity (``StagedKeys``).
+        var keyHashes: [Entity: [UInt64]] = [:]
         /// The rejects, each with the normalized email of a rejected user (their children are rejected later).
         var rejects: [(reject: Reject, rejectedUser: String?)] = []
         /// Records read per entity.
@@ -34,6 +36,7 @@ struct RecordBatch: Sendable {
             switch validator.validate(record) {
             case .success(let valid):
                 stage(valid, sequence: firstSequence + Int64(offset), into: &result.rows[valid.entity, default: CopyTextWriter()])
+                result.keyHashes[valid.entity, default: []].append(StagedKeys.hash(of: valid))
             case .failure(let reject):
                 // (An email with a NUL byte cannot be staged, and no row can name it either.)
                 var email: String?

@@ -25,9 +25,12 @@ struct RowStager {
 
     /// Stages `files` into `table(entity)` and the rejected users into `rejectedUsers`.
     ///
-    /// - Returns: The rows read and rejected, per entity and reason.
-    func stage(_ files: [InputFile], into table: (Entity) -> SQLName, rejectedUsers: SQLName) throws -> LoadTally {
+    /// - Returns: The rows read and rejected, per entity and reason, and the entities whose staged rows have
+    ///   distinct keys for sure (``StagedKeys``).
+    func stage(_ files: [InputFile], into table: (Entity) -> SQLName, rejectedUsers: SQLName) throws
+        -> (tally: LoadTally, distinctKeys: Set<Entity>) {
         var tally = LoadTally()
+        var keys = StagedKeys()
         var batches = [Entity: CopyTextWriter]()
         var sequence: Int64 = 0
         var rejectedEmails = CopyTextWriter()
@@ -41,6 +44,7 @@ struct RowStager {
         defer { while work.next() != nil {} }
         func take(_ validated: RecordBatch.Validated) throws {
             tally.extraAddresses += validated.extraAddresses
+            keys.add(validated.keyHashes)
             for (entity, count) in validated.read { tally.counts[entity, default: EntityCounts()].read += count }
             for (reject, rejectedUser) in validated.rejects {
                 tally.count(reject)
@@ -91,7 +95,7 @@ struct RowStager {
             logger.notice("email cells held several addresses: each row kept its first valid one",
                           metadata: ["addresses left out": "\(tally.extraAddresses)"])
         }
-        return tally
+        return (tally, keys.distinct())
     }
 
     private func flush(_ entity: Entity, _ batches: inout [Entity: CopyTextWriter], into table: SQLName) throws {

@@ -33,9 +33,9 @@ struct StagedRows {
             """)
     }
 
-    /// Deduplicates, names locations `fFILE.csv:LINE`.
-    func deduplicate() throws -> LoadTally {
-        try Deduplication(connection: connection).deduplicate { "f\($0).csv:\($1)" }
+    /// Deduplicates (the entities in `distinct` taken as having distinct keys), names locations `fFILE.csv:LINE`.
+    func deduplicate(distinct: Set<Entity> = []) throws -> LoadTally {
+        try Deduplication(connection: connection).deduplicate(distinct: distinct) { "f\($0).csv:\($1)" }
     }
 }
 

@@ -55,6 +55,23 @@ struct StagingAreaTests {
         }
     }
 
+    @Test("an entity whose keys the client found distinct is kept as staged: every row once, no pass over it")
+    func distinctKeysKept() throws {
+        try TestDatabase.withFresh { database in
+            try StagedRows.inTransaction(database) { rows in
+                try rows.stage(.users, line: 2, ["email": "ann@example.com", "first_name": "Ann"])
+                try rows.stage(.users, line: 3, ["email": "bob@example.com", "first_name": "Bob"])
+                let tally = try rows.deduplicate(distinct: [.users])
+                #expect(tally.mergedRows.isEmpty)
+                let kept = try rows.connection.query("""
+                    SELECT count(*) AS rows, sum(copies) AS copies FROM \(SQLName.deduplicated(.users))
+                    """).rows[0]
+                #expect(try kept.decode(Int.self, "rows") == 2 && kept.decode(Int.self, "copies") == 2)
+                return .rollback(())
+            }
+        }
+    }
+
     @Test("a backfill's staging lives in crm_private, counts its rows, hands out chunks that cut the users into email ranges of about as many rows, and is dropped")
     func persistentStaging() throws {
         try TestDatabase.withFresh { database in
