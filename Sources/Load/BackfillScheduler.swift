@@ -38,7 +38,7 @@ struct BackfillScheduler {
         let chunks: [BackfillChunk]
         var done: Set<Int> = []
         // What the client found of the staged keys while staging (nothing when a stopped run staged them).
-        var distinctKeys: Set<Entity> = []
+        var provenDistinct: Set<Entity> = []
         if let state, try staging.rows() == state.decode(Int.self, "staged_rows"),
            case let bounds = try connection.query("""
                SELECT bound FROM \(SQLName.backfillState), unnest(bounds) WITH ORDINALITY b(bound, n) WHERE run_key = \(bind: key) ORDER BY n
@@ -52,24 +52,24 @@ struct BackfillScheduler {
             // The rows read are the staged ones (validation rejects were written the first time).
             for (entity, count) in try staging.counts() { tally.counts[entity, default: EntityCounts()].read = count }
         } else {
-            (chunks, tally, distinctKeys) = try stage(files, key: key, on: connection)
+            (chunks, tally, provenDistinct) = try stage(files, key: key, on: connection)
         }
         var pending = chunks.filter { !done.contains($0.index) }
         let progress = BackfillProgress(total: chunks.count, done: done.count)
         // The renamed and merged users first, alone: the range chunks then never meet a user whose rows move.
         if let identities = pending.first(where: \.isIdentities) {
             pending.removeAll { $0.isIdentities }
-            try load(identities, files, key: key, distinctKeys: distinctKeys, on: connection, progress: progress)
+            try load(identities, files, key: key, provenDistinct: provenDistinct, on: connection, progress: progress)
         }
         progress.hand(pending)
         let jobs = min(options.jobs, max(pending.count, 1))
-        let distinct = distinctKeys
+        let proven = provenDistinct
         DispatchQueue.concurrentPerform(iterations: jobs) { _ in
             progress.run {
                 let worker = try PostgresConnection(url: importer.url, applicationName: "crm-pipeline")
                 try MergeSettings.prepareSession(worker)
                 while let chunk = progress.next() {
-                    try load(chunk, files, key: key, distinctKeys: distinct, on: worker, progress: progress)
+                    try load(chunk, files, key: key, provenDistinct: proven, on: worker, progress: progress)
                 }
             }
         }
@@ -84,12 +84,12 @@ struct BackfillScheduler {
     }
 
     /// Loads one chunk in a transaction of its own on `worker`, records it done, then folds its rollup deltas.
-    private func load(_ chunk: BackfillChunk, _ files: [InputFile], key: String, distinctKeys: Set<Entity>,
+    private func load(_ chunk: BackfillChunk, _ files: [InputFile], key: String, provenDistinct: Set<Entity>,
                       on worker: PostgresConnection, progress: BackfillProgress) throws {
         let counts = try worker.transaction { worker in
             try BackfillStaging(connection: worker).createChunk(chunk)
             let counts = try importer.mergeStaged(files, on: worker, strategy: strategy.scoped(to: chunk), rejects: rejects, runID: runID,
-                                                 before: LoadTally(), distinctKeys: distinctKeys, chunk: chunk)
+                                                 before: LoadTally(), provenDistinct: provenDistinct, chunk: chunk)
             try worker.query("""
                 UPDATE \(SQLName.backfillState) SET done = array_append(done, \(bind: chunk.index)) WHERE run_key = \(bind: key)
                 """)
@@ -104,13 +104,13 @@ struct BackfillScheduler {
     /// Validates and stages every file into fresh UNLOGGED tables, and records the chunking; one commit.
     /// Chunks a previous, crashed attempt committed are loaded again as no-ops (the merges are idempotent).
     private func stage(_ files: [InputFile], key: String, on connection: PostgresConnection) throws
-        -> (chunks: [BackfillChunk], tally: LoadTally, distinctKeys: Set<Entity>) {
+        -> (chunks: [BackfillChunk], tally: LoadTally, provenDistinct: Set<Entity>) {
         try connection.transaction { connection in
             let staging = BackfillStaging(connection: connection)
             try connection.query("DELETE FROM \(SQLName.backfillState)")
             try staging.create()
             var phase = Phase(logger: importer.logger)
-            let (tally, distinctKeys) = try RowStager(
+            let (tally, provenDistinct) = try RowStager(
                 connection: connection, options: options, rejects: rejects, logger: importer.logger, progress: importer.progress)
                 .stage(files, into: SQLName.backfillStaging, rejectedUsers: .backfillRejectedUsers)
             phase.finished("read, validate and stage")
@@ -137,7 +137,7 @@ struct BackfillScheduler {
                 """)
             let chunked = BackfillChunk.cut(by: bounds, identities: try staging.collectIdentities())
             phase.finished("index the staging, count removals and cut chunks")
-            return .commit((chunked, tally, distinctKeys))
+            return .commit((chunked, tally, provenDistinct))
         }
     }
 }

@@ -11,18 +11,19 @@ struct Deduplication {
     /// value never erases), into the `d_…` tables; counts the rows merged and where they were.
     ///
     /// - Parameters:
-    ///   - distinct: Entities whose staged keys the client found distinct (``StagedKeys``): no pass looks for repeats.
+    ///   - provenDistinct: Entities whose staged keys the client proved distinct (``StagedKeys``): no pass looks for repeats.
     ///   - location: `file, line` of a staged row as the reader names it (`path:line`).
-    func deduplicate(distinct: Set<Entity>, location: (Int, Int) -> String) throws -> LoadTally {
+    func deduplicate(provenDistinct: Set<Entity>, location: (Int, Int) -> String) throws -> LoadTally {
         var tally = LoadTally()
         for entity in Entity.allCases {
             let keys = SQLQuery.joined(StagingArea.key(entity).map { "\(ident: $0.name)" }, separator: ", ")
             let staged = SQLName.staged(entity), deduplicated = SQLName.deduplicated(entity)
             // Unless the client knows, one pass (a hash aggregate, not a sort of row values) to see whether any key
             // repeats: most nightly files have none.
-            guard try !distinct.contains(entity) && connection.query("""
+            let repeats = try !provenDistinct.contains(entity) && connection.query("""
                 SELECT EXISTS (SELECT 1 FROM \(staged) GROUP BY \(keys) HAVING count(*) > 1) AS repeats
-                """).scalar(Bool.self) else {
+                """).scalar(Bool.self)
+            guard repeats else {
                 // Nothing to merge: the staging becomes the deduplicated table as it is (no copy; a column
                 // with a constant default is only written in the catalog).
                 try connection.query("ALTER TABLE \(staged) RENAME TO \(ident: deduplicated.name)")

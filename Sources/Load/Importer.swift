@@ -114,26 +114,26 @@ public struct Importer: Sendable {
     ) throws -> LoadTally {
         try StagingArea(connection: connection).createTemporary()
         var phase = Phase(logger: logger)
-        let (read, distinctKeys) = try RowStager(connection: connection, options: options, rejects: rejects, logger: logger, progress: progress)
+        let (read, provenDistinct) = try RowStager(connection: connection, options: options, rejects: rejects, logger: logger, progress: progress)
             .stage(files, into: SQLName.staged, rejectedUsers: .rejectedUsers)
         phase.finished("read, validate and stage")
         return try mergeStaged(files, on: connection, strategy: strategy, rejects: rejects, runID: runID, before: read,
-                               distinctKeys: distinctKeys)
+                               provenDistinct: provenDistinct)
     }
 
     /// From the staging to the CRM tables: dedupe, checks, thresholds, merges, upkeep. `before` is what the
     /// load counted so far (the thresholds apply to it and this stage's rejects together); `chunk`, a backfill's
-    /// chunk (whose removals were judged on the whole input), or `nil` for a nightly load; `distinctKeys`, the
+    /// chunk (whose removals were judged on the whole input), or `nil` for a nightly load; `provenDistinct`, the
     /// entities whose staged keys the client found distinct (``StagedKeys``).
     func mergeStaged(
         _ files: [InputFile], on connection: PostgresConnection, strategy: any MergeStrategy, rejects: RejectFileWriter, runID: Int64,
-        before: LoadTally, distinctKeys: Set<Entity>, chunk: BackfillChunk? = nil
+        before: LoadTally, provenDistinct: Set<Entity>, chunk: BackfillChunk? = nil
     ) throws -> LoadTally {
         var phase = Phase(logger: logger)
         try MergeSettings.apply(on: connection)
         func path(_ index: Int) -> String { files.indices.contains(index) ? files[index].name : "?" }
         var tally = before
-        tally.add(try Deduplication(connection: connection).deduplicate(distinct: distinctKeys) { "\(path($0)):\($1)" })
+        tally.add(try Deduplication(connection: connection).deduplicate(provenDistinct: provenDistinct) { "\(path($0)):\($1)" })
         phase.finished("deduplicate")
         // Erased people's older rows go first, whatever else the export says of them.
         for reject in try Erasures(connection: connection).refuseErased(path: path) {

@@ -28,7 +28,7 @@ struct RowStager {
     /// - Returns: The rows read and rejected, per entity and reason, and the entities whose staged rows have
     ///   distinct keys for sure (``StagedKeys``).
     func stage(_ files: [InputFile], into table: (Entity) -> SQLName, rejectedUsers: SQLName) throws
-        -> (tally: LoadTally, distinctKeys: Set<Entity>) {
+        -> (tally: LoadTally, provenDistinct: Set<Entity>) {
         var tally = LoadTally()
         var keys = StagedKeys()
         var batches = [Entity: CopyTextWriter]()
@@ -95,7 +95,7 @@ struct RowStager {
             logger.notice("email cells held several addresses: each row kept its first valid one",
                           metadata: ["addresses left out": "\(tally.extraAddresses)"])
         }
-        return (tally, keys.distinct())
+        return (tally, keys.provenDistinct())
     }
 
     private func flush(_ entity: Entity, _ batches: inout [Entity: CopyTextWriter], into table: SQLName) throws {

@@ -7,10 +7,11 @@ import Validate
 /// (``StagingArea/key(_:)``): a 64-bit hash of each staged row's key, 8 bytes a row up to ``limit`` rows in all.
 /// No hash seen twice proves that no key repeats, and ``Deduplication`` then skips its pass over the staging
 /// (0.64 s of a 979k-row nightly's serial part, on the server's one busy core). A hash seen twice (a repeat, or
-/// a collision: about one chance in 10^7 at a million rows) or more rows than the limit leave the question to
-/// that pass, as before.
+/// a collision: about one chance in 4×10^7 at a million rows of an entity) or more rows than the limit leave the
+/// question to that pass, as before.
 struct StagedKeys: Sendable {
-    /// Rows whose hashes are kept at most, over all entities (16 MB of hashes); past it nothing is proven.
+    /// Rows whose hashes are kept at most, over all entities; past it nothing is proven. 8 bytes a row, up to
+    /// 2–3 times that at the peak while the arrays grow and the sorts copy them.
     static let limit = 2_000_000
 
     private var hashes: [Entity: [UInt64]] = [:]
@@ -20,7 +21,8 @@ struct StagedKeys: Sendable {
     init() {}
 
     /// The hash of a validated record's key: its key values as staged, each with its length, or marked absent.
-    /// Rows the server sees as one key have equal bytes (text columns, a deterministic collation), so equal hashes.
+    /// Rows the server sees as one key have equal bytes here (text columns, a deterministic collation, and a
+    /// conversion to the server's encoding that maps distinct strings to distinct ones), so equal hashes.
     static func hash(of record: ValidatedRecord) -> UInt64 {
         var hasher = Hasher()
         for index in keyIndices[record.entity] ?? [] {
@@ -48,7 +50,7 @@ struct StagedKeys: Sendable {
     }
 
     /// The entities whose staged keys are all distinct for sure (an entity with no row staged among them).
-    func distinct() -> Set<Entity> {
+    func provenDistinct() -> Set<Entity> {
         guard !overLimit else { return [] }
         let entities = Entity.allCases
         let repeats = Mutex([Bool](repeating: false, count: entities.count))
@@ -63,6 +65,6 @@ struct StagedKeys: Sendable {
     }
 
     private static let keyIndices: [Entity: [Int]] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in
-        (entity, StagingArea.key(entity).compactMap { entity.loadedFields.firstIndex(of: $0) })
+        (entity, StagingArea.key(entity).map { entity.loadedFields.firstIndex(of: $0)! })
     })
 }

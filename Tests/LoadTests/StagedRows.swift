@@ -34,8 +34,8 @@ struct StagedRows {
     }
 
     /// Deduplicates (the entities in `distinct` taken as having distinct keys), names locations `fFILE.csv:LINE`.
-    func deduplicate(distinct: Set<Entity> = []) throws -> LoadTally {
-        try Deduplication(connection: connection).deduplicate(distinct: distinct) { "f\($0).csv:\($1)" }
+    func deduplicate(provenDistinct: Set<Entity> = []) throws -> LoadTally {
+        try Deduplication(connection: connection).deduplicate(provenDistinct: provenDistinct) { "f\($0).csv:\($1)" }
     }
 }
 

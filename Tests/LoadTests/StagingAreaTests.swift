@@ -55,18 +55,22 @@ struct StagingAreaTests {
         }
     }
 
-    @Test("an entity whose keys the client found distinct is kept as staged: every row once, no pass over it")
-    func distinctKeysKept() throws {
+    @Test("an entity the client proved to have distinct keys is kept as staged: no pass looks for repeats (one given here stays)")
+    func provenDistinctKept() throws {
         try TestDatabase.withFresh { database in
             try StagedRows.inTransaction(database) { rows in
                 try rows.stage(.users, line: 2, ["email": "ann@example.com", "first_name": "Ann"])
-                try rows.stage(.users, line: 3, ["email": "bob@example.com", "first_name": "Bob"])
-                let tally = try rows.deduplicate(distinct: [.users])
-                #expect(tally.mergedRows.isEmpty)
-                let kept = try rows.connection.query("""
-                    SELECT count(*) AS rows, sum(copies) AS copies FROM \(SQLName.deduplicated(.users))
-                    """).rows[0]
-                #expect(try kept.decode(Int.self, "rows") == 2 && kept.decode(Int.self, "copies") == 2)
+                try rows.stage(.users, line: 3, ["email": "ann@example.com", "first_name": "Anne"])
+                try rows.stage(.jobRequests, line: 2, ["email": "ann@example.com", "external_id": "J1"])
+                try rows.stage(.jobRequests, line: 3, ["email": "ann@example.com", "external_id": "J1"])
+                let tally = try rows.deduplicate(provenDistinct: [.users])
+                #expect(tally.mergedRows == ["job_requests: f0.csv:2 merged into f0.csv:3"])
+                for (entity, expected) in [(Entity.users, 2), (.jobRequests, 1)] {
+                    let kept = try rows.connection.query("""
+                        SELECT count(*) AS rows, sum(copies) AS copies FROM \(SQLName.deduplicated(entity))
+                        """).rows[0]
+                    #expect(try kept.decode(Int.self, "rows") == expected && kept.decode(Int.self, "copies") == 2, "\(entity)")
+                }
                 return .rollback(())
             }
         }
