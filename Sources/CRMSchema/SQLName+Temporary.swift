@@ -10,6 +10,9 @@ extension SQLName {
     /// The distinct emails the staged children name (`email`), analyzed: the lookup of ``knownUsers`` then knows
     /// how few they are.
     public static let namedUsers = SQLName("named_users")
+    /// The emails of ``namedUsers`` that no staged user row has (`email`), analyzed: only their children can be
+    /// rejected for their user, and the checks then read no child of a user staged beside it.
+    public static let namedUsersNotStaged = SQLName("named_users_not_staged")
     /// A backfill's staged users as a chunk's deduplication leaves them (each field's latest value), tombstones left
     /// out: what names stored users in a snapshot, as a nightly's ``identityKnown`` (`email`, `crm_user_id`, `merged_into`).
     public static let backfillLatestUsers = SQLName("backfill_latest_users")

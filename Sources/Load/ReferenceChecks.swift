@@ -40,6 +40,14 @@ struct ReferenceChecks {
             \(LoadSQL.stagedEmails([.jobRequests, .recordings, .resumes, .payments]))
             """)
         try connection.query("ANALYZE \(SQLName.namedUsers)")
+        // Most children's users are staged beside them: the named emails that are not, found once, spare each child
+        // table's check an anti-join of all its rows with the staged users (0.6 s of a 979k-row nightly), and the
+        // whole check when there are none.
+        try connection.query("""
+            CREATE TEMP TABLE \(SQLName.namedUsersNotStaged) ON COMMIT DROP AS
+            SELECT n.email FROM \(SQLName.namedUsers) n WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.deduplicated(.users)) u WHERE u.email = n.email)
+            """)
+        try connection.query("ANALYZE \(SQLName.namedUsersNotStaged)")
         try connection.query("""
             INSERT INTO \(SQLName.knownUsers) (email, user_id)
             SELECT u.email, u.user_id FROM \(SQLName.crmUsers) u
@@ -49,8 +57,10 @@ struct ReferenceChecks {
         try connection.query("ANALYZE \(SQLName.knownUsers)")
         try connection.query(LoadSQL.copyJobRequestsOfRecordings(into: SQLName.knownJobRequests, locking: lockParents, narrowed: narrowed,
                                                                  scope: scope))
-        for entity in [Entity.jobRequests, .recordings, .resumes, .payments] {
-            try reject(unknownUser(entity), entity, .email, .unknownUser)
+        if try connection.query("SELECT EXISTS (SELECT 1 FROM \(SQLName.namedUsersNotStaged)) AS any").scalar(Bool.self) {
+            for entity in [Entity.jobRequests, .recordings, .resumes, .payments] {
+                try reject(unknownUser(entity), entity, .email, .unknownUser)
+            }
         }
         try reject("""
             DELETE FROM \(SQLName.deduplicated(.recordings)) s
@@ -76,7 +86,7 @@ struct ReferenceChecks {
     private func unknownUser(_ entity: Entity) -> SQLQuery {
         """
         DELETE FROM \(SQLName.deduplicated(entity)) s
-        WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.deduplicated(.users)) u WHERE u.email = s.email)
+        WHERE s.email IN (SELECT email FROM \(SQLName.namedUsersNotStaged))
           AND (EXISTS (SELECT 1 FROM \(SQLName.rejectedUsers) r WHERE r.email = s.email)
                OR EXISTS (SELECT 1 FROM \(SQLName.removedUsers) r WHERE r.email = s.email)
                OR NOT EXISTS (SELECT 1 FROM \(SQLName.knownUsers) u WHERE u.email = s.email))
