@@ -89,6 +89,25 @@ struct AccountOpeningTests {
         #expect(opened == emails.count)
     }
 
+    @Test("two new users of one account: the first email's profile takes the account, the other's none; a user without one takes none")
+    func sharedAccount() throws {
+        try TestDatabase.withFresh { database in
+            let account = try database.signUp("jo.elsewhere@example.com")
+            let accounts = try StagedRows.inTransaction(database) { rows in
+                // The users of the account in the order opposite to their emails', and one without an account.
+                try Self.newUsers(rows, [("jo.old@example.com", 0, 0), ("jo.new@example.com", 0, 0), ("solo@example.com", 0, 0)])
+                try rows.connection.query("""
+                    UPDATE \(SQLName.crmUsers) SET user_id = \(bind: account)::uuid WHERE email LIKE 'jo.%'
+                    """)
+                #expect(try AccountOpening(connection: rows.connection).openNewAccounts(ref: "import:7") == 3)
+                return .commit(try rows.connection.query("""
+                    SELECT email, user_id::text AS account FROM \(SQLName.profiles) ORDER BY email
+                    """).rows.map { try [$0.decode(String.self, "email"), $0.decode(String?.self, "account") ?? "none"] })
+            }
+            #expect(accounts == [["jo.new@example.com", account], ["jo.old@example.com", "none"], ["solo@example.com", "none"]])
+        }
+    }
+
     @Test("a new user charged more recordings than the rule gives is refused, and nothing is opened")
     func refusesOverdraft() throws {
         try TestDatabase.withFresh { database in
