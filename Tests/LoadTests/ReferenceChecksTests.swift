@@ -8,7 +8,7 @@ import Testing
 
 @Suite("ReferenceChecks: unknown users, unknown job requests, credits")
 struct ReferenceChecksTests {
-    @Test("children of unknown or rejected users and recordings of unknown job requests are rejected with their file and line")
+    @Test("children of unknown or rejected users and recordings of unknown job requests are rejected with their file and line; a staged user's stay")
     func references() throws {
         try TestDatabase.withFresh { database in
             try database.connect().query(#"INSERT INTO "digital_resume_by_CRM" (email) VALUES ('known@example.com')"#)
@@ -17,6 +17,9 @@ struct ReferenceChecksTests {
                 try rows.stage(.jobRequests, line: 2, ["email": "known@example.com", "external_id": "J1", "job_title": "Nurse"])
                 try rows.stage(.jobRequests, line: 3, ["email": "nobody@example.com", "external_id": "J1", "job_title": "Nurse"])
                 try rows.stage(.jobRequests, line: 4, ["email": "refused@example.com", "external_id": "J1", "job_title": "Nurse"])
+                // A new user staged beside their child: neither stored nor rejected, and their child stays.
+                try rows.stage(.users, line: 2, ["email": "fresh@example.com"])
+                try rows.stage(.jobRequests, line: 5, ["email": "fresh@example.com", "external_id": "J1", "job_title": "Nurse"])
                 try rows.stage(.recordings, file: 1, line: 2, ["email": "known@example.com", "external_id": "R1",
                                                                "job_request_external_id": "J1", "video_url": "https://v.example.com/1"])
                 try rows.stage(.recordings, file: 1, line: 3, ["email": "known@example.com", "external_id": "R2",
@@ -25,7 +28,7 @@ struct ReferenceChecksTests {
                 _ = try rows.deduplicate()
                 let tally = try ReferenceChecks(connection: rows.connection).run(credits: .skip, rejects: rejects.writer, lockParents: true, scope: .whole, narrowed: true) { "f\($0).csv" }
                 let left = try rows.connection.query("SELECT count(*) FROM \(SQLName.deduplicated(.jobRequests))").scalar(Int.self)
-                #expect(left == 1)
+                #expect(left == 2)
                 return .rollback(tally)
             }
             #expect(tally.rejectsByReason == ["unknown_user": 2, "unknown_job_request": 1])
