@@ -33,6 +33,8 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     var rollupTriggersFire = false
     /// The backfill chunk the staging holds (``BackfillChunk/whole`` for a nightly load).
     var scope = BackfillChunk.whole
+    /// Whether the inserts may sort their keys by bytes (``MergeTarget/insertsInByteOrder``).
+    var insertsInByteOrder = false
 
     private var citus: Bool { keys == .citus }
     var upkeepWritesDirectly: Bool { !citus }
@@ -73,7 +75,7 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     }
 
     func statements(for entity: Entity) -> Statements {
-        let target = MergeTarget(entity, scope: scope, narrowed: !citus)
+        let target = MergeTarget(entity, scope: scope, narrowed: !citus, insertsInByteOrder: insertsInByteOrder)
         let prepared = entity == .recordings ? [SQLName.recordingJobs] : []
         return Statements(
             prepare: prepared.map { LoadSQL.copyJobRequestsOfRecordings(into: $0, scope: scope) }, prepared: prepared,

@@ -16,11 +16,16 @@ struct MergeTarget {
     let scope: BackfillChunk
     /// Whether stored child rows are looked for among the known users' only (``LoadSQL/ofKnownUsers(_:narrowed:)``).
     let narrowed: Bool
+    /// Whether the inserts sort their keys `COLLATE "C"`: where the database's collation orders as the bytes do, the
+    /// same order as the indexes', found faster (350k recordings 0.58 → 0.41 s: PostgreSQL 15 compares every other
+    /// collation with strcoll, without abbreviated keys).
+    let insertsInByteOrder: Bool
 
-    init(_ entity: Entity, scope: BackfillChunk = .whole, narrowed: Bool = false) {
+    init(_ entity: Entity, scope: BackfillChunk = .whole, narrowed: Bool = false, insertsInByteOrder: Bool = false) {
         self.entity = entity
         self.scope = scope
         self.narrowed = narrowed && entity != .users
+        self.insertsInByteOrder = insertsInByteOrder
         func staged(_ fields: [Field]) -> [(String, SQLQuery)] { fields.map { ($0.name, "s.\(ident: $0.name)") } }
         switch entity {
         case .users:
@@ -173,11 +178,12 @@ struct MergeTarget {
         let columns = key.map { field -> (column: String, expression: SQLQuery) in (field.name, "s.\(ident: field.name)") }
             + owner + values
         let expressions = columns.map { Self.inserted($0.column, $0.expression) }
+        let collation: SQLQuery = insertsInByteOrder ? #" COLLATE "C""# : ""
         return """
             INSERT INTO \(table) (\(SQLQuery.joined(columns.map { "\(ident: $0.column)" }, separator: ", ")))
             SELECT \(SQLQuery.joined(expressions, separator: ", "))
             FROM \(rows)
-            ORDER BY \(SQLQuery.joined(key.map { "s.\(ident: $0.name)" }, separator: ", "))
+            ORDER BY \(SQLQuery.joined(key.map { "s.\(ident: $0.name)\(collation)" }, separator: ", "))
             """
     }
 

@@ -2,6 +2,7 @@ import CRMSchema
 import Foundation
 @testable import Load
 import Logging
+import PipelineCore
 import PostgresClient
 import Synchronization
 import TestSupport
@@ -61,6 +62,28 @@ extension MergeStrategyChoiceTests {
             try database.connectAsSuperuser().executeScript(change)
             #expect(try fire() == false)
         }
+    }
+}
+
+extension MergeStrategyChoiceTests {
+    @Test("the inserts sort their keys by bytes where the database's collation orders as the bytes do (C.UTF-8, as Supabase's), by the collation elsewhere (ICU)")
+    func insertOrderFollowsTheCollation() throws {
+        try TestDatabase.withFresh { database in
+            let plan = try #require(try MergeStrategyChoice(connection: try database.connect(), logger: NoticeLog().logger).choose() as? MergePlan)
+            #expect(plan.insertsInByteOrder)
+            #expect(plan.statements(for: .recordings).insertAll.description.contains(#"ORDER BY s."email" COLLATE "C", s."external_id" COLLATE "C""#))
+            #expect(!MergeTarget(.recordings).insertStaged.description.contains("COLLATE"))
+        }
+        let name = "crm_test_icu_" + UUID().uuidString.prefix(8).lowercased()
+        let admin = try TestDatabase.adminURL()
+        try PostgresConnection.withConnection(url: admin) { connection in
+            try connection.query("CREATE DATABASE \(ident: name) TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'und' LOCALE 'C.UTF-8'")
+        }
+        defer { _ = try? PostgresConnection.withConnection(url: admin) { try $0.query("DROP DATABASE IF EXISTS \(ident: name) WITH (FORCE)") } }
+        let icu = try ConnectionString(admin).with(database: name).text
+        #expect(try PostgresConnection.withConnection(url: icu) {
+            try MergeStrategyChoice(connection: $0, logger: NoticeLog().logger).collationOrdersAsBytes()
+        } == false)
     }
 }
 
