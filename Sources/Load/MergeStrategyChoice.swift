@@ -47,13 +47,21 @@ struct MergeStrategyChoice {
             """).scalar(Bool.self)
     }
 
-    /// Whether the database's collation orders text as its bytes do: C, POSIX, or C.UTF-8 under libc (Supabase's, whose
-    /// order is the code points'). PostgreSQL 15 sorts in byte order faster only when told `COLLATE "C"`.
+    /// Whether the database's collation orders text as its bytes do (``ordersAsBytes(provider:collation:)``).
     func collationOrdersAsBytes() throws -> Bool {
-        try connection.query("""
-            SELECT coalesce(to_jsonb(d) ->> 'datlocprovider', 'c') = 'c' AND d.datcollate ~ '^(C|POSIX|C\\.(UTF-?8|utf-?8))$' AS bytes
+        let database = try connection.query("""
+            SELECT coalesce(to_jsonb(d) ->> 'datlocprovider', 'c') AS provider, d.datcollate AS collation
             FROM pg_database d WHERE d.datname = current_database()
-            """).scalar(Bool.self)
+            """).singleRow()
+        return Self.ordersAsBytes(provider: try database.decode(String.self, "provider"), collation: try database.decode(String.self, "collation"))
+    }
+
+    /// Whether a database collation orders text as its bytes do: C, POSIX, or C.UTF-8 under libc (Supabase's; glibc 2.35
+    /// and later order it by code point, which is the bytes' order; an older one may put unassigned code points last,
+    /// which costs the inserts' index order, never a result). PostgreSQL 15 sorts in byte order faster only when told
+    /// `COLLATE "C"`; PostgreSQL 17's builtin provider needs no telling.
+    static func ordersAsBytes(provider: String, collation: String) -> Bool {
+        provider == "c" && (["C", "POSIX"].contains(collation) || ["c.utf-8", "c.utf8"].contains(collation.lowercased()))
     }
 
     /// Tries the setting for the session, outside any transaction, and resets it.

@@ -74,6 +74,11 @@ extension MergeStrategyChoiceTests {
             #expect(plan.statements(for: .recordings).insertAll.description.contains(#"ORDER BY s."email" COLLATE "C", s."external_id" COLLATE "C""#))
             #expect(!MergeTarget(.recordings).insertStaged.description.contains("COLLATE"))
         }
+        for (provider, collation, bytes) in [("c", "C", true), ("c", "POSIX", true), ("c", "C.UTF-8", true), ("c", "C.utf8", true),
+                                             ("c", "en_US.UTF-8", false), ("c", "de_DE", false), ("c", "Cx", false),
+                                             ("i", "C.UTF-8", false), ("b", "C", false)] {
+            #expect(MergeStrategyChoice.ordersAsBytes(provider: provider, collation: collation) == bytes, "\(provider) \(collation)")
+        }
         let name = "crm_test_icu_" + UUID().uuidString.prefix(8).lowercased()
         let admin = try TestDatabase.adminURL()
         try PostgresConnection.withConnection(url: admin) { connection in
