@@ -7,6 +7,18 @@ import PostgresClient
 struct Deduplication {
     let connection: PostgresConnection
 
+    /// Whether any key repeats among `entity`'s staged rows: one pass, a hash aggregate, not a sort of row values.
+    func keysRepeat(_ entity: Entity) throws -> Bool {
+        try connection.query("""
+            SELECT EXISTS (SELECT 1 FROM \(SQLName.staged(entity)) GROUP BY \(Self.keyColumns(entity)) HAVING count(*) > 1) AS repeats
+            """).scalar(Bool.self)
+    }
+
+    /// The key's columns of `entity`, as a list.
+    private static func keyColumns(_ entity: Entity) -> SQLQuery {
+        SQLQuery.joined(StagingArea.key(entity).map { "\(ident: $0.name)" }, separator: ", ")
+    }
+
     /// Merges rows with the same key into one (for each field the latest non-empty value wins; an empty
     /// value never erases), into the `d_…` tables; counts the rows merged and where they were.
     ///
@@ -16,13 +28,10 @@ struct Deduplication {
     func deduplicate(provenDistinct: Set<Entity>, location: (Int, Int) -> String) throws -> LoadTally {
         var tally = LoadTally()
         for entity in Entity.allCases {
-            let keys = SQLQuery.joined(StagingArea.key(entity).map { "\(ident: $0.name)" }, separator: ", ")
+            let keys = Self.keyColumns(entity)
             let staged = SQLName.staged(entity), deduplicated = SQLName.deduplicated(entity)
-            // Unless the client knows, one pass (a hash aggregate, not a sort of row values) to see whether any key
-            // repeats: most nightly files have none.
-            let repeats = try !provenDistinct.contains(entity) && connection.query("""
-                SELECT EXISTS (SELECT 1 FROM \(staged) GROUP BY \(keys) HAVING count(*) > 1) AS repeats
-                """).scalar(Bool.self)
+            // Unless the client knows, one pass to see whether any key repeats: most nightly files have none.
+            let repeats = try !provenDistinct.contains(entity) && keysRepeat(entity)
             guard repeats else {
                 // Nothing to merge: the staging becomes the deduplicated table as it is (no copy; a column
                 // with a constant default is only written in the catalog).

@@ -17,8 +17,9 @@ struct MergeTarget {
     /// Whether stored child rows are looked for among the known users' only (``LoadSQL/ofKnownUsers(_:narrowed:)``).
     let narrowed: Bool
     /// Whether the inserts sort their keys `COLLATE "C"`: where the database's collation orders as the bytes do
-    /// (``MergeStrategyChoice/ordersAsBytes(provider:collation:)``), the same order as the indexes', found faster (350k recordings 0.58 → 0.41 s: PostgreSQL 15 compares every other
-    /// collation with strcoll, without abbreviated keys).
+    /// (``MergeStrategyChoice/ordersAsBytes(provider:collation:)``), the same order as the indexes', found faster
+    /// (350k recordings 0.58 → 0.41 s: PostgreSQL 15 compares every other collation with strcoll, without
+    /// abbreviated keys).
     let insertsInByteOrder: Bool
 
     init(_ entity: Entity, scope: BackfillChunk = .whole, narrowed: Bool = false, insertsInByteOrder: Bool = false) {

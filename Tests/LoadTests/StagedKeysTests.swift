@@ -86,12 +86,7 @@ struct StagedKeysTests {
                 let stager = RowStager(connection: rows.connection, options: ImportOptions(), rejects: RejectFile().writer,
                                        logger: Logger(label: "crm-pipeline.tests") { _ in SwiftLogNoOpLogHandler() }, progress: { _ in })
                 let proven = try stager.stage(files, into: { SQLName.staged($0) }, rejectedUsers: .rejectedUsers).provenDistinct
-                let repeated = try Entity.allCases.filter { entity in
-                    let keys = SQLQuery.joined(StagingArea.key(entity).map { "\(ident: $0.name)" }, separator: ", ")
-                    return try rows.connection.query("""
-                        SELECT EXISTS (SELECT 1 FROM \(SQLName.staged(entity)) GROUP BY \(keys) HAVING count(*) > 1) AS repeats
-                        """).scalar(Bool.self)
-                }
+                let repeated = try Entity.allCases.filter { try Deduplication(connection: rows.connection).keysRepeat($0) }
                 return .rollback((proven, Set(repeated)))
             }
         }

@@ -33,7 +33,7 @@ struct StagedRows {
             """)
     }
 
-    /// Deduplicates (the entities in `distinct` taken as having distinct keys), names locations `fFILE.csv:LINE`.
+    /// Deduplicates (the entities in `provenDistinct` taken as having distinct keys), names locations `fFILE.csv:LINE`.
     func deduplicate(provenDistinct: Set<Entity> = []) throws -> LoadTally {
         try Deduplication(connection: connection).deduplicate(provenDistinct: provenDistinct) { "f\($0).csv:\($1)" }
     }
