@@ -34,7 +34,7 @@ struct AccountOpening {
             """)
         // Time-ordered keys where the app's would be random: one run's profiles then go to the right edge of the
         // primary key instead of a page each all over it (at 1.4M profiles, 14,000 new ones wrote 33 MB of WAL, now 1–4 MB).
-        let (idColumn, idValue): (SQLQuery, SQLQuery) = try profileKeysAreRandom() ? ("id, ", "\(Self.timeOrderedUUID), ") : ("", "")
+        let (idColumn, idValue): (SQLQuery, SQLQuery) = try KeyDefaults.idIsRandom(in: SQLName.profiles, on: connection) ? ("id, ", "\(Self.timeOrderedUUID), ") : ("", "")
         let opened = try connection.query("""
             WITH profile AS (
                 INSERT INTO \(SQLName.profiles) (\(idColumn)email, user_id, credits)
@@ -71,18 +71,6 @@ struct AccountOpening {
                                        PLACING substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
                                        FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid
         """
-
-    /// Whether `profiles.id` is a uuid whose default is a random one (`gen_random_uuid()` as migrated, or
-    /// `uuid_generate_v4()` as Supabase's templates make it, in whichever schema): only then does the import choose
-    /// the opened profiles' keys. An app's own default stays its own.
-    private func profileKeysAreRandom() throws -> Bool {
-        try connection.query("""
-            SELECT coalesce(bool_or(a.atttypid = 'uuid'::regtype
-                                    AND pg_get_expr(d.adbin, d.adrelid) ~ '^([a-z_][a-z0-9_]*\\.)?(gen_random_uuid|uuid_generate_v4)\\(\\)$'), false) AS random
-            FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-            WHERE a.attrelid = \(bind: SQLName.profiles.sql)::regclass AND a.attname = 'id'
-            """).scalar(Bool.self)
-    }
 
     /// Deletes the opened users' rows from `table`, or empties it when it holds no others.
     private func takeOpenedOut(of table: SQLName, othersLeft: Bool) throws {

@@ -136,6 +136,12 @@ struct BackfillStaging {
         var total = 0
         for entity in Entity.allCases {
             let table = SQLName.backfillStaging(entity)
+            // A staging of other columns (made by an earlier version, before the ids): staged afresh too.
+            let columns = try connection.query("""
+                SELECT string_agg(attname, ',' ORDER BY attnum) AS columns FROM pg_attribute
+                WHERE attrelid = \(bind: table.sql)::regclass AND attnum > 0 AND NOT attisdropped
+                """).scalar(String.self)
+            guard columns == StagingArea.columns(entity).joined(separator: ",") else { return 0 }
             total += try connection.query("SELECT count(*) AS n FROM \(table)").scalar(Int.self)
         }
         return total

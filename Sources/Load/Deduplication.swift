@@ -39,7 +39,8 @@ struct Deduplication {
                 try connection.query("ALTER TABLE \(deduplicated) ADD COLUMN copies bigint NOT NULL DEFAULT 1")
                 continue
             }
-            let values = entity.loadedFields.filter { !StagingArea.key(entity).contains($0) }.map { Self.latest("\(ident: $0.name)") }
+            let values = (entity.loadedFields.filter { !StagingArea.key(entity).contains($0) }.map(\.name)
+                + (StagingArea.carriesID(entity) ? ["id"] : [])).map { Self.latest("\(ident: $0)") }
             try connection.query("""
                 CREATE TEMP TABLE \(deduplicated) ON COMMIT DROP AS
                 SELECT \(keys), \(SQLQuery.joined(values, separator: ", ")),

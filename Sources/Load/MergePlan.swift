@@ -35,6 +35,8 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     var scope = BackfillChunk.whole
     /// Whether the inserts may sort their keys by bytes (``MergeTarget/insertsInByteOrder``).
     var insertsInByteOrder = false
+    /// The entities whose inserts take the ids the client chose (``MergeTarget/idChosen``).
+    var idsChosen: Set<Entity> = []
 
     private var citus: Bool { keys == .citus }
     var upkeepWritesDirectly: Bool { !citus }
@@ -75,7 +77,8 @@ struct MergePlan: MergeStrategy, CustomStringConvertible {
     }
 
     func statements(for entity: Entity) -> Statements {
-        let target = MergeTarget(entity, scope: scope, narrowed: !citus, insertsInByteOrder: insertsInByteOrder)
+        let target = MergeTarget(entity, scope: scope, narrowed: !citus, insertsInByteOrder: insertsInByteOrder,
+                                 idChosen: idsChosen.contains(entity))
         let prepared = entity == .recordings ? [SQLName.recordingJobs] : []
         return Statements(
             prepare: prepared.map { LoadSQL.copyJobRequestsOfRecordings(into: $0, scope: scope) }, prepared: prepared,

@@ -1,5 +1,6 @@
 import CRMSchema
 import Logging
+import PipelineCore
 import PostgresClient
 
 /// Picks a run's merge strategy on its connection, before its transaction, and logs why a faster one
@@ -14,6 +15,7 @@ struct MergeStrategyChoice {
     func choose() throws -> any MergeStrategy {
         var plan = try planForKeys()
         plan.insertsInByteOrder = try collationOrdersAsBytes()
+        plan.idsChosen = Set(try Entity.allCases.filter { try StagingArea.carriesID($0) && KeyDefaults.idIsRandom(in: .table(of: $0), on: connection) })
         return plan
     }
 

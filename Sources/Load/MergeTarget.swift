@@ -21,12 +21,16 @@ struct MergeTarget {
     /// (350k recordings 0.58 → 0.41 s: PostgreSQL 15 compares every other collation with strcoll, without
     /// abbreviated keys).
     let insertsInByteOrder: Bool
+    /// Whether the inserts take the `id` the client chose for each staged row (``StagingArea/carriesID(_:)``), where
+    /// the table's default would make a random one too (``KeyDefaults``), instead of the default's.
+    let idChosen: Bool
 
-    init(_ entity: Entity, scope: BackfillChunk = .whole, narrowed: Bool = false, insertsInByteOrder: Bool = false) {
+    init(_ entity: Entity, scope: BackfillChunk = .whole, narrowed: Bool = false, insertsInByteOrder: Bool = false, idChosen: Bool = false) {
         self.entity = entity
         self.scope = scope
         self.narrowed = narrowed && entity != .users
         self.insertsInByteOrder = insertsInByteOrder
+        self.idChosen = idChosen && StagingArea.carriesID(entity)
         func staged(_ fields: [Field]) -> [(String, SQLQuery)] { fields.map { ($0.name, "s.\(ident: $0.name)") } }
         switch entity {
         case .users:
@@ -176,8 +180,9 @@ struct MergeTarget {
     private func insertSelect(from rows: SQLQuery) -> SQLQuery {
         let key = StagingArea.key(entity)
         let owner: [(column: String, expression: SQLQuery)] = entity == .users ? [] : [("user_id", "crm_user.user_id")]
+        let id: [(column: String, expression: SQLQuery)] = idChosen ? [("id", "s.id")] : []
         let columns = key.map { field -> (column: String, expression: SQLQuery) in (field.name, "s.\(ident: field.name)") }
-            + owner + values
+            + owner + id + values
         let expressions = columns.map { Self.inserted($0.column, $0.expression) }
         let collation: SQLQuery = insertsInByteOrder ? #" COLLATE "C""# : ""
         return """

@@ -30,12 +30,13 @@ struct RecordBatch: Sendable {
     /// Validates every record with a validator of its own (date parsers are not shared between threads).
     func validated(mapping: Mapping?, creditPolicy: RecordValidator.CreditPolicy, now: Date) -> Validated {
         var validator = RecordValidator(mapping: mapping, creditPolicy: creditPolicy, now: now)
+        var ids = RandomUUIDs()
         var result = Validated()
         for (offset, record) in records.enumerated() {
             result.read[record.entity, default: 0] += 1
             switch validator.validate(record) {
             case .success(let valid):
-                stage(valid, sequence: firstSequence + Int64(offset), into: &result.rows[valid.entity, default: CopyTextWriter()])
+                stage(valid, sequence: firstSequence + Int64(offset), ids: &ids, into: &result.rows[valid.entity, default: CopyTextWriter()])
                 result.keyHashes[valid.entity, default: []].append(StagedKeys.hash(of: valid))
             case .failure(let reject):
                 // (An email with a NUL byte cannot be staged, and no row can name it either.)
@@ -51,12 +52,13 @@ struct RecordBatch: Sendable {
         return result
     }
 
-    /// Appends the staging row of `record`: `seq, file, line`, then its values.
-    private func stage(_ record: ValidatedRecord, sequence: Int64, into rows: inout CopyTextWriter) {
+    /// Appends the staging row of `record`: `seq, file, line`, its values, then its id where it carries one.
+    private func stage(_ record: ValidatedRecord, sequence: Int64, ids: inout RandomUUIDs, into rows: inout CopyTextWriter) {
         rows.appendField(sequence)
         rows.appendField(Int64(fileIndex))
         rows.appendField(Int64(record.location.line))
         for value in record.values { rows.appendField(value) }
+        if StagingArea.carriesID(record.entity) { rows.appendField(uuid: ids.next()) }
         rows.endRow()
     }
 }

@@ -20,9 +20,16 @@ struct StagingArea {
         }
     }
 
-    /// The columns of a staged row: its input position, then the loaded fields.
+    /// The columns of a staged row: its input position, the loaded fields, then the id the client chose for it
+    /// (``carriesID(_:)``).
     static func columns(_ entity: Entity) -> [String] {
-        ["seq", "file", "line"] + entity.loadedFields.map(\.name)
+        ["seq", "file", "line"] + entity.loadedFields.map(\.name) + (carriesID(entity) ? ["id"] : [])
+    }
+
+    /// Whether `entity`'s staged rows carry an `id`, a random UUID made by the client (``RandomUUIDs``), which the
+    /// insert uses where the table's own default is a random UUID too: the four tables keyed by one.
+    static func carriesID(_ entity: Entity) -> Bool {
+        entity != .users && Entity.crmRecords.contains(entity)
     }
 
     /// The key that makes two rows the same record: email for users and erasures, (email, external_id) for the rest.
@@ -32,7 +39,9 @@ struct StagingArea {
 
     static func definition(_ entity: Entity) -> SQLQuery {
         let fields = entity.loadedFields.map { field -> SQLQuery in "\(ident: field.name) \(type(of: field))" }
-        return "seq bigint NOT NULL, file integer NOT NULL, line integer NOT NULL, \(SQLQuery.joined(fields, separator: ", "))"
+        // (The default serves rows staged by hand, as tests do; the COPY always sends the client's.)
+        let key: SQLQuery = carriesID(entity) ? ", id uuid NOT NULL DEFAULT gen_random_uuid()" : ""
+        return "seq bigint NOT NULL, file integer NOT NULL, line integer NOT NULL, \(SQLQuery.joined(fields, separator: ", "))\(key)"
     }
 
     /// The `COPY … FROM STDIN` of one entity's rows into `table`.

@@ -30,3 +30,27 @@ extension CopyTextWriterTests {
         #expect(writer.rows == 7)
     }
 }
+
+extension CopyTextWriterTests {
+    @Test("a UUID field is its two words in hex, 8-4-4-4-12; the client's random ones are version 4, variant 1, and distinct")
+    func uuids() {
+        var writer = CopyTextWriter()
+        writer.appendField(uuid: (0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210))
+        writer.appendField(uuid: (0, .max))
+        writer.endRow()
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == "01234567-89ab-cdef-fedc-ba9876543210\t00000000-0000-0000-ffff-ffffffffffff\n")
+        var ids = RandomUUIDs()
+        var seen = Set<String>()
+        writer.removeAll()
+        // More than one refill's worth.
+        for _ in 0..<5_000 {
+            writer.appendField(uuid: ids.next())
+            let text = String(decoding: writer.bytes, as: UTF8.self)
+            writer.removeAll()
+            seen.insert(text)
+            let digits = Array(text)
+            #expect(text.count == 36 && digits[14] == "4" && "89ab".contains(digits[19]), "\(text)")
+        }
+        #expect(seen.count == 5_000)
+    }
+}

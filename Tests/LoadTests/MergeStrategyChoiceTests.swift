@@ -117,3 +117,39 @@ private struct NoticeHandler: LogHandler {
 
     func log(event: LogEvent) { log.record(event.message.description) }
 }
+
+extension MergeStrategyChoiceTests {
+    @Test("the inserts take the ids the client chose where a table's own default is a random UUID, and an app's own default elsewhere")
+    func idsChosenWhereTheDefaultIsRandom() throws {
+        try TestDatabase.withFresh { database in
+            let connection = try database.connect()
+            func plan() throws -> MergePlan {
+                try #require(try MergeStrategyChoice(connection: connection, logger: NoticeLog().logger).choose() as? MergePlan)
+            }
+            #expect(try plan().idsChosen == [.jobRequests, .recordings, .resumes, .payments])
+            #expect(try plan().statements(for: .recordings).insertAll.description.contains(#""id""#))
+            #expect(try !plan().statements(for: .users).insertAll.description.contains(#""id""#))
+            // An app's own default (a sequence's numbers in a UUID): the recordings take it, the others still the client's.
+            try connection.query("CREATE SEQUENCE recording_numbers")
+            try connection.query("""
+                ALTER TABLE \(SQLName.recordings) ALTER COLUMN id
+                SET DEFAULT ('00000000-0000-4000-8000-' || lpad(nextval('recording_numbers')::text, 12, '0'))::uuid
+                """)
+            #expect(try plan().idsChosen == [.jobRequests, .resumes, .payments])
+            let summary = try ImporterTests.importer(database).run(files: try ImporterTests.samples())
+            let recordings = try connection.query("""
+                SELECT count(*) FILTER (WHERE id::text LIKE '00000000-0000-4000-8000-%') AS own, count(*) AS all FROM \(SQLName.recordings)
+                """).singleRow()
+            #expect(try recordings.decode(Int.self, "all") == summary.counts[.recordings]?.inserted)
+            #expect(try recordings.decode(Int.self, "own") == recordings.decode(Int.self, "all"))
+            // The client's: version 4, one each.
+            let resumes = try connection.query("""
+                SELECT count(*) FILTER (WHERE substr(id::text, 15, 1) = '4' AND substr(id::text, 20, 1) IN ('8', '9', 'a', 'b')) AS random,
+                       count(DISTINCT id) AS distinct, count(*) AS all FROM \(SQLName.resumes)
+                """).singleRow()
+            #expect(try resumes.decode(Int.self, "all") > 0)
+            #expect(try resumes.decode(Int.self, "random") == resumes.decode(Int.self, "all"))
+            #expect(try resumes.decode(Int.self, "distinct") == resumes.decode(Int.self, "all"))
+        }
+    }
+}
