@@ -1,4 +1,5 @@
 import CRMSchema
+import PipelineCore
 import PostgresClient
 
 /// Opens the accounts of the users an import created, after every merge, with their final values: one
@@ -32,18 +33,23 @@ struct AccountOpening {
             SELECT \(SQLName.refuseCreditMovement)(email, \(CreditSQL.opening) + \(CreditSQL.bought("payments")), -\(CreditSQL.used("charged"))) FROM \(SQLName.openingAccounts)
             WHERE \(CreditSQL.balance(payments: "payments", charged: "charged")) < 0 LIMIT 1
             """)
-        // Time-ordered keys where the app's would be random: one run's profiles then go to the right edge of the
-        // primary key instead of a page each all over it (at 1.4M profiles, 14,000 new ones wrote 33 MB of WAL, now 1–4 MB).
-        let (idColumn, idValue): (SQLQuery, SQLQuery) = try KeyDefaults.idIsRandom(in: SQLName.profiles, on: connection) ? ("id, ", "\(Self.timeOrderedUUID), ") : ("", "")
+        // The keys the client chose for each staged user (``StagingArea/chosenIDs(_:)``) where the app's would be random:
+        // no `gen_random_uuid()` a row (0.7 s of this statement at 979k rows). The profiles' are time-ordered: one run's
+        // then go to the right edge of the primary key instead of a page each all over it (at 1.4M profiles, 14,000 new
+        // ones wrote 33 MB of WAL, then 1–4 MB).
+        let profileID: (column: SQLQuery, value: SQLQuery) = try KeyDefaults.idIsRandom(in: SQLName.profiles, on: connection) ? ("id, ", "profile_id, ") : ("", "")
+        let ledgerID: (column: SQLQuery, value: SQLQuery) = try KeyDefaults.idIsRandom(in: SQLName.creditLedger, on: connection) ? ("id, ", "m.id, ") : ("", "")
         let opened = try connection.query("""
             WITH profile AS (
-                INSERT INTO \(SQLName.profiles) (\(idColumn)email, user_id, credits)
-                SELECT \(idValue)email, profile_user_id, \(CreditSQL.balance(payments: "payments", charged: "charged")) FROM \(SQLName.openingAccounts) ORDER BY email),
+                INSERT INTO \(SQLName.profiles) (\(profileID.column)email, user_id, credits)
+                SELECT \(profileID.value)email, profile_user_id, \(CreditSQL.balance(payments: "payments", charged: "charged")) FROM \(SQLName.openingAccounts) ORDER BY email),
             ledger AS (
-                INSERT INTO \(SQLName.creditLedger) (email, user_id, delta, reason, ref)
-                SELECT o.email, o.user_id, m.delta, m.reason, m.ref
-                FROM \(SQLName.openingAccounts) o CROSS JOIN LATERAL (VALUES (\(CreditSQL.opening), 'initial', NULL::text), (\(CreditSQL.bought("o.payments")), 'payment', \(bind: ref)),
-                                                          (-\(CreditSQL.used("o.charged")), 'recording', \(bind: ref))) m(delta, reason, ref)
+                INSERT INTO \(SQLName.creditLedger) (\(ledgerID.column)email, user_id, delta, reason, ref)
+                SELECT \(ledgerID.value)o.email, o.user_id, m.delta, m.reason, m.ref
+                FROM \(SQLName.openingAccounts) o
+                CROSS JOIN LATERAL (VALUES (\(CreditSQL.opening), 'initial', NULL::text, o.ledger_initial_id),
+                                           (\(CreditSQL.bought("o.payments")), 'payment', \(bind: ref), o.ledger_payment_id),
+                                           (-\(CreditSQL.used("o.charged")), 'recording', \(bind: ref), o.ledger_recording_id)) m(delta, reason, ref, id)
                 WHERE m.delta <> 0 ORDER BY o.email),
             stats AS (
                 INSERT INTO \(SQLName.dashboardStats) (email, user_id, total_applications, total_recordings, total_resumes, credits)
@@ -62,16 +68,6 @@ struct AccountOpening {
         return opened
     }
 
-    /// A UUID of version 7 (RFC 9562): the milliseconds since 1970 in its first 48 bits, the rest random, so that
-    /// keys taken in different milliseconds sort in the order taken (within one, at random). Made from a version 4
-    /// UUID, whose version bits (0100) the two bits set turn into 0111. Like the profiles' `created_at`, a key then
-    /// tells when the profile was made.
-    private static let timeOrderedUUID: SQLQuery = """
-        encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
-                                       PLACING substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
-                                       FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid
-        """
-
     /// Deletes the opened users' rows from `table`, or empties it when it holds no others.
     private func takeOpenedOut(of table: SQLName, othersLeft: Bool) throws {
         try connection.query(othersLeft
@@ -79,8 +75,8 @@ struct AccountOpening {
             : "TRUNCATE \(table)")
     }
 
-    /// The new users without a profile, with their account, the account their profile takes, and what the
-    /// merges inserted for them. The first email of an account is decided among all new users, before the
+    /// The new users without a profile, with their account, the account their profile takes, what the
+    /// merges inserted for them, and the ids the client chose for their profile and ledger (every new user was staged). The first email of an account is decided among all new users, before the
     /// ones with a profile are left out, as ``SQLName/usersCreated`` does. The window's sort by account and email
     /// leaves the rows in email order for the inserts' own sorts (which is why it orders users without an account too:
     /// leaving them unordered took 0.2 s off this statement and put 0.47 s on the inserts).
@@ -91,10 +87,11 @@ struct AccountOpening {
                     THEN u.user_id END AS profile_user_id,
                coalesce(t.applications, 0) AS applications, coalesce(t.recordings, 0) AS recordings,
                coalesce(t.resumes, 0) AS resumes, coalesce(t.payments, 0) AS payments, coalesce(t.charged, 0) AS charged,
-               t.email IS NOT NULL AS touched
+               t.email IS NOT NULL AS touched, \(SQLQuery.joined(StagingArea.chosenIDs(.users).map { "d.\(ident: $0)" }, separator: ", "))
         FROM (SELECT c.email, c.user_id, row_number() OVER (PARTITION BY c.user_id ORDER BY c.email) = 1 AS first_of_account
               FROM \(SQLName.newUsers) n JOIN \(SQLName.crmUsers) c ON c.email = n.email AND \(scope.contains("c.email"))) u
         LEFT JOIN \(SQLName.openingTotals) t ON t.email = u.email
+        LEFT JOIN \(SQLName.deduplicated(.users)) d ON d.email = u.email
         WHERE NOT EXISTS (SELECT 1 FROM \(SQLName.profiles) p WHERE p.email = u.email AND \(scope.contains("p.email")))
         """
     }

@@ -40,7 +40,7 @@ struct Deduplication {
                 continue
             }
             let values = (entity.loadedFields.filter { !StagingArea.key(entity).contains($0) }.map(\.name)
-                + (StagingArea.carriesID(entity) ? ["id"] : [])).map { Self.latest("\(ident: $0)") }
+                + StagingArea.chosenIDs(entity)).map { Self.latest("\(ident: $0)") }
             try connection.query("""
                 CREATE TEMP TABLE \(deduplicated) ON COMMIT DROP AS
                 SELECT \(keys), \(SQLQuery.joined(values, separator: ", ")),

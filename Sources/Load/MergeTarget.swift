@@ -21,7 +21,7 @@ struct MergeTarget {
     /// (350k recordings 0.58 → 0.41 s: PostgreSQL 15 compares every other collation with strcoll, without
     /// abbreviated keys).
     let insertsInByteOrder: Bool
-    /// Whether the inserts take the `id` the client chose for each staged row (``StagingArea/carriesID(_:)``), where
+    /// Whether the inserts take the `id` the client chose for each staged row (``StagingArea/chosenIDs(_:)``), where
     /// the table's default would make a random one too (``KeyDefaults``), instead of the default's.
     let idChosen: Bool
 
@@ -30,7 +30,7 @@ struct MergeTarget {
         self.scope = scope
         self.narrowed = narrowed && entity != .users
         self.insertsInByteOrder = insertsInByteOrder
-        self.idChosen = idChosen && StagingArea.carriesID(entity)
+        self.idChosen = idChosen && StagingArea.chosenIDs(entity) == ["id"]
         func staged(_ fields: [Field]) -> [(String, SQLQuery)] { fields.map { ($0.name, "s.\(ident: $0.name)") } }
         switch entity {
         case .users:

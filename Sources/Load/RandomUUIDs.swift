@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// Random (version 4) UUIDs made on the client, for the keys of the rows an import inserts where the table's
@@ -24,5 +25,13 @@ struct RandomUUIDs {
         used += 1
         // Version 4 in the high nibble of the 7th byte, variant 10 in the top bits of the 9th (RFC 9562).
         return ((high & ~0xF000) | 0x4000, (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000)
+    }
+
+    /// The next UUID of version 7: the milliseconds since 1970 in its first 48 bits, the rest random, so that keys made
+    /// in different milliseconds sort in the order made (within one, at random).
+    mutating func nextTimeOrdered(at now: Date = Date()) -> (high: UInt64, low: UInt64) {
+        let random = next()
+        let millis = UInt64(max(now.timeIntervalSince1970 * 1000, 0).rounded(.down))
+        return ((millis << 16) | 0x7000 | (random.high & 0x0FFF), random.low)
     }
 }

@@ -52,13 +52,15 @@ struct RecordBatch: Sendable {
         return result
     }
 
-    /// Appends the staging row of `record`: `seq, file, line`, its values, then its id where it carries one.
+    /// Appends the staging row of `record`: `seq, file, line`, its values, then the ids it carries.
     private func stage(_ record: ValidatedRecord, sequence: Int64, ids: inout RandomUUIDs, into rows: inout CopyTextWriter) {
         rows.appendField(sequence)
         rows.appendField(Int64(fileIndex))
         rows.appendField(Int64(record.location.line))
         for value in record.values { rows.appendField(value) }
-        if StagingArea.carriesID(record.entity) { rows.appendField(uuid: ids.next()) }
+        for column in StagingArea.chosenIDs(record.entity) {
+            rows.appendField(uuid: column == "profile_id" ? ids.nextTimeOrdered() : ids.next())
+        }
         rows.endRow()
     }
 }

@@ -20,16 +20,21 @@ struct StagingArea {
         }
     }
 
-    /// The columns of a staged row: its input position, the loaded fields, then the id the client chose for it
-    /// (``carriesID(_:)``).
+    /// The columns of a staged row: its input position, the loaded fields, then the ids the client chose for it
+    /// (``chosenIDs(_:)``).
     static func columns(_ entity: Entity) -> [String] {
-        ["seq", "file", "line"] + entity.loadedFields.map(\.name) + (carriesID(entity) ? ["id"] : [])
+        ["seq", "file", "line"] + entity.loadedFields.map(\.name) + chosenIDs(entity)
     }
 
-    /// Whether `entity`'s staged rows carry an `id`, a random UUID made by the client (``RandomUUIDs``), which the
-    /// insert uses where the table's own default is a random UUID too: the four tables keyed by one.
-    static func carriesID(_ entity: Entity) -> Bool {
-        entity != .users && Entity.crmRecords.contains(entity)
+    /// The ids `entity`'s staged rows carry, random UUIDs made by the client (``RandomUUIDs``) for the rows the import
+    /// inserts, where the table's own default is a random UUID too: a child row's own `id`; a user's profile (time-ordered)
+    /// and the three movements that open its ledger (``AccountOpening``).
+    static func chosenIDs(_ entity: Entity) -> [String] {
+        switch entity {
+        case .users: ["profile_id", "ledger_initial_id", "ledger_payment_id", "ledger_recording_id"]
+        case .jobRequests, .recordings, .resumes, .payments: ["id"]
+        case .erasures: []
+        }
     }
 
     /// The key that makes two rows the same record: email for users and erasures, (email, external_id) for the rest.
@@ -40,8 +45,8 @@ struct StagingArea {
     static func definition(_ entity: Entity) -> SQLQuery {
         let fields = entity.loadedFields.map { field -> SQLQuery in "\(ident: field.name) \(type(of: field))" }
         // (The default serves rows staged by hand, as tests do; the COPY always sends the client's.)
-        let key: SQLQuery = carriesID(entity) ? ", id uuid NOT NULL DEFAULT gen_random_uuid()" : ""
-        return "seq bigint NOT NULL, file integer NOT NULL, line integer NOT NULL, \(SQLQuery.joined(fields, separator: ", "))\(key)"
+        let ids = chosenIDs(entity).map { column -> SQLQuery in "\(ident: column) uuid NOT NULL DEFAULT gen_random_uuid()" }
+        return "seq bigint NOT NULL, file integer NOT NULL, line integer NOT NULL, \(SQLQuery.joined(fields + ids, separator: ", "))"
     }
 
     /// The `COPY … FROM STDIN` of one entity's rows into `table`.

@@ -1,4 +1,5 @@
 import CRMSchema
+import Foundation
 @testable import Load
 import PipelineCore
 import PostgresClient
@@ -8,10 +9,18 @@ import Testing
 /// AccountOpening on its own: a new user's profile, ledger and stats written once with their final values.
 @Suite("Opening new users' accounts")
 struct AccountOpeningTests {
-    /// Inserts CRM users `emails` with the triggers aside, as the merges do, and records them as new with what
-    /// the merges inserted for each (`payments`, `charged` recordings).
-    static func newUsers(_ rows: StagedRows, _ users: [(email: String, payments: Int, charged: Int)]) throws {
+    /// Stages CRM users `emails` with the time-ordered profile keys the client makes, inserts them with the triggers
+    /// aside, as the merges do, and records them as new with what the merges inserted for each (`payments`, `charged`
+    /// recordings).
+    static func newUsers(_ rows: inout StagedRows, _ users: [(email: String, payments: Int, charged: Int)]) throws {
         #expect(try Upkeep(connection: rows.connection).standAside())
+        var ids = RandomUUIDs()
+        for (line, user) in users.enumerated() {
+            var key = CopyTextWriter()
+            key.appendField(uuid: ids.nextTimeOrdered())
+            try rows.stage(.users, line: line + 2, ["email": user.email, "profile_id": String(decoding: key.bytes, as: UTF8.self)])
+        }
+        _ = try rows.deduplicate()
         for user in users {
             try rows.connection.query("INSERT INTO \(SQLName.crmUsers) (email) VALUES (\(bind: user.email))")
             try rows.connection.query("INSERT INTO \(SQLName.newUsers) (email) VALUES (\(bind: user.email))")
@@ -26,8 +35,16 @@ struct AccountOpeningTests {
     func opens() throws {
         try TestDatabase.withFresh { database in
             let opened = try StagedRows.inTransaction(database) { rows in
-                try Self.newUsers(rows, [("open1@example.com", 1, 2), ("open2@example.com", 0, 0)])
+                try Self.newUsers(&rows, [("open1@example.com", 1, 2), ("open2@example.com", 0, 0)])
                 let opened = try AccountOpening(connection: rows.connection).openNewAccounts(ref: "import:5")
+                // The keys are the ones staged with each user: its profile's, and one per movement of its ledger.
+                let keyed = try rows.connection.query("""
+                    SELECT (SELECT count(*) FROM \(SQLName.profiles) p JOIN \(SQLName.deduplicated(.users)) d ON d.profile_id = p.id) AS profiles,
+                           (SELECT count(*) FROM \(SQLName.creditLedger) l JOIN \(SQLName.deduplicated(.users)) d ON d.email = l.email
+                            AND l.id = CASE l.reason WHEN 'initial' THEN d.ledger_initial_id WHEN 'payment' THEN d.ledger_payment_id
+                                                     ELSE d.ledger_recording_id END) AS ledger
+                    """).singleRow()
+                #expect(try keyed.decode(Int.self, "profiles") == 2 && keyed.decode(Int.self, "ledger") == 4)
                 #expect(try rows.connection.query("SELECT count(*) AS n FROM \(SQLName.touched)").scalar(Int.self) == 0)
                 #expect(try rows.connection.query("SELECT count(*) AS n FROM \(SQLName.newUsers)").scalar(Int.self) == 0)
                 return .commit(opened)
@@ -51,19 +68,17 @@ struct AccountOpeningTests {
     func orderedProfileKeys() throws {
         try TestDatabase.withFresh { database in
             let connection = try database.connect()
-            // The server's clock, in the keys' milliseconds.
-            func now() throws -> Int64 {
-                try connection.query("SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms").scalar(Int64.self)
-            }
+            // The client's clock (which makes them), in the keys' milliseconds.
+            func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
             func keys(_ emails: [String]) throws -> [(version: String, millis: Int64)] {
                 try connection.query("""
                     SELECT substr(id::text, 15, 1) AS version, ('x' || substr(replace(id::text, '-', ''), 1, 12))::bit(48)::bigint AS millis
                     FROM \(SQLName.profiles) WHERE email = ANY(\(bind: emails)::text[]) ORDER BY email
                     """).rows.map { (try $0.decode(String.self, "version"), try $0.decode(Int64.self, "millis")) }
             }
-            let before = try now()
+            let before = now()
             try Self.open(database, ["v7a@example.com", "v7b@example.com"], ref: "import:7")
-            let after = try now()
+            let after = now()
             let ordered = try keys(["v7a@example.com", "v7b@example.com"])
             #expect(ordered.count == 2)
             #expect(ordered.allSatisfy { $0.version == "7" && (before...after).contains($0.millis) }, "\(ordered) not in \(before)...\(after)")
@@ -83,7 +98,7 @@ struct AccountOpeningTests {
     /// Opens the accounts of new users `emails` (no payments, no recordings) in a committed transaction.
     private static func open(_ database: TestDatabase, _ emails: [String], ref: String) throws {
         let opened = try StagedRows.inTransaction(database) { rows in
-            try newUsers(rows, emails.map { ($0, 0, 0) })
+            try newUsers(&rows, emails.map { ($0, 0, 0) })
             return .commit(try AccountOpening(connection: rows.connection).openNewAccounts(ref: ref))
         }
         #expect(opened == emails.count)
@@ -95,7 +110,7 @@ struct AccountOpeningTests {
             let account = try database.signUp("jo.elsewhere@example.com")
             let accounts = try StagedRows.inTransaction(database) { rows in
                 // The users of the account in the order opposite to their emails', and one without an account.
-                try Self.newUsers(rows, [("jo.old@example.com", 0, 0), ("jo.new@example.com", 0, 0), ("solo@example.com", 0, 0)])
+                try Self.newUsers(&rows, [("jo.old@example.com", 0, 0), ("jo.new@example.com", 0, 0), ("solo@example.com", 0, 0)])
                 try rows.connection.query("""
                     UPDATE \(SQLName.crmUsers) SET user_id = \(bind: account)::uuid WHERE email LIKE 'jo.%'
                     """)
@@ -114,7 +129,7 @@ struct AccountOpeningTests {
             let charged = CreditRule.openingCredits + 1
             let error = try #require(throws: PostgresError.self) {
                 try StagedRows.inTransaction(database) { rows in
-                    try Self.newUsers(rows, [("over@example.com", 0, charged)])
+                    try Self.newUsers(&rows, [("over@example.com", 0, charged)])
                     return .commit(try AccountOpening(connection: rows.connection).openNewAccounts(ref: "import:6"))
                 }
             }
