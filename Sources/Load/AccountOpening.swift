@@ -37,8 +37,10 @@ struct AccountOpening {
         // no `gen_random_uuid()` a row (0.7 s of this statement at 979k rows). The profiles' are time-ordered: one run's
         // then go to the right edge of the primary key instead of a page each all over it (at 1.4M profiles, 14,000 new
         // ones wrote 33 MB of WAL, then 1–4 MB).
-        let profileID: (column: SQLQuery, value: SQLQuery) = try KeyDefaults.idIsRandom(in: SQLName.profiles, on: connection) ? ("id, ", "profile_id, ") : ("", "")
-        let ledgerID: (column: SQLQuery, value: SQLQuery) = try KeyDefaults.idIsRandom(in: SQLName.creditLedger, on: connection) ? ("id, ", "m.id, ") : ("", "")
+        func chosen(_ table: SQLName, _ value: SQLQuery) throws -> (column: SQLQuery, value: SQLQuery) {
+            try KeyDefaults.idIsRandom(in: table, on: connection) ? ("id, ", "\(value), ") : ("", "")
+        }
+        let profileID = try chosen(SQLName.profiles, "profile_id"), ledgerID = try chosen(SQLName.creditLedger, "m.id")
         let opened = try connection.query("""
             WITH profile AS (
                 INSERT INTO \(SQLName.profiles) (\(profileID.column)email, user_id, credits)
@@ -76,7 +78,8 @@ struct AccountOpening {
     }
 
     /// The new users without a profile, with their account, the account their profile takes, what the
-    /// merges inserted for them, and the ids the client chose for their profile and ledger (every new user was staged). The first email of an account is decided among all new users, before the
+    /// merges inserted for them, and the ids the client chose for their profile and ledger (every new user was
+    /// staged). The first email of an account is decided among all new users, before the
     /// ones with a profile are left out, as ``SQLName/usersCreated`` does. The window's sort by account and email
     /// leaves the rows in email order for the inserts' own sorts (which is why it orders users without an account too:
     /// leaving them unordered took 0.2 s off this statement and put 0.47 s on the inserts).

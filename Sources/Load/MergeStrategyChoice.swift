@@ -15,7 +15,9 @@ struct MergeStrategyChoice {
     func choose() throws -> any MergeStrategy {
         var plan = try planForKeys()
         plan.insertsInByteOrder = try collationOrdersAsBytes()
-        plan.idsChosen = Set(try Entity.allCases.filter { try StagingArea.chosenIDs($0) == ["id"] && KeyDefaults.idIsRandom(in: .table(of: $0), on: connection) })
+        plan.idsChosen = Set(try Entity.allCases.filter {
+            try StagingArea.chosenIDs($0) == ["id"] && KeyDefaults.idIsRandom(in: .table(of: $0), on: connection)
+        })
         return plan
     }
 
