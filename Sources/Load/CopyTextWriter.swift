@@ -34,40 +34,6 @@ struct CopyTextWriter {
         }
     }
 
-    /// Appends a field holding `number` in decimal, with no string made for it.
-    mutating func appendField(_ number: Int64) {
-        startField()
-        if number < 0 { bytes.append(UInt8(ascii: "-")) }
-        var magnitude = number.magnitude
-        let start = bytes.count
-        repeat {
-            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        bytes[start...].reverse()
-    }
-
-    /// Appends a field holding the UUID whose sixteen bytes are `uuid`'s two words, in its text form
-    /// (8-4-4-4-12 lower-case hex digits).
-    mutating func appendField(uuid: (high: UInt64, low: UInt64)) {
-        startField()
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
-            var at = 0
-            for digit in 0..<32 {
-                if digit == 8 || digit == 12 || digit == 16 || digit == 20 {
-                    text[at] = UInt8(ascii: "-")
-                    at += 1
-                }
-                let nibble = Int(truncatingIfNeeded: (digit < 16 ? uuid.high : uuid.low) >> UInt64(60 - 4 * (digit & 15))) & 0xF
-                text[at] = Self.hexDigits[nibble]
-                at += 1
-            }
-            bytes.append(contentsOf: text)
-        }
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
     /// Ends the row being written.
     mutating func endRow() {
         bytes.append(0x0A)
@@ -90,12 +56,6 @@ struct CopyTextWriter {
     /// Backslash, tab, line feed, carriage return.
     private static func needsEscape(_ byte: UInt8) -> Bool {
         byte == 0x5C || byte == 0x09 || byte == 0x0A || byte == 0x0D
-    }
-
-    /// Appends the rows of `other`.
-    mutating func append(_ other: CopyTextWriter) {
-        bytes.append(contentsOf: other.bytes)
-        rows += other.rows
     }
 
     mutating func removeAll() {

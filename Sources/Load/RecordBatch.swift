@@ -15,8 +15,8 @@ struct RecordBatch: Sendable {
 
     /// What a worker made of a batch, in the records' order.
     struct Validated: Sendable {
-        /// The valid rows, as COPY text per entity (`seq, file, line, values…`).
-        var rows: [Entity: CopyTextWriter] = [:]
+        /// The valid rows, as binary COPY data per entity (``StagingArea/columns(_:)``: `seq, file, line, values…, ids…`).
+        var rows: [Entity: CopyBinaryWriter] = [:]
         /// The hash of each valid row's key, per entity (``StagedKeys``).
         var keyHashes: [Entity: [UInt64]] = [:]
         /// The rejects, each with the normalized email of a rejected user (their children are rejected later).
@@ -36,7 +36,7 @@ struct RecordBatch: Sendable {
             result.read[record.entity, default: 0] += 1
             switch validator.validate(record) {
             case .success(let valid):
-                stage(valid, sequence: firstSequence + Int64(offset), ids: &ids, into: &result.rows[valid.entity, default: CopyTextWriter()])
+                stage(valid, sequence: firstSequence + Int64(offset), ids: &ids, into: &result.rows[valid.entity, default: CopyBinaryWriter()])
                 result.keyHashes[valid.entity, default: []].append(StagedKeys.hash(of: valid))
             case .failure(let reject):
                 // (An email with a NUL byte cannot be staged, and no row can name it either.)
@@ -53,14 +53,15 @@ struct RecordBatch: Sendable {
     }
 
     /// Appends the staging row of `record`: `seq, file, line`, its values, then the ids it carries.
-    private func stage(_ record: ValidatedRecord, sequence: Int64, ids: inout RandomUUIDs, into rows: inout CopyTextWriter) {
+    private func stage(_ record: ValidatedRecord, sequence: Int64, ids: inout RandomUUIDs, into rows: inout CopyBinaryWriter) {
+        let chosenIDs = StagingArea.chosenIDs(record.entity)
+        rows.startRow(fields: 3 + record.values.count + chosenIDs.count)
         rows.appendField(sequence)
-        rows.appendField(Int64(fileIndex))
-        rows.appendField(Int64(record.location.line))
-        for value in record.values { rows.appendField(value) }
-        for column in StagingArea.chosenIDs(record.entity) {
+        rows.appendField(Int32(fileIndex))
+        rows.appendField(Int32(record.location.line))
+        for (field, value) in zip(record.entity.loadedFields, record.values) { rows.appendField(value, as: StagingArea.type(of: field)) }
+        for column in chosenIDs {
             rows.appendField(uuid: column == "profile_id" ? ids.nextTimeOrdered() : ids.next())
         }
-        rows.endRow()
     }
 }

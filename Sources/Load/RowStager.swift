@@ -31,7 +31,7 @@ struct RowStager {
         -> (tally: LoadTally, provenDistinct: Set<Entity>) {
         var tally = LoadTally()
         var keys = StagedKeys()
-        var batches = [Entity: CopyTextWriter]()
+        var batches = [Entity: CopyBinaryWriter]()
         var sequence: Int64 = 0
         var rejectedEmails = CopyTextWriter()
         let started = Date()
@@ -54,7 +54,7 @@ struct RowStager {
                 if reject.entity == .users && !(rejectedUser.map(EmailAddress.isValid) ?? false) { tally.unnamedUserRows += 1 }
             }
             for (entity, rows) in validated.rows {
-                batches[entity, default: CopyTextWriter()].append(rows)
+                batches[entity, default: CopyBinaryWriter()].append(rows)
                 if batches[entity]!.bytes.count >= Self.batchBytes { try flush(entity, &batches, into: table(entity)) }
             }
         }
@@ -98,10 +98,10 @@ struct RowStager {
         return (tally, keys.provenDistinct())
     }
 
-    private func flush(_ entity: Entity, _ batches: inout [Entity: CopyTextWriter], into table: SQLName) throws {
+    private func flush(_ entity: Entity, _ batches: inout [Entity: CopyBinaryWriter], into table: SQLName) throws {
         guard let batch = batches[entity], batch.rows > 0 else { return }
         try connection.copyIn(StagingArea.copy(into: table, entity)) { writer in
-            try batch.bytes.withUnsafeBytes { try writer.write($0) }
+            for part in [CopyBinaryWriter.header, batch.bytes, CopyBinaryWriter.trailer] { try part.withUnsafeBytes { try writer.write($0) } }
         }
         batches[entity]?.removeAll()
     }

@@ -9,14 +9,29 @@ import PostgresClient
 struct StagingArea {
     let connection: PostgresConnection
 
-    /// The PostgreSQL type of a field in staging (the same as in the target table).
-    static func type(of field: Field) -> SQLQuery {
+    /// The PostgreSQL type of a staged column, which also says how ``CopyBinaryWriter`` writes its values.
+    enum FieldType {
+        case text, timestamptz, integer, bigint, boolean
+
+        var sql: SQLQuery {
+            switch self {
+            case .text: "text"
+            case .timestamptz: "timestamptz"
+            case .integer: "integer"
+            case .bigint: "bigint"
+            case .boolean: "boolean"
+            }
+        }
+    }
+
+    /// The type of a field in staging (the same as in the target table).
+    static func type(of field: Field) -> FieldType {
         switch field {
-        case .createdAt, .updatedAt, .paidAt, .requestedAt: "timestamptz"
-        case .durationSeconds: "integer"
-        case .amountCents: "bigint"
-        case .creditCharged, .deleted: "boolean"
-        default: "text"
+        case .createdAt, .updatedAt, .paidAt, .requestedAt: .timestamptz
+        case .durationSeconds: .integer
+        case .amountCents: .bigint
+        case .creditCharged, .deleted: .boolean
+        default: .text
         }
     }
 
@@ -43,15 +58,15 @@ struct StagingArea {
     }
 
     static func definition(_ entity: Entity) -> SQLQuery {
-        let fields = entity.loadedFields.map { field -> SQLQuery in "\(ident: field.name) \(type(of: field))" }
+        let fields = entity.loadedFields.map { field -> SQLQuery in "\(ident: field.name) \(type(of: field).sql)" }
         // (The default serves rows staged by hand, as tests do; the COPY always sends the client's.)
         let ids = chosenIDs(entity).map { column -> SQLQuery in "\(ident: column) uuid NOT NULL DEFAULT gen_random_uuid()" }
         return "seq bigint NOT NULL, file integer NOT NULL, line integer NOT NULL, \(SQLQuery.joined(fields + ids, separator: ", "))"
     }
 
-    /// The `COPY … FROM STDIN` of one entity's rows into `table`.
+    /// The `COPY … FROM STDIN` of one entity's rows into `table`, in binary (``CopyBinaryWriter``).
     static func copy(into table: SQLName, _ entity: Entity) -> SQLQuery {
-        "COPY \(table) (\(SQLQuery.joined(columns(entity).map { "\(ident: $0)" }, separator: ", "))) FROM STDIN"
+        "COPY \(table) (\(SQLQuery.joined(columns(entity).map { "\(ident: $0)" }, separator: ", "))) FROM STDIN (FORMAT binary)"
     }
 
     /// A nightly load's staging and work tables, dropped at the end of its transaction.

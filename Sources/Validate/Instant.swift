@@ -13,6 +13,31 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
         microseconds = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
     }
 
+    /// The instant that ``description`` wrote (`2024-05-02 09:14:00.000000+00`); nil for any other text.
+    public init?(normalized text: String) {
+        var text = text
+        guard let microseconds = text.withUTF8({ Self.microseconds(normalized: $0) }) else { return nil }
+        self.microseconds = microseconds
+    }
+
+    private static func microseconds(normalized bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard bytes.count == 29, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: " "),
+              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "."),
+              bytes[26...].elementsEqual("+00".utf8) else { return nil }
+        func number(_ range: Range<Int>) -> Int64? {
+            var value: Int64 = 0
+            for byte in bytes[range] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
+              let minute = number(14..<16), let second = number(17..<19), let fraction = number(20..<26) else { return nil }
+        let days = CivilCalendar.days(year: year, month: month, day: day)
+        return ((days * 86_400 + hour * 3_600 + minute * 60 + second) * 1_000_000) + fraction
+    }
+
     public static func < (lhs: Instant, rhs: Instant) -> Bool {
         lhs.microseconds < rhs.microseconds
     }

@@ -16,9 +16,9 @@ struct AccountOpeningTests {
         #expect(try Upkeep(connection: rows.connection).standAside())
         var ids = RandomUUIDs()
         for (line, user) in users.enumerated() {
-            var key = CopyTextWriter()
-            key.appendField(uuid: ids.nextTimeOrdered())
-            try rows.stage(.users, line: line + 2, ["email": user.email, "profile_id": String(decoding: key.bytes, as: UTF8.self)])
+            let key = ids.nextTimeOrdered()
+            let hex = String(format: "%016llx%016llx", key.high, key.low)
+            try rows.stage(.users, line: line + 2, ["email": user.email, "profile_id": hex])
         }
         _ = try rows.deduplicate()
         for user in users {

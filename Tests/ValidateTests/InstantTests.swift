@@ -14,5 +14,14 @@ struct InstantTests {
     ])
     func text(microseconds: Int64, expected: String) {
         #expect(Instant(microseconds: microseconds).description == expected)
+        #expect(Instant(normalized: expected)?.microseconds == microseconds, "read back as the binary staging reads it")
+    }
+
+    @Test("only the text an Instant writes is read back", arguments: [
+        "2024-05-02 09:14:00+00", "2024-05-02T09:14:00.000000+00", "2024-05-02 09:14:00.000000Z", "2024-05-02 09:14:00.000000+01",
+        "2024-05-02 09:14:0x.000000+00", "", "2024-05-02 09:14:00.000000+00 ",
+    ])
+    func otherText(text: String) {
+        #expect(Instant(normalized: text) == nil)
     }
 }
