@@ -37,9 +37,12 @@ struct CopyBinaryWriter {
             guard let number = Int64(value) else { preconditionFailure("not a validated bigint: \(value)") }
             appendField(number)
         case .boolean:
-            guard value == "t" || value == "f" else { preconditionFailure("not a validated boolean: \(value)") }
             append(bigEndian: UInt32(1))
-            bytes.append(value == "t" ? 1 : 0)
+            switch value {
+            case "t": bytes.append(1)
+            case "f": bytes.append(0)
+            default: preconditionFailure("not a validated boolean: \(value)")
+            }
         }
     }
 

@@ -98,6 +98,8 @@ public final class RunningCommand: @unchecked Sendable {
     public let process: Process
     private let lock = NSLock()
     private var errors = Data()
+    /// Signalled once the reader has read standard error to its end.
+    private let drained = DispatchSemaphore(value: 0)
 
     init(executable: String, _ arguments: [String]) throws {
         process = Process()
@@ -114,7 +116,16 @@ public final class RunningCommand: @unchecked Sendable {
                 errors.append(data)
                 lock.unlock()
             }
+            drained.signal()
         }
+    }
+
+    /// Waits until the program ends and everything it wrote to standard error is read: after the process's own
+    /// `waitUntilExit()`, its last lines may still be in the pipe.
+    public func waitUntilExit() {
+        process.waitUntilExit()
+        drained.wait()
+        drained.signal()
     }
 
     /// Everything written to standard error so far.

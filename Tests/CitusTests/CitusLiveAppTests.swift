@@ -41,7 +41,7 @@ extension CitusTests {
             ["import", folder + "/delta", "--database-url", citus, "--reject-file", rejects] + mode)
         try PostgresConnection(url: citus).waitUntilImportWaitsOnLock()
         try app.query("COMMIT")
-        running.process.waitUntilExit()
+        running.waitUntilExit()
 
         #expect(running.process.terminationStatus == 0, "\(running.standardError)")
         let reasons = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n")

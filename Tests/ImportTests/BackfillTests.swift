@@ -52,7 +52,7 @@ struct BackfillTests {
                                                            "--database-url", database.url, "--reject-file", NSTemporaryDirectory() + "bf-kill-\(UUID().uuidString).jsonl"])
                 #expect(command.waitForStandardError(containing: boundary), "\(command.standardError)")
                 kill(command.process.processIdentifier, SIGKILL)
-                command.process.waitUntilExit()
+                command.waitUntilExit()
                 #expect(command.process.terminationReason == .uncaughtSignal, "the backfill ended before the kill after \"\(boundary)\"")
                 try watcher.waitUntilImportsGone()
                 #expect(try watcher.query(#"SELECT count(*) FROM "digital_resume_by_CRM""#).scalar(Int.self) == 0)

@@ -51,7 +51,7 @@ struct LiveAppTests {
             ["import", folder, "--database-url", harness.database.url, "--reject-file", harness.rejectFile] + arguments)
         try harness.database.connect().waitUntilImportWaitsOnLock()
         try app.query("COMMIT")
-        running.process.waitUntilExit()
+        running.waitUntilExit()
         return running
     }
 

@@ -114,7 +114,7 @@ struct KillTests {
                 let command = try CommandLineRunner.start(["import", harness.folder, "--database-url", database.url, "--reject-file", harness.rejectFile])
                 let reached = try point.reached(command)
                 kill(command.process.processIdentifier, SIGKILL)
-                command.process.waitUntilExit()
+                command.waitUntilExit()
                 #expect(reached, "the import never reached \(point.name): \(command.standardError)")
                 #expect(command.process.terminationReason == .uncaughtSignal, "the import ended before the kill \(point.name)")
                 try connection.waitUntilImportsGone()
@@ -179,7 +179,7 @@ struct KillTests {
                     ["import", delta, "--database-url", database.url, "--reject-file", harness.rejectFile, "--max-delete-rate", "1"])
                 let reached = try point.reached(command)
                 kill(command.process.processIdentifier, SIGKILL)
-                command.process.waitUntilExit()
+                command.waitUntilExit()
                 if point.name == "inside the deletes" { try holder.query("ROLLBACK") }
                 #expect(reached, "the import never reached \(point.name): \(command.standardError)")
                 try connection.waitUntilImportsGone()

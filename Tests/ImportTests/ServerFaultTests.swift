@@ -32,7 +32,7 @@ struct ServerFaultTests {
             let command = try CommandLineRunner.start(["import", folder, "--database-url", url, "--reject-file", folder + "/rejects.jsonl"])
             #expect(command.waitForStandardError(containing: point), "\(command.standardError)")
             try Self.cluster("restart")
-            command.process.waitUntilExit()
+            command.waitUntilExit()
             #expect(command.process.terminationStatus == ExitStatus.unavailable.rawValue, "restarted after \(point): \(command.standardError)")
             #expect(command.standardError.contains("lost the connection to PostgreSQL"), "\(command.standardError)")
             #expect(command.standardError.contains("nothing was committed"))
@@ -70,7 +70,7 @@ struct ServerFaultTests {
             }
         }
         try Self.cluster("restart", environment: ["PG_RESTART_MODE": "immediate"])
-        command.process.waitUntilExit()
+        command.waitUntilExit()
         #expect(doneAtCrash >= 3, "the backfill ended before the crash")
         #expect(command.process.terminationStatus == ExitStatus.unavailable.rawValue, "\(command.standardError)")
         #expect(command.standardError.contains("run the same command again to resume"), "\(command.standardError)")
