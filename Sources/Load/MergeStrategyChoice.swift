@@ -16,7 +16,7 @@ struct MergeStrategyChoice {
         var plan = try planForKeys()
         plan.insertsInByteOrder = try collationOrdersAsBytes()
         plan.idsChosen = Set(try Entity.allCases.filter {
-            try StagingArea.chosenIDs($0) == ["id"] && KeyDefaults.idIsRandom(in: .table(of: $0), on: connection)
+            try StagingArea.carriesOwnID($0) && KeyDefaults.idIsRandom(in: .table(of: $0), on: connection)
         })
         return plan
     }

@@ -30,7 +30,7 @@ struct MergeTarget {
         self.scope = scope
         self.narrowed = narrowed && entity != .users
         self.insertsInByteOrder = insertsInByteOrder
-        self.idChosen = idChosen && StagingArea.chosenIDs(entity) == ["id"]
+        self.idChosen = idChosen && StagingArea.carriesOwnID(entity)
         func staged(_ fields: [Field]) -> [(String, SQLQuery)] { fields.map { ($0.name, "s.\(ident: $0.name)") } }
         switch entity {
         case .users:

@@ -52,6 +52,11 @@ struct StagingArea {
         }
     }
 
+    /// Whether `entity`'s staged rows carry their own row's `id` (the child tables), the one its insert may take.
+    static func carriesOwnID(_ entity: Entity) -> Bool {
+        chosenIDs(entity) == ["id"]
+    }
+
     /// The key that makes two rows the same record: email for users and erasures, (email, external_id) for the rest.
     static func key(_ entity: Entity) -> [Field] {
         entity.keyFields
