@@ -2,7 +2,7 @@ import PipelineCore
 
 /// Records of one entity from a CSV file, with the columns a mapping names (or the native ones).
 public final class CSVRecordSource: RecordSource {
-    public var path: String { reader.path }
+    public let path: String
     public var bytesRead: Int { reader.bytesRead }
     /// The entity every record of this file is.
     public let entity: Entity
@@ -11,6 +11,10 @@ public final class CSVRecordSource: RecordSource {
     private let reader: CSVReader
     private let columnIndexes: [[Int]]
     private let constants: [String?]
+    /// Per field, its one column's index, or -1 for a constant or several columns: the common case is read
+    /// without touching the nested lists (whose retains were a tenth of reading a row).
+    private let singleColumns: [Int]
+    private let headerCount: Int
     private var row = CSVRow()
 
     /// Opens a CSV file of `entity` and matches its header to the entity's fields.
@@ -27,27 +31,36 @@ public final class CSVRecordSource: RecordSource {
     /// Opens the CSV input `input` (a file, a compressed file or an archive member) of `entity`.
     init(input: InputFile, entity: Entity, mapping: Mapping.EntityMapping?, options: CSVOptions) throws {
         self.entity = entity
-        let path = input.name
+        path = input.name
         reader = try CSVReader(name: path, options: options, open: input.openStream)
+        headerCount = reader.header.count
         let match = try HeaderMatch(header: reader.header, entity: entity, mapping: mapping, name: path)
         columnIndexes = match.columnIndexes
         constants = match.constants
         notes = match.notes
+        singleColumns = zip(match.columnIndexes, match.constants).map { indexes, constant in
+            constant == nil && indexes.count == 1 ? indexes[0] : -1
+        }
     }
 
     public func next() throws -> SourceRecord? {
         guard try reader.next(into: &row) else { return nil }
+        return record(of: row)
+    }
+
+    /// The record `row` holds. (A parameter: reading the fields of the stored row retained its buffers once a field.)
+    private func record(of row: CSVRow) -> SourceRecord {
         let available = row.count
         var values: [String?] = []
         values.reserveCapacity(columnIndexes.count)
-        for (position, indexes) in columnIndexes.enumerated() {
-            if let constant = constants[position] {
+        for (position, column) in singleColumns.enumerated() {
+            if column >= 0 {
+                values.append(column < available ? row[column] : nil)
+            } else if let constant = constants[position] {
                 values.append(constant)
-            } else if indexes.count == 1 {
-                values.append(indexes[0] < available ? row[indexes[0]] : nil)
             } else {
                 // Several columns for one field: the first non-empty one.
-                let present = indexes.filter { $0 < available }.map { row[$0] }
+                let present = columnIndexes[position].filter { $0 < available }.map { row[$0] }
                 values.append(present.first { !$0.allSatisfy(\.isWhitespace) } ?? present.first)
             }
         }
@@ -60,8 +73,8 @@ public final class CSVRecordSource: RecordSource {
         case .textAfterClosingQuote(let field)?:
             record.problem = .textAfterClosingQuote(field: field + 1)
         case nil:
-            if available != reader.header.count {
-                record.problem = .wrongFieldCount(expected: reader.header.count, found: available)
+            if available != headerCount {
+                record.problem = .wrongFieldCount(expected: headerCount, found: available)
             } else if row.containsNUL {
                 record.problem = firstNUL(in: row)
             }

@@ -32,36 +32,62 @@ struct RecordBatch: Sendable {
         var validator = RecordValidator(mapping: mapping, creditPolicy: creditPolicy, now: now)
         var ids = RandomUUIDs()
         var result = Validated()
-        for (offset, record) in records.enumerated() {
-            result.read[record.entity, default: 0] += 1
-            switch validator.validate(record) {
-            case .success(let valid):
-                stage(valid, sequence: firstSequence + Int64(offset), ids: &ids, into: &result.rows[valid.entity, default: CopyBinaryWriter()])
-                result.keyHashes[valid.entity, default: []].append(StagedKeys.hash(of: valid))
-            case .failure(let reject):
-                // (An email with a NUL byte cannot be staged, and no row can name it either.)
-                var email: String?
-                if record.entity == .users, let normalized = record[.email].map(EmailAddress.normalize), !normalized.isEmpty,
-                   !normalized.utf8.contains(0) {
-                    email = normalized
+        // A run of records of one entity at a time (a CSV batch is one run; an XML file's sections are runs too):
+        // what depends on the entity is looked up once a run, not once a row.
+        var start = records.startIndex
+        while start < records.endIndex {
+            let entity = records[start].entity
+            let end = records[start...].firstIndex { $0.entity != entity } ?? records.endIndex
+            let layout = StagingRowLayout(entity)
+            var rows = CopyBinaryWriter()
+            var keyHashes: [UInt64] = []
+            keyHashes.reserveCapacity(end - start)
+            for offset in start..<end {
+                // (`records[offset]` in place: a copy of the record retained each of its values.)
+                switch validator.validate(records[offset]) {
+                case .success(let valid):
+                    layout.stage(valid, sequence: firstSequence + Int64(offset), file: fileIndex, ids: &ids, into: &rows)
+                    keyHashes.append(StagedKeys.hash(of: valid))
+                case .failure(let reject):
+                    // (An email with a NUL byte cannot be staged, and no row can name it either.)
+                    var email: String?
+                    if entity == .users, let normalized = records[offset][.email].map(EmailAddress.normalize), !normalized.isEmpty,
+                       !normalized.utf8.contains(0) {
+                        email = normalized
+                    }
+                    result.rejects.append((reject, email))
                 }
-                result.rejects.append((reject, email))
             }
+            result.read[entity, default: 0] += end - start
+            if !keyHashes.isEmpty {
+                result.rows[entity, default: CopyBinaryWriter()].append(rows)
+                result.keyHashes[entity, default: []].append(contentsOf: keyHashes)
+            }
+            start = end
         }
         result.extraAddresses = validator.extraAddresses
         return result
     }
+}
 
-    /// Appends the staging row of `record`: `seq, file, line`, its values, then the ids it carries.
-    private func stage(_ record: ValidatedRecord, sequence: Int64, ids: inout RandomUUIDs, into rows: inout CopyBinaryWriter) {
-        let chosenIDs = StagingArea.chosenIDs(record.entity)
-        rows.startRow(fields: 3 + record.values.count + chosenIDs.count)
+/// How one entity's validated records become staging rows (``StagingArea/columns(_:)``): `seq, file, line`, each
+/// value in its column's type, then the ids the entity's rows carry. Made once per run of records, not per row.
+private struct StagingRowLayout {
+    let types: [StagingArea.FieldType]
+    /// Per id column, whether its key is time-ordered (a profile's) rather than random.
+    let timeOrderedIDs: [Bool]
+
+    init(_ entity: Entity) {
+        types = entity.loadedFields.map(StagingArea.type(of:))
+        timeOrderedIDs = StagingArea.chosenIDs(entity).map { $0 == "profile_id" }
+    }
+
+    func stage(_ record: ValidatedRecord, sequence: Int64, file: Int, ids: inout RandomUUIDs, into rows: inout CopyBinaryWriter) {
+        rows.startRow(fields: 3 + types.count + timeOrderedIDs.count)
         rows.appendField(sequence)
-        rows.appendField(Int32(fileIndex))
+        rows.appendField(Int32(file))
         rows.appendField(Int32(record.location.line))
-        for (field, value) in zip(record.entity.loadedFields, record.values) { rows.appendField(value, as: StagingArea.type(of: field)) }
-        for column in chosenIDs {
-            rows.appendField(uuid: column == "profile_id" ? ids.nextTimeOrdered() : ids.next())
-        }
+        for (type, value) in zip(types, record.values) { rows.appendField(value, as: type) }
+        for timeOrdered in timeOrderedIDs { rows.appendField(uuid: timeOrdered ? ids.nextTimeOrdered() : ids.next()) }
     }
 }

@@ -59,11 +59,12 @@ public struct RecordValidator {
         case nil:
             break
         }
-        let fields = entity.loadedFields
+        // The loaded fields are the entity's fields but the user id, in order: read by position, not looked up.
+        let fields = entity.fields
         var values: [String?] = []
         values.reserveCapacity(fields.count)
-        for field in fields {
-            let raw = record[field].map { $0.trimmingWhitespace() }.flatMap { $0.isEmpty ? nil : $0 }
+        for (position, field) in fields.enumerated() where field != .userID {
+            let raw = record.values[position].map { $0.trimmingWhitespace() }.flatMap { $0.isEmpty ? nil : $0 }
             guard let raw else {
                 if entity.requiredFields.contains(field) {
                     return reject(field, nil, .missingRequired, "\(field) is required for \(entity)")
