@@ -19,8 +19,10 @@ public final class CSVReader {
     public var bytesRead: Int { input.bytesRead }
 
     private var input: CSVBlockInput
+    /// `input.bytes`, taken once a block: reading it from `input` copied the input (retaining all it holds) once a row.
+    private var block: [UInt8] = []
     private let options: CSVOptions
-    /// The part of `input.bytes` still to parse.
+    /// The part of `block` still to parse.
     private var position = 0
     private var available = 0
 
@@ -74,7 +76,9 @@ public final class CSVReader {
         discarding = false
         while true {
             if position == available {
+                block = []  // (not to share the buffer that the input refills in place)
                 guard let fresh = try input.nextBlock() else { return try finishAtEnd(&row) }
+                block = input.bytes
                 (position, available) = (fresh.lowerBound, fresh.upperBound)
             }
             let complete = parseAvailable(&row)
@@ -85,7 +89,7 @@ public final class CSVReader {
     /// Parses from `position` until a record ends (`true`) or the block is used up (`false`).
     private func parseAvailable(_ row: inout CSVRow) -> Bool {
         let delimiter = options.delimiter
-        return input.bytes.withUnsafeBufferPointer { buffer in
+        return block.withUnsafeBufferPointer { buffer in
             unquotedSpecial.withUnsafeBufferPointer { unquotedSpecial in
                 quotedSpecial.withUnsafeBufferPointer { quotedSpecial in
                     var index = position

@@ -33,40 +33,52 @@ struct RecordBatch: Sendable {
         var ids = RandomUUIDs()
         var result = Validated()
         // A run of records of one entity at a time (a CSV batch is one run; an XML file's sections are runs too):
-        // what depends on the entity is looked up once a run, not once a row.
-        var start = records.startIndex
-        while start < records.endIndex {
-            let entity = records[start].entity
-            let end = records[start...].firstIndex { $0.entity != entity } ?? records.endIndex
-            let layout = StagingRowLayout(entity)
-            var rows = CopyBinaryWriter()
-            var keyHashes: [UInt64] = []
-            keyHashes.reserveCapacity(end - start)
-            for offset in start..<end {
-                // (`records[offset]` in place: a copy of the record retained each of its values.)
-                switch validator.validate(records[offset]) {
-                case .success(let valid):
-                    layout.stage(valid, sequence: firstSequence + Int64(offset), file: fileIndex, ids: &ids, into: &rows)
-                    keyHashes.append(StagedKeys.hash(of: valid))
-                case .failure(let reject):
-                    // (An email with a NUL byte cannot be staged, and no row can name it either.)
-                    var email: String?
-                    if entity == .users, let normalized = records[offset][.email].map(EmailAddress.normalize), !normalized.isEmpty,
-                       !normalized.utf8.contains(0) {
-                        email = normalized
-                    }
-                    result.rejects.append((reject, email))
-                }
+        // what depends on the entity is looked up once a run, not once a row. The records are read in place through
+        // a pointer: `records[offset]` copied each, retaining every value.
+        records.withUnsafeBufferPointer { buffer in
+            guard let records = buffer.baseAddress else { return }
+            var start = 0
+            while start < buffer.count {
+                let entity = records[start].entity
+                var end = start + 1
+                while end < buffer.count && records[end].entity == entity { end += 1 }
+                validate(records, start..<end, of: entity, with: &validator, ids: &ids, into: &result)
+                start = end
             }
-            result.read[entity, default: 0] += end - start
-            if !keyHashes.isEmpty {
-                result.rows[entity, default: CopyBinaryWriter()].append(rows)
-                result.keyHashes[entity, default: []].append(contentsOf: keyHashes)
-            }
-            start = end
         }
         result.extraAddresses = validator.extraAddresses
         return result
+    }
+
+    /// Validates and stages `records[range]`, all of `entity`.
+    private func validate(
+        _ records: UnsafePointer<SourceRecord>, _ range: Range<Int>, of entity: Entity, with validator: inout RecordValidator,
+        ids: inout RandomUUIDs, into result: inout Validated
+    ) {
+        let layout = StagingRowLayout(entity)
+        var rows = CopyBinaryWriter()
+        var keyHashes: [UInt64] = []
+        keyHashes.reserveCapacity(range.count)
+        for offset in range {
+            switch validator.validate(records[offset]) {
+            case .success(let valid):
+                layout.stage(valid, sequence: firstSequence + Int64(offset), file: fileIndex, ids: &ids, into: &rows)
+                keyHashes.append(StagedKeys.hash(of: valid))
+            case .failure(let reject):
+                // (An email with a NUL byte cannot be staged, and no row can name it either.)
+                var email: String?
+                if entity == .users, let normalized = records[offset][.email].map(EmailAddress.normalize), !normalized.isEmpty,
+                   !normalized.utf8.contains(0) {
+                    email = normalized
+                }
+                result.rejects.append((reject, email))
+            }
+        }
+        result.read[entity, default: 0] += range.count
+        if !keyHashes.isEmpty {
+            result.rows[entity, default: CopyBinaryWriter()].append(rows)
+            result.keyHashes[entity, default: []].append(contentsOf: keyHashes)
+        }
     }
 }
 

@@ -41,9 +41,10 @@ public struct RecordValidator {
 
     /// The validated record, or the reason it cannot be loaded.
     public mutating func validate(_ record: SourceRecord) -> Result<ValidatedRecord, Reject> {
-        let entity = record.entity
+        let entity = record.entity, location = record.location
+        // (Capturing `record` here copied it, retaining every value, once a row.)
         func reject(_ field: Field?, _ value: String?, _ reason: RejectReason, _ message: String) -> Result<ValidatedRecord, Reject> {
-            .failure(Reject(location: record.location, entity: entity, field: field, value: value, reason: reason, message: message))
+            .failure(Reject(location: location, entity: entity, field: field, value: value, reason: reason, message: message))
         }
         switch record.problem {
         case .wrongFieldCount(let expected, let found)?:
@@ -60,11 +61,11 @@ public struct RecordValidator {
             break
         }
         // The loaded fields are the entity's fields but the user id, in order: read by position, not looked up.
-        let fields = entity.fields
+        let fields = entity.fields, raws = record.values
         var values: [String?] = []
         values.reserveCapacity(fields.count)
         for (position, field) in fields.enumerated() where field != .userID {
-            let raw = record.values[position].map { $0.trimmingWhitespace() }.flatMap { $0.isEmpty ? nil : $0 }
+            let raw = raws[position].map { $0.trimmingWhitespace() }.flatMap { $0.isEmpty ? nil : $0 }
             guard let raw else {
                 if entity.requiredFields.contains(field) {
                     return reject(field, nil, .missingRequired, "\(field) is required for \(entity)")
@@ -77,7 +78,7 @@ public struct RecordValidator {
             case .failure(let failure): return reject(field, raw, failure.reason, failure.message)
             }
         }
-        return .success(ValidatedRecord(entity: entity, location: record.location, values: values))
+        return .success(ValidatedRecord(entity: entity, location: location, values: values))
     }
 
     private struct FieldFailure: Error {
