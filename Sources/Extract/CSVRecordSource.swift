@@ -12,7 +12,7 @@ public final class CSVRecordSource: RecordSource {
     private let columnIndexes: [[Int]]
     private let constants: [String?]
     /// Per field, its one column's index, or -1 for a constant or several columns: the common case is read
-    /// without touching the nested lists (whose retains were a tenth of reading a row).
+    /// without touching the nested lists (each of which was retained and released once a field).
     private let singleColumns: [Int]
     private let headerCount: Int
     private var row = CSVRow()

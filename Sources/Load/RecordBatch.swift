@@ -33,8 +33,8 @@ struct RecordBatch: Sendable {
         var ids = RandomUUIDs()
         var result = Validated()
         // A run of records of one entity at a time (a CSV batch is one run; an XML file's sections are runs too):
-        // what depends on the entity is looked up once a run, not once a row. The records are read in place through
-        // a pointer: `records[offset]` copied each, retaining every value.
+        // what depends on the entity is looked up once a run, not once a row. The records are read through a pointer,
+        // and a run's end is found by the entity alone (`firstIndex`'s closure copied every record it looked at).
         records.withUnsafeBufferPointer { buffer in
             guard let records = buffer.baseAddress else { return }
             var start = 0
