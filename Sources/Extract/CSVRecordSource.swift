@@ -2,7 +2,7 @@ import PipelineCore
 
 /// Records of one entity from a CSV file, with the columns a mapping names (or the native ones).
 public final class CSVRecordSource: RecordSource {
-    public let path: String
+    public var path: String { reader.path }
     public var bytesRead: Int { reader.bytesRead }
     /// The entity every record of this file is.
     public let entity: Entity
@@ -14,7 +14,6 @@ public final class CSVRecordSource: RecordSource {
     /// Per field, its one column's index, or -1 for a constant or several columns: the common case is read
     /// without touching the nested lists (each of which was retained and released once a field).
     private let singleColumns: [Int]
-    private let headerCount: Int
     private var row = CSVRow()
 
     /// Opens a CSV file of `entity` and matches its header to the entity's fields.
@@ -31,9 +30,8 @@ public final class CSVRecordSource: RecordSource {
     /// Opens the CSV input `input` (a file, a compressed file or an archive member) of `entity`.
     init(input: InputFile, entity: Entity, mapping: Mapping.EntityMapping?, options: CSVOptions) throws {
         self.entity = entity
-        path = input.name
+        let path = input.name
         reader = try CSVReader(name: path, options: options, open: input.openStream)
-        headerCount = reader.header.count
         let match = try HeaderMatch(header: reader.header, entity: entity, mapping: mapping, name: path)
         columnIndexes = match.columnIndexes
         constants = match.constants
@@ -73,8 +71,8 @@ public final class CSVRecordSource: RecordSource {
         case .textAfterClosingQuote(let field)?:
             record.problem = .textAfterClosingQuote(field: field + 1)
         case nil:
-            if available != headerCount {
-                record.problem = .wrongFieldCount(expected: headerCount, found: available)
+            if available != reader.header.count {
+                record.problem = .wrongFieldCount(expected: reader.header.count, found: available)
             } else if row.containsNUL {
                 record.problem = firstNUL(in: row)
             }

@@ -35,9 +35,9 @@ public enum Entity: String, Sendable, CaseIterable, Hashable, CustomStringConver
         }
     }
 
-    /// The fields an import loads: every field but `user_id`, which always comes from `auth.users`.
+    /// The fields an import loads (``Field/isLoaded``), in the order of ``fields``.
     public var loadedFields: [Field] {
-        fields.filter { $0 != .userID }
+        fields.filter(\.isLoaded)
     }
 
     /// The fields of a record's own data: ``loadedFields`` but the ones that say what became of the record
@@ -158,6 +158,9 @@ public enum Field: String, Sendable, CaseIterable, Hashable, CustomStringConvert
 
     /// Whether the field holds a date or date-time.
     public var isDate: Bool { [.createdAt, .updatedAt, .paidAt, .requestedAt].contains(self) }
+
+    /// Whether an import loads the field: every field but `user_id`, which always comes from `auth.users`.
+    public var isLoaded: Bool { self != .userID }
 
     /// Whether the field says what became of a record in the CRM (deleted, merged) rather than holding its data.
     public var isLifecycle: Bool { [.deleted, .mergedInto].contains(self) }

@@ -42,7 +42,6 @@ public struct RecordValidator {
     /// The validated record, or the reason it cannot be loaded.
     public mutating func validate(_ record: SourceRecord) -> Result<ValidatedRecord, Reject> {
         let entity = record.entity, location = record.location
-        // (Capturing `record` here copied it, retaining every value, once a row.)
         func reject(_ field: Field?, _ value: String?, _ reason: RejectReason, _ message: String) -> Result<ValidatedRecord, Reject> {
             .failure(Reject(location: location, entity: entity, field: field, value: value, reason: reason, message: message))
         }
@@ -60,11 +59,11 @@ public struct RecordValidator {
         case nil:
             break
         }
-        // The loaded fields are the entity's fields but the user id, in order: read by position, not looked up.
+        // The loaded fields, each read by its position in the record rather than looked up by name.
         let fields = entity.fields, raws = record.values
         var values: [String?] = []
         values.reserveCapacity(fields.count)
-        for (position, field) in fields.enumerated() where field != .userID {
+        for (position, field) in fields.enumerated() where field.isLoaded {
             let raw = raws[position].map { $0.trimmingWhitespace() }.flatMap { $0.isEmpty ? nil : $0 }
             guard let raw else {
                 if entity.requiredFields.contains(field) {
