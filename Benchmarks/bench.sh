@@ -48,17 +48,21 @@ result[floor]=$(timed copy_all)
 
 import_into() { "$bin" import "$work/data" --database-url "$1" --reject-file "$work/rejects.jsonl" --log-level warning "${@:2}"; }
 
-# The real-schema floor (FKs checked, then aside) and the nightly import, interleaved three times each on
-# fresh databases: their medians are the figures every other load is compared with.
+# The real-schema floor (FKs checked, then aside), the nightly import and the backfill on two connections and on
+# one, interleaved three times each on fresh databases: the floor's median is the figure every other load is compared
+# with, and each load's median is its figure (a run alone, after other loads, met whatever autovacuum they left).
 . Benchmarks/real-schema-floor.sh
 prepare_real_schema_floor "$work/data" "$work/floor"
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-runs_fk=() runs_nofk=() runs_nightly=()
+runs_fk=() runs_nofk=() runs_nightly=() runs_backfill2=() runs_backfill1=() jobs_ratios=()
 for round in 1 2 3; do
     [ "${BENCH_QUICK:-}" = 1 ] && [ "$round" -gt 1 ] && break
     runs_fk+=("$(timed load_real_schema_floor "$work/floor" "$(fresh bench_schema migrated)")")
     runs_nightly+=("$(timed import_into "$(fresh bench_nightly migrated)")")
     runs_nofk+=("$(timed load_real_schema_floor "$work/floor" "$(fresh bench_schema migrated)" replica)")
+    runs_backfill2+=("$(timed import_into "$(fresh bench_backfill2 migrated)" --mode backfill --jobs 2)")
+    runs_backfill1+=("$(timed import_into "$(fresh bench_backfill1 migrated)" --mode backfill --jobs 1)")
+    jobs_ratios+=("$(calc "${runs_backfill1[-1]} / ${runs_backfill2[-1]}" 2)")
 done
 # The end-state floor: what the last nightly left, \copy'd into fresh databases as many times.
 dump_end_state "$(echo "$admin" | sed 's|/crm?|/bench_nightly?|')" "$work/end-state"
@@ -70,10 +74,10 @@ result[end_state]=$(median "${runs_end[@]}")
 result[schema]=$(median "${runs_fk[@]}")
 result[schema_nofk]=$(median "${runs_nofk[@]}")
 result[nightly]=$(median "${runs_nightly[@]}")
+result[backfill2]=$(median "${runs_backfill2[@]}")
+result[backfill1]=$(median "${runs_backfill1[@]}")
 db=$(echo "$admin" | sed 's|/crm?|/bench_nightly?|')
 result[reimport]=$(timed import_into "$db" --force)
-db=$(fresh bench_backfill1 migrated); result[backfill1]=$(timed import_into "$db" --mode backfill --jobs 1)
-db=$(fresh bench_backfill2 migrated); result[backfill2]=$(timed import_into "$db" --mode backfill --jobs 2)
 
 # The naive staged merge in SQL, run by psql: TEMP staging, \copy, one INSERT … SELECT per table, the
 # row triggers doing the upkeep (the load-ceiling design of shared/notes, on this schema).
@@ -215,7 +219,8 @@ goal() {
     echo "Rates as a share of the **real-schema floor** (the same rows \\copy'd into the real tables in one transaction, every key,"
     echo "index and foreign key checked, the upkeep triggers aside, job request ids chosen in advance: Benchmarks/real-schema-floor.sh)"
     echo "and of the text floor (\\copy into text tables without constraints). The real-schema floor and the nightly import are"
-    echo "medians of ${#runs_fk[@]} interleaved runs on fresh databases (floor: ${runs_fk[*]} s; nightly: ${runs_nightly[*]} s); the end-state"
+    echo "medians of ${#runs_fk[@]} interleaved runs on fresh databases (floor: ${runs_fk[*]} s; nightly: ${runs_nightly[*]} s), and so are the"
+    echo "backfills, in the same rounds (--jobs 2: ${runs_backfill2[*]} s; --jobs 1: ${runs_backfill1[*]} s); the end-state"
     echo "floor (the rows a finished nightly left in all ten tables it writes, \\copy'd with the triggers that derive rows aside and every"
     echo "key checked: the least any tool must write to leave the database as a nightly does), a median of as many runs (${runs_end[*]} s);"
     echo "the rest, one run each. The rows/s of every line count the $rows input rows."
@@ -267,7 +272,8 @@ goal() {
     goal "nightly ≥ 1.0× the real-schema floor (FKs on)" "$(calc "$nightly_rate / $schema_rate" 2)" 1.0
     echo "| nightly × the end-state floor (no goal: issue 27 asks for the figure) | $(calc "${result[end_state]} / ${result[nightly]}" 2)× | — |"
     goal "backfill \`--jobs 2\` ≥ 1.25× the real-schema floor" "$(calc "$backfill_rate / $schema_rate" 2)" 1.25
-    goal "backfill \`--jobs 2\` ≥ 1.6× \`--jobs 1\`" "$(calc "${result[backfill1]} / ${result[backfill2]}" 2)" 1.6
+    goal "backfill \`--jobs 2\` ≥ 1.6× \`--jobs 1\` in every round (the least of ${jobs_ratios[*]})" \
+        "$(printf '%s\n' "${jobs_ratios[@]}" | sort -g | head -1)" 1.6
     goal "re-import of unchanged files ≥ 1.5× the real-schema floor" "$(calc "$(per "${result[reimport]}") / $schema_rate" 2)" 1.5
     if [ -n "${result[pgloader]:-}" ]; then
         goal "nightly ≥ 5× pgloader" "$(calc "$nightly_rate / $(per "${result[pgloader]}")" 2)" 5
