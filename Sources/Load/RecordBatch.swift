@@ -86,12 +86,12 @@ struct RecordBatch: Sendable {
 /// value in its column's type, then the ids the entity's rows carry. Made once per run of records, not per row.
 private struct StagingRowLayout {
     let types: [StagingArea.FieldType]
-    /// Per id column, whether its key is time-ordered (a profile's) rather than random.
+    /// Per id column, whether its key is time-ordered (``StagingArea/isTimeOrdered(_:)``) rather than random.
     let timeOrderedIDs: [Bool]
 
     init(_ entity: Entity) {
         types = entity.loadedFields.map(StagingArea.type(of:))
-        timeOrderedIDs = StagingArea.chosenIDs(entity).map { $0 == "profile_id" }
+        timeOrderedIDs = StagingArea.chosenIDs(entity).map(StagingArea.isTimeOrdered)
     }
 
     func stage(_ record: ValidatedRecord, sequence: Int64, file: Int, ids: inout RandomUUIDs, into rows: inout CopyBinaryWriter) {

@@ -52,6 +52,12 @@ struct StagingArea {
         }
     }
 
+    /// Whether the id column `column` of ``chosenIDs(_:)`` takes a time-ordered key (``RandomUUIDs/nextTimeOrdered(at:)``)
+    /// rather than a random one: the profile's, so that one run's profiles go to the right edge of `profiles_pkey`.
+    static func isTimeOrdered(_ column: String) -> Bool {
+        column == "profile_id"
+    }
+
     /// Whether `entity`'s staged rows carry their own row's `id` (the child tables), the one its insert may take.
     static func carriesOwnID(_ entity: Entity) -> Bool {
         chosenIDs(entity) == ["id"]
