@@ -53,7 +53,6 @@ import_into() { "$bin" import "$work/data" --database-url "$1" --reject-file "$w
 # with, and each load's median is its figure (a run alone, after other loads, met whatever autovacuum they left).
 . Benchmarks/real-schema-floor.sh
 prepare_real_schema_floor "$work/data" "$work/floor"
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 runs_fk=() runs_nofk=() runs_nightly=() runs_backfill2=() runs_backfill1=() jobs_ratios=()
 for round in 1 2 3; do
     [ "${BENCH_QUICK:-}" = 1 ] && [ "$round" -gt 1 ] && break

@@ -16,3 +16,16 @@ fresh() {
     psql -X -q -d "$url" -c CHECKPOINT >/dev/null
     echo "$url"
 }
+
+# median VALUE…: the middle value (the upper middle of an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# A database made once and kept between runs says what it holds in its comment, with the schema it was made at.
+# base_label TEXT: TEXT and the current schema, as such a comment says it.
+base_label() { echo "$1, schema $("$bin" migrate --status --database-url "$admin" 2>/dev/null | wc -l)"; }
+# base_holds NAME LABEL: whether database NAME is there and says it holds LABEL.
+base_holds() {
+    [ "$(psql -X -q -At -d "$admin" -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$1'")" = "$2" ]
+}
+# base_kept NAME LABEL: marks database NAME as holding LABEL.
+base_kept() { psql -X -q -d "$admin" -c "COMMENT ON DATABASE $1 IS '$2'" >/dev/null; }

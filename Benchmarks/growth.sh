@@ -30,8 +30,8 @@ delta_rows=$(($(cat "$work/delta"/*.csv | wc -l) - 5))
 
 # Each base once per seed and size: generated, imported by a nightly, vacuumed and analyzed as autovacuum would leave it.
 for size in "${sizes[@]}"; do
-    db=bench_growth_$size holds="crm-pipeline growth base: seed $seed, $size users, schema $("$bin" migrate --status --database-url "$admin" 2>/dev/null | wc -l)"
-    if [ "$(psql -X -q -At -d "$admin" -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$db'")" != "$holds" ]; then
+    db=bench_growth_$size holds=$(base_label "crm-pipeline growth base: seed $seed, $size users")
+    if ! base_holds "$db" "$holds"; then
         url=$(fresh "$db" migrated)
         if [ "$size" -gt 0 ]; then
             "$bin" generate --users "$size" --bad-rows 0 --duplicates 0 --seed "$seed" --out "$work/base" >/dev/null
@@ -39,7 +39,7 @@ for size in "${sizes[@]}"; do
             rm -rf "$work/base"
         fi
         psql -X -q -d "$url" -c "VACUUM ANALYZE" -c CHECKPOINT >/dev/null
-        psql -X -q -d "$admin" -c "COMMENT ON DATABASE $db IS '$holds'" >/dev/null
+        base_kept "$db" "$holds"
     fi
 done
 

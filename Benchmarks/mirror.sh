@@ -41,7 +41,6 @@ pipeline() {  # pipeline FOLDER
     "$bin" import "$1" --database-url "$(url_of bench_mirror)" --reject-file "$work/rejects.jsonl" --max-delete-rate 1 --log-level warning >/dev/null
 }
 timed() { local start; start=$(now); "$@"; calc "$(now) - $start" 3; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 floors=() deletes=() renames=() erasures=()
 for _ in $(seq "$runs"); do
     copy; floors+=("$(timed floor_delete)")

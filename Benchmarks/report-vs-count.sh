@@ -18,9 +18,9 @@ fi
 . Benchmarks/common.sh
 name=bench_report_$users
 db=$(echo "$admin" | sed "s|/crm?|/$name?|")
-holds="crm-pipeline report base: $users users, schema $("$bin" migrate --status --database-url "$admin" 2>/dev/null | wc -l)"
+holds=$(base_label "crm-pipeline report base: $users users")
 
-if [ "$(psql -X -q -At -d "$admin" -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$name'")" != "$holds" ]; then
+if ! base_holds "$name" "$holds"; then
     start=$(now)
     db=$(fresh "$name" migrated)
     psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<SQL
@@ -47,7 +47,7 @@ COMMIT;
 SELECT crm_private.crm_activity_fold();
 VACUUM ANALYZE;
 SQL
-    psql -X -q -d "$admin" -c "COMMENT ON DATABASE $name IS '$holds'" >/dev/null
+    base_kept "$name" "$holds"
     made="made in $(calc "$(now) - $start" 0) s"
 else
     made="kept from an earlier run"
@@ -71,8 +71,7 @@ for _ in 1 2 3; do
         runs[$c]+="$(calc "$(now) - $start" 3) "
     done
 done
-median() { printf '%s\n' $1 | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-base=$(median "${runs[recordings]}")
+base=$(median ${runs[recordings]})
 echo
 echo "### Reports at $((users * 10)) recordings"
 echo
@@ -90,9 +89,9 @@ label() {
     esac
 }
 for c in "${commands[@]}"; do
-    m=$(median "${runs[$c]}")
+    m=$(median ${runs[$c]})
     echo "| $(label "$c") | $m | ${runs[$c]% } | $(calc "$m / $base") |"
 done
-summary=$(calc "$(median "${runs[summary]}") / $base")
+summary=$(calc "$(median ${runs[summary]}) / $base")
 echo
 echo "Goal (issue 27): \`report summary\` ≤ 3× \`count(*)\` at 10M recordings: ${summary}× at $((users * 10)) ($(awk "BEGIN { print ($summary <= 3) ? \"met\" : \"missed\" }"))."
