@@ -8,8 +8,9 @@ import Validate
 
 /// Reads every file, validates the records on worker threads (``RecordBatch``: the reading, the validation
 /// and the loading overlap, on every core) and COPYs the valid ones into the staging in 2 MiB batches per
-/// entity, in the order read (memory stays flat); rejected rows go to the reject file in that order too, the
-/// emails of rejected users into a table of their own (their children are rejected by the checks).
+/// entity, in the order read, through one COPY while the entity stays the same (``StagingStream``; memory stays
+/// flat); rejected rows go to the reject file in that order too, the emails of rejected users into a table of their
+/// own (their children are rejected by the checks).
 struct RowStager {
     private static let batchBytes = 2 << 20
     /// Record batches validated at once beyond the one being read: enough to keep every core busy.
@@ -40,8 +41,12 @@ struct RowStager {
         }
         var bytesBefore = 0
         var work = OrderedResults<RecordBatch.Validated>(window: Self.batchesInFlight)
-        // When reading or loading fails, the workers still running are waited for.
-        defer { while work.next() != nil {} }
+        var stream = StagingStream(connection: connection)
+        // When reading or loading fails, the workers still running are waited for, and the open COPY is aborted.
+        defer {
+            while work.next() != nil {}
+            stream.abort()
+        }
         func take(_ validated: RecordBatch.Validated) throws {
             tally.extraAddresses += validated.extraAddresses
             keys.add(validated.keyHashes)
@@ -55,8 +60,9 @@ struct RowStager {
             }
             for (entity, rows) in validated.rows {
                 batches[entity, default: CopyBinaryWriter()].append(rows)
-                if batches[entity]!.bytes.count >= Self.batchBytes { try flush(entity, &batches, into: table(entity)) }
+                if batches[entity]!.bytes.count >= Self.batchBytes { try flush(entity, &batches, into: table(entity), through: &stream) }
             }
+            try stream.sendQueued()
         }
         let (credits, now) = (options.credits, Date())
         for (fileIndex, file) in files.enumerated() {
@@ -81,7 +87,8 @@ struct RowStager {
             if !batch.records.isEmpty { try send() }
         }
         while let done = work.next() { try take(done) }
-        for entity in Entity.allCases { try flush(entity, &batches, into: table(entity)) }
+        for entity in Entity.allCases { try flush(entity, &batches, into: table(entity), through: &stream) }
+        try stream.finish()
         if rejectedEmails.rows > 0 {
             let raw = SQLName.rejectedUsersRaw
             try connection.query("CREATE TEMP TABLE \(raw) (email text) ON COMMIT DROP")
@@ -98,11 +105,11 @@ struct RowStager {
         return (tally, keys.provenDistinct())
     }
 
-    private func flush(_ entity: Entity, _ batches: inout [Entity: CopyBinaryWriter], into table: SQLName) throws {
+    private func flush(
+        _ entity: Entity, _ batches: inout [Entity: CopyBinaryWriter], into table: SQLName, through stream: inout StagingStream
+    ) throws {
         guard let batch = batches[entity], batch.rows > 0 else { return }
-        try connection.copyIn(StagingArea.copy(into: table, entity)) { writer in
-            for part in [CopyBinaryWriter.header, batch.bytes, CopyBinaryWriter.trailer] { try part.withUnsafeBytes { try writer.write($0) } }
-        }
+        try stream.send(batch, of: entity, into: table)
         batches[entity]?.removeAll()
     }
 

@@ -27,6 +27,22 @@ struct AllOrNothingTests {
         }
     }
 
+    @Test("a file malformed after megabytes of its rows were streamed into the staging: exit 65 naming the line (not the COPY left open), nothing loaded")
+    func malformedAfterStreaming() throws {
+        try TestDatabase.withFresh { database throws in
+            let harness = ImportHarness(database)
+            let rows = 40_000
+            let valid = (0..<rows).map { "user\($0)@example.com,First\($0)\n" }.joined()
+            harness.write("users.csv", "email,first_name\n" + valid + "late@example.com,\"never closed\n")
+            let outcome = try harness.run()
+            #expect(outcome.status == ExitStatus.dataError.rawValue, "\(outcome.standardError)")
+            #expect(outcome.standardError.contains("users.csv:\(rows + 2): error: a quoted field starts here and is never closed"))
+            #expect(!outcome.standardError.contains("COPY"), "the reading's error, not the aborted COPY's: \(outcome.standardError)")
+            #expect(try harness.counts() == "0/0/0/0/0/0")
+            #expect(try harness.scalar("SELECT status FROM crm_private.crm_import_runs") == "failed")
+        }
+    }
+
     @Test("rejects over --max-errors or --max-error-rate: exit 65, nothing committed", arguments: [
         ["--max-errors", "1"], ["--max-error-rate", "0.3"],
     ])

@@ -1,0 +1,51 @@
+import PipelineCore
+import PostgresClient
+
+/// The staging's COPY, kept open while batches of one entity follow each other (a CSV file's rows) and fed
+/// without waiting (``CopyInStream``), so that the client reads and validates the next batch while the server
+/// stores the last one. A COPY per 2 MiB batch, each waited for, kept the client waiting 1.2–1.6 s of a
+/// 979k-row staging (2.9–3.4 s; 2.0–3.2 s streamed). A batch of another entity, or a COPY open for a second (a slow
+/// input, a compressed file), ends the COPY and starts the next: none meets a role's `statement_timeout`, which counts
+/// the time a COPY waits for its data too.
+struct StagingStream {
+    private static let longestCopy = Duration.seconds(1)
+
+    let connection: PostgresConnection
+    private let clock = ContinuousClock()
+    private var open: (entity: Entity, copy: CopyInStream, since: ContinuousClock.Instant)?
+
+    init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// Sends `batch`, rows of `entity`, into `table`.
+    mutating func send(_ batch: CopyBinaryWriter, of entity: Entity, into table: SQLName) throws {
+        if let current = open, current.entity != entity || current.since.duration(to: clock.now) > Self.longestCopy { try finish() }
+        if open == nil {
+            let copy = try CopyInStream(StagingArea.copy(into: table, entity), on: connection)
+            open = (entity, copy, clock.now)
+            try CopyBinaryWriter.header.withUnsafeBytes { try copy.write($0) }
+        }
+        guard let copy = open?.copy else { return }
+        try batch.bytes.withUnsafeBytes { try copy.write($0) }
+    }
+
+    /// Sends what the socket takes of the rows sent so far, without waiting for the server.
+    func sendQueued() throws {
+        try open?.copy.sendQueued()
+    }
+
+    /// Ends the open COPY, if any, once the server has stored its rows.
+    mutating func finish() throws {
+        guard let copy = open?.copy else { return }
+        open = nil
+        try CopyBinaryWriter.trailer.withUnsafeBytes { try copy.write($0) }
+        try copy.finish()
+    }
+
+    /// Aborts the open COPY, if any (the reading or the sending failed): the server keeps none of its rows.
+    mutating func abort() {
+        open?.copy.abort()
+        open = nil
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import PostgresClient
+import TestSupport
+import Testing
+
+@Suite("COPY FROM STDIN streamed without waiting (CopyInStream)")
+struct CopyInStreamTests {
+    /// `rows` lines `n,user<n>@example.com`, starting at `first`.
+    static func rows(_ first: Int, _ count: Int) -> [UInt8] {
+        Array((first..<first + count).map { "\($0),user\($0)@example.com\n" }.joined().utf8)
+    }
+
+    @Test("megabytes written in pieces past the queue limit all arrive, and the connection runs statements afterwards")
+    func manyPiecesPastTheLimit() throws {
+        try TestDatabase.withFresh(migrated: false) { database in
+            let connection = try database.connect()
+            try connection.query("CREATE TABLE t (n int, email text)")
+            let stream = try CopyInStream("COPY t (n, email) FROM STDIN (FORMAT csv)", on: connection, queueLimit: 64 << 10)
+            var written = 0
+            for piece in 0..<100 {
+                let bytes = Self.rows(piece * 5_000, 5_000)
+                try bytes.withUnsafeBytes { try stream.write($0) }
+                try stream.sendQueued()
+                written += bytes.count
+            }
+            #expect(written > 10 << 20, "well past the 64 KiB queue limit")
+            #expect(try stream.finish() == 500_000)
+            let totals = try connection.query("SELECT count(*) AS row_count, count(DISTINCT n) AS distinct_n FROM t").singleRow()
+            #expect(try totals.decode(Int.self, "row_count") == 500_000)
+            #expect(try totals.decode(Int.self, "distinct_n") == 500_000)
+        }
+    }
+
+    @Test("data the server refuses early in a long stream: finish reports the server's error with its SQLSTATE, nothing is kept")
+    func refusedMidStream() throws {
+        try TestDatabase.withFresh(migrated: false) { database in
+            let connection = try database.connect()
+            try connection.query("CREATE TABLE t (n int, email text)")
+            let stream = try CopyInStream("COPY t (n, email) FROM STDIN (FORMAT csv)", on: connection, queueLimit: 64 << 10)
+            let bad = Array("not-a-number,x@example.com\n".utf8)
+            try bad.withUnsafeBytes { try stream.write($0) }
+            // The server has refused the COPY by now; what follows is read and dropped, not waited for forever.
+            for piece in 0..<40 { try Self.rows(piece * 5_000, 5_000).withUnsafeBytes { try stream.write($0) } }
+            let error = try #require(throws: PostgresError.self) { try stream.finish() }
+            #expect(error.sqlState == .invalidTextRepresentation)
+            #expect(error.code == .server)
+            #expect(try connection.query("SELECT count(*) FROM t").scalar(Int.self) == 0)
+        }
+    }
+
+    @Test("a statement_timeout that ends the COPY between writes is what the stream reports (57014), not a protocol error")
+    func cancelledBetweenWrites() throws {
+        try TestDatabase.withFresh(migrated: false) { database in
+            let connection = try database.connect()
+            try connection.query("CREATE TABLE t (n int, email text)")
+            try connection.query("SET statement_timeout = '200ms'")
+            let stream = try CopyInStream("COPY t (n, email) FROM STDIN (FORMAT csv)", on: connection)
+            try Self.rows(0, 1_000).withUnsafeBytes { try stream.write($0) }
+            Thread.sleep(forTimeInterval: 0.6)
+            let error = try #require(throws: PostgresError.self) {
+                for piece in 1..<20 { try Self.rows(piece * 5_000, 5_000).withUnsafeBytes { try stream.write($0) } }
+                try stream.finish()
+            }
+            #expect(error.sqlState == SQLState(rawValue: "57014"), "\(error)")
+            try connection.query("RESET statement_timeout")
+            #expect(try connection.query("SELECT count(*) FROM t").scalar(Int.self) == 0)
+        }
+    }
+
+    @Test("aborted with megabytes queued: nothing is kept, and the connection runs statements afterwards")
+    func abortedWithDataQueued() throws {
+        try TestDatabase.withFresh(migrated: false) { database in
+            let connection = try database.connect()
+            try connection.query("CREATE TABLE t (n int, email text)")
+            let stream = try CopyInStream("COPY t (n, email) FROM STDIN (FORMAT csv)", on: connection)
+            for piece in 0..<40 { try Self.rows(piece * 5_000, 5_000).withUnsafeBytes { try stream.write($0) } }
+            stream.abort()
+            stream.abort()
+            #expect(try connection.query("SELECT count(*) FROM t").scalar(Int.self) == 0)
+        }
+    }
+}
