@@ -58,9 +58,12 @@ struct RowStager {
                 // A users row whose email is no valid address names no stored user for sure.
                 if reject.entity == .users && !(rejectedUser.map(EmailAddress.isValid) ?? false) { tally.unnamedUserRows += 1 }
             }
+            // The entity whose COPY is open takes its rows at once; another's wait for 2 MiB before they take the COPY over.
             for (entity, rows) in validated.rows {
                 batches[entity, default: CopyBinaryWriter()].append(rows)
-                if batches[entity]!.bytes.count >= Self.batchBytes { try flush(entity, &batches, into: table(entity), through: &stream) }
+                if stream.entity == entity || batches[entity]!.bytes.count >= Self.batchBytes {
+                    try flush(entity, &batches, into: table(entity), through: &stream)
+                }
             }
             try stream.sendQueued()
         }

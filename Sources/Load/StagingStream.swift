@@ -14,6 +14,9 @@ struct StagingStream {
     private let clock = ContinuousClock()
     private var open: (entity: Entity, copy: CopyInStream, since: ContinuousClock.Instant)?
 
+    /// The entity whose COPY is open.
+    var entity: Entity? { open?.entity }
+
     init(connection: PostgresConnection) {
         self.connection = connection
     }
