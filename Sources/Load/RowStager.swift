@@ -41,7 +41,7 @@ struct RowStager {
         }
         var bytesBefore = 0
         var work = OrderedResults<RecordBatch.Validated>(window: Self.batchesInFlight)
-        var stream = StagingStream(connection: connection)
+        var stream = try StagingStream(connection: connection)
         // When reading or loading fails, the workers still running are waited for, and the open COPY is aborted.
         defer {
             while work.next() != nil {}

@@ -7,6 +7,9 @@ import Glibc
 /// ``finish()``. (Written in blocking mode, a 2 MiB batch returned only once the server had read nearly all of
 /// it: 1.2–1.6 s of a 979k-row staging was the client waiting.)
 ///
+/// Over SSL or GSSAPI encryption the writes block as before: libpq (≤ 16 at least) may retry a pending encrypted
+/// write with fewer bytes in non-blocking mode, which OpenSSL refuses ("SSL error: bad length", pgcopydb #885).
+///
 /// The connection runs no other statement until ``finish()`` or ``abort()``. An error the server raises
 /// mid-COPY (data it refuses, a cancelled statement) is reported by ``finish()``, with its SQLSTATE.
 public final class CopyInStream {
@@ -34,7 +37,8 @@ public final class CopyInStream {
                 ? connection.error(from: start)
                 : PostgresError(code: .protocolViolation, message: "the statement did not start a COPY FROM STDIN")
         }
-        guard PQsetnonblocking(connection.handle, 1) == 0 else { throw failed(connection.lastError()) }
+        let encrypted = PQsslInUse(connection.handle) == 1 || PQgssEncInUse(connection.handle) == 1
+        guard encrypted || PQsetnonblocking(connection.handle, 1) == 0 else { throw failed(connection.lastError()) }
     }
 
     /// Queues `bytes` of the COPY's data and sends what the socket takes now.
@@ -42,11 +46,13 @@ public final class CopyInStream {
         precondition(isOpen, "a COPY written after it ended")
         guard !bytes.isEmpty else { return }
         do {
-            if put(bytes) == 0 {
+            var status = put(bytes)
+            if status == 0 {
                 // libpq could not grow its buffer: what it holds is sent first.
                 try send(all: true)
-                guard put(bytes) == 1 else { throw connection.lastError() }
+                status = put(bytes)
             }
+            guard status == 1 else { throw connection.lastError() }
             queued += bytes.count
             try send(all: queued > queueLimit)
         } catch {
@@ -67,19 +73,8 @@ public final class CopyInStream {
     @discardableResult
     public func finish() throws -> Int {
         precondition(isOpen, "a COPY finished twice")
-        do {
-            try send(all: true)
-            guard PQsetnonblocking(connection.handle, 0) == 0 else { throw connection.lastError() }
-        } catch {
-            throw failed(error)
-        }
-        isOpen = false
-        guard PQputCopyEnd(connection.handle, nil) == 1 else { throw connection.lastError() }
-        var copied = 0
-        var failure: (any Error)?
-        while let result = PQgetResult(connection.handle) {
-            do { copied = try connection.consume(result, query: statement.summary).affectedRows } catch { failure = failure ?? error }
-        }
+        do { try send(all: true) } catch { throw failed(error) }
+        let (copied, failure) = end(failing: false)
         if let failure { throw failure }
         return copied
     }
@@ -87,23 +82,37 @@ public final class CopyInStream {
     /// Ends the COPY, if it is still open, as failed: the server keeps none of its rows.
     public func abort() {
         guard isOpen else { return }
-        _ = failed(PostgresError(code: .protocolViolation, message: "COPY aborted by crm-pipeline"))
+        _ = end(failing: true)
     }
+
+    /// Why this client fails a COPY; the server's error for it ends with these words (an echo, not a cause).
+    private static let abortMessage = "COPY aborted by crm-pipeline"
 
     /// Ends the COPY after `error`, and returns what the caller should see: the server's own error if it sent one
     /// (it refused the data, the statement was cancelled), else `error`.
     private func failed(_ error: any Error) -> any Error {
+        end(failing: true).failure ?? error
+    }
+
+    /// Ends the COPY (as failed, or not), reads every result (libpq sends what is queued and waits, in either mode),
+    /// and leaves the connection blocking, with nothing queued. Returns the rows copied and the first error.
+    private func end(failing: Bool) -> (copied: Int, failure: (any Error)?) {
         isOpen = false
-        // Blocking again (it sends what is queued; the server reads and drops a failed COPY's data).
-        _ = try? send(all: true)
-        _ = PQsetnonblocking(connection.handle, 0)
-        _ = PQputCopyEnd(connection.handle, "COPY aborted by crm-pipeline")
-        var serverError: (any Error)?
+        let ended = PQputCopyEnd(connection.handle, failing ? Self.abortMessage : nil) == 1
+        var copied = 0
+        var failure: (any Error)?
         while let result = PQgetResult(connection.handle) {
-            if serverError == nil, PQresultStatus(result) == PGRES_FATAL_ERROR { serverError = connection.error(from: result) }
-            PQclear(result)
+            do {
+                copied = try connection.consume(result, query: statement.summary).affectedRows
+            } catch let error as PostgresError where failing && error.message.hasSuffix(Self.abortMessage) {
+                continue
+            } catch {
+                failure = failure ?? error
+            }
         }
-        return serverError ?? error
+        if !ended && failure == nil { failure = connection.lastError() }
+        _ = PQsetnonblocking(connection.handle, 0)
+        return (copied, failure)
     }
 
     private func put(_ bytes: UnsafeRawBufferPointer) -> Int32 {
@@ -121,6 +130,7 @@ public final class CopyInStream {
                 return
             case 1:
                 var socket = pollfd(fd: PQsocket(connection.handle), events: Int16(POLLOUT | POLLIN), revents: 0)
+                guard socket.fd >= 0 else { throw connection.lastError() }
                 guard poll(&socket, 1, -1) >= 0 || errno == EINTR else { throw connection.lastError() }
                 // The server may answer mid-COPY (an error, a notice): reading it lets it go on reading.
                 if socket.revents & Int16(POLLIN) != 0 && PQconsumeInput(connection.handle) != 1 { throw connection.lastError() }
@@ -129,4 +139,9 @@ public final class CopyInStream {
             }
         }
     }
+}
+
+extension PostgresConnection {
+    /// Whether libpq is in non-blocking mode (a ``CopyInStream`` is open on a connection without encryption).
+    var isNonblocking: Bool { PQisnonblocking(handle) == 1 }
 }

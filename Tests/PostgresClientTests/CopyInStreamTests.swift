@@ -1,5 +1,5 @@
 import Foundation
-import PostgresClient
+@testable import PostgresClient
 import TestSupport
 import Testing
 
@@ -24,7 +24,9 @@ struct CopyInStreamTests {
                 written += bytes.count
             }
             #expect(written > 10 << 20, "well past the 64 KiB queue limit")
+            #expect(connection.isNonblocking, "queued, not waited for")
             #expect(try stream.finish() == 500_000)
+            #expect(!connection.isNonblocking)
             let totals = try connection.query("SELECT count(*) AS row_count, count(DISTINCT n) AS distinct_n FROM t").singleRow()
             #expect(try totals.decode(Int.self, "row_count") == 500_000)
             #expect(try totals.decode(Int.self, "distinct_n") == 500_000)
@@ -44,6 +46,7 @@ struct CopyInStreamTests {
             let error = try #require(throws: PostgresError.self) { try stream.finish() }
             #expect(error.sqlState == .invalidTextRepresentation)
             #expect(error.code == .server)
+            #expect(!connection.isNonblocking)
             #expect(try connection.query("SELECT count(*) FROM t").scalar(Int.self) == 0)
         }
     }
@@ -76,7 +79,26 @@ struct CopyInStreamTests {
             for piece in 0..<40 { try Self.rows(piece * 5_000, 5_000).withUnsafeBytes { try stream.write($0) } }
             stream.abort()
             stream.abort()
+            #expect(!connection.isNonblocking)
             #expect(try connection.query("SELECT count(*) FROM t").scalar(Int.self) == 0)
+        }
+    }
+
+    @Test("the server's session ended mid-COPY (pg_terminate_backend): a lost connection, reported without hanging")
+    func terminatedMidStream() throws {
+        try TestDatabase.withFresh(migrated: false) { database in
+            let connection = try database.connect()
+            try connection.query("CREATE TABLE t (n int, email text)")
+            let pid = try connection.query("SELECT pg_backend_pid() AS pid").scalar(Int.self)
+            let stream = try CopyInStream("COPY t (n, email) FROM STDIN (FORMAT csv)", on: connection, queueLimit: 64 << 10)
+            try Self.rows(0, 5_000).withUnsafeBytes { try stream.write($0) }
+            #expect(try database.connect().query("SELECT pg_terminate_backend(\(bind: pid)) AS ended").scalar(Bool.self))
+            let error = try #require(throws: PostgresError.self) {
+                for piece in 1..<40 { try Self.rows(piece * 5_000, 5_000).withUnsafeBytes { try stream.write($0) } }
+                try stream.finish()
+            }
+            #expect(error.code == .connectionLost || error.sqlState == .adminShutdown, "\(error)")
+            #expect(try database.connect().query("SELECT count(*) FROM t").scalar(Int.self) == 0)
         }
     }
 }
