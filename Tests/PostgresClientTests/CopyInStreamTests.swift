@@ -10,12 +10,29 @@ struct CopyInStreamTests {
         Array((first..<first + count).map { "\($0),user\($0)@example.com\n" }.joined().utf8)
     }
 
-    @Test("megabytes written in pieces past the queue limit all arrive, and the connection runs statements afterwards")
-    func manyPiecesPastTheLimit() throws {
+    /// Writes `pieces` pieces of 5,000 rows, from row `first`.
+    static func write(_ pieces: Range<Int>, to stream: CopyInStream) throws {
+        for piece in pieces { try rows(piece * 5_000, 5_000).withUnsafeBytes { try stream.write($0) } }
+    }
+
+    /// A fresh database with a table `t (n int, email text)`, a connection to it (set up by `prepare`), and a CSV
+    /// COPY into `t` streamed on that connection.
+    static func withStream(
+        queueLimit: Int = 8 << 20, prepare: (PostgresConnection) throws -> Void = { _ in },
+        _ body: (TestDatabase, PostgresConnection, CopyInStream) throws -> Void
+    ) throws {
         try TestDatabase.withFresh(migrated: false) { database in
             let connection = try database.connect()
             try connection.query("CREATE TABLE t (n int, email text)")
-            let stream = try CopyInStream("COPY t (n, email) FROM STDIN (FORMAT csv)", on: connection, queueLimit: 64 << 10)
+            try prepare(connection)
+            let stream = try CopyInStream("COPY t (n, email) FROM STDIN (FORMAT csv)", on: connection, queueLimit: queueLimit)
+            try body(database, connection, stream)
+        }
+    }
+
+    @Test("megabytes written in pieces past the queue limit all arrive, and the connection runs statements afterwards")
+    func manyPiecesPastTheLimit() throws {
+        try Self.withStream(queueLimit: 64 << 10) { _, connection, stream in
             var written = 0
             for piece in 0..<100 {
                 let bytes = Self.rows(piece * 5_000, 5_000)
@@ -35,14 +52,11 @@ struct CopyInStreamTests {
 
     @Test("data the server refuses early in a long stream: finish reports the server's error with its SQLSTATE, nothing is kept")
     func refusedMidStream() throws {
-        try TestDatabase.withFresh(migrated: false) { database in
-            let connection = try database.connect()
-            try connection.query("CREATE TABLE t (n int, email text)")
-            let stream = try CopyInStream("COPY t (n, email) FROM STDIN (FORMAT csv)", on: connection, queueLimit: 64 << 10)
+        try Self.withStream(queueLimit: 64 << 10) { _, connection, stream in
             let bad = Array("not-a-number,x@example.com\n".utf8)
             try bad.withUnsafeBytes { try stream.write($0) }
             // The server has refused the COPY by now; what follows is read and dropped, not waited for forever.
-            for piece in 0..<40 { try Self.rows(piece * 5_000, 5_000).withUnsafeBytes { try stream.write($0) } }
+            try Self.write(0..<40, to: stream)
             let error = try #require(throws: PostgresError.self) { try stream.finish() }
             #expect(error.sqlState == .invalidTextRepresentation)
             #expect(error.code == .server)
@@ -53,15 +67,11 @@ struct CopyInStreamTests {
 
     @Test("a statement_timeout that ends the COPY between writes is what the stream reports (57014), not a protocol error")
     func cancelledBetweenWrites() throws {
-        try TestDatabase.withFresh(migrated: false) { database in
-            let connection = try database.connect()
-            try connection.query("CREATE TABLE t (n int, email text)")
-            try connection.query("SET statement_timeout = '200ms'")
-            let stream = try CopyInStream("COPY t (n, email) FROM STDIN (FORMAT csv)", on: connection)
+        try Self.withStream(prepare: { try $0.query("SET statement_timeout = '200ms'") }) { _, connection, stream in
             try Self.rows(0, 1_000).withUnsafeBytes { try stream.write($0) }
             Thread.sleep(forTimeInterval: 0.6)
             let error = try #require(throws: PostgresError.self) {
-                for piece in 1..<20 { try Self.rows(piece * 5_000, 5_000).withUnsafeBytes { try stream.write($0) } }
+                try Self.write(1..<20, to: stream)
                 try stream.finish()
             }
             #expect(error.sqlState == SQLState(rawValue: "57014"), "\(error)")
@@ -72,11 +82,8 @@ struct CopyInStreamTests {
 
     @Test("aborted with megabytes queued: nothing is kept, and the connection runs statements afterwards")
     func abortedWithDataQueued() throws {
-        try TestDatabase.withFresh(migrated: false) { database in
-            let connection = try database.connect()
-            try connection.query("CREATE TABLE t (n int, email text)")
-            let stream = try CopyInStream("COPY t (n, email) FROM STDIN (FORMAT csv)", on: connection)
-            for piece in 0..<40 { try Self.rows(piece * 5_000, 5_000).withUnsafeBytes { try stream.write($0) } }
+        try Self.withStream { _, connection, stream in
+            try Self.write(0..<40, to: stream)
             stream.abort()
             stream.abort()
             #expect(!connection.isNonblocking)
@@ -86,15 +93,13 @@ struct CopyInStreamTests {
 
     @Test("the server's session ended mid-COPY (pg_terminate_backend): a lost connection, reported without hanging")
     func terminatedMidStream() throws {
-        try TestDatabase.withFresh(migrated: false) { database in
-            let connection = try database.connect()
-            try connection.query("CREATE TABLE t (n int, email text)")
-            let pid = try connection.query("SELECT pg_backend_pid() AS pid").scalar(Int.self)
-            let stream = try CopyInStream("COPY t (n, email) FROM STDIN (FORMAT csv)", on: connection, queueLimit: 64 << 10)
+        var pid = 0
+        try Self.withStream(queueLimit: 64 << 10, prepare: { pid = try $0.query("SELECT pg_backend_pid() AS pid").scalar(Int.self) }) {
+            database, _, stream in
             try Self.rows(0, 5_000).withUnsafeBytes { try stream.write($0) }
             #expect(try database.connect().query("SELECT pg_terminate_backend(\(bind: pid)) AS ended").scalar(Bool.self))
             let error = try #require(throws: PostgresError.self) {
-                for piece in 1..<40 { try Self.rows(piece * 5_000, 5_000).withUnsafeBytes { try stream.write($0) } }
+                try Self.write(1..<40, to: stream)
                 try stream.finish()
             }
             #expect(error.code == .connectionLost || error.sqlState == .adminShutdown, "\(error)")
