@@ -59,11 +59,14 @@ struct RowStager {
                 if reject.entity == .users && !(rejectedUser.map(EmailAddress.isValid) ?? false) { tally.unnamedUserRows += 1 }
             }
             // The entity whose COPY is open takes its rows at once; another's wait for 2 MiB before they take the COPY over.
+            // (The open entity has nothing gathered: its rows were sent when its COPY opened.)
             for (entity, rows) in validated.rows {
-                batches[entity, default: CopyBinaryWriter()].append(rows)
-                if stream.entity == entity || batches[entity]!.bytes.count >= Self.batchBytes {
-                    try flush(entity, &batches, into: table(entity), through: &stream)
+                if stream.entity == entity {
+                    try stream.send(rows, of: entity, into: table(entity))
+                    continue
                 }
+                batches[entity, default: CopyBinaryWriter()].append(rows)
+                if batches[entity]!.bytes.count >= Self.batchBytes { try flush(entity, &batches, into: table(entity), through: &stream) }
             }
             try stream.sendQueued()
         }
